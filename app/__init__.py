@@ -1,0 +1,1 @@
+"""Cordon server: routes, stores and pushes ciphertext for closed user groups."""

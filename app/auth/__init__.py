@@ -1,0 +1,1 @@
+"""Login, bearer tokens bound to devices, TOTP and throttling."""

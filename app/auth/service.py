@@ -1,0 +1,219 @@
+"""Login, token issue and revocation, TOTP enrolment and login throttling."""
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import realtime
+from app.auth.exceptions import (
+    InvalidCredentials,
+    InvalidToken,
+    InvalidTotp,
+    LoginThrottled,
+    TotpAlreadyEnabled,
+    TotpNotPending,
+    TotpRequired,
+)
+from app.auth.models import AccessToken, LoginFailure
+from app.auth.schemas import LoginRequest
+from app.core.config import Settings
+from app.core.security import (
+    new_token,
+    new_totp_secret,
+    open_secret,
+    seal_secret,
+    token_digest,
+    totp_match,
+    totp_uri,
+    verify_password,
+)
+from app.core.types import utcnow
+from app.devices import service as devices_service
+from app.devices.models import Device
+from app.users.models import User
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the user, the device the token is bound to, and the token row."""
+
+    user: User
+    device: Device
+    token: AccessToken
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued token; `secret` is shown once and never stored."""
+
+    secret: str
+    token: AccessToken
+    user: User
+
+
+async def _check_throttle(
+    session: AsyncSession, *, settings: Settings, username: str, address: str
+) -> None:
+    """Refuse before checking the password once an account or address failed too often."""
+    since = utcnow() - timedelta(seconds=settings.login_window_seconds)
+    by_user = await session.scalar(
+        select(func.count()).where(LoginFailure.username == username, LoginFailure.at > since)
+    )
+    by_address = await session.scalar(
+        select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since)
+    )
+    if (by_user or 0) >= settings.login_max_failures or (
+        by_address or 0
+    ) >= settings.address_max_failures:
+        raise LoginThrottled(retry_after_seconds=settings.login_window_seconds)
+
+
+async def _record_failure(session: AsyncSession, *, username: str, address: str) -> None:
+    """Failures are committed on their own, so a refused login still counts."""
+    await session.rollback()
+    session.add(LoginFailure(username=username, address=address, at=utcnow()))
+    await session.commit()
+
+
+def check_totp(user: User, *, settings: Settings, code: str | None) -> None:
+    """Verify and consume a TOTP code for a user who has TOTP enabled."""
+    if not user.totp_enabled or user.totp_sealed is None:
+        return
+    if code is None:
+        raise TotpRequired()
+    secret = open_secret(settings.secret_key, user.totp_sealed)
+    step = totp_match(secret, code, time.time(), user.totp_last_step)
+    if step is None:
+        raise InvalidTotp()
+    user.totp_last_step = step
+
+
+async def login(
+    session: AsyncSession, *, settings: Settings, login_in: LoginRequest, address: str
+) -> IssuedToken:
+    """Check password (and TOTP), then bind a new token to an existing or new device."""
+    username = login_in.username.lower()
+    await _check_throttle(session, settings=settings, username=username, address=address)
+    user = await session.scalar(select(User).where(User.username == username))
+    password_hash = user.password_hash if user is not None else None
+    if (
+        not verify_password(password_hash, login_in.password)
+        or user is None
+        or user.disabled_at is not None
+    ):
+        await _record_failure(session, username=username, address=address)
+        raise InvalidCredentials()
+    try:
+        check_totp(user, settings=settings, code=login_in.totp_code)
+    except InvalidTotp:
+        await _record_failure(session, username=username, address=address)
+        raise
+    if login_in.device is not None:
+        device = await devices_service.create(session, user=user, device_in=login_in.device)
+    else:
+        assert login_in.device_id is not None
+        device = await devices_service.get_own(session, user=user, device_id=login_in.device_id)
+    await session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    return await issue_token(session, settings=settings, user=user, device=device)
+
+
+async def issue_token(
+    session: AsyncSession, *, settings: Settings, user: User, device: Device
+) -> IssuedToken:
+    """Create and commit a token for the device; return its one-time secret."""
+    secret = new_token("cdn")
+    token = AccessToken(
+        token_digest=token_digest(settings.secret_key, secret),
+        user_id=user.id,
+        device_id=device.id,
+        expires_at=utcnow() + timedelta(hours=settings.token_ttl_hours),
+    )
+    device.last_seen_at = utcnow()
+    session.add(token)
+    await session.commit()
+    return IssuedToken(secret=secret, token=token, user=user)
+
+
+async def authenticate(session: AsyncSession, *, settings: Settings, secret: str) -> Principal:
+    """Resolve a bearer secret to a live token, device and user, or raise `auth.invalid_token`."""
+    row = (
+        await session.execute(
+            select(AccessToken, Device, User)
+            .join(Device, Device.id == AccessToken.device_id)
+            .join(User, User.id == AccessToken.user_id)
+            .where(AccessToken.token_digest == token_digest(settings.secret_key, secret))
+        )
+    ).first()
+    if row is None:
+        raise InvalidToken()
+    token, device, user = row
+    now = utcnow()
+    if (
+        token.revoked_at is not None
+        or token.expires_at <= now
+        or device.revoked_at is not None
+        or user.disabled_at is not None
+    ):
+        raise InvalidToken()
+    return Principal(user=user, device=device, token=token)
+
+
+async def revoke_token(session: AsyncSession, *, token: AccessToken) -> None:
+    """Log out: this token stops working at once, and the device's live sockets close."""
+    token.revoked_at = utcnow()
+    realtime.publish(session, realtime.Kick(device_id=token.device_id, reason="logged out"))
+    await session.commit()
+
+
+async def revoke_all(
+    session: AsyncSession, *, user_id: uuid.UUID, device_id: uuid.UUID | None = None
+) -> int:
+    """Revoke every live token of a user (or of one of their devices); returns how many."""
+    query = update(AccessToken).where(
+        AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None)
+    )
+    if device_id is not None:
+        query = query.where(AccessToken.device_id == device_id)
+    result = await session.execute(query.values(revoked_at=utcnow()))
+    kick = (
+        realtime.Kick(device_id=device_id, reason="sessions revoked")
+        if device_id is not None
+        else realtime.Kick(user_id=user_id, reason="sessions revoked")
+    )
+    realtime.publish(session, kick)
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def start_totp(session: AsyncSession, *, settings: Settings, user: User) -> str:
+    """Create a pending TOTP seed; it is enabled only once a code from it is confirmed."""
+    if user.totp_enabled:
+        raise TotpAlreadyEnabled()
+    secret = new_totp_secret()
+    user.totp_sealed = seal_secret(settings.secret_key, secret)
+    await session.commit()
+    return secret
+
+
+async def confirm_totp(session: AsyncSession, *, settings: Settings, user: User, code: str) -> None:
+    """Enable TOTP after proving the authenticator produces valid codes."""
+    if user.totp_enabled:
+        raise TotpAlreadyEnabled()
+    if user.totp_sealed is None:
+        raise TotpNotPending()
+    secret = open_secret(settings.secret_key, user.totp_sealed)
+    step = totp_match(secret, code, time.time(), None)
+    if step is None:
+        raise InvalidTotp()
+    user.totp_enabled = True
+    user.totp_last_step = step
+    await session.commit()
+
+
+def provisioning_uri(secret: str, user: User) -> str:
+    """otpauth:// URI for the user's authenticator app."""
+    return totp_uri(secret, user.username)

@@ -1,0 +1,221 @@
+"""`cordon-server`: serve, migrate, seed the demo and administer from the shell.
+
+Administration commands run with the operator's authority (they open the database directly),
+which is how the first administrator is bootstrapped before anyone can log in.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import pyotp
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.codes import Region
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.errors import CordonError
+from app.core.migrate import upgrade
+from app.demo import service as demo_service
+from app.groups import service as groups_service
+from app.groups.schemas import GroupCreate
+from app.organisations import service as organisations_service
+from app.organisations.schemas import OrganisationCreate
+from app.users import service as users_service
+from app.users.models import PlatformRole
+from app.users.schemas import UserCreate
+
+app = typer.Typer(help="Cordon server administration.", no_args_is_help=True)
+console = Console()
+T = TypeVar("T")
+
+
+def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
+    """Run one unit of work in a session; a CordonError becomes a clean exit 1."""
+    settings = get_settings()
+
+    async def main() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await work(session, settings)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except CordonError as exc:
+        console.print(f"[red]error[/red] {exc.code}: {exc.detail}")
+        raise typer.Exit(1) from None
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = ".".join(str(part) for part in err["loc"])
+            console.print(f"[red]invalid[/red] {where}: {err['msg']}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to head."""
+    upgrade(get_settings().database_url)
+    console.print("database migrated to head")
+
+
+def _print_demo(accounts: list[demo_service.DemoAccount], host: str, port: int) -> None:
+    table = Table(title=f"Demo accounts (password: {demo_service.DEMO_PASSWORD})")
+    table.add_column("username", no_wrap=True, min_width=16)
+    for column in ("name", "organisation", "role", "TOTP"):
+        table.add_column(column)
+    for a in accounts:
+        table.add_row(a.username, a.display_name, a.organisation, a.role, "yes" if a.totp else "no")
+    console.print(table)
+    console.print(
+        f"Log in: cordon --server http://{host}:{port} login USERNAME\n"
+        "TOTP accounts: `cordon-server demo-totp` prints the current code.\n"
+        f"API docs: http://{host}:{port}/docs"
+    )
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Seed the demo operation into an empty database (development only)."""
+
+    async def work(session: AsyncSession, settings: Settings) -> list[demo_service.DemoAccount]:
+        if not settings.seed_demo:
+            raise typer.BadParameter("CORDON_SEED_DEMO is false")
+        if not await demo_service.is_empty(session):
+            return []
+        return await demo_service.seed(session, settings=settings)
+
+    accounts = _run(work)
+    if accounts:
+        _print_demo(accounts, "127.0.0.1", 8000)
+    else:
+        console.print("database not empty: demo not seeded")
+
+
+@app.command("demo-totp")
+def demo_totp() -> None:
+    """Print the current TOTP code of the demo accounts."""
+    if get_settings().environment == "production":
+        raise typer.BadParameter("not available in production")
+    console.print(pyotp.TOTP(demo_service.DEMO_TOTP_SEED).at(time.time()))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes (needs PostgreSQL)")] = 1,
+) -> None:
+    """Migrate, seed the demo on an empty embedded database, then serve."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+
+    async def work(session: AsyncSession, s: Settings) -> list[demo_service.DemoAccount]:
+        if s.seed_demo and await demo_service.is_empty(session):
+            return await demo_service.seed(session, settings=s)
+        return []
+
+    accounts = _run(work)
+    if accounts:
+        _print_demo(accounts, host, port)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        ws_per_message_deflate=False,
+    )
+
+
+@app.command("create-org")
+def create_org(
+    name: str,
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code")],
+    region: Annotated[Region, typer.Option(help="WCO region")],
+) -> None:
+    """Register a member administration."""
+
+    async def work(session: AsyncSession, _: Settings) -> str:
+        org = await organisations_service.create(
+            session,
+            organisation_in=OrganisationCreate(name=name, country_code=country, region=region),
+        )
+        return str(org.id)
+
+    console.print(f"organisation {_run(work)}")
+
+
+@app.command("create-user")
+def create_user(
+    username: str,
+    organisation: Annotated[str, typer.Option(help="Organisation name")],
+    display_name: Annotated[str, typer.Option(help="Full name")],
+    admin: Annotated[bool, typer.Option(help="Make a platform administrator")] = False,
+    ncp: Annotated[bool, typer.Option(help="National Contact Point of the organisation")] = False,
+) -> None:
+    """Create a user and print their one-time enrolment code."""
+
+    async def work(session: AsyncSession, settings: Settings) -> str:
+        org = await organisations_service.get_by_name(session, name=organisation)
+        _, issued = await users_service.create(
+            session,
+            settings=settings,
+            actor=None,
+            user_in=UserCreate(
+                organisation_id=org.id,
+                username=username,
+                display_name=display_name,
+                platform_role=PlatformRole.ADMIN if admin else PlatformRole.USER,
+                is_ncp=ncp,
+            ),
+        )
+        return issued.code
+
+    console.print(f"enrolment code (shown once): {_run(work)}")
+
+
+@app.command("enrolment-code")
+def enrolment_code(username: str) -> None:
+    """Issue a fresh enrolment code for an existing user (the old one stops working)."""
+
+    async def work(session: AsyncSession, settings: Settings) -> str:
+        user = await users_service.get_by_username(session, username=username)
+        return (
+            await users_service.issue_code(session, settings=settings, actor=None, user=user)
+        ).code
+
+    console.print(f"enrolment code (shown once): {_run(work)}")
+
+
+@app.command("create-group")
+def create_group(
+    name: str,
+    coordinator: Annotated[str, typer.Option(help="Username of the first coordinator")],
+    description: Annotated[str, typer.Option(help="What the operation is")] = "",
+) -> None:
+    """Open a group and name its first coordinator (who must have TOTP enabled)."""
+
+    async def work(session: AsyncSession, _: Settings) -> str:
+        user = await users_service.get_by_username(session, username=coordinator)
+        group = await groups_service.create(
+            session,
+            actor=None,
+            group_in=GroupCreate(name=name, description=description, coordinator_id=user.id),
+        )
+        return str(group.id)
+
+    console.print(f"group {_run(work)}")
+
+
+if __name__ == "__main__":
+    app()

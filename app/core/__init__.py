@@ -1,0 +1,1 @@
+"""Cross-domain building blocks: settings, database, errors, security, logging."""

@@ -1,0 +1,1 @@
+"""The demo operation seeded into an empty embedded database."""

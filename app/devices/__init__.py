@@ -1,0 +1,1 @@
+"""Client installations of a user and the public keys they submit."""

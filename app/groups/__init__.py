@@ -1,0 +1,1 @@
+"""Closed user groups for operations, their members and roles."""

@@ -1,0 +1,60 @@
+"""THE authorisation path for every group-scoped route: membership, then role.
+
+A route takes one of the `Group*` aliases below. A caller who is not a live member gets the
+same `group.not_found` 404 as for a group that does not exist, so group ids leak nothing; a
+member whose role is too low gets `group.role_required` 403.
+"""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.auth.dependencies import CurrentPrincipal
+from app.core.deps import SessionDep
+from app.groups import service
+from app.groups.exceptions import GroupNotFound, GroupRoleRequired
+from app.groups.models import GroupRole
+from app.groups.service import GroupAccess
+
+ALL_ROLES = frozenset(GroupRole)
+POSTING_ROLES = frozenset({GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR, GroupRole.MEMBER})
+COORDINATING_ROLES = frozenset({GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR})
+
+
+async def group_access(
+    group_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> GroupAccess:
+    """The caller's membership of the group in the path, or a 404 indistinguishable from absence."""
+    access = await service.find_access(session, group_id=group_id, user=principal.user)
+    if access is None:
+        raise GroupNotFound()
+    return access
+
+
+def require_group_role(
+    allowed: frozenset[GroupRole],
+) -> Callable[[GroupAccess], Awaitable[GroupAccess]]:
+    """Build the dependency that admits only the given roles; the table-driven test reads
+    `allowed_roles` to know what each route should answer to whom."""
+
+    async def dependency(
+        access: Annotated[GroupAccess, Depends(group_access)],
+    ) -> GroupAccess:
+        if access.role not in allowed:
+            raise GroupRoleRequired(
+                f"This needs one of: {', '.join(sorted(r.value for r in allowed))}."
+            )
+        return access
+
+    dependency.allowed_roles = allowed  # type: ignore[attr-defined]
+    return dependency
+
+
+GroupReader = Annotated[GroupAccess, Depends(require_group_role(ALL_ROLES))]
+GroupPoster = Annotated[GroupAccess, Depends(require_group_role(POSTING_ROLES))]
+GroupCoordinating = Annotated[GroupAccess, Depends(require_group_role(COORDINATING_ROLES))]
+GroupCoordinator = Annotated[
+    GroupAccess, Depends(require_group_role(frozenset({GroupRole.COORDINATOR})))
+]

@@ -1,0 +1,71 @@
+"""Application factory: settings, engine, middleware, error renderers and routers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import realtime
+from app.api import api_router
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.errors import install_error_handlers
+from app.core.limits import BodySizeLimitMiddleware
+from app.core.logging import RequestContextMiddleware, configure_logging
+from app.health.router import router as health_router
+from app.library.router import SEGMENTS_PREFIX as LIBRARY_SEGMENTS_PREFIX
+from app.messages.batching import Committer
+from app.messages.stream import MessageStreamSource
+from app.realtime.broker import create_broker
+from app.realtime.fanout import Fanout
+
+
+def _install_messaging(app: FastAPI, settings: Settings) -> None:
+    """The group-commit worker and the realtime fan-out (started by the lifespan, or lazily
+    on first use when a test transport skips the lifespan)."""
+    fanout = Fanout(
+        broker=create_broker(settings.redis_url),
+        queue_size=settings.ws_queue_size,
+        poll_seconds=settings.realtime_poll_seconds,
+        degraded_poll_seconds=settings.realtime_degraded_poll_seconds,
+    )
+    fanout.source = MessageStreamSource(app.state.sessionmaker, settings)
+    realtime.bind_sessions(app.state.sessionmaker, fanout)
+    app.state.realtime = fanout
+    app.state.committer = Committer(app.state.sessionmaker, batch_max=settings.message_batch_max)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build a fresh app; tests pass their own settings, production reads the environment."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await app.state.realtime.start()
+        yield
+        await app.state.committer.stop()
+        await app.state.realtime.stop()
+        await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Cordon",
+        version="0.1.0",
+        summary="End-to-end encrypted closed user groups for enforcement administrations",
+        lifespan=lifespan,
+    )
+    engine = create_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    _install_messaging(app, settings)
+    configure_logging(settings.log_level)
+    install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        limit=settings.max_request_bytes,
+        exempt_prefixes=(LIBRARY_SEGMENTS_PREFIX,),  # bounded per segment by the library
+    )
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router, tags=["health"])
+    app.include_router(api_router)
+    return app

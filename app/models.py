@@ -1,0 +1,41 @@
+"""Imports every domain's ORM models so `Base.metadata` is complete (Alembic, tests)."""
+
+from app.auth.models import AccessToken, LoginFailure
+from app.devices.models import Device
+from app.groups.models import Group, Membership, MembershipEvent
+from app.keys.models import DevicePrekey, GroupLogEntry, MemberKey
+from app.library.models import Document, DocumentVersion, Upload
+from app.messages.models import GroupStream, Receipt, StreamItem
+from app.organisations.models import Organisation
+from app.prenotifications.models import (
+    Prenotification,
+    PrenotificationEvent,
+    PrenotificationRecipient,
+)
+from app.templates.models import GroupTemplate
+from app.users.models import EnrolmentCode, User
+
+__all__ = [
+    "AccessToken",
+    "Device",
+    "DevicePrekey",
+    "Document",
+    "DocumentVersion",
+    "EnrolmentCode",
+    "Group",
+    "GroupStream",
+    "GroupTemplate",
+    "GroupLogEntry",
+    "LoginFailure",
+    "Membership",
+    "MemberKey",
+    "MembershipEvent",
+    "Organisation",
+    "Prenotification",
+    "PrenotificationEvent",
+    "PrenotificationRecipient",
+    "Receipt",
+    "StreamItem",
+    "Upload",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Member administrations (customs and other enforcement agencies)."""

@@ -1,0 +1,1 @@
+"""Officers of member administrations, and how they enrol."""

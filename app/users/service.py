@@ -1,0 +1,209 @@
+"""Creating users, issuing enrolment codes and completing enrolment."""
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.security import (
+    hash_password,
+    new_token,
+    new_totp_secret,
+    open_secret,
+    seal_secret,
+    token_digest,
+    totp_match,
+)
+from app.core.types import utcnow
+from app.organisations import service as organisations_service
+from app.users.exceptions import (
+    EnrolmentTotpRequired,
+    InvalidEnrolmentCode,
+    UserManagementDenied,
+    UsernameTaken,
+    UserNotFound,
+)
+from app.users.models import EnrolmentCode, PlatformRole, User
+from app.users.schemas import EnrolmentComplete, UserCreate
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """An enrolment code; `code` is shown once and only its digest is stored."""
+
+    code: str
+    row: EnrolmentCode
+
+
+def ensure_can_manage(actor: User, *, organisation_id: uuid.UUID) -> None:
+    """Admins manage everyone; an NCP manages the users of their own organisation."""
+    if actor.is_admin or (actor.is_ncp and actor.organisation_id == organisation_id):
+        return
+    raise UserManagementDenied()
+
+
+async def get(session: AsyncSession, *, user_id: uuid.UUID) -> User:
+    """The user, or `user.not_found`."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
+async def get_by_username(session: AsyncSession, *, username: str) -> User:
+    """Look a user up by username (the admin CLI's handle)."""
+    user = await session.scalar(select(User).where(User.username == username.lower()))
+    if user is None:
+        raise UserNotFound(f"No user named {username!r}.")
+    return user
+
+
+async def get_all(
+    session: AsyncSession,
+    *,
+    organisation_id: uuid.UUID | None,
+    after_username: str | None,
+    limit: int,
+) -> list[User]:
+    """Users ordered by username, optionally of one organisation."""
+    query = select(User).order_by(User.username).limit(limit)
+    if organisation_id is not None:
+        query = query.where(User.organisation_id == organisation_id)
+    if after_username is not None:
+        query = query.where(User.username > after_username)
+    return list(await session.scalars(query))
+
+
+async def create(
+    session: AsyncSession, *, settings: Settings, actor: User | None, user_in: UserCreate
+) -> tuple[User, IssuedCode]:
+    """Create a user without a password and the enrolment code that lets them set one.
+
+    `actor` is None only for the admin CLI, which runs with the operator's authority.
+    """
+    await organisations_service.get(session, organisation_id=user_in.organisation_id)
+    if actor is not None:
+        ensure_can_manage(actor, organisation_id=user_in.organisation_id)
+        if user_in.platform_role == PlatformRole.ADMIN and not actor.is_admin:
+            raise UserManagementDenied("Only an administrator may create administrators.")
+    username = user_in.username.lower()
+    if await session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise UsernameTaken(f"The username {username!r} is taken.")
+    user = User(
+        organisation_id=user_in.organisation_id,
+        username=username,
+        display_name=user_in.display_name,
+        platform_role=user_in.platform_role.value,
+        is_ncp=user_in.is_ncp,
+    )
+    session.add(user)
+    await session.flush()
+    issued = await _new_code(session, settings=settings, user=user, actor=actor)
+    await session.commit()
+    return user, issued
+
+
+async def _new_code(
+    session: AsyncSession, *, settings: Settings, user: User, actor: User | None
+) -> IssuedCode:
+    """Replace any unused code of the user with a fresh one (only the newest works)."""
+    now = utcnow()
+    await session.execute(
+        update(EnrolmentCode)
+        .where(EnrolmentCode.user_id == user.id, EnrolmentCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    code = new_token("enrol")
+    row = EnrolmentCode(
+        user_id=user.id,
+        code_digest=token_digest(settings.secret_key, code),
+        created_by_id=actor.id if actor else None,
+        expires_at=now + timedelta(hours=settings.enrolment_ttl_hours),
+    )
+    session.add(row)
+    await session.flush()
+    return IssuedCode(code=code, row=row)
+
+
+async def issue_code(
+    session: AsyncSession, *, settings: Settings, actor: User | None, user: User
+) -> IssuedCode:
+    """A new enrolment code, e.g. for a user who forgot their password or lost TOTP."""
+    if actor is not None:
+        ensure_can_manage(actor, organisation_id=user.organisation_id)
+    issued = await _new_code(session, settings=settings, user=user, actor=actor)
+    await session.commit()
+    return issued
+
+
+async def _redeemable(
+    session: AsyncSession, *, settings: Settings, code: str
+) -> tuple[EnrolmentCode, User]:
+    row = await session.scalar(
+        select(EnrolmentCode).where(
+            EnrolmentCode.code_digest == token_digest(settings.secret_key, code)
+        )
+    )
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        raise InvalidEnrolmentCode()
+    user = await get(session, user_id=row.user_id)
+    if user.disabled_at is not None:
+        raise InvalidEnrolmentCode()
+    return row, user
+
+
+def totp_required(user: User) -> bool:
+    """Administrators must use TOTP; others may opt in later."""
+    return user.is_admin
+
+
+async def inspect(
+    session: AsyncSession, *, settings: Settings, code: str
+) -> tuple[User, str | None]:
+    """Who the code enrols and, if TOTP is required, the seed to load into an authenticator."""
+    _, user = await _redeemable(session, settings=settings, code=code)
+    if not totp_required(user) or user.totp_enabled:
+        return user, None
+    secret = new_totp_secret()
+    user.totp_sealed = seal_secret(settings.secret_key, secret)
+    await session.commit()
+    return user, secret
+
+
+async def complete(
+    session: AsyncSession, *, settings: Settings, enrolment_in: EnrolmentComplete
+) -> User:
+    """Set the password (and enable TOTP when required) and burn the code, atomically."""
+    row, user = await _redeemable(session, settings=settings, code=enrolment_in.code)
+    if totp_required(user) and not user.totp_enabled:
+        if user.totp_sealed is None or enrolment_in.totp_code is None:
+            raise EnrolmentTotpRequired("Inspect the code, load the TOTP seed, then send a code.")
+        secret = open_secret(settings.secret_key, user.totp_sealed)
+        step = totp_match(secret, enrolment_in.totp_code, time.time(), None)
+        if step is None:
+            raise EnrolmentTotpRequired("The TOTP code does not match the seed.")
+        user.totp_enabled = True
+        user.totp_last_step = step
+    user.password_hash = hash_password(enrolment_in.password)
+    burned = await session.execute(
+        update(EnrolmentCode)
+        .where(EnrolmentCode.id == row.id, EnrolmentCode.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if getattr(burned, "rowcount", 0) != 1:  # a concurrent request redeemed it first
+        await session.rollback()
+        raise InvalidEnrolmentCode()
+    await session.commit()
+    return user
+
+
+async def disable(session: AsyncSession, *, actor: User, user: User) -> User:
+    """Disable an account; its tokens stop working because authentication checks the flag."""
+    ensure_can_manage(actor, organisation_id=user.organisation_id)
+    user.disabled_at = utcnow()
+    await session.commit()
+    return user

@@ -1,0 +1,112 @@
+"""The README's main job, run for real: `cordon-server serve` migrates, seeds and serves.
+
+A subprocess on 127.0.0.1 with a fresh SQLite file; the test logs in over the network as the
+printed demo accounts would, then checks that neither the logs nor the database file hold a
+password, a TOTP seed or a bearer token.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+
+from app.demo.service import DEMO_PASSWORD, DEMO_TOTP_SEED
+from tests.factories import device_keys
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Served:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    db_path: Path
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    port = free_port()
+    db = tmp_path / "cordon.db"
+    log = tmp_path / "server.log"
+    env = {
+        **os.environ,
+        "CORDON_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "CORDON_SEED_DEMO": "true",
+        "CORDON_ENVIRONMENT": "development",
+    }
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=Path(__file__).parents[2],
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            pytest.fail(f"server exited early:\n{log.read_text()}")
+        time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"server never became ready:\n{log.read_text()}")
+    yield Served(base, proc, log, db)
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_serve_seeds_demo_and_keeps_secrets_out(served: Served):
+    """Demo users log in (TOTP for the coordinator); no secret reaches the logs or the DB."""
+    with httpx.Client(base_url=served.base_url, timeout=10) as http:
+        member = http.post(
+            "/api/v1/auth/login",
+            json={"username": "be.ncp", "password": DEMO_PASSWORD, "device": device_keys()},
+        )
+        assert member.status_code == 200, member.text
+        token = member.json()["access_token"]
+        groups = http.get("/api/v1/groups", headers={"Authorization": f"Bearer {token}"}).json()
+        assert [g["my_role"] for g in groups] == ["member"]
+        roster = http.get(
+            f"/api/v1/groups/{groups[0]['id']}/members",
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        assert {m["role"] for m in roster} == {"coordinator", "member", "observer"}
+        coordinator = http.post(
+            "/api/v1/auth/login",
+            json={
+                "username": "ocu.coordinator",
+                "password": DEMO_PASSWORD,
+                "totp_code": pyotp.TOTP(DEMO_TOTP_SEED).now(),
+                "device": device_keys(),
+            },
+        )
+        assert coordinator.status_code == 200, coordinator.text
+        coord_token = coordinator.json()["access_token"]
+    served.process.terminate()
+    served.process.wait(timeout=20)
+    logs = served.log_path.read_text()
+    assert "cordon.access" in logs and "/api/v1/auth/login" in logs
+    stored = b"".join(p.read_bytes() for p in served.db_path.parent.glob("cordon.db*"))
+    for secret in (token, coord_token, DEMO_TOTP_SEED):
+        assert secret not in logs
+        assert secret.encode() not in stored
+    assert DEMO_PASSWORD.encode() not in stored
