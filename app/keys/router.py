@@ -1,0 +1,92 @@
+"""Routes for the key directory and the signed membership log."""
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.auth.dependencies import CurrentPrincipal
+from app.core.deps import SessionDep
+from app.core.encoding import b64url
+from app.groups.dependencies import GroupReader
+from app.keys import service
+from app.keys.models import GroupLogEntry
+from app.keys.schemas import (
+    DeviceKeysRead,
+    LogAppend,
+    LogEntryRead,
+    LogPage,
+    MemberKeyPublish,
+    MemberKeyRead,
+    PrekeyUpload,
+)
+
+router = APIRouter()
+group_router = APIRouter()
+
+
+@router.post("/prekeys", status_code=status.HTTP_201_CREATED, response_model=dict[str, int])
+async def upload_prekey(
+    body: PrekeyUpload, session: SessionDep, principal: CurrentPrincipal
+) -> dict[str, int]:
+    """Publish a signed prekey of the calling device."""
+    row = await service.upload_prekey(session, device=principal.device, prekey_obj=body.prekey)
+    return {"prekey_id": row.prekey_id}
+
+
+@router.put("/member-key", response_model=MemberKeyRead)
+async def publish_member_key(
+    body: MemberKeyPublish, session: SessionDep, principal: CurrentPrincipal
+) -> MemberKeyRead:
+    """Publish the caller's member key so coordinators can certify it in group logs."""
+    row = await service.publish_member_key(
+        session, user_id=principal.user.id, key_b64=body.member_key
+    )
+    return MemberKeyRead(user_id=row.user_id, member_key=b64url(row.public_key))
+
+
+@group_router.get("/{group_id}/member-keys", response_model=list[MemberKeyRead])
+async def get_member_keys(session: SessionDep, access: GroupReader) -> list[MemberKeyRead]:
+    """Published member keys of the group's members; compare fingerprints before certifying."""
+    rows = await service.get_member_keys(session, group_id=access.group.id)
+    return [MemberKeyRead(user_id=r.user_id, member_key=b64url(r.public_key)) for r in rows]
+
+
+@group_router.get("/{group_id}/keys", response_model=list[DeviceKeysRead])
+async def get_group_keys(session: SessionDep, access: GroupReader) -> list[DeviceKeysRead]:
+    """Public keys of the group's devices; clients trust only those the verified log certifies."""
+    keys = await service.get_group_keys(session, group_id=access.group.id)
+    return [DeviceKeysRead.model_validate(k, from_attributes=True) for k in keys]
+
+
+def _read(row: GroupLogEntry) -> LogEntryRead:
+    return LogEntryRead(
+        seq=row.seq, op=row.op, entry_hash=row.entry_hash.hex(), entry=json.loads(row.entry_json)
+    )
+
+
+@group_router.post(
+    "/{group_id}/log", status_code=status.HTTP_201_CREATED, response_model=LogEntryRead
+)
+async def append_log_entry(
+    body: LogAppend, session: SessionDep, access: GroupReader, principal: CurrentPrincipal
+) -> LogEntryRead:
+    """Append a signed entry at the head of the group's membership log."""
+    row = await service.append_log(
+        session, access=access, device=principal.device, entry_obj=body.entry
+    )
+    return _read(row)
+
+
+@group_router.get("/{group_id}/log", response_model=LogPage)
+async def read_log(
+    session: SessionDep,
+    access: GroupReader,
+    after_seq: Annotated[int, Query(ge=-1)] = -1,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> LogPage:
+    """The signed log from just after `after_seq` (-1 = from genesis), oldest first."""
+    rows, head = await service.get_log(
+        session, group_id=access.group.id, after_seq=after_seq, limit=limit
+    )
+    return LogPage(items=[_read(r) for r in rows], head_seq=head)

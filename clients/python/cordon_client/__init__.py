@@ -1,0 +1,28 @@
+"""Cordon client SDK: end-to-end encryption, the server API and the `cordon` CLI.
+
+`Cordon` is the high-level client: one device of one user, with an encrypted keystore.
+"""
+
+from cordon_client._client import Cordon, Incoming
+from cordon_client._realtime import Listener
+from cordon_client._state import NotLoggedIn, Profile
+from cordon_client.exceptions import (
+    ApiError,
+    CordonClientError,
+    CryptoError,
+    RealtimeError,
+    TrustError,
+)
+
+__all__ = [
+    "ApiError",
+    "Cordon",
+    "CordonClientError",
+    "CryptoError",
+    "Incoming",
+    "Listener",
+    "NotLoggedIn",
+    "Profile",
+    "RealtimeError",
+    "TrustError",
+]

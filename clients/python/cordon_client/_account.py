@@ -1,0 +1,168 @@
+"""The client's base layer: HTTP transport with problem-code errors, local state, account.
+
+Logging in creates this device's keys on first use, registers their public halves and keeps the
+private halves and the token in the encrypted keystore.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from cordon_client._crypto import (
+    GroupSession,
+    KeystoreData,
+    public_bytes,
+)
+from cordon_client._crypto._encoding import b64e
+from cordon_client._state import LocalState, Profile
+from cordon_client.exceptions import (
+    ApiError,
+    CordonClientError,
+)
+
+
+def now_ms() -> int:
+    """Protocol timestamps: integer milliseconds since the epoch."""
+    return int(time.time() * 1000)
+
+
+class AccountClient:
+    """Transport, local state and the account: the base the other client layers build on."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        passphrase: str,
+        *,
+        server: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        scrypt_n: int | None = None,
+    ) -> None:
+        self.state = LocalState(state_dir, passphrase, scrypt_n=scrypt_n)
+        base = server or (self.state.profile.server if self.state.profile else None)
+        if base is None:
+            raise CordonClientError("no server URL: pass server= or log in first")
+        self.server = base.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=self.server, transport=transport, timeout=30)
+        self._sessions: dict[uuid.UUID, GroupSession] = {}
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Persist state and close the connection pool."""
+        self._save()
+        await self._http.aclose()
+
+    # -- transport ---------------------------------------------------------------------
+
+    async def _call(self, method: str, path: str, *, auth: bool = True, **kw: Any) -> Any:
+        """One API call; a problem document becomes an ApiError carrying its stable code."""
+        headers = {}
+        if auth:
+            token = self.state.token
+            if token is None:
+                raise CordonClientError("not logged in: run `cordon login` first")
+            headers["Authorization"] = f"Bearer {token}"
+        response = await self._http.request(method, path, headers=headers, **kw)
+        ApiError.raise_for(response)
+        return response.json() if response.content else None
+
+    # -- account -------------------------------------------------------------------------
+
+    async def enrol(self, code: str, password: str, totp_code: str | None = None) -> dict[str, Any]:
+        """Redeem a one-time enrolment code and set the password."""
+        body = {"code": code, "password": password, "totp_code": totp_code}
+        return dict(
+            await self._call("POST", "/api/v1/auth/enrolment/complete", auth=False, json=body)
+        )
+
+    async def inspect_enrolment(self, code: str) -> dict[str, Any]:
+        """Who a code enrols, and the TOTP seed to load when the account requires TOTP."""
+        return dict(
+            await self._call(
+                "POST", "/api/v1/auth/enrolment/inspect", auth=False, json={"code": code}
+            )
+        )
+
+    async def login(
+        self,
+        username: str,
+        password: str,
+        totp_code: str | None = None,
+        device_name: str = "cordon-python",
+    ) -> Profile:
+        """Log in; the first login here creates this device's keys and registers them."""
+        body: dict[str, Any] = {"username": username, "password": password, "totp_code": totp_code}
+        fresh = self.state.keystore is None
+        signing = Ed25519PrivateKey.generate() if fresh else self.state.keystore.signing_key  # type: ignore[union-attr]
+        if fresh:
+            exchange = X25519PrivateKey.generate().public_key().public_bytes_raw()
+            body["device"] = {
+                "name": device_name,
+                "signing_key": b64e(public_bytes(signing)),
+                "exchange_key": b64e(exchange),
+            }
+        else:
+            body["device_id"] = self.state.profile.device_id  # type: ignore[union-attr]
+        data = await self._call("POST", "/api/v1/auth/login", auth=False, json=body)
+        device_id = uuid.UUID(data["device_id"])
+        if fresh:
+            self.state.keystore = KeystoreData(device_id, signing, Ed25519PrivateKey.generate())
+        self.state.profile = Profile(self.server, username, data["user"]["id"], str(device_id))
+        self.state.set_secret("token", data["access_token"].encode())
+        self._save()
+        await self.publish_keys()
+        return self.state.profile
+
+    async def logout(self) -> None:
+        """Revoke this device's token on the server and forget it locally."""
+        await self._call("POST", "/api/v1/auth/logout")
+        self.state.set_secret("token", None)
+        self._save()
+
+    async def publish_keys(self) -> None:
+        """Rotate and upload the signed prekey when due; publish the member key once."""
+        _, keystore = self.state.require()
+        now = now_ms()
+        prekey = keystore.rotate_prekeys(now)
+        keystore.delete_expired_prekeys(now)
+        if prekey is not None:
+            await self._call(
+                "POST", "/api/v1/devices/me/prekeys", json={"prekey": prekey.to_json()}
+            )
+        if keystore.member_key is not None and not self.state.secret("member-key-published"):
+            try:
+                await self._call(
+                    "PUT",
+                    "/api/v1/devices/me/member-key",
+                    json={"member_key": b64e(public_bytes(keystore.member_key))},
+                )
+            except ApiError as exc:
+                if exc.code != "keys.member_key_exists":
+                    raise
+                keystore.member_key = None  # another device of this user holds the member key
+            self.state.set_secret("member-key-published", b"1")
+        self._save()
+
+    def _save(self) -> None:
+        for group_id, session in self._sessions.items():
+            self.state.set_secret(f"session:{group_id}", session.export_state())
+        if self.state.keystore is not None:
+            self.state.save()
