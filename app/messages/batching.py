@@ -1,0 +1,240 @@
+"""Posting with group commit: concurrent posts share one transaction and one fsync.
+
+A single worker task per process drains the queue of posts, appends them all in one
+transaction and answers each caller only after that commit. Idempotency on
+(group, sender device, client_msg_id) is checked after taking the group's stream lock, so it
+holds across processes; the unique constraint backs it up, and if a batch fails as a whole its
+posts are retried one by one so one bad post never fails the others.
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.errors import CordonError
+from app.devices.models import Device
+from app.groups.models import Membership
+from app.messages import service
+from app.messages.exceptions import (
+    ClientMsgIdReused,
+    InvalidRecipients,
+    ParentNotFound,
+    RecipientsRequired,
+)
+from app.messages.models import TARGETED_KINDS, MessageKind, StreamItem
+from app.messages.schemas import MessageCreate
+
+logger = logging.getLogger("cordon.messages")
+
+
+@dataclass(frozen=True)
+class Post:
+    """An authorised post: the caller already passed the group's posting gate."""
+
+    group_id: uuid.UUID
+    user_id: uuid.UUID
+    device_id: uuid.UUID
+    message_in: MessageCreate
+
+
+@dataclass
+class Posted:
+    """The committed item, and whether this call created it (False for an idempotent replay)."""
+
+    item: StreamItem
+    created: bool
+
+
+Outcome = Posted | CordonError
+
+
+def _same_content(item: StreamItem, message_in: MessageCreate) -> bool:
+    recipients = [str(d) for d in message_in.recipients] if message_in.recipients else None
+    return (
+        item.kind == message_in.kind.value
+        and item.envelope == message_in.envelope
+        and item.recipients == recipients
+        and item.parent_seq == message_in.parent_seq
+    )
+
+
+async def _member_devices(session: AsyncSession, *, group_id: uuid.UUID) -> set[uuid.UUID]:
+    rows = await session.scalars(
+        select(Device.id)
+        .join(Membership, Membership.user_id == Device.user_id)
+        .where(
+            Membership.group_id == group_id,
+            Membership.removed_at.is_(None),
+            Device.revoked_at.is_(None),
+        )
+    )
+    return set(rows)
+
+
+async def _append_group(
+    session: AsyncSession, *, group_id: uuid.UUID, posts: list[tuple[int, Post]]
+) -> dict[int, Outcome]:
+    """Append one group's share of a batch (the caller commits)."""
+    head = await service.lock_stream(session, group_id=group_id)
+    keys = {p.message_in.client_msg_id for _, p in posts}
+    existing = {
+        (item.sender_device_id, item.client_msg_id): item
+        for item in await session.scalars(
+            select(StreamItem).where(
+                StreamItem.group_id == group_id, StreamItem.client_msg_id.in_(keys)
+            )
+        )
+    }
+    devices: set[uuid.UUID] | None = None
+    outcomes: dict[int, Outcome] = {}
+    accepted: list[tuple[int, Post]] = []
+    in_batch: set[tuple[uuid.UUID | None, str | None]] = set()
+    for index, post in posts:
+        message_in = post.message_in
+        key = (post.device_id, message_in.client_msg_id)
+        if key in existing:
+            same = _same_content(existing[key], message_in)
+            outcomes[index] = Posted(existing[key], False) if same else ClientMsgIdReused()
+            continue
+        if key in in_batch:
+            continue  # a repeat inside this batch: answered once the first is appended
+        if message_in.kind in TARGETED_KINDS and not message_in.recipients:
+            outcomes[index] = RecipientsRequired()
+            continue
+        if message_in.parent_seq is not None and message_in.parent_seq > head + len(accepted):
+            outcomes[index] = ParentNotFound()
+            continue
+        if message_in.recipients:
+            devices = (
+                devices
+                if devices is not None
+                else await _member_devices(session, group_id=group_id)
+            )
+            if not set(message_in.recipients) <= devices:
+                outcomes[index] = InvalidRecipients()
+                continue
+        accepted.append((index, post))
+        in_batch.add(key)
+    if not accepted:
+        return outcomes
+    seq = await service.reserve(session, group_id=group_id, count=len(accepted))
+    for offset, (index, post) in enumerate(accepted):
+        m = post.message_in
+        item = await service.append(
+            session,
+            group_id=group_id,
+            kind=MessageKind(m.kind),
+            envelope=m.envelope,
+            sender_user_id=post.user_id,
+            sender_device_id=post.device_id,
+            recipients=m.recipients,
+            client_msg_id=m.client_msg_id,
+            parent_seq=m.parent_seq,
+            urgent=m.urgent,
+            seq=seq + offset,
+        )
+        existing[(post.device_id, m.client_msg_id)] = item
+        outcomes[index] = Posted(item, True)
+    for index, post in posts:  # in-batch repeats replay the item created above
+        if index not in outcomes:
+            item = existing[(post.device_id, post.message_in.client_msg_id)]
+            same = _same_content(item, post.message_in)
+            outcomes[index] = Posted(item, False) if same else ClientMsgIdReused()
+    return outcomes
+
+
+async def post_many(session: AsyncSession, *, posts: list[Post]) -> list[Outcome]:
+    """Append a batch of posts, group by group in a fixed order (no lock-order deadlocks)."""
+    by_group: dict[uuid.UUID, list[tuple[int, Post]]] = {}
+    for index, post in enumerate(posts):
+        by_group.setdefault(post.group_id, []).append((index, post))
+    outcomes: dict[int, Outcome] = {}
+    for group_id in sorted(by_group):
+        outcomes |= await _append_group(session, group_id=group_id, posts=by_group[group_id])
+    return [outcomes[i] for i in range(len(posts))]
+
+
+@dataclass
+class _Pending:
+    post: Post
+    future: "asyncio.Future[Outcome]" = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class Committer:
+    """The group-commit worker of one app (started lazily on the first post)."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, batch_max: int) -> None:
+        self._sessionmaker = sessionmaker
+        self._batch_max = batch_max
+        self._queue: asyncio.Queue[_Pending] | None = None
+        self._worker: asyncio.Task[None] | None = None
+
+    async def submit(self, post: Post) -> Posted:
+        """Append a post; returns after its transaction committed, or raises its error."""
+        if self._queue is None or self._worker is None or self._worker.done():
+            self._queue = asyncio.Queue()
+            self._worker = asyncio.create_task(self._run(self._queue), name="cordon-committer")
+        pending = _Pending(post)
+        self._queue.put_nowait(pending)
+        outcome = await pending.future
+        if isinstance(outcome, CordonError):
+            raise outcome
+        return outcome
+
+    async def stop(self) -> None:
+        """Stop the worker (pending posts are failed by cancellation)."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(BaseException):
+                await self._worker
+
+    async def _run(self, queue: "asyncio.Queue[_Pending]") -> None:
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < self._batch_max and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                outcomes = await self._commit([p.post for p in batch])
+            except BaseException as exc:
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                if not pending.future.done():
+                    pending.future.set_result(outcome)
+
+    async def _commit(self, posts: list[Post]) -> list[Outcome]:
+        try:
+            return await self._commit_once(posts)
+        except DBAPIError:
+            if len(posts) == 1:
+                raise
+            logger.warning("batch of %d failed; retrying its posts one by one", len(posts))
+        results: list[Outcome] = []
+        for post in posts:
+            try:
+                results += await self._commit_once([post])
+            except DBAPIError:  # a concurrent duplicate won the race: replay it
+                results += await self._commit_once([post])
+        return results
+
+    async def _commit_once(self, posts: list[Post]) -> list[Outcome]:
+        async with self._sessionmaker() as session:
+            try:
+                outcomes = await post_many(session, posts=posts)
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            return outcomes

@@ -1,0 +1,113 @@
+"""Request and response bodies for posting, sync and receipts."""
+
+import base64
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+
+from app.core.encoding import b64_lenient
+from app.core.schemas import InputModel
+from app.messages.models import CLIENT_KINDS, MessageKind, StreamItem
+
+
+def _envelope(value: Any) -> bytes:
+    """The bytes stay opaque here; `app.messages.envelopes` checks them after parsing."""
+    return b64_lenient(value, what="envelope")
+
+
+def _client_kind(kind: MessageKind) -> MessageKind:
+    if kind not in CLIENT_KINDS:
+        raise ValueError(f"{kind.value!r} items are written by the server only")
+    return kind
+
+
+def _unique(devices: list[uuid.UUID] | None) -> list[uuid.UUID] | None:
+    if devices is not None and len(set(devices)) != len(devices):
+        raise ValueError("recipients must not repeat")
+    return devices
+
+
+class MessageCreate(InputModel):
+    """A new envelope for a group's stream, idempotent on `client_msg_id`."""
+
+    kind: Annotated[MessageKind, AfterValidator(_client_kind)]
+    client_msg_id: str = Field(pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")
+    envelope: Annotated[bytes, BeforeValidator(_envelope)] = Field(
+        json_schema_extra={"type": "string", "format": "base64"}
+    )
+    recipients: (
+        Annotated[list[uuid.UUID], AfterValidator(_unique), Field(min_length=1, max_length=4096)]
+        | None
+    ) = None
+    parent_seq: int | None = Field(default=None, ge=1)
+    urgent: bool = False
+
+
+class MessageRead(BaseModel):
+    """One stream item as every reader sees it (also the websocket `item` frame)."""
+
+    group_id: uuid.UUID
+    seq: int
+    kind: str
+    sender_user_id: uuid.UUID | None
+    sender_device_id: uuid.UUID | None
+    recipients: list[uuid.UUID] | None
+    client_msg_id: str | None
+    parent_seq: int | None
+    urgent: bool
+    created_at: datetime
+    envelope: str
+
+    @classmethod
+    def from_item(cls, item: StreamItem) -> "MessageRead":
+        """Render the envelope as base64 and the recipients as ids."""
+        return cls(
+            group_id=item.group_id,
+            seq=item.seq,
+            kind=item.kind,
+            sender_user_id=item.sender_user_id,
+            sender_device_id=item.sender_device_id,
+            recipients=[uuid.UUID(d) for d in item.recipients]
+            if item.recipients is not None
+            else None,
+            client_msg_id=item.client_msg_id,
+            parent_seq=item.parent_seq,
+            urgent=item.urgent,
+            created_at=item.created_at,
+            envelope=base64.b64encode(item.envelope).decode(),
+        )
+
+
+class SyncPage(BaseModel):
+    """Readable items after the cursor; resume from `next_cursor` (always set)."""
+
+    items: list[MessageRead]
+    next_cursor: str
+    has_more: bool
+
+
+class ReceiptCreate(InputModel):
+    """This device received (or its user read) one item."""
+
+    group_id: uuid.UUID
+    seq: int = Field(ge=1)
+    status: Literal["delivered", "read"]
+
+
+class ReceiptBatch(InputModel):
+    """Receipts are sent in batches, as clients acknowledge what a sync returned."""
+
+    receipts: list[ReceiptCreate] = Field(min_length=1, max_length=500)
+
+
+class ReceiptRead(BaseModel):
+    """How far one recipient device got with an item."""
+
+    model_config = {"from_attributes": True}
+
+    device_id: uuid.UUID
+    user_id: uuid.UUID
+    delivered_at: datetime
+    read_at: datetime | None

@@ -1,0 +1,291 @@
+"""Appending to, reading from and acknowledging items of the group streams.
+
+Every group has one durable stream; `seq` is gap-free per group because it is taken from the
+group's `group_stream` row, whose lock is held until commit, so appends to one group commit in
+seq order and a reader that saw seq N has seen every seq below it. Realtime pushes are queued
+with `realtime.publish` and go out only after the commit.
+"""
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import realtime
+from app.core.types import utcnow
+from app.groups.exceptions import GroupNotFound
+from app.groups.models import Membership
+from app.messages.exceptions import (
+    CursorOutOfRange,
+    MessageNotFound,
+    ReceiptNotApplicable,
+)
+from app.messages.models import GroupStream, MessageKind, Receipt, StreamItem
+from app.messages.schemas import MessageRead, ReceiptCreate
+
+
+def routing(item: StreamItem) -> realtime.Routing:
+    """The routing metadata the read rule looks at."""
+    return realtime.Routing(
+        group_id=item.group_id,
+        seq=item.seq,
+        created_at=item.created_at,
+        sender_user_id=item.sender_user_id,
+        recipients=frozenset(uuid.UUID(d) for d in item.recipients)
+        if item.recipients is not None
+        else None,
+    )
+
+
+def frame(item: StreamItem) -> str:
+    """The websocket text frame of an item: its `MessageRead` plus `"type": "item"`."""
+    body = MessageRead.from_item(item).model_dump(mode="json")
+    return json.dumps({"type": "item", **body}, separators=(",", ":"))
+
+
+async def _bump_head(session: AsyncSession, *, group_id: uuid.UUID, count: int) -> int:
+    """Add `count` to the group's head and return the new head, creating the row if needed.
+    The statement takes the row lock (PostgreSQL) or the write lock (SQLite) until commit."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(GroupStream)
+        .values(group_id=group_id, head_seq=count)
+        .on_conflict_do_update(
+            index_elements=[GroupStream.group_id],
+            set_={"head_seq": GroupStream.head_seq + count},
+        )
+        .returning(GroupStream.head_seq)
+    )
+    head = await session.scalar(statement)
+    assert head is not None
+    return int(head)
+
+
+async def lock_stream(session: AsyncSession, *, group_id: uuid.UUID) -> int:
+    """Serialise with every other writer of this group's stream; returns the current head."""
+    return await _bump_head(session, group_id=group_id, count=0)
+
+
+async def reserve(session: AsyncSession, *, group_id: uuid.UUID, count: int) -> int:
+    """Reserve `count` consecutive seqs; returns the first."""
+    return await _bump_head(session, group_id=group_id, count=count) - count + 1
+
+
+async def append(
+    session: AsyncSession,
+    *,
+    group_id: uuid.UUID,
+    kind: MessageKind,
+    envelope: bytes,
+    sender_user_id: uuid.UUID | None = None,
+    sender_device_id: uuid.UUID | None = None,
+    recipients: Sequence[uuid.UUID] | None = None,
+    client_msg_id: str | None = None,
+    parent_seq: int | None = None,
+    urgent: bool = False,
+    seq: int | None = None,
+) -> StreamItem:
+    """Append one item to a group's stream inside the caller's transaction.
+
+    The entry point for other domains (library, pre-notifications, ...): call it, then commit
+    your own transaction; the item is pushed to every device that may read it only after
+    that commit, and vanishes with a rollback. Routing only: `envelope` is opaque bytes
+    (ciphertext, or JSON for server-written kinds); `recipients=None` means the whole group,
+    a list of device ids targets those devices (plus the sender's own devices). The caller
+    has already checked that the sender may post; `seq` is for callers that reserved a range.
+    """
+    if seq is None:
+        seq = await reserve(session, group_id=group_id, count=1)
+    item = StreamItem(
+        group_id=group_id,
+        seq=seq,
+        kind=kind.value,
+        sender_user_id=sender_user_id,
+        sender_device_id=sender_device_id,
+        recipients=[str(d) for d in recipients] if recipients is not None else None,
+        client_msg_id=client_msg_id,
+        parent_seq=parent_seq,
+        urgent=urgent,
+        envelope=envelope,
+        created_at=utcnow(),
+    )
+    session.add(item)
+    realtime.publish(session, realtime.ItemPublished(routing=routing(item), frame=frame(item)))
+    return item
+
+
+async def viewer_for(
+    session: AsyncSession, *, user_id: uuid.UUID, device_id: uuid.UUID
+) -> realtime.Viewer:
+    """The device as a reader: its user's live memberships and when each started."""
+    rows = await session.execute(
+        select(Membership.group_id, Membership.added_at).where(
+            Membership.user_id == user_id, Membership.removed_at.is_(None)
+        )
+    )
+    return realtime.Viewer(
+        user_id=user_id, device_id=device_id, groups={row[0]: row[1] for row in rows}
+    )
+
+
+async def heads(session: AsyncSession, *, group_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The last seq of each group's stream (0 for a group that has none yet)."""
+    ids = list(group_ids)
+    result = dict.fromkeys(ids, 0)
+    if ids:
+        rows = await session.execute(
+            select(GroupStream.group_id, GroupStream.head_seq).where(GroupStream.group_id.in_(ids))
+        )
+        result.update({row[0]: row[1] for row in rows})
+    return result
+
+
+@dataclass
+class SyncResult:
+    """Readable items, the positions after everything scanned, and whether more wait."""
+
+    items: list[StreamItem]
+    positions: dict[uuid.UUID, int]
+    more: bool
+
+
+async def sync(
+    session: AsyncSession,
+    *,
+    viewer: realtime.Viewer,
+    positions: Mapping[uuid.UUID, int],
+    limit: int,
+    group_id: uuid.UUID | None = None,
+) -> SyncResult:
+    """Everything the device may read after `positions`, in seq order per group.
+
+    Groups are drained one after the other (by id), so each page takes a prefix of each
+    group's remaining stream and the returned positions never skip an unseen item. Items the
+    device may not read are passed over (the positions still advance past them).
+    """
+    if group_id is not None and group_id not in viewer.groups:
+        raise GroupNotFound()
+    scope = [group_id] if group_id is not None else sorted(viewer.groups)
+    known = {g: p for g, p in positions.items() if g in viewer.groups}
+    current = await heads(session, group_ids=scope)
+    if any(known.get(g, 0) > current[g] for g in scope):
+        raise CursorOutOfRange("The cursor points past the end of a group's stream.")
+    pending = [g for g in scope if known.get(g, 0) < current[g]]
+    if not pending:
+        return SyncResult(items=[], positions=known, more=False)
+    condition = or_(
+        *(
+            and_(
+                StreamItem.group_id == g,
+                StreamItem.seq > known.get(g, 0),
+                StreamItem.created_at >= viewer.groups[g],
+            )
+            for g in pending
+        )
+    )
+    rows = list(
+        await session.scalars(
+            select(StreamItem)
+            .where(condition)
+            .order_by(StreamItem.group_id, StreamItem.seq)
+            .limit(limit)
+        )
+    )
+    new_positions = dict(known)
+    for row in rows:
+        new_positions[row.group_id] = row.seq
+    if len(rows) < limit:  # every pending group was drained up to its head
+        for g in pending:
+            new_positions[g] = max(new_positions.get(g, 0), current[g])
+    readable = [row for row in rows if realtime.can_read(viewer, routing(row))]
+    return SyncResult(items=readable, positions=new_positions, more=len(rows) == limit)
+
+
+async def get(
+    session: AsyncSession, *, viewer: realtime.Viewer, group_id: uuid.UUID, seq: int
+) -> StreamItem:
+    """One item, if this device may read it (otherwise indistinguishable from absent)."""
+    item = await session.scalar(
+        select(StreamItem).where(StreamItem.group_id == group_id, StreamItem.seq == seq)
+    )
+    if item is None or not realtime.can_read(viewer, routing(item)):
+        raise MessageNotFound()
+    return item
+
+
+def _receipt_envelope(receipt: Receipt, status: str) -> bytes:
+    at = receipt.read_at if status == "read" else receipt.delivered_at
+    return json.dumps(
+        {
+            "seq": receipt.seq,
+            "device_id": str(receipt.device_id),
+            "user_id": str(receipt.user_id),
+            "status": status,
+            "at": at.isoformat() if at else None,
+        }
+    ).encode()
+
+
+async def _record_one(
+    session: AsyncSession, *, viewer: realtime.Viewer, receipt_in: ReceiptCreate
+) -> None:
+    await lock_stream(session, group_id=receipt_in.group_id)
+    item = await get(session, viewer=viewer, group_id=receipt_in.group_id, seq=receipt_in.seq)
+    if item.sender_device_id is None or item.kind == MessageKind.RECEIPT:
+        raise ReceiptNotApplicable()
+    if item.sender_device_id == viewer.device_id:
+        return  # the sender's own device holds its message already
+    receipt = await session.get(Receipt, (item.group_id, item.seq, viewer.device_id))
+    now = utcnow()
+    if receipt is None:
+        receipt = Receipt(
+            group_id=item.group_id,
+            seq=item.seq,
+            device_id=viewer.device_id,
+            user_id=viewer.user_id,
+            delivered_at=now,
+        )
+        session.add(receipt)
+    elif receipt_in.status == "delivered" or receipt.read_at is not None:
+        return  # nothing new to tell the sender
+    if receipt_in.status == "read":
+        receipt.read_at = now
+    await append(
+        session,
+        group_id=item.group_id,
+        kind=MessageKind.RECEIPT,
+        envelope=_receipt_envelope(receipt, receipt_in.status),
+        sender_user_id=viewer.user_id,
+        sender_device_id=viewer.device_id,
+        recipients=[item.sender_device_id],
+    )
+
+
+async def record_receipts(
+    session: AsyncSession, *, viewer: realtime.Viewer, receipts: Sequence[ReceiptCreate]
+) -> None:
+    """Record delivered/read receipts (idempotent; `read` implies `delivered`) and push each
+    change to the item's sender device as a `receipt` item of the group's stream."""
+    for receipt_in in receipts:
+        await _record_one(session, viewer=viewer, receipt_in=receipt_in)
+    await session.commit()
+
+
+async def get_receipts(
+    session: AsyncSession, *, viewer: realtime.Viewer, group_id: uuid.UUID, seq: int
+) -> list[Receipt]:
+    """Who received and read an item; only its sender's user may ask."""
+    item = await get(session, viewer=viewer, group_id=group_id, seq=seq)
+    if item.sender_user_id != viewer.user_id:
+        raise MessageNotFound()
+    rows = await session.scalars(
+        select(Receipt)
+        .where(Receipt.group_id == group_id, Receipt.seq == seq)
+        .order_by(Receipt.delivered_at)
+    )
+    return list(rows)

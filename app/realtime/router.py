@@ -1,0 +1,190 @@
+"""`/api/v1/ws`: authenticate, resume from a cursor, then push every readable stream item.
+
+Protocol (JSON text frames; see docs/REALTIME.md):
+    client → {"type": "auth", "token"?: str, "cursor"?: str}   first frame, within 10 s; the
+             token may instead come in `Authorization: Bearer` or the subprotocol
+             `cordon.bearer.<token>` (offered next to `cordon.v1`), never in the URL.
+    server → {"type": "ready", "device_id": ...}
+    server → {"type": "item", ...}   every readable item after the cursor, then live ones
+    server → {"type": "caught_up", "cursor": str}   once the backlog is sent
+    client → {"type": "receipt", "group_id", "seq", "status": "delivered"|"read"}
+    client → {"type": "ping"}  server → {"type": "pong"}
+Close codes: 4001 unauthenticated, 4003 device revoked or member removed, 4008 slow consumer,
+4400 bad frame or cursor, 4403 origin not allowed, 4408 idle.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketState
+
+from app.core.config import Settings
+from app.realtime.connection import Connection, cancel
+from app.realtime.events import (
+    CLOSE_BAD_FRAME,
+    CLOSE_IDLE,
+    CLOSE_ORIGIN,
+    CLOSE_UNAUTHENTICATED,
+)
+from app.realtime.fanout import Fanout
+
+router = APIRouter()
+logger = logging.getLogger("cordon.realtime")
+SUBPROTOCOL = "cordon.v1"
+TOKEN_SUBPROTOCOL = "cordon.bearer."
+MAX_CLIENT_FRAME = 65_536
+
+
+class Refused(Exception):
+    """Close the socket with `code` (raised inside the handler, never escapes it)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
+    origin = websocket.headers.get("origin")
+    return origin is None or "*" in settings.allowed_origins or origin in settings.allowed_origins
+
+
+def _header_token(websocket: WebSocket) -> str | None:
+    scheme, _, token = websocket.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token.strip()
+    for proto in websocket.scope.get("subprotocols", []):
+        if isinstance(proto, str) and proto.startswith(TOKEN_SUBPROTOCOL):
+            return proto[len(TOKEN_SUBPROTOCOL) :]
+    return None
+
+
+def _parse(text: str | None) -> dict[str, Any]:
+    if text is None or len(text) > MAX_CLIENT_FRAME:
+        raise Refused(CLOSE_BAD_FRAME, "expected a JSON text frame under 64 KiB")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise Refused(CLOSE_BAD_FRAME, "malformed JSON") from None
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        raise Refused(CLOSE_BAD_FRAME, "a frame is a JSON object with a 'type'")
+    return body
+
+
+async def _receive(websocket: WebSocket, timeout: float) -> dict[str, Any]:
+    try:
+        async with asyncio.timeout(timeout):  # not wait_for: no extra task per idle socket
+            message = await websocket.receive()
+    except TimeoutError:
+        raise Refused(CLOSE_IDLE, "idle timeout") from None
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("text") is None:
+        raise Refused(CLOSE_BAD_FRAME, "binary frames are not part of the protocol")
+    return _parse(message["text"])
+
+
+async def _authenticate(websocket: WebSocket, fanout: Fanout, settings: Settings) -> Connection:
+    try:
+        first = await _receive(websocket, settings.ws_auth_seconds)
+    except Refused as refused:
+        if refused.code == CLOSE_IDLE:
+            raise Refused(CLOSE_UNAUTHENTICATED, "no auth frame in time") from None
+        raise
+    if first["type"] != "auth":
+        raise Refused(CLOSE_UNAUTHENTICATED, "the first frame must be 'auth'")
+    token = first.get("token") or _header_token(websocket)
+    assert fanout.source is not None
+    viewer = await fanout.source.authenticate(token) if isinstance(token, str) else None
+    if viewer is None:
+        raise Refused(CLOSE_UNAUTHENTICATED, "invalid or expired token")
+    cursor = first.get("cursor")
+    try:
+        positions = fanout.source.parse_cursor(cursor if isinstance(cursor, str) else None)
+    except ValueError as exc:
+        raise Refused(CLOSE_BAD_FRAME, str(exc)) from None
+    positions = {g: p for g, p in positions.items() if g in viewer.groups}
+
+    return Connection(
+        viewer=viewer,
+        positions=positions,
+        source=fanout.source,
+        registry=fanout.registry,
+        send=websocket.send_text,
+        queue_size=settings.ws_queue_size,
+        send_timeout=settings.ws_send_timeout_seconds,
+    )
+
+
+async def _writer(conn: Connection) -> None:
+    assert conn.viewer is not None
+    await conn.catch_up()
+    source = conn.source
+    caught_up = {"type": "caught_up", "cursor": source.encode_cursor(conn.positions)}
+    await conn.send(json.dumps(caught_up))
+    await conn.run()
+
+
+async def _reader(conn: Connection, websocket: WebSocket, settings: Settings) -> None:
+    source = conn.source
+    while True:
+        frame = await _receive(websocket, settings.ws_idle_seconds)
+        if frame["type"] == "ping":
+            conn.offer(json.dumps({"type": "pong"}))
+        elif frame["type"] == "receipt":
+            error = await source.receipt(conn.viewer, frame)
+            if error is not None:
+                conn.offer(json.dumps({"type": "error", "code": error, "ref": frame.get("seq")}))
+        else:
+            raise Refused(CLOSE_BAD_FRAME, f"unknown frame type {frame['type'][:32]!r}")
+
+
+async def _serve(websocket: WebSocket, fanout: Fanout, settings: Settings) -> tuple[int, str]:
+    conn = await _authenticate(websocket, fanout, settings)
+    fanout.registry.add(conn, conn.viewer)
+    await conn.send(json.dumps({"type": "ready", "device_id": str(conn.viewer.device_id)}))
+    tasks = [
+        asyncio.create_task(_writer(conn)),
+        asyncio.create_task(_reader(conn, websocket, settings)),
+        asyncio.create_task(conn.until_closed()),
+    ]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if conn.closed.done():  # kicked or too slow: that reason wins over a racing task
+            return conn.closed.result()
+        for finished in done:
+            finished.result()  # re-raises Refused / WebSocketDisconnect from reader or writer
+        return 1011, "stream ended"
+    finally:
+        fanout.registry.remove(conn)
+        for task in tasks:
+            await cancel(task)
+
+
+@router.websocket("/ws")
+async def stream(websocket: WebSocket) -> None:
+    """Authenticated push of every stream item the device may read (protocol above)."""
+    settings: Settings = websocket.app.state.settings
+    fanout: Fanout = websocket.app.state.realtime
+    if not _origin_allowed(websocket, settings):
+        await websocket.close(CLOSE_ORIGIN, "origin not allowed")
+        return
+    await fanout.start()
+    offered = websocket.scope.get("subprotocols", [])
+    await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+    try:
+        code, reason = await _serve(websocket, fanout, settings)
+    except Refused as refused:
+        code, reason = refused.code, refused.reason
+    except WebSocketDisconnect:
+        return
+    except Exception:
+        logger.exception("websocket handler failed")
+        code, reason = 1011, "internal error"
+    if websocket.application_state != WebSocketState.DISCONNECTED:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(websocket.close(code, reason), timeout=2)
