@@ -1,0 +1,68 @@
+"""Library dependencies: the blob store, the publisher gate and upload ownership.
+
+Group-scoped routes use `app.groups.dependencies`. Upload routes carry no group id in the path
+(segment PUTs are exempt from the JSON body limit by path prefix), so `upload_access` resolves
+the upload's group and runs the same membership check and publisher rule.
+"""
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import HTTPConnection
+
+from app.auth.dependencies import CurrentPrincipal
+from app.core.deps import SessionDep, SettingsDep
+from app.groups import service as groups_service
+from app.groups.dependencies import GroupCoordinating
+from app.groups.service import GroupAccess
+from app.library import service
+from app.library.exceptions import UploadNotFound
+from app.library.models import Upload
+from app.library.storage import BlobStore, FilesystemBlobStore
+
+
+def get_blob_store(conn: HTTPConnection, settings: SettingsDep) -> BlobStore:
+    """The app's blob store, created on first use from `CORDON_BLOB_DIR`."""
+    store: BlobStore | None = getattr(conn.app.state, "blob_store", None)
+    if store is None:
+        store = FilesystemBlobStore(settings.blob_dir)
+        conn.app.state.blob_store = store
+    return store
+
+
+async def require_publisher(access: GroupCoordinating) -> GroupAccess:
+    """Coordinators, and co-coordinators where the group lets them publish."""
+    service.ensure_may_publish(access)
+    return access
+
+
+@dataclass(frozen=True, slots=True)
+class UploadAccess:
+    """An open upload together with the uploader's current right to publish in its group."""
+
+    upload: Upload
+    access: GroupAccess
+    device_id: uuid.UUID
+
+
+async def upload_access(
+    upload_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> UploadAccess:
+    """Only the user who opened an upload sees it, and only while still a publisher."""
+    upload = await service.get_upload(session, upload_id=upload_id, user_id=principal.user.id)
+    if upload is None:
+        raise UploadNotFound()
+    access = await groups_service.find_access(
+        session, group_id=upload.group_id, user=principal.user
+    )
+    if access is None:
+        raise UploadNotFound()
+    service.ensure_may_publish(access)
+    return UploadAccess(upload, access, principal.device.id)
+
+
+BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]
+LibraryPublisher = Annotated[GroupAccess, Depends(require_publisher)]
+OwnUpload = Annotated[UploadAccess, Depends(upload_access)]

@@ -1,0 +1,294 @@
+"""Library transfer benchmark on loopback: our upload/download MB/s and peak RSS growth of the
+server and the client, next to ceilings measured in the same run (file copy, AES-GCM over
+1 MiB segments, raw httpx streaming to a trivial uvicorn endpoint).
+
+    python bench/library_bench.py --sizes 100 1000      # MB (10^6 bytes)
+
+Starts `cordon-server serve` (demo seed, SQLite, blobs in a temp dir) as a subprocess on a free
+127.0.0.1 port. Peak RSS growth: the kernel's peak counter is reset (`/proc/<pid>/clear_refs`
+= 5) right before each transfer and VmHWM − VmRSS(before) is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyotp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "clients" / "python"))
+
+from cordon_client._crypto.keys import public_bytes  # noqa: E402
+from cordon_client._library import LibraryClient  # noqa: E402
+
+from app.demo.service import DEMO_PASSWORD, DEMO_TOTP_SEED  # noqa: E402
+
+MB = 1_000_000
+MIB = 1024 * 1024
+
+TRIVIAL_APP = """
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    if scope["method"] == "PUT":
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    size = int(scope["query_string"].decode().split("=")[1])
+    chunk = b"\\0" * (1024 * 1024)
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(size).encode())]})
+    while size > 0:
+        part = chunk[: min(size, len(chunk))]
+        size -= len(part)
+        await send({"type": "http.response.body", "body": part, "more_body": size > 0})
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _status(pid: int | str, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+class PeakRss:
+    """Peak RSS growth of a process over a `with` block."""
+
+    def __init__(self, pid: int | str) -> None:
+        self.pid = pid
+        self.growth = 0
+
+    def __enter__(self) -> PeakRss:
+        Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+        self.before = _status(self.pid, "VmRSS")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.growth = _status(self.pid, "VmHWM") - self.before
+
+
+def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("server exited early")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("server never became ready")
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _write_file(path: Path, size: int) -> None:
+    block = os.urandom(MIB)
+    with path.open("wb") as fh:
+        left = size
+        while left > 0:
+            fh.write(block[: min(left, MIB)])
+            left -= MIB
+
+
+def _login(http: httpx.Client, username: str, totp: bool) -> tuple[str, str]:
+    signing = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    body: dict[str, object] = {
+        "username": username,
+        "password": DEMO_PASSWORD,
+        "device": {
+            "name": "bench",
+            "signing_key": _b64(signing),
+            "exchange_key": _b64(os.urandom(32)),
+        },
+    }
+    if totp:
+        body["totp_code"] = pyotp.TOTP(DEMO_TOTP_SEED).now()
+    r = http.post("/api/v1/auth/login", json=body)
+    r.raise_for_status()
+    return r.json()["access_token"], r.json()["device_id"]
+
+
+def _b64(raw: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _mbps(size: int, seconds: float) -> float:
+    return size / MB / seconds
+
+
+def ceilings(path: Path, size: int, tmp: Path) -> dict[str, float]:
+    """Upper bounds on this machine: disk copy, AES-GCM, raw HTTP streaming."""
+    out: dict[str, float] = {}
+    t = time.perf_counter()
+    shutil.copyfile(path, tmp / "copy.bin")
+    out["file copy"] = _mbps(size, time.perf_counter() - t)
+    (tmp / "copy.bin").unlink()
+    aead = AESGCM(os.urandom(32))
+    buf = os.urandom(MIB)
+    n = max(1, min(size, 256 * MB) // MIB)
+    t = time.perf_counter()
+    for i in range(n):
+        aead.encrypt(i.to_bytes(12, "big"), buf, b"aad")
+    out["AES-256-GCM (1 MiB segments)"] = _mbps(n * MIB, time.perf_counter() - t)
+    port = _free_port()
+    (tmp / "trivial.py").write_text(TRIVIAL_APP)
+    env = {**os.environ, "PYTHONPATH": str(tmp)}
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "trivial:app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--http",
+        "httptools",
+    ]
+    proc = _start(args, env, tmp / "trivial.log")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{base}/?size=1", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=120) as http:
+            t = time.perf_counter()
+            with path.open("rb") as fh:
+                while chunk := fh.read(MIB):
+                    http.put("/", content=chunk)
+            out["raw httpx PUT of 1 MiB bodies"] = _mbps(size, time.perf_counter() - t)
+            t = time.perf_counter()
+            with http.stream("GET", f"/?size={size}") as r:
+                for _ in r.iter_bytes(MIB):
+                    pass
+            out["raw httpx streamed GET"] = _mbps(size, time.perf_counter() - t)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return out
+
+
+def run(sizes_mb: list[int]) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="cordon-bench-"))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CORDON_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
+        "CORDON_BLOB_DIR": str(tmp / "blobs"),
+        "CORDON_SEED_DEMO": "true",
+        "CORDON_ENVIRONMENT": "development",
+        "CORDON_LOG_LEVEL": "WARNING",
+    }
+    server = _start(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env, tmp / "server.log"
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, server)
+        with httpx.Client(base_url=base, timeout=120) as anon:
+            coord_token, coord_device = _login(anon, "ocu.coordinator", totp=True)
+            member_token, _ = _login(anon, "be.ncp", totp=False)
+            groups = anon.get(
+                "/api/v1/groups", headers={"Authorization": f"Bearer {coord_token}"}
+            ).json()
+        group_id = uuid.UUID(groups[0]["id"])
+        signing = Ed25519PrivateKey.generate()
+        for size_mb in sizes_mb:
+            size = size_mb * MB
+            source = tmp / f"source-{size_mb}.bin"
+            _write_file(source, size)
+            ceil = ceilings(source, size, tmp)
+            with (
+                httpx.Client(
+                    base_url=base, timeout=300, headers={"Authorization": f"Bearer {coord_token}"}
+                ) as up_http,
+                httpx.Client(
+                    base_url=base, timeout=300, headers={"Authorization": f"Bearer {member_token}"}
+                ) as down_http,
+            ):
+                pub = LibraryClient(up_http, device_id=uuid.UUID(coord_device), signing_key=signing)
+                with PeakRss(server.pid) as s_up, PeakRss("self") as c_up:
+                    t = time.perf_counter()
+                    published = pub.publish(group_id, source, category="training")
+                    up = time.perf_counter() - t
+                reader = LibraryClient(down_http)
+                dest = tmp / f"dest-{size_mb}.bin"
+                with PeakRss(server.pid) as s_down, PeakRss("self") as c_down:
+                    t = time.perf_counter()
+                    reader.download(
+                        group_id,
+                        published.document_id,
+                        1,
+                        key=published.key,
+                        uploader_signing_key=public_bytes(signing),
+                        dest=dest,
+                    )
+                    down = time.perf_counter() - t
+            assert dest.stat().st_size == size
+            print(f"\n## {size_mb} MB")
+            print("| measure | MB/s | server peak RSS growth | client peak RSS growth |")
+            print("|---|---:|---:|---:|")
+            print(
+                f"| upload (encrypt + PUT + finalise) | {_mbps(size, up):.0f} | "
+                f"{s_up.growth / MIB:.1f} MiB | {c_up.growth / MIB:.1f} MiB |"
+            )
+            print(
+                f"| download (GET + verify + decrypt + write) | {_mbps(size, down):.0f} | "
+                f"{s_down.growth / MIB:.1f} MiB | {c_down.growth / MIB:.1f} MiB |"
+            )
+            for name, value in ceil.items():
+                print(f"| ceiling: {name} | {value:.0f} | | |")
+            for p in (source, dest):
+                p.unlink()
+    finally:
+        server.terminate()
+        server.wait(20)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _iter_sizes(values: list[str]) -> Iterator[int]:
+    for v in values:
+        n = int(v)
+        if not 1 <= n <= 2000:
+            raise SystemExit("sizes are MB between 1 and 2000 (bounded on purpose)")
+        yield n
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["100", "1000"])
+    run(list(_iter_sizes(parser.parse_args().sizes)))

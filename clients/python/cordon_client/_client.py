@@ -1,0 +1,180 @@
+"""`Cordon`: the high-level, typed, async client over the server API and the E2EE protocol.
+
+One `Cordon` object is one device of one user, with its state directory (profile + encrypted
+keystore). The layers build on each other: `_account` (transport, keys, login), `_groups`
+(groups, signed log, verified rosters), `_messaging` (send, receive, listen) and, here, the
+document library and history, which ride on targeted envelopes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from cordon_client._account import now_ms
+from cordon_client._crypto import LogWriter
+from cordon_client._library import (
+    Downloaded,
+    LibraryClient,
+    Progress,
+    Published,
+    RemoteDocument,
+    RemoteVersion,
+)
+from cordon_client._messaging import Incoming, MessagingClient, item_meta
+from cordon_client.exceptions import KeyUnavailableError, TrustError
+
+__all__ = ["Cordon", "Incoming", "item_meta"]
+
+
+class Cordon(MessagingClient):
+    """One device's client. Use as `async with Cordon(dir, passphrase, server=url) as c:`."""
+
+    async def transfer_history(self, group_id: uuid.UUID, device_id: uuid.UUID) -> int:
+        """Hand this device's chain states and document keys to another device of yours, so
+        it can read the library and broadcasts in flight (PROTOCOL §9); nobody else may
+        receive them."""
+        session = await self._session(group_id, refresh=True)
+        bundle = session.export_history()
+        seq = await self._post_targeted(
+            group_id,
+            session,
+            "history_transfer",
+            [device_id],
+            lambda targets, at: session.transfer_history(bundle, targets[0], now_ms=at),
+        )
+        self._save()
+        return seq
+
+    @contextmanager
+    def _library(self) -> Iterator[LibraryClient]:
+        """A synchronous library client sharing this device's identity (run in a thread)."""
+        _, keystore = self.state.require()
+        headers = {"Authorization": f"Bearer {self.state.token}"}
+        with httpx.Client(base_url=self.server, timeout=60, headers=headers) as http:
+            yield LibraryClient(
+                http, device_id=keystore.device_id, signing_key=keystore.signing_key
+            )
+
+    async def library_documents(
+        self, group_id: uuid.UUID, *, category: str | None = None
+    ) -> list[RemoteDocument]:
+        """The group's documents, newest publication first (names stay encrypted)."""
+        with self._library() as library:
+            return await asyncio.to_thread(
+                lambda: list(library.documents(group_id, category=category))
+            )
+
+    async def library_versions(
+        self, group_id: uuid.UUID, document_id: uuid.UUID
+    ) -> list[RemoteVersion]:
+        """Every version of one document."""
+        with self._library() as library:
+            return await asyncio.to_thread(library.versions, group_id, document_id)
+
+    async def publish_document(
+        self,
+        group_id: uuid.UUID,
+        path: Path,
+        *,
+        category: str | None,
+        document_id: uuid.UUID | None = None,
+        version: int = 1,
+        progress: Progress | None = None,
+    ) -> Published:
+        """Encrypt, upload and publish a file (coordinators), then wrap its fresh key to every
+        verified device of the group as a DOCUMENT_KEY envelope."""
+        session = await self._session(group_id, refresh=True)
+        with self._library() as library:
+            published = await asyncio.to_thread(
+                library.publish,
+                group_id,
+                path,
+                category=category,
+                document_id=document_id,
+                version=version,
+                progress=progress,
+            )
+        session.document_keys[(published.document_id, published.version)] = published.key
+        prekeys = await self._prekeys(group_id)
+        devices = [
+            d.device_id
+            for d in session.roster.devices()
+            if d.device_id != session.device_id and d.device_id in prekeys
+        ]
+        if devices:
+            await self._post_targeted(
+                group_id,
+                session,
+                "library",
+                devices,
+                lambda targets, at: session.share_document_key(published.key, targets, now_ms=at),
+                prekeys=prekeys,
+            )
+        self._save()
+        return published
+
+    async def download_document(
+        self,
+        group_id: uuid.UUID,
+        document_id: uuid.UUID,
+        version: int,
+        dest: Path,
+        *,
+        progress: Progress | None = None,
+    ) -> Downloaded:
+        """Download and decrypt a version; the manifest must be signed by a device of the
+        verified roster and the key must have reached this device end to end."""
+        session = await self._session(group_id, refresh=True)
+        key = session.document_keys.get((document_id, version))
+        if key is None:
+            raise KeyUnavailableError(
+                "no key for this document on this device: it was published before you "
+                "joined; ask a coordinator for a library grant"
+            )
+        with self._library() as library:
+            remote = await asyncio.to_thread(library.version, group_id, document_id, version)
+            uploader = session.roster.device(remote.manifest.uploader_device_id)
+            if uploader is None:
+                raise TrustError("the document was not uploaded by a device of the roster")
+            return await asyncio.to_thread(
+                library.download,
+                group_id,
+                document_id,
+                version,
+                key=key,
+                uploader_signing_key=uploader.signing_key,
+                dest=dest,
+                progress=progress,
+            )
+
+    async def grant_library(self, group_id: uuid.UUID, user_id: uuid.UUID) -> int:
+        """As coordinator: record an explicit library-history grant for a member in the signed
+        log, then send them every document key this device holds (PROTOCOL §9)."""
+        root = self._coordinator_key(group_id)
+        entries = await self._log_entries(group_id)
+        await self._append(
+            group_id, LogWriter(group_id, entries).grant_history(root, user_id, now_ms())
+        )
+        session = await self._session(group_id, refresh=True)
+        member = session.roster.members.get(user_id)
+        prekeys = await self._prekeys(group_id)
+        devices = [d for d in (member.devices if member else ()) if d in prekeys]
+        if not devices:
+            raise KeyUnavailableError("the member has no certified device to receive keys")
+        keys = list(session.document_keys.values())
+        seq = await self._post_targeted(
+            group_id,
+            session,
+            "library",
+            devices,
+            lambda targets, at: session.grant_library(user_id, keys, targets, now_ms=at),
+            prekeys=prekeys,
+        )
+        self._save()
+        return seq
