@@ -1,0 +1,1 @@
+"""Vaccine shipment pre-notifications: targeted routing and the server-enforced workflow."""

@@ -1,0 +1,1 @@
+"""Group template registry: coordinator-signed template versions, stored opaquely."""
