@@ -53,7 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="End-to-end encrypted closed user groups for enforcement administrations",
         lifespan=lifespan,
     )
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)

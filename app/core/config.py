@@ -20,6 +20,10 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./cordon.db"
+    # Sized for the concurrent requests of one process: a pool smaller than that opens and
+    # closes overflow connections continuously (15-23 % of a post's CPU, docs/benchmarks.md).
+    db_pool_size: int = Field(default=20, ge=1, le=1000)
+    db_max_overflow: int = Field(default=10, ge=0, le=1000)
     redis_url: str | None = None
     secret_key: str = Field(default=DEV_SECRET, min_length=32, repr=False)
     seed_demo: bool = True
