@@ -7,6 +7,9 @@ or not, since they are only stored and returned.
 
 import base64
 import binascii
+from typing import Any
+
+import orjson
 
 
 def b64url(raw: bytes) -> str:
@@ -38,3 +41,10 @@ def b64_lenient(value: object, *, what: str = "value") -> bytes:
         return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise ValueError(f"{what} is not valid base64") from None
+
+
+def json_bytes(value: Any) -> bytes:
+    """Compact JSON as the API's models write it (UUIDs as text, UTC times ending in "Z"),
+    for the hot paths that render thousands of items without a model: about 3x faster
+    than the standard library's encoder on a stream item."""
+    return orjson.dumps(value, option=orjson.OPT_UTC_Z)

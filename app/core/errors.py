@@ -68,9 +68,9 @@ class TooManyRequests(CordonError):
     status, code, title = 429, "core.rate_limited", "Too many requests"
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
-    """Render one problem document; `type` points at the code's documentation anchor."""
-    body = {
+def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """One problem document; `type` points at the code's documentation anchor."""
+    return {
         "type": f"https://cordon.invalid/problems#{code}",
         "title": title,
         "status": status,
@@ -78,6 +78,16 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
         "code": code,
         **extra,
     }
+
+
+def error_body(exc: CordonError) -> dict[str, Any]:
+    """The problem document of an expected failure (also used inside batch answers)."""
+    return problem_body(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    """Render one problem document as the response."""
+    body = problem_body(status, code, title, detail, **extra)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

@@ -47,14 +47,14 @@ class Post:
 class Posted:
     """The committed item, and whether this call created it (False for an idempotent replay)."""
 
-    item: StreamItem
+    item: service.StoredItem
     created: bool
 
 
 Outcome = Posted | CordonError
 
 
-def _same_content(item: StreamItem, message_in: MessageCreate) -> bool:
+def _same_content(item: service.StoredItem, message_in: MessageCreate) -> bool:
     recipients = [str(d) for d in message_in.recipients] if message_in.recipients else None
     return (
         item.kind == message_in.kind.value
@@ -83,7 +83,7 @@ async def _append_group(
     """Append one group's share of a batch (the caller commits)."""
     head = await service.lock_stream(session, group_id=group_id)
     keys = {p.message_in.client_msg_id for _, p in posts}
-    existing = {
+    existing: dict[tuple[uuid.UUID | None, str | None], service.StoredItem] = {
         (item.sender_device_id, item.client_msg_id): item
         for item in await session.scalars(
             select(StreamItem).where(
@@ -123,29 +123,31 @@ async def _append_group(
         in_batch.add(key)
     if not accepted:
         return outcomes
-    seq = await service.reserve(session, group_id=group_id, count=len(accepted))
-    for offset, (index, post) in enumerate(accepted):
-        m = post.message_in
-        item = await service.append(
-            session,
-            group_id=group_id,
-            kind=MessageKind(m.kind),
-            envelope=m.envelope,
-            sender_user_id=post.user_id,
-            sender_device_id=post.device_id,
-            recipients=m.recipients,
-            client_msg_id=m.client_msg_id,
-            parent_seq=m.parent_seq,
-            urgent=m.urgent,
-            seq=seq + offset,
-        )
-        existing[(post.device_id, m.client_msg_id)] = item
-        outcomes[index] = Posted(item, True)
+    items = await service.append_many(
+        session,
+        group_id=group_id,
+        items=[
+            service.NewItem(
+                kind=MessageKind(post.message_in.kind),
+                envelope=post.message_in.envelope,
+                sender_user_id=post.user_id,
+                sender_device_id=post.device_id,
+                recipients=post.message_in.recipients,
+                client_msg_id=post.message_in.client_msg_id,
+                parent_seq=post.message_in.parent_seq,
+                urgent=post.message_in.urgent,
+            )
+            for _, post in accepted
+        ],
+    )
+    for (index, post), appended in zip(accepted, items, strict=True):
+        existing[(post.device_id, post.message_in.client_msg_id)] = appended
+        outcomes[index] = Posted(appended, True)
     for index, post in posts:  # in-batch repeats replay the item created above
         if index not in outcomes:
-            item = existing[(post.device_id, post.message_in.client_msg_id)]
-            same = _same_content(item, post.message_in)
-            outcomes[index] = Posted(item, False) if same else ClientMsgIdReused()
+            first = existing[(post.device_id, post.message_in.client_msg_id)]
+            same = _same_content(first, post.message_in)
+            outcomes[index] = Posted(first, False) if same else ClientMsgIdReused()
     return outcomes
 
 
@@ -177,17 +179,29 @@ class Committer:
         self._queue: asyncio.Queue[_Pending] | None = None
         self._worker: asyncio.Task[None] | None = None
 
-    async def submit(self, post: Post) -> Posted:
-        """Append a post; returns after its transaction committed, or raises its error."""
+    def _ensure_worker(self) -> "asyncio.Queue[_Pending]":
         if self._queue is None or self._worker is None or self._worker.done():
             self._queue = asyncio.Queue()
             self._worker = asyncio.create_task(self._run(self._queue), name="cordon-committer")
+        return self._queue
+
+    async def submit(self, post: Post) -> Posted:
+        """Append a post; returns after its transaction committed, or raises its error."""
         pending = _Pending(post)
-        self._queue.put_nowait(pending)
+        self._ensure_worker().put_nowait(pending)
         outcome = await pending.future
         if isinstance(outcome, CordonError):
             raise outcome
         return outcome
+
+    async def submit_many(self, posts: list[Post]) -> list[Outcome]:
+        """Append several posts, queued together so they share a group commit; returns each
+        one's outcome (a refused post does not fail the others) after the commit."""
+        queue = self._ensure_worker()
+        pending = [_Pending(post) for post in posts]
+        for one in pending:
+            queue.put_nowait(one)
+        return list(await asyncio.gather(*(one.future for one in pending)))
 
     async def stop(self) -> None:
         """Stop the worker (pending posts are failed by cancellation)."""

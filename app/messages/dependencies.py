@@ -7,7 +7,9 @@ from starlette.requests import HTTPConnection
 
 from app import realtime
 from app.auth.dependencies import CurrentPrincipal
+from app.core.config import Settings
 from app.core.deps import SessionDep, SettingsDep
+from app.devices.models import Device
 from app.groups.dependencies import GroupPoster
 from app.groups.exceptions import GroupReadOnly
 from app.groups.models import GroupStatus
@@ -31,24 +33,38 @@ async def get_committer(conn: HTTPConnection) -> Committer:
     return committer
 
 
+async def writable_group(access: GroupPoster) -> GroupAccess:
+    """A group the poster may write to: archived groups are read-only."""
+    if access.group.status == GroupStatus.ARCHIVED:
+        raise GroupReadOnly("The group is archived and read-only.")
+    return access
+
+
+WritableGroup = Annotated[GroupAccess, Depends(writable_group)]
+
+
+def check_post(
+    message_in: MessageCreate, *, access: GroupAccess, device: Device, settings: Settings
+) -> None:
+    """Within the size limit, and an envelope signed by the posting device that agrees with
+    the routing metadata (raises the message's problem otherwise)."""
+    if len(message_in.envelope) > settings.envelope_max_bytes:
+        raise EnvelopeTooLarge(f"Envelopes are limited to {settings.envelope_max_bytes} bytes.")
+    envelopes.check(message_in, group_id=access.group.id, device=device)
+
+
 async def valid_post(
     message_in: MessageCreate,
-    access: GroupPoster,
+    access: WritableGroup,
     principal: CurrentPrincipal,
     settings: SettingsDep,
 ) -> MessageCreate:
-    """A poster's message to a writable group: within the size limit, and an envelope signed
-    by the posting device that agrees with the routing metadata."""
-    if access.group.status == GroupStatus.ARCHIVED:
-        raise GroupReadOnly("The group is archived and read-only.")
-    if len(message_in.envelope) > settings.envelope_max_bytes:
-        raise EnvelopeTooLarge(f"Envelopes are limited to {settings.envelope_max_bytes} bytes.")
-    envelopes.check(message_in, group_id=access.group.id, device=principal.device)
+    """A poster's message to a writable group that passes `check_post`."""
+    check_post(message_in, access=access, device=principal.device, settings=settings)
     return message_in
 
 
 CurrentViewer = Annotated[realtime.Viewer, Depends(current_viewer)]
 CommitterDep = Annotated[Committer, Depends(get_committer)]
 ValidPost = Annotated[MessageCreate, Depends(valid_post)]
-PosterAccess = GroupPoster
-__all__ = ["CommitterDep", "CurrentViewer", "GroupAccess", "PosterAccess", "ValidPost"]
+__all__ = ["CommitterDep", "CurrentViewer", "ValidPost", "WritableGroup"]

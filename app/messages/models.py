@@ -76,7 +76,8 @@ class StreamItem(Base):
     sender_device_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("device.id", ondelete="SET NULL")
     )
-    recipients: Mapped[list[str] | None] = mapped_column(JSON)
+    # SQL NULL for the whole group (not JSON null), so reading a broadcast decodes nothing.
+    recipients: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
     parent_seq: Mapped[int | None] = mapped_column(Integer)
     urgent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -80,6 +80,30 @@ class MessageRead(BaseModel):
         )
 
 
+BATCH_MAX = 256  # messages per batch post (the request-size limit applies too)
+
+
+class MessageBatchCreate(InputModel):
+    """Several envelopes for one group's stream, stored in one group commit."""
+
+    messages: list[MessageCreate] = Field(min_length=1, max_length=BATCH_MAX)
+
+
+class BatchOutcome(BaseModel):
+    """One message's answer: 201 stored, 200 replay of a stored client_msg_id, or its 4xx
+    with the problem document the single-message route would have returned."""
+
+    status: int
+    item: MessageRead | None = None
+    problem: dict[str, Any] | None = None
+
+
+class MessageBatchRead(BaseModel):
+    """Outcomes in the order of the submitted messages."""
+
+    results: list[BatchOutcome]
+
+
 class SyncPage(BaseModel):
     """Readable items after the cursor; resume from `next_cursor` (always set)."""
 

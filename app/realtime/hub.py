@@ -15,12 +15,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 
-@dataclass(frozen=True, slots=True)
-class Routing:
-    """The routing metadata of one stream item: all the server knows about it."""
+class Routing(NamedTuple):
+    """The routing metadata of one stream item: all the server knows about it (a named
+    tuple: catch-up builds one per item, and a frozen dataclass took twice as long)."""
 
     group_id: uuid.UUID
     seq: int

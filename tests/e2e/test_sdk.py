@@ -290,3 +290,20 @@ async def test_inbox_keeps_content_for_later_readers(
     op.clients.pop("alice")  # closed above; the reopened copy is closed here
     await reopened.aclose()
     await op.close()
+
+
+async def test_send_many_posts_a_backlog_in_batches(
+    live: Server, session: AsyncSession, tmp_path: Path
+):
+    """`send_many` encrypts a backlog larger than one batch; every item arrives decrypted and
+    verified, in order, with consecutive seqs."""
+    op = await _operation(live, session, tmp_path, "Operation Backlog")
+    gid, coord, alice = op.gid, op.coord, op.clients["alice"]
+    texts = [f"seizure report {i}" for i in range(300)]  # two batches: 256 + 44
+    seqs = await coord.send_many(gid, texts)
+    assert seqs == list(range(seqs[0], seqs[0] + 300))
+    got = [i for i in await alice.receive() if i.kind == "alert"]
+    assert [(i.seq, i.text, i.verified) for i in got] == [
+        (s, t, True) for s, t in zip(seqs, texts, strict=True)
+    ]
+    await op.close()

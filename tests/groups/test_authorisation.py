@@ -34,6 +34,7 @@ GROUP_ROUTES: dict[tuple[str, str], set[str]] = {
 }
 EXTRA_GROUP_ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/groups/{group_id}/messages"): POSTERS,
+    ("POST", "/api/v1/groups/{group_id}/messages/batch"): POSTERS,
     ("GET", "/api/v1/groups/{group_id}/messages/{seq}"): ALL,
     ("GET", "/api/v1/groups/{group_id}/messages/{seq}/receipts"): ALL,
     ("POST", "/api/v1/groups/{group_id}/library/uploads"): COORDINATING,

@@ -25,6 +25,7 @@ from cordon_client._crypto import (
 )
 from cordon_client._groups import GroupsClient
 from cordon_client.exceptions import (
+    ApiError,
     CordonClientError,
     CryptoError,
     EpochMismatchError,
@@ -37,6 +38,7 @@ CONTENT_KINDS = {
     "prenotification": ContentType.PRENOTIFICATION,
 }
 SENDABLE_KINDS = {"alert", "chat"}
+BATCH_MAX = 256  # messages per batch post, as the server allows
 INBOX = "inbox"
 INBOX_KINDS = {"alert", "chat", "prenotification", "prenotification_event"}
 INBOX_LIMIT = 5_000  # newest kept when nobody reads the inbox
@@ -225,6 +227,57 @@ class MessagingClient(GroupsClient):
             )
         self._save()
         return seq
+
+    async def send_many(
+        self,
+        group_id: uuid.UUID,
+        contents: Sequence[bytes | str],
+        *,
+        kind: str = "alert",
+        urgent: bool = False,
+    ) -> list[int]:
+        """Encrypt and broadcast several items, posted in batches of up to 256 (one request
+        and one server commit per batch: a backlog or an import, not a loop of `send`).
+
+        Returns their sequence numbers in order. If the server refuses any item, the others
+        stay stored and `ApiError` is raised for the first refused one."""
+        if kind not in SENDABLE_KINDS:
+            raise CordonClientError(
+                f"cannot send kind {kind!r} here; use one of {sorted(SENDABLE_KINDS)}"
+            )
+        session = await self._session(group_id, refresh=True)
+        await self._distribute_chain(group_id, session)
+        content_type = CONTENT_KINDS[kind]
+        seqs: list[int] = []
+        refused: ApiError | None = None
+        for start in range(0, len(contents), BATCH_MAX):
+            messages = []
+            for content in contents[start : start + BATCH_MAX]:
+                data = content.encode() if isinstance(content, str) else content
+                envelope = session.encrypt_broadcast(content_type, data, now_ms=now_ms())
+                messages.append(
+                    {
+                        "kind": kind,
+                        "client_msg_id": str(_message_id(envelope)),
+                        "envelope": base64.b64encode(envelope).decode(),
+                        "urgent": urgent,
+                    }
+                )
+            self._save()  # the chain advanced: never reuse a message key, even on failure
+            answer = await self._call(
+                "POST", f"/api/v1/groups/{group_id}/messages/batch", json={"messages": messages}
+            )
+            for result in answer["results"]:
+                if result["status"] >= 400:
+                    problem = result.get("problem") or {}
+                    refused = refused or ApiError(
+                        result["status"], str(problem.get("code")), str(problem.get("detail"))
+                    )
+                else:
+                    seqs.append(int(result["item"]["seq"]))
+        if refused is not None:
+            raise refused
+        return seqs
 
     async def receive(
         self, *, group_id: uuid.UUID | None = None, limit: int = 500
