@@ -202,7 +202,12 @@ def ceilings(path: Path, size: int, tmp: Path) -> dict[str, float]:
     return out
 
 
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def run(sizes_mb: list[int]) -> None:
+    print(f"load average before: {_load()}")
     tmp = Path(tempfile.mkdtemp(prefix="cordon-bench-"))
     port = _free_port()
     env = {
@@ -278,6 +283,7 @@ def run(sizes_mb: list[int]) -> None:
         server.terminate()
         server.wait(20)
         shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nload average after: {_load()}")
 
 
 def _iter_sizes(values: list[str]) -> Iterator[int]:

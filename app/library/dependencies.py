@@ -1,8 +1,9 @@
 """Library dependencies: the blob store, the publisher gate and upload ownership.
 
 Group-scoped routes use `app.groups.dependencies`. Upload routes carry no group id in the path
-(segment PUTs are exempt from the JSON body limit by path prefix), so `upload_access` resolves
-the upload's group and runs the same membership check and publisher rule.
+(segment PUTs are exempt from the JSON body limit by path prefix), so `upload_access` reads the
+upload with its group and the opener's live membership in one query (the condition of
+`groups_service.find_access`, joined; nothing cached) and applies the publisher rule.
 """
 
 import uuid
@@ -14,7 +15,6 @@ from starlette.requests import HTTPConnection
 
 from app.auth.dependencies import CurrentPrincipal
 from app.core.deps import SessionDep, SettingsDep
-from app.groups import service as groups_service
 from app.groups.dependencies import GroupCoordinating
 from app.groups.service import GroupAccess
 from app.library import service
@@ -51,14 +51,10 @@ async def upload_access(
     upload_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> UploadAccess:
     """Only the user who opened an upload sees it, and only while still a publisher."""
-    upload = await service.get_upload(session, upload_id=upload_id, user_id=principal.user.id)
-    if upload is None:
+    found = await service.get_upload(session, upload_id=upload_id, user=principal.user)
+    if found is None:
         raise UploadNotFound()
-    access = await groups_service.find_access(
-        session, group_id=upload.group_id, user=principal.user
-    )
-    if access is None:
-        raise UploadNotFound()
+    upload, access = found
     service.ensure_may_publish(access)
     return UploadAccess(upload, access, principal.device.id)
 

@@ -1,10 +1,10 @@
 """Library logic: resumable uploads, publishing versions, reading and withdrawing documents.
 
-Publishing order (synapse's write → notify): segments are stored as they arrive; `finalise`
-assembles and hashes them into a hidden blob, checks the uploader's hash, makes the blob
-visible, then inserts the version and the group-stream item in one transaction and commits.
-Only that commit makes the version visible and pushes the `library` item, so a pushed item is
-always downloadable and a failed publish leaves no visible trace.
+Publishing order (synapse's write → notify): segments are written into the upload's hidden data
+file and hashed as they arrive; `finalise` fsyncs that file, checks the uploader's hash, makes
+the blob visible (one rename), then inserts the version and the group-stream item in one
+transaction and commits. Only that commit makes the version visible and pushes the `library`
+item, so a pushed item is always downloadable and a failed publish leaves no visible trace.
 """
 
 import json
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.types import utcnow
 from app.groups.exceptions import GroupReadOnly, GroupRoleRequired
-from app.groups.models import Group, GroupRole, GroupStatus
+from app.groups.models import Group, GroupRole, GroupStatus, Membership
 from app.groups.service import GroupAccess
 from app.library.exceptions import (
     DocumentNotFound,
@@ -33,13 +33,15 @@ from app.library.exceptions import (
     SegmentSizeMismatch,
     SegmentTooLarge,
     UploadIncomplete,
+    UploadNotFound,
     VersionConflict,
 )
 from app.library.models import TAG_BYTES, Category, Document, DocumentVersion, Upload
 from app.library.schemas import UploadCreate, UploadFinalise
-from app.library.storage import BlobStore, SegmentOutcome
+from app.library.storage import BlobStore, Buffer, SegmentOutcome
 from app.messages import service as messages_service
 from app.messages.models import MessageKind
+from app.users.models import User
 
 PURGE_BATCH = 50
 
@@ -134,17 +136,36 @@ async def create_upload(
     )
     session.add(upload)
     await session.commit()
+    await store.open_upload(upload.id)
     return upload
 
 
 async def get_upload(
-    session: AsyncSession, *, upload_id: uuid.UUID, user_id: uuid.UUID
-) -> Upload | None:
-    """An unexpired upload opened by this user; anyone else's is indistinguishable from none."""
-    upload = await session.get(Upload, upload_id)
-    if upload is None or upload.user_id != user_id or upload.expires_at <= utcnow():
+    session: AsyncSession, *, upload_id: uuid.UUID, user: User
+) -> tuple[Upload, GroupAccess] | None:
+    """An unexpired upload opened by this user, with their live membership of its group, read
+    in one query (segment PUTs run this per request); anyone else's upload, or one whose opener
+    has left the group, is indistinguishable from none."""
+    row = (
+        await session.execute(
+            select(Upload, Group, Membership)
+            .join(Group, Group.id == Upload.group_id)
+            .join(
+                Membership,
+                (Membership.group_id == Upload.group_id) & (Membership.user_id == Upload.user_id),
+            )
+            .where(
+                Upload.id == upload_id,
+                Upload.user_id == user.id,
+                Upload.expires_at > utcnow(),
+                Membership.removed_at.is_(None),
+            )
+        )
+    ).first()
+    if row is None:
         return None
-    return upload
+    upload, group, membership = row
+    return upload, GroupAccess(group=group, membership=membership, user=user)
 
 
 def _ranges(indices: list[int]) -> list[tuple[int, int]]:
@@ -183,29 +204,37 @@ async def put_segment(
     True if any was new, False if all were identical retries.
 
     Each segment is cut from the stream at its exact length and stored on its own (so retries
-    stay idempotent per segment); memory is one segment (≤ 1 MiB + tag) per request. A body
-    that is short or long is refused; segments before a refused one stay stored, as a retry
-    would store them anyway.
+    stay idempotent per segment); memory is one segment (≤ 1 MiB + tag) per request, kept as
+    the body's own chunks (no copy before the write). A body that is short or long is refused;
+    segments before a refused one stay stored, as a retry would store them anyway.
     """
     if not 0 <= index or index + count > upload.segment_count:
         raise SegmentOutOfRange(f"Segments are numbered 0..{upload.segment_count - 1}.")
     stream = aiter(chunks)
-    pending = bytearray()
+    carry: list[Buffer] = []  # what the last body chunk held past the previous segment
     stored_any = False
     for current in range(index, index + count):
         expected = upload.segment_length(current)
-        while len(pending) < expected:
+        parts, carry = carry, []
+        have = sum(len(p) for p in parts)
+        while have < expected:
             chunk: bytes | None = await anext(stream, None)
             if chunk is None:
                 raise SegmentSizeMismatch(
-                    f"Segment {current} must be {expected} bytes, got {len(pending)}."
+                    f"Segment {current} must be {expected} bytes, got {have}."
                 )
-            pending += chunk
-        segment = bytes(pending[:expected])
-        del pending[:expected]
-        if current == index + count - 1 and (pending or await _has_more(stream)):
+            parts.append(chunk)
+            have += len(chunk)
+        if have > expected:  # split the last chunk without copying it
+            last = memoryview(parts[-1])
+            cut = len(last) - (have - expected)
+            parts[-1], carry = last[:cut], [last[cut:]]
+        if current == index + count - 1 and (carry or await _has_more(stream)):
             raise SegmentTooLarge(f"The body runs past segment {current} ({expected} bytes).")
-        outcome = await store.put_segment(upload.id, current, segment)
+        offset = current * (upload.segment_size + TAG_BYTES)
+        outcome = await store.put_segment(upload.id, current, offset, parts)
+        if outcome is SegmentOutcome.GONE:
+            raise UploadNotFound()
         if outcome is SegmentOutcome.CONFLICT:
             raise SegmentConflict(f"Segment {current} was already stored with different bytes.")
         stored_any = stored_any or outcome is SegmentOutcome.STORED
@@ -281,11 +310,12 @@ async def finalise(
     missing = [i for i in range(upload.segment_count) if sizes.get(i) != upload.segment_length(i)]
     if missing:
         raise UploadIncomplete(f"{len(missing)} segments are missing, first {missing[0]}.")
-    staged = await store.stage(upload.id, upload.segment_count)
-    if staged.size != upload.size or bytes.fromhex(staged.sha256_hex) != finalise_in.sha256:
-        await store.discard(staged)
-        raise HashMismatch("The stored segments do not hash to the given sha256.")
+    staged = await store.stage(upload.id)
+    if staged is None:  # a concurrent finalise or abort got there first
+        raise UploadNotFound()
     try:
+        if staged.size != upload.size or bytes.fromhex(staged.sha256_hex) != finalise_in.sha256:
+            raise HashMismatch("The stored segments do not hash to the given sha256.")
         await store.publish(staged)
         version = await _insert_version(
             session, upload=upload, sha256_hex=staged.sha256_hex, now=utcnow()

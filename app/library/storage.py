@@ -2,21 +2,29 @@
 
 `BlobStore` is what the service needs; `FilesystemBlobStore` keeps everything under one root:
 
-    <root>/uploads/<upload id>/<index>     complete segments (a segment appears whole or not at all)
-    <root>/tmp/                            files being written
+    <root>/uploads/<upload id>/data        the ciphertext, each segment written at its offset
+    <root>/uploads/<upload id>/segments    journal: one (index, length) record per whole segment
     <root>/sha256/<ab>/<cd>/<hex digest>   published blobs, named by the SHA-256 of the ciphertext
 
-Files are written to `tmp/`, fsynced, then linked or renamed into place, so a reader never sees
-a partial segment or blob. Blocking calls run in worker threads; memory per call is bounded by
-one segment or one read chunk.
+A segment counts as stored once its journal record is written, after its bytes; a stored segment
+is never overwritten (a different re-PUT is a conflict). Every change to an upload happens under
+an exclusive `flock` of its data file, which excludes other threads and other processes alike.
+Segments are hashed as they arrive in order, so finalising needs no second pass over the bytes:
+under the lock, the data file is fsynced and renamed to its digest, which makes it visible whole
+or not at all, and a late writer that was waiting for the lock finds its upload gone. The
+running hash lives in this process only; another process (or a restart) re-hashes from disk.
+Blocking calls run in worker threads; memory per call is bounded by one segment or read chunk.
 """
 
+import fcntl
 import hashlib
 import os
-import secrets
 import shutil
+import struct
 import uuid
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -25,7 +33,10 @@ from typing import Protocol
 from anyio import to_thread
 
 READ_CHUNK = 1024 * 1024
-COPY_CHUNK = 4 * 1024 * 1024
+RUNNING_HASHES = 256  # open uploads whose running hash this process keeps
+_RECORD = struct.Struct(">II")  # segment index, length
+
+Buffer = bytes | memoryview
 
 
 class SegmentOutcome(Enum):
@@ -34,30 +45,48 @@ class SegmentOutcome(Enum):
     STORED = "stored"
     DUPLICATE = "duplicate"
     CONFLICT = "conflict"
+    GONE = "gone"
 
 
 @dataclass(frozen=True, slots=True)
 class StagedBlob:
-    """An assembled blob that is not yet visible; publish or discard it."""
+    """A hashed, fsynced upload held under its lock; publish it, then release it (`discard`)."""
 
     sha256_hex: str
     size: int
     path: Path
+    fd: int
+
+
+@dataclass(slots=True)
+class _Running:
+    """SHA-256 over the upload's first `size` bytes, which are segments 0..`next_index`-1."""
+
+    digest: "hashlib._Hash"
+    next_index: int = 0
+    size: int = 0
 
 
 class BlobStore(Protocol):
     """Storage the library needs; an S3-compatible store would implement the same calls."""
 
-    async def put_segment(self, upload_id: uuid.UUID, index: int, data: bytes) -> SegmentOutcome:
-        """Store a segment once; the same bytes again are a no-op, other bytes a conflict."""
+    async def open_upload(self, upload_id: uuid.UUID) -> None:
+        """Make room for a new upload's segments."""
+        ...
+
+    async def put_segment(
+        self, upload_id: uuid.UUID, index: int, offset: int, parts: Sequence[Buffer]
+    ) -> SegmentOutcome:
+        """Store a segment (given in parts) at `offset` once; the same bytes again are a no-op,
+        other bytes a conflict, and GONE if the upload was finalised or dropped meanwhile."""
         ...
 
     async def segment_sizes(self, upload_id: uuid.UUID) -> dict[int, int]:
         """Sizes of the segments received so far, by index."""
         ...
 
-    async def stage(self, upload_id: uuid.UUID, count: int) -> StagedBlob:
-        """Concatenate segments 0..count-1 into a hidden blob and hash it."""
+    async def stage(self, upload_id: uuid.UUID) -> StagedBlob | None:
+        """Lock, hash and fsync the upload's ciphertext (None if it is gone); still hidden."""
         ...
 
     async def publish(self, staged: StagedBlob) -> None:
@@ -65,7 +94,7 @@ class BlobStore(Protocol):
         ...
 
     async def discard(self, staged: StagedBlob) -> None:
-        """Drop a staged blob that will not be published."""
+        """Release a staged blob; an unpublished upload keeps its segments."""
         ...
 
     async def drop_upload(self, upload_id: uuid.UUID) -> None:
@@ -89,9 +118,21 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _file_digest(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").digest()
+def _pwrite_all(fd: int, parts: Sequence[Buffer], offset: int) -> None:
+    for part in parts:
+        view = memoryview(part)
+        while view:
+            written = os.pwrite(fd, view, offset)
+            view, offset = view[written:], offset + written
+
+
+def _hash_range(fd: int, digest: "hashlib._Hash", start: int, end: int) -> None:
+    while start < end:
+        chunk = os.pread(fd, min(READ_CHUNK, end - start), start)
+        if not chunk:
+            raise OSError("upload data ends early")
+        digest.update(chunk)
+        start += len(chunk)
 
 
 class FilesystemBlobStore:
@@ -99,85 +140,151 @@ class FilesystemBlobStore:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
-        self._tmp = self.root / "tmp"
         self._uploads = self.root / "uploads"
         self._blobs = self.root / "sha256"
+        self._running: OrderedDict[uuid.UUID, _Running] = OrderedDict()
 
     def _blob_path(self, sha256_hex: str) -> Path:
         if len(sha256_hex) != 64 or not all(c in "0123456789abcdef" for c in sha256_hex):
             raise ValueError("not a SHA-256 hex digest")
         return self._blobs / sha256_hex[:2] / sha256_hex[2:4] / sha256_hex
 
-    def _tmp_file(self) -> Path:
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        return self._tmp / secrets.token_hex(16)
+    def _data_path(self, upload_id: uuid.UUID) -> Path:
+        return self._uploads / str(upload_id) / "data"
 
-    def _put_segment(self, upload_id: uuid.UUID, index: int, data: bytes) -> SegmentOutcome:
-        folder = self._uploads / str(upload_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        final = folder / str(index)
-        if final.exists():
-            return self._compare(final, data)
-        tmp = self._tmp_file()
-        # No fsync per segment: a segment torn by a crash fails its size check at finalise
-        # (and the assembled blob is fsynced before it becomes visible).
-        tmp.write_bytes(data)
+    @contextmanager
+    def _locked(self, upload_id: uuid.UUID) -> Iterator[int | None]:
+        """The upload's data file, exclusively locked; None once the upload is gone. Only
+        `open_upload` creates it, so a writer that lost a race with finalise or abort finds
+        nothing to write into instead of leaving an orphan behind."""
+        path = self._data_path(upload_id)
         try:
-            os.link(tmp, final)  # fails if a concurrent request stored this index first
-        except FileExistsError:
-            return self._compare(final, data)
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            yield None
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            yield fd if same else None  # renamed (published) or dropped while we waited
         finally:
-            tmp.unlink(missing_ok=True)
+            os.close(fd)  # also releases the lock
+
+    def _open_upload(self, upload_id: uuid.UUID) -> None:
+        path = self._data_path(upload_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+
+    async def open_upload(self, upload_id: uuid.UUID) -> None:
+        """Make room for a new upload's segments."""
+        await to_thread.run_sync(self._open_upload, upload_id)
+
+    def _journal(self, upload_id: uuid.UUID) -> dict[int, int]:
+        try:
+            raw = (self._uploads / str(upload_id) / "segments").read_bytes()
+        except FileNotFoundError:
+            return {}
+        whole = len(raw) - len(raw) % _RECORD.size  # a torn last record never counts
+        return dict(_RECORD.iter_unpack(raw[:whole]))
+
+    def _record(self, upload_id: uuid.UUID, index: int, length: int) -> None:
+        path = self._uploads / str(upload_id) / "segments"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            end = os.fstat(fd).st_size
+            end -= end % _RECORD.size  # write over a record torn by a crash
+            os.pwrite(fd, _RECORD.pack(index, length), end)
+            os.ftruncate(fd, end + _RECORD.size)
+        finally:
+            os.close(fd)
+
+    def _advance(
+        self, upload_id: uuid.UUID, fd: int, stored: dict[int, int], running: _Running
+    ) -> _Running:
+        """Extend a running hash over every stored segment contiguous with it (lock held)."""
+        while (length := stored.get(running.next_index)) is not None:
+            _hash_range(fd, running.digest, running.size, running.size + length)
+            running.next_index += 1
+            running.size += length
+        self._running.pop(upload_id, None)
+        self._running[upload_id] = running
+        while len(self._running) > RUNNING_HASHES:
+            self._running.popitem(last=False)
+        return running
+
+    def _put_segment(
+        self, upload_id: uuid.UUID, index: int, offset: int, parts: Sequence[Buffer]
+    ) -> SegmentOutcome:
+        length = sum(len(p) for p in parts)
+        with self._locked(upload_id) as fd:
+            if fd is None:
+                return SegmentOutcome.GONE
+            stored = self._journal(upload_id)
+            if index in stored:
+                same = stored[index] == length and os.pread(fd, length, offset) == b"".join(parts)
+                return SegmentOutcome.DUPLICATE if same else SegmentOutcome.CONFLICT
+            # No fsync per segment: the whole file is fsynced before it becomes visible.
+            _pwrite_all(fd, parts, offset)
+            self._record(upload_id, index, length)
+            stored[index] = length
+            running = self._running.get(upload_id)
+            if running is None and index == 0:
+                running = _Running(hashlib.sha256())
+            if running is not None:
+                if running.next_index == index:  # in order: hash from memory, not from disk
+                    for part in parts:
+                        running.digest.update(part)
+                    running.next_index += 1
+                    running.size += length
+                self._advance(upload_id, fd, stored, running)
         return SegmentOutcome.STORED
 
-    @staticmethod
-    def _compare(final: Path, data: bytes) -> SegmentOutcome:
-        same = _file_digest(final) == hashlib.sha256(data).digest()
-        return SegmentOutcome.DUPLICATE if same else SegmentOutcome.CONFLICT
-
-    async def put_segment(self, upload_id: uuid.UUID, index: int, data: bytes) -> SegmentOutcome:
-        """Store a segment once; the same bytes again are a no-op, other bytes a conflict."""
-        return await to_thread.run_sync(self._put_segment, upload_id, index, data)
-
-    def _segment_sizes(self, upload_id: uuid.UUID) -> dict[int, int]:
-        folder = self._uploads / str(upload_id)
-        if not folder.is_dir():
-            return {}
-        return {int(e.name): e.stat().st_size for e in os.scandir(folder) if e.name.isdigit()}
+    async def put_segment(
+        self, upload_id: uuid.UUID, index: int, offset: int, parts: Sequence[Buffer]
+    ) -> SegmentOutcome:
+        """Store a segment (given in parts) at `offset` once; the same bytes again are a no-op,
+        other bytes a conflict, and GONE if the upload was finalised or dropped meanwhile."""
+        return await to_thread.run_sync(self._put_segment, upload_id, index, offset, parts)
 
     async def segment_sizes(self, upload_id: uuid.UUID) -> dict[int, int]:
         """Sizes of the segments received so far, by index."""
-        return await to_thread.run_sync(self._segment_sizes, upload_id)
+        return await to_thread.run_sync(self._journal, upload_id)
 
-    def _stage(self, upload_id: uuid.UUID, count: int) -> StagedBlob:
-        folder = self._uploads / str(upload_id)
-        tmp = self._tmp_file()
-        digest = hashlib.sha256()
-        size = 0
+    def _stage(self, upload_id: uuid.UUID) -> StagedBlob | None:
+        path = self._data_path(upload_id)
         try:
-            with tmp.open("wb") as out:
-                for index in range(count):
-                    with (folder / str(index)).open("rb") as seg:
-                        while chunk := seg.read(COPY_CHUNK):
-                            digest.update(chunk)
-                            out.write(chunk)
-                            size += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.stat(path).st_ino != os.fstat(fd).st_ino:
+                raise FileNotFoundError(path)
+            running = self._running.get(upload_id) or _Running(hashlib.sha256())
+            running = self._advance(upload_id, fd, self._journal(upload_id), running)
+            size = os.fstat(fd).st_size
+            digest = running.digest.copy()
+            _hash_range(fd, digest, running.size, size)  # bytes past the contiguous prefix
+            os.fsync(fd)
+        except FileNotFoundError:
+            os.close(fd)
+            return None
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            os.close(fd)
             raise
-        return StagedBlob(digest.hexdigest(), size, tmp)
+        return StagedBlob(digest.hexdigest(), size, path, fd)
 
-    async def stage(self, upload_id: uuid.UUID, count: int) -> StagedBlob:
-        """Concatenate segments 0..count-1 into a hidden blob and hash it."""
-        return await to_thread.run_sync(self._stage, upload_id, count)
+    async def stage(self, upload_id: uuid.UUID) -> StagedBlob | None:
+        """Lock, hash and fsync the upload's ciphertext (None if it is gone); still hidden."""
+        return await to_thread.run_sync(self._stage, upload_id)
 
     def _publish(self, staged: StagedBlob) -> None:
         final = self._blob_path(staged.sha256_hex)
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():  # same digest, same bytes: keep the published copy
-            staged.path.unlink(missing_ok=True)
             return
         os.replace(staged.path, final)
         _fsync_dir(final.parent)
@@ -187,11 +294,12 @@ class FilesystemBlobStore:
         await to_thread.run_sync(self._publish, staged)
 
     async def discard(self, staged: StagedBlob) -> None:
-        """Drop a staged blob that will not be published."""
-        await to_thread.run_sync(lambda: staged.path.unlink(missing_ok=True))
+        """Release a staged blob; an unpublished upload keeps its segments."""
+        os.close(staged.fd)
 
     async def drop_upload(self, upload_id: uuid.UUID) -> None:
         """Remove an upload's segments."""
+        self._running.pop(upload_id, None)
         folder = self._uploads / str(upload_id)
         await to_thread.run_sync(lambda: shutil.rmtree(folder, ignore_errors=True))
 

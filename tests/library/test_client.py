@@ -268,3 +268,69 @@ def test_tampered_downloads_leave_no_file(tmp_path: Path, attack: str):
             dest=dest,
         )
     assert list(tmp_path.iterdir()) == []
+
+
+class MidBodyDrop(httpx.BaseTransport):
+    """Kills the first segment PUT after one segment of its streamed body has gone out."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.dropped = False
+        self.puts: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            if not self.dropped:
+                self.dropped = True
+                next(iter(request.stream))
+                raise httpx.ReadError("connection reset", request=request)
+            self.puts.append(request.url.path.rsplit("/", 1)[1])
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+async def test_streamed_batch_dropped_mid_body_is_resent(
+    client: httpx.AsyncClient, session: AsyncSession, live_server: Server, tmp_path: Path
+):
+    """A batch whose streamed body dies part-way is re-encrypted from the file and sent again
+    whole, while the segments after it keep flowing; the result is intact."""
+    g = await f.group_with_roles(client, session)
+    key = Ed25519PrivateKey.generate()
+    source = _file(tmp_path / "maps.pdf", 6 * MIB + 7)
+    drop = MidBodyDrop()
+    lib = _lib(live_server, g.coordinator, key, drop, segments_per_put=4)
+    published = await asyncio.to_thread(
+        lib.publish, uuid.UUID(g.group_id), source, category="training"
+    )
+    assert drop.dropped and sorted(drop.puts, key=int) == ["0", "4"]
+    got = await asyncio.to_thread(
+        _lib(live_server, g.member, key).download,
+        uuid.UUID(g.group_id),
+        published.document_id,
+        1,
+        key=published.key,
+        uploader_signing_key=public_bytes(key),
+        dest=tmp_path / "copy.pdf",
+    )
+    assert _digest(got.path) == _digest(source)
+
+
+async def test_file_shrunk_before_send_fails_without_hanging(
+    client: httpx.AsyncClient, session: AsyncSession, live_server: Server, tmp_path: Path
+):
+    """If the file ends before a streamed batch is complete, `send` raises instead of leaving
+    the PUT waiting for segments that never come, and nothing is published."""
+    g = await f.group_with_roles(client, session)
+    source = _file(tmp_path / "log.txt", 6 * MIB)
+    lib = _lib(live_server, g.coordinator, Ed25519PrivateKey.generate(), segments_per_put=4)
+    pending = await asyncio.to_thread(lib.prepare, uuid.UUID(g.group_id), source, category="other")
+    with source.open("r+b") as fh:
+        fh.truncate(3 * MIB)
+    with pytest.raises(ValueError, match="changed size"):
+        await asyncio.wait_for(asyncio.to_thread(lib.send, pending), timeout=60)
+    listed = await client.get(
+        f"/api/v1/groups/{g.group_id}/library/documents", headers=g.member.headers
+    )
+    assert listed.json()["items"] == []

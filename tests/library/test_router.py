@@ -1,5 +1,6 @@
 """The library API: publishing, versions, limits, refusals and what stays invisible."""
 
+import hashlib
 import os
 import uuid
 from datetime import timedelta
@@ -420,3 +421,51 @@ async def test_oversized_json_is_still_limited(client: httpx.AsyncClient, sessio
         content=b"{" + b" " * 2_000_000 + b"}",
     )
     f.assert_problem(r, 413, "core.too_large")
+
+
+async def test_a_removed_publisher_cannot_feed_an_open_upload(
+    client: httpx.AsyncClient, session: AsyncSession, blob_dir: Path
+):
+    """Removal takes effect on the very next segment PUT and finalise (no cached access), and
+    nothing of the upload was ever visible as a blob."""
+    g = await f.group_with_roles(client, session)
+    enc = h.encrypt(g.group_id, _data(2 * SEG + 5))
+    upload_id = (await h.open_upload(client, g.co_coordinator, g.group_id, enc)).json()["id"]
+    for i in (0, 1):
+        r = await h.put_segment(client, g.co_coordinator, upload_id, i, enc.segments[i])
+        assert r.status_code == 201, r.text
+    r = await client.delete(
+        f"/api/v1/groups/{g.group_id}/members/{g.co_coordinator.id}", headers=g.coordinator.headers
+    )
+    assert r.status_code in (200, 204), r.text
+    r = await h.put_segment(client, g.co_coordinator, upload_id, 2, enc.segments[2])
+    f.assert_problem(r, 404, "library.upload_not_found")
+    f.assert_problem(
+        await h.finalise(client, g.co_coordinator, upload_id, enc), 404, "library.upload_not_found"
+    )
+    digest = hashlib.sha256(b"".join(enc.segments)).hexdigest()
+    assert not list((blob_dir / "sha256").rglob(digest))
+
+
+async def test_finalised_upload_refuses_late_segments(
+    client: httpx.AsyncClient, session: AsyncSession, blob_dir: Path
+):
+    """Before finalise the blob is absent; after it, a re-PUT is refused and the blob intact."""
+    g = await f.group_with_roles(client, session)
+    enc = h.encrypt(g.group_id, _data(3 * SEG))
+    upload_id = (await h.open_upload(client, g.coordinator, g.group_id, enc)).json()["id"]
+    body = b"".join(enc.segments)
+    r = await client.put(
+        f"/api/v1/library/segments/{upload_id}/0",
+        params={"count": len(enc.segments)},
+        headers=g.coordinator.headers,
+        content=body,
+    )
+    assert r.status_code == 201, r.text
+    digest = hashlib.sha256(body).hexdigest()
+    assert not list((blob_dir / "sha256").rglob(digest))
+    assert (await h.finalise(client, g.coordinator, upload_id, enc)).status_code == 201
+    late = await h.put_segment(client, g.coordinator, upload_id, 0, bytes(len(enc.segments[0])))
+    f.assert_problem(late, 404, "library.upload_not_found")
+    [blob] = list((blob_dir / "sha256").rglob(digest))
+    assert blob.read_bytes() == body

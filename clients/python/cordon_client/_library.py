@@ -1,7 +1,8 @@
 """The document library over HTTP: encrypt and upload, resume, list, download and verify.
 
-Memory stays at about one segment on both sides: files are read, encrypted and sent one segment
-at a time, and downloads are decrypted as they stream. A downloaded file is written to a hidden
+Memory stays at a few segments on both sides: files are read, encrypted and streamed into the
+open PUT one segment at a time (however many segments a PUT carries), and downloads are
+decrypted as they stream. A downloaded file is written to a hidden
 temporary file next to its destination and renamed into place only after the final STREAM
 segment authenticates, so a tampered, truncated or reordered document never appears under its
 name (PROTOCOL.md §8).
@@ -10,8 +11,10 @@ name (PROTOCOL.md §8).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import mimetypes
 import os
+import queue
 import secrets
 import time
 import uuid
@@ -52,8 +55,8 @@ CATEGORIES = (
     "other",
 )
 SEGMENT_RETRIES = 5
-PARALLEL_PUTS = 3  # overlaps encryption with the server's work
-SEGMENTS_PER_PUT = 2  # amortises per-request cost; 4 and more grow client RSS past 64 MiB
+PARALLEL_PUTS = 3  # overlaps encryption and the next body with the server's work
+SEGMENTS_PER_PUT = 8  # amortises per-request cost; bodies are streamed, so memory stays flat
 DOWNLOAD_CHUNK = 1024 * 1024
 
 
@@ -156,6 +159,53 @@ class Downloaded:
     name: str
     media_type: str
     size: int
+
+
+class _Aborted(Exception):
+    """The encrypting thread stopped before handing over a whole batch."""
+
+
+class _Batch:
+    """Consecutive segments sent in one PUT, handed over one at a time from the thread that
+    encrypts them to the thread that streams them (at most one waits in between)."""
+
+    def __init__(self, first: int, count: int, length: int) -> None:
+        self.first = first
+        self.count = count
+        self.length = length  # ciphertext bytes, sent as Content-Length
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
+        self._fed = 0  # touched by the encrypting thread only
+        self._taken = 0  # touched by the sending thread only
+
+    @property
+    def end(self) -> int:
+        return self.first + self.count
+
+    def feed(self, segment: bytes) -> None:
+        """Hand over the next segment; blocks while the sender is one segment behind."""
+        self._queue.put(segment)
+        self._fed += 1
+
+    def abort(self) -> None:
+        """Tell the sender no more segments are coming (no-op once all were fed)."""
+        if self._fed < self.count:
+            self._fed = self.count
+            self._queue.put(None)
+
+    def body(self) -> Iterator[bytes]:
+        """The request body: segments as they are handed over."""
+        while self._taken < self.count:
+            segment = self._queue.get()
+            if segment is None:
+                self._taken = self.count
+                raise _Aborted("the upload stopped mid-batch")
+            self._taken += 1
+            yield segment
+
+    def drain(self) -> None:
+        """Take whatever is still to come, so the encrypting thread never blocks forever."""
+        while self._taken < self.count:
+            self._taken = self.count if self._queue.get() is None else self._taken + 1
 
 
 class LibraryClient:
@@ -262,19 +312,29 @@ class LibraryClient:
         data = _check(self._http.get(f"/api/v1/library/uploads/{upload_id}")).json()
         return {i for start, end in data["received"] for i in range(start, end)}
 
-    def _put(self, upload_id: uuid.UUID, index: int, segments: list[bytes]) -> None:
-        """PUT consecutive segments in one body, retrying dropped connections (idempotent)."""
-        url = f"/api/v1/library/segments/{upload_id}/{index}"
-        params = {"count": str(len(segments))}
-        body = b"".join(segments)
-        for attempt in range(SEGMENT_RETRIES):
-            try:
-                _check(self._http.put(url, params=params, content=body))
-                return
-            except httpx.TransportError:
-                if attempt == SEGMENT_RETRIES - 1:
-                    raise
-                time.sleep(0.2 * 2**attempt)
+    def _put(self, pending: PendingUpload, batch: _Batch) -> None:
+        """PUT one batch, streamed as the encrypting thread hands its segments over; a dropped
+        connection is retried with the segments re-encrypted from the file (idempotent)."""
+        url = f"/api/v1/library/segments/{pending.upload_id}/{batch.first}"
+        params = {"count": str(batch.count)}
+        headers = {"Content-Length": str(batch.length)}
+        try:
+            for attempt in range(SEGMENT_RETRIES):
+                body = batch.body() if attempt == 0 else self._reencrypt(pending, batch)
+                try:
+                    _check(self._http.put(url, params=params, headers=headers, content=body))
+                    return
+                except httpx.TransportError:
+                    if attempt == SEGMENT_RETRIES - 1:
+                        raise
+                    batch.drain()
+                    time.sleep(0.2 * 2**attempt)
+        finally:
+            batch.drain()
+
+    def _reencrypt(self, pending: PendingUpload, batch: _Batch) -> Iterator[bytes]:
+        """A batch's segments again, one at a time (a retry is rare; this costs a re-read)."""
+        return itertools.islice(self._segments(pending), batch.first, batch.end)
 
     def _segments(self, pending: PendingUpload) -> Iterator[bytes]:
         """Re-encrypt the file segment by segment (deterministic for a given key and manifest)."""
@@ -287,44 +347,62 @@ class LibraryClient:
                     yield out
         yield enc.finalize()
 
+    def _batches(self, pending: PendingUpload, have: set[int]) -> Iterator[_Batch]:
+        """Runs of missing segments, at most `segments_per_put` long, in order."""
+        full = pending.manifest.segment_size + TAG
+        first = 0
+        while first < pending.segment_count:
+            if first in have:
+                first += 1
+                continue
+            end = first
+            while (
+                end < pending.segment_count
+                and end not in have
+                and end - first < self._segments_per_put
+            ):
+                end += 1
+            length = min(end * full, pending.size) - first * full
+            yield _Batch(first, end - first, length)
+            first = end
+
     def send(self, pending: PendingUpload, *, progress: Progress | None = None) -> Published:
         """Send the segments the server lacks, then finalise; call again to resume.
+
+        This thread reads, encrypts and hashes the file one segment at a time and hands each
+        missing segment to the PUT streaming its batch, so memory stays at a few segments
+        however many go in one request.
 
         Raises:
             ApiError: e.g. `library.segment_conflict` if the file changed since `prepare`.
             httpx.TransportError: the connection failed repeatedly; `send` again later.
         """
-        have = self._received(pending.upload_id)
+        batches = self._batches(pending, self._received(pending.upload_id))
         digest = hashlib.sha256()
-        index = 0
+        index = -1
         in_flight: deque[Future[None]] = deque()
-        batch: list[bytes] = []
+        upcoming = next(batches, None)
+        current: _Batch | None = None
         with ThreadPoolExecutor(max_workers=PARALLEL_PUTS) as pool:
-
-            def flush(next_index: int) -> None:
-                if len(in_flight) >= PARALLEL_PUTS:
-                    in_flight.popleft().result()
-                first = next_index - len(batch)
-                in_flight.append(pool.submit(self._put, pending.upload_id, first, list(batch)))
-                batch.clear()
-
-            for index, segment in enumerate(self._segments(pending)):
-                digest.update(segment)
-                if index in have:
-                    if batch:
-                        flush(index)
-                else:
-                    batch.append(segment)
-                    if len(batch) == self._segments_per_put:
-                        flush(index + 1)
-                if progress:
-                    progress(len(segment))
-            if batch:
-                flush(index + 1)
+            try:
+                for index, segment in enumerate(self._segments(pending)):
+                    digest.update(segment)
+                    if upcoming is not None and index == upcoming.first:
+                        if len(in_flight) >= PARALLEL_PUTS:
+                            in_flight.popleft().result()
+                        current, upcoming = upcoming, next(batches, None)
+                        in_flight.append(pool.submit(self._put, pending, current))
+                    if current is not None and current.first <= index < current.end:
+                        current.feed(segment)
+                    if progress:
+                        progress(len(segment))
+                if index + 1 != pending.segment_count:
+                    raise ValueError("the file changed size since the upload was prepared")
+            finally:
+                if current is not None:
+                    current.abort()  # a no-op once fed; else its PUT fails instead of waiting
             while in_flight:
                 in_flight.popleft().result()
-        if index + 1 != pending.segment_count:
-            raise ValueError("the file changed size since the upload was prepared")
         body = {"segment_count": pending.segment_count, "sha256": b64e(digest.digest())}
         url = f"/api/v1/library/uploads/{pending.upload_id}/finalise"
         _check(self._http.post(url, json=body))
