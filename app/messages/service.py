@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, and_, insert, or_, select
+from sqlalchemy import Row, Table, and_, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +68,7 @@ class Appended(NamedTuple):
 
 
 StoredItem = StreamItem | ItemRow | Appended
+_STREAM_TABLE = cast(Table, StreamItem.__table__)  # Core INSERT: no ORM bookkeeping per row
 
 
 def routing(item: StoredItem) -> realtime.Routing:
@@ -211,7 +212,7 @@ async def append_many(
         )
         for offset, new in enumerate(items)
     ]
-    await session.execute(insert(StreamItem), [item._asdict() for item in stored])
+    await session.execute(insert(_STREAM_TABLE), [item._asdict() for item in stored])
     realtime.publish(
         session,
         *(realtime.ItemPublished(routing=routing(item), frame=frame(item)) for item in stored),
