@@ -5,6 +5,7 @@ are counted as they stream in and the request is cut off with a 413 problem at t
 """
 
 import json
+from collections.abc import Awaitable
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -54,10 +55,14 @@ class BodySizeLimitMiddleware:
         )
         await send({"type": "http.response.body", "body": body})
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain function: what it does not limit (websockets, exempt routes) runs without a
+        # frame of this middleware, which a websocket would hold for as long as it is open.
         if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefixes):
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._limited(scope, receive, send)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
                 await self._reject(send)

@@ -57,6 +57,25 @@ def configure_logging(level: str) -> None:
     logging.getLogger("uvicorn.access").disabled = True  # replaced by cordon.access
 
 
+class _TaggedSend:
+    """`send` of an HTTP request: adds `X-Request-ID` to the response and keeps its status."""
+
+    __slots__ = ("_send", "_request_id", "status")
+
+    def __init__(self, send: Send, request_id: str) -> None:
+        self._send = send
+        self._request_id = request_id
+        self.status = 0
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            headers = list(message.get("headers", []))
+            headers.append((b"x-request-id", self._request_id.encode()))
+            message = {**message, "headers": headers}
+        await self._send(message)
+
+
 class RequestContextMiddleware:
     """Give every request an id (echoed as `X-Request-ID`) and write one access line."""
 
@@ -70,26 +89,18 @@ class RequestContextMiddleware:
         request_id = uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status = 0
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
+        # A websocket has no response headers to tag: its `send` stays unwrapped (no wrapper
+        # per socket held open for hours, no extra coroutine per pushed frame).
+        tagged = _TaggedSend(send, request_id) if scope["type"] == "http" else None
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send if tagged is None else tagged)
         finally:
             access_logger.info(
                 "request",
                 extra={
                     "method": scope.get("method", "WS"),
                     "path": scope["path"],
-                    "status": status,
+                    "status": 0 if tagged is None else tagged.status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )

@@ -7,12 +7,19 @@ really falls behind (one frame cannot be written for `send_timeout` seconds beca
 stopped reading) is closed with 4008 and catches up through sync when it returns. The writer
 owns the connection's stream positions, so the gap/duplicate decisions of `hub.decide` are
 taken in one place, in order.
+
+Memory: tens of thousands of these sit idle, so an idle connection holds no buffer (the
+queue is a deque created on demand and dropped once drained; an `asyncio.Queue` keeps four
+deques of ~0.7 KiB each) and no task of its own besides the writer. The endpoint reads client
+frames in the socket's own task; `shut()` stops that reader at once by expiring the
+`asyncio.timeout` scope it registered with `stop_reader_with()` (docs/benchmarks.md).
 """
 
 import asyncio
 import contextlib
 import logging
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -65,6 +72,24 @@ _Item = Event | str | object  # an event, a raw text frame (pong), or _RESYNC
 class Connection:
     """A registered socket: `offer` from the fan-out, `run` as the writer task."""
 
+    __slots__ = (
+        "viewer",
+        "positions",
+        "source",
+        "_registry",
+        "_send",
+        "_queue_size",
+        "_queue",
+        "_wakeup",
+        "_reader",
+        "_resync_pending",
+        "_overflowed",
+        "_send_timeout",
+        "closed",
+        "failure",
+        "stopped",
+    )
+
     def __init__(
         self,
         *,
@@ -81,37 +106,72 @@ class Connection:
         self.source = source
         self._registry = registry
         self._send = send
-        self._queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=queue_size)
+        self._queue_size = queue_size
+        self._queue: deque[_Item] | None = None  # None while empty: idle sockets hold no buffer
+        self._wakeup: asyncio.Future[None] | None = None  # the writer, waiting for an item
+        self._reader: asyncio.Timeout | None = None  # the endpoint's reader, while it reads
         self._resync_pending = False
         self._overflowed = False
         self._send_timeout = send_timeout
-        self.closed: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
+        self.closed: tuple[int, str] | None = None  # (code, reason) once marked for closing
+        self.failure: BaseException | None = None  # what stopped the writer, if not a close
+        self.stopped = False  # closed, or the writer ended: the reader must stop too
 
     def offer(self, item: _Item) -> None:
         """Queue without blocking; overflow is recovered from the database, never blocks."""
-        if self.closed.done():
+        if self.stopped:
             return
         if isinstance(item, Kick):
             self.shut(CLOSE_FORBIDDEN, item.reason)
             return
-        if item is _RESYNC:
-            if self._resync_pending:
-                return
-            self._resync_pending = True
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
+        if item is _RESYNC and self._resync_pending:
+            return
+        if self._queue is None:
+            self._queue = deque()
+        elif len(self._queue) >= self._queue_size:
             self._overflowed = True  # re-read from the database once the queue drains
+            return
+        if item is _RESYNC:
+            self._resync_pending = True  # only once queued: a dropped one must not block later
+        self._queue.append(item)
+        self._wake_writer()
 
     def resync(self) -> None:
         """Ask the writer to re-read every group from the database (a notification was lost)."""
         self.offer(_RESYNC)
 
     def shut(self, code: int, reason: str) -> None:
-        """Mark the connection for closing; the endpoint performs the close."""
-        if not self.closed.done():
+        """Mark the connection for closing and stop its reader and writer; the endpoint
+        performs the close."""
+        if self.closed is None:
             self._registry.remove(self)
-            self.closed.set_result((code, reason))
+            self.closed = (code, reason)
+            self._stop()
+
+    def stop_reader_with(self, scope: asyncio.Timeout | None) -> None:
+        """Register the `asyncio.timeout` scope the endpoint reads in (None once it left it):
+        a close or the end of the writer expires it at once, so the reader never outlives
+        them, even while it waits for a client frame."""
+        self._reader = scope
+        if self.stopped:
+            self._stop()
+
+    def writer_done(self, task: "asyncio.Task[None]") -> None:
+        """Done callback of the writer task: keep what ended it and stop the reader."""
+        if not task.cancelled() and task.exception() is not None:
+            self.failure = task.exception()
+        self._stop()
+
+    def _stop(self) -> None:
+        self.stopped = True
+        self._wake_writer()
+        reader = self._reader
+        if reader is not None and not reader.expired():
+            reader.reschedule(-1.0)  # in the past: expires on the next loop iteration
+
+    def _wake_writer(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
 
     async def send(self, frame: str) -> None:
         """Write one frame; a peer that does not take it in time is a slow consumer."""
@@ -158,18 +218,29 @@ class Connection:
             self._registry.add(self, viewer)
             await self.catch_up()
 
+    async def _next(self) -> _Item | None:
+        """The oldest queued item; waits while there is none (None once stopped)."""
+        while not self._queue:
+            if self.stopped:
+                return None
+            self._queue = None  # drained: give the buffer back while idle
+            self._wakeup = asyncio.get_running_loop().create_future()
+            try:
+                await self._wakeup
+            finally:
+                self._wakeup = None
+        return self._queue.popleft()
+
     async def run(self) -> None:
         """The writer: apply queued items in order until the connection closes."""
-        while not self.closed.done():
-            item = await self._queue.get()
+        while not self.stopped:
+            item = await self._next()
+            if item is None:
+                return
             await self._handle(item)
-            if self._overflowed and self._queue.empty():
+            if self._overflowed and not self._queue:
                 self._overflowed = False
                 await self.catch_up()
-
-    async def until_closed(self) -> tuple[int, str]:
-        """Wait for a reason to close (kick, slow consumer, writer failure)."""
-        return await self.closed
 
 
 async def cancel(task: "asyncio.Task[object] | None") -> None:

@@ -20,6 +20,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.types import Message
 from starlette.websockets import WebSocketState
 
 from app.core.config import Settings
@@ -75,17 +76,21 @@ def _parse(text: str | None) -> dict[str, Any]:
     return body
 
 
+def _frame(message: Message) -> dict[str, Any]:
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("text") is None:
+        raise Refused(CLOSE_BAD_FRAME, "binary frames are not part of the protocol")
+    return _parse(message["text"])
+
+
 async def _receive(websocket: WebSocket, timeout: float) -> dict[str, Any]:
     try:
         async with asyncio.timeout(timeout):  # not wait_for: no extra task per idle socket
             message = await websocket.receive()
     except TimeoutError:
         raise Refused(CLOSE_IDLE, "idle timeout") from None
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    if message.get("text") is None:
-        raise Refused(CLOSE_BAD_FRAME, "binary frames are not part of the protocol")
-    return _parse(message["text"])
+    return _frame(message)
 
 
 async def _authenticate(websocket: WebSocket, fanout: Fanout, settings: Settings) -> Connection:
@@ -121,7 +126,6 @@ async def _authenticate(websocket: WebSocket, fanout: Fanout, settings: Settings
 
 
 async def _writer(conn: Connection) -> None:
-    assert conn.viewer is not None
     await conn.catch_up()
     source = conn.source
     caught_up = {"type": "caught_up", "cursor": source.encode_cursor(conn.positions)}
@@ -129,40 +133,63 @@ async def _writer(conn: Connection) -> None:
     await conn.run()
 
 
-async def _reader(conn: Connection, websocket: WebSocket, settings: Settings) -> None:
-    source = conn.source
-    while True:
-        frame = await _receive(websocket, settings.ws_idle_seconds)
-        if frame["type"] == "ping":
-            conn.offer(json.dumps({"type": "pong"}))
-        elif frame["type"] == "receipt":
-            error = await source.receipt(conn.viewer, frame)
-            if error is not None:
-                conn.offer(json.dumps({"type": "error", "code": error, "ref": frame.get("seq")}))
-        else:
-            raise Refused(CLOSE_BAD_FRAME, f"unknown frame type {frame['type'][:32]!r}")
+async def _answer(conn: Connection, frame: dict[str, Any]) -> None:
+    if frame["type"] == "ping":
+        conn.offer(json.dumps({"type": "pong"}))
+    elif frame["type"] == "receipt":
+        error = await conn.source.receipt(conn.viewer, frame)
+        if error is not None:
+            conn.offer(json.dumps({"type": "error", "code": error, "ref": frame.get("seq")}))
+    else:
+        raise Refused(CLOSE_BAD_FRAME, f"unknown frame type {frame['type'][:32]!r}")
+
+
+async def _read(conn: Connection, websocket: WebSocket, idle: float) -> None:
+    """Answer client frames in the socket's own task until the client leaves or misbehaves
+    (raises), stays silent for `idle` seconds (4408), or the connection stops (returns:
+    `conn.shut()` or the end of the writer expires the deadline at once, even during a
+    receive). No reader task, `until_closed` waiter or `asyncio.wait` per socket: about
+    6 KiB of each idle socket's memory (docs/benchmarks.md)."""
+    loop = asyncio.get_running_loop()
+    deadline = asyncio.timeout(idle)  # one scope for the socket's life, moved on every frame
+    try:
+        async with deadline:
+            conn.stop_reader_with(deadline)
+            while True:
+                await _answer(conn, _frame(await websocket.receive()))
+                if conn.stopped:  # moving the deadline now would undo the expiry
+                    return
+                deadline.reschedule(loop.time() + idle)
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        if not conn.stopped:
+            raise Refused(CLOSE_IDLE, "idle timeout") from None
+    finally:
+        conn.stop_reader_with(None)
 
 
 async def _serve(websocket: WebSocket, fanout: Fanout, settings: Settings) -> tuple[int, str]:
     conn = await _authenticate(websocket, fanout, settings)
     fanout.registry.add(conn, conn.viewer)
-    await conn.send(json.dumps({"type": "ready", "device_id": str(conn.viewer.device_id)}))
-    tasks = [
-        asyncio.create_task(_writer(conn)),
-        asyncio.create_task(_reader(conn, websocket, settings)),
-        asyncio.create_task(conn.until_closed()),
-    ]
+    writer: asyncio.Task[None] | None = None
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if conn.closed.done():  # kicked or too slow: that reason wins over a racing task
-            return conn.closed.result()
-        for finished in done:
-            finished.result()  # re-raises Refused / WebSocketDisconnect from reader or writer
+        await conn.send(json.dumps({"type": "ready", "device_id": str(conn.viewer.device_id)}))
+        writer = asyncio.create_task(_writer(conn))
+        writer.add_done_callback(conn.writer_done)
+        try:
+            await _read(conn, websocket, settings.ws_idle_seconds)
+        except Exception:
+            if conn.closed is None:
+                raise
+        if conn.closed is not None:  # kicked or too slow: that reason wins over a racing error
+            return conn.closed
+        if conn.failure is not None:
+            raise conn.failure  # the writer's error, handled as a reader's error would be
         return 1011, "stream ended"
     finally:
         fanout.registry.remove(conn)
-        for task in tasks:
-            await cancel(task)
+        await cancel(writer)
 
 
 @router.websocket("/ws")

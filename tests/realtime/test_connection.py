@@ -1,0 +1,206 @@
+"""The websocket endpoint's serving loop in-process: the reader runs in the socket's own task,
+and closes, kicks, idles, failures and slow consumers all end it at once without a task left."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from app.realtime.connection import Batch, Connection
+from app.realtime.events import Kick
+from app.realtime.hub import Registry, Viewer
+from app.realtime.router import Refused, _serve
+
+GROUP = uuid.uuid4()
+VIEWER = Viewer(user_id=uuid.uuid4(), device_id=uuid.uuid4(), groups={GROUP: datetime.now(UTC)})
+
+
+class Source:
+    """A stream source with nothing to read; `fail` makes the next read raise."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.fail: Exception | None = None
+
+    async def authenticate(self, token: str) -> Viewer | None:
+        return VIEWER if token == "good" else None
+
+    async def reload(self, viewer: Viewer) -> Viewer | None:
+        return viewer
+
+    async def read(self, _viewer: Viewer, positions: Mapping[uuid.UUID, int], _limit: int) -> Batch:
+        self.reads += 1
+        if self.fail is not None:
+            raise self.fail
+        return Batch(frames=[], positions=dict(positions), more=False)
+
+    async def heads(self, _group_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        return {}
+
+    def parse_cursor(self, _cursor: str | None) -> dict[uuid.UUID, int]:
+        return {}
+
+    def encode_cursor(self, _positions: Mapping[uuid.UUID, int]) -> str:
+        return "c1.e30"
+
+    async def receipt(self, _viewer: Viewer, _body: dict[str, object]) -> str | None:
+        return None
+
+
+class Socket:
+    """The part of a Starlette `WebSocket` the serving loop uses; sends wait for `gate`."""
+
+    def __init__(self) -> None:
+        self.headers: dict[str, str] = {}
+        self.scope: dict[str, Any] = {}
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.sent: list[dict[str, Any]] = []
+        self.gate: asyncio.Event | None = None
+
+    def frame(self, body: dict[str, Any]) -> None:
+        self.inbox.put_nowait({"type": "websocket.receive", "text": json.dumps(body)})
+
+    async def receive(self) -> dict[str, Any]:
+        return await self.inbox.get()
+
+    async def send_text(self, text: str) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
+        self.sent.append(json.loads(text))
+
+    async def wait_for(self, kind: str) -> None:
+        async with asyncio.timeout(2):
+            while not any(frame["type"] == kind for frame in self.sent):
+                await asyncio.sleep(0.005)
+
+
+@asynccontextmanager
+async def serving(
+    idle: float = 60, send_timeout: float = 10, queue_size: int = 8
+) -> AsyncIterator[tuple[Socket, "asyncio.Task[tuple[int, str]]", Connection, Source]]:
+    """`_serve` on an authenticated fake socket, caught up; fails if it leaves a task behind."""
+    before = asyncio.all_tasks()
+    source = Source()
+    registry: Registry[Connection] = Registry()
+    fanout = SimpleNamespace(source=source, registry=registry)
+    settings = SimpleNamespace(
+        ws_auth_seconds=2,
+        ws_idle_seconds=idle,
+        ws_queue_size=queue_size,
+        ws_send_timeout_seconds=send_timeout,
+    )
+    socket = Socket()
+    socket.frame({"type": "auth", "token": "good"})
+    task = asyncio.create_task(_serve(socket, fanout, settings))  # type: ignore[arg-type]
+    await socket.wait_for("caught_up")
+    (conn,) = list(registry)
+    try:
+        yield socket, task, conn, source
+    finally:
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.sleep(0)  # let the writer's done callback run
+        assert asyncio.all_tasks() - before == set(), "a helper task outlived the socket"
+        assert len(registry) == 0
+
+
+async def test_an_idle_socket_runs_one_helper_task():
+    """Once caught up, a socket is its own task plus one writer: the reader is folded in."""
+    before = asyncio.all_tasks()
+    async with serving() as (_, task, _conn, _):
+        assert len(asyncio.all_tasks() - before) == 2
+        assert not task.done()
+
+
+async def test_a_kick_ends_a_reader_blocked_in_receive_at_once():
+    """A kick closes with 4003 within a loop iteration or two, though no client frame comes."""
+    async with serving() as (_, task, conn, _):
+        conn.offer(Kick(device_id=VIEWER.device_id))
+        async with asyncio.timeout(0.5):
+            assert await task == (4003, "access revoked")
+
+
+async def test_a_kick_during_a_frame_is_not_lost():
+    """A kick that lands while the reader handles a frame still ends it (the idle deadline
+    must not be pushed back over the expiry)."""
+    async with serving() as (socket, task, conn, _):
+        socket.frame({"type": "ping"})  # the reader is woken, but runs after the kick
+        conn.shut(4003, "access revoked")
+        async with asyncio.timeout(0.5):
+            assert await task == (4003, "access revoked")
+
+
+async def test_ping_keeps_the_socket_open_past_the_idle_timeout():
+    """Every client frame moves the idle deadline; silence then closes with 4408."""
+    async with serving(idle=0.2) as (socket, task, _, _):
+        for _ in range(5):
+            socket.frame({"type": "ping"})
+            await asyncio.sleep(0.1)
+        assert not task.done()
+        assert [f["type"] for f in socket.sent].count("pong") == 5
+        with pytest.raises(Refused) as refused:
+            async with asyncio.timeout(1):
+                await task
+        assert refused.value.code == 4408
+
+
+async def test_bad_frames_and_disconnects_end_the_socket():
+    """An unknown frame type raises 4400 from the reader; a client leaving ends it quietly."""
+    async with serving() as (socket, task, _, _):
+        socket.frame({"type": "launch"})
+        with pytest.raises(Refused) as refused:
+            await asyncio.wait_for(task, 1)
+        assert refused.value.code == 4400
+    async with serving() as (socket, task, _, _):
+        socket.inbox.put_nowait({"type": "websocket.disconnect", "code": 1001})
+        with pytest.raises(WebSocketDisconnect):
+            await asyncio.wait_for(task, 1)
+
+
+async def test_a_writer_failure_ends_the_reader_with_its_error():
+    """An error in the writer (here the database during a catch-up) ends the socket at once
+    and reaches the endpoint, which logs it and closes with 1011."""
+    async with serving() as (_, task, conn, source):
+        source.fail = RuntimeError("database gone")
+        conn.resync()
+        with pytest.raises(RuntimeError, match="database gone"):
+            await asyncio.wait_for(task, 1)
+
+
+async def test_a_slow_consumer_is_closed_with_4008():
+    """A frame that cannot be written within the send timeout closes the socket with 4008."""
+    async with serving(send_timeout=0.1) as (socket, task, conn, _):
+        socket.gate = asyncio.Event()  # never set: the peer stopped reading
+        conn.offer('{"type": "pong"}')
+        async with asyncio.timeout(1):
+            code, _ = await task
+        assert code == 4008
+
+
+async def test_overflow_is_recovered_from_the_database_and_the_buffer_released():
+    """Items beyond the bound are dropped and re-read once the queue drains; an idle
+    connection then holds no buffer, and a resync dropped on overflow blocks no later one."""
+    async with serving(queue_size=2) as (socket, _, conn, source):
+        socket.gate = asyncio.Event()
+        conn.offer('{"type": "pong", "n": 0}')
+        await asyncio.sleep(0.01)  # the writer takes the first frame and waits on the peer
+        for n in range(1, 4):
+            conn.offer(f'{{"type": "pong", "n": {n}}}')
+        conn.resync()  # the queue is full: dropped, covered by the overflow catch-up
+        reads = source.reads
+        socket.gate.set()
+        await asyncio.sleep(0.01)
+        assert [f["n"] for f in socket.sent if f["type"] == "pong"] == [0, 1, 2]
+        assert source.reads == reads + 1  # the overflow catch-up
+        assert conn._queue is None  # drained and idle: no buffer held
+        conn.resync()
+        await asyncio.sleep(0.01)
+        assert source.reads == reads + 2
