@@ -261,10 +261,11 @@ def sealed_post(sender: Device, group_id: str, text: str = "bench message") -> t
     return str(msg_id), json.dumps(body, separators=(",", ":")).encode()
 
 
-def post_request(group_id: str, token: str, body: bytes) -> bytes:
-    """The raw HTTP/1.1 request of one post (keep-alive)."""
+def post_request(group_id: str, token: str, body: bytes, *, batch: bool = False) -> bytes:
+    """The raw HTTP/1.1 request of one post, or of a batch post (keep-alive)."""
+    path = f"/api/v1/groups/{group_id}/messages" + ("/batch" if batch else "")
     head = (
-        f"POST /api/v1/groups/{group_id}/messages HTTP/1.1\r\n"
+        f"POST {path} HTTP/1.1\r\n"
         f"Host: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     )

@@ -287,10 +287,13 @@ class PostPool:
         """Send one post; returns (start_ns, end_ns)."""
         conn = await self._free.get()
         start = time.monotonic_ns()
-        status, _ = await conn.request(raw)
+        status, body = await conn.request(raw)
         end = time.monotonic_ns()
         self._free.put_nowait(conn)
-        self.statuses[status] += 1
+        if status == 200 and body.startswith(b'{"results"'):  # a batch: count each message
+            self.statuses.update(r["status"] for r in json.loads(body)["results"])
+        else:
+            self.statuses[status] += 1
         return start, end
 
     async def close(self) -> None:
@@ -307,6 +310,24 @@ def prepare_posts(seeded: h.Seeded, count: int) -> list[tuple[str, bytes]]:
         msg_id, body = h.sealed_post(sender, seeded.group_id, f"bench message {i:08d}")
         posts.append((msg_id, h.post_request(seeded.group_id, sender.token, body)))
     return posts
+
+
+def batch_requests(
+    seeded: h.Seeded, posts: list[tuple[str, bytes]], size: int, *, first: int
+) -> list[bytes]:
+    """The same posts as `POST .../messages/batch` requests of `size` messages, each batch
+    from one sender (a device sending its backlog); `first` is the index of `posts[0]` in
+    `prepare_posts`' round robin of senders."""
+    by_sender: dict[int, list[bytes]] = {}
+    for i, (_, raw) in enumerate(posts, start=first):
+        by_sender.setdefault(i % len(seeded.senders), []).append(_body(raw))
+    requests = []
+    for index, bodies in by_sender.items():
+        token = seeded.senders[index].token
+        for start in range(0, len(bodies), size):
+            body = b'{"messages":[' + b",".join(bodies[start : start + size]) + b"]}"
+            requests.append(h.post_request(seeded.group_id, token, body, batch=True))
+    return requests
 
 
 def run(coro: Any) -> Any:
@@ -349,7 +370,9 @@ def latency(args: argparse.Namespace) -> None:
         warm, posts = posts[:50], posts[50:]
         server = h.Server(url)
         try:
-            run(_ingest(server.port, warm, 4))  # warm-up; the sockets read it as backlog
+            run(
+                _ingest(server.port, [raw for _, raw in warm], 4)
+            )  # warm-up; the sockets read it as backlog
             receivers = Receivers(
                 server.ws_url,
                 [d.token for d in seeded.readers],
@@ -474,15 +497,15 @@ def _body(raw: bytes) -> bytes:
 
 
 async def _ingest(
-    port: int, posts: list[tuple[str, bytes]], concurrency: int
+    port: int, requests: list[bytes], concurrency: int
 ) -> tuple[float, list[float], Counter[int]]:
     pool = PostPool(port, concurrency)
     await pool.open()
-    feed = iter(posts)
+    feed = iter(requests)
     rtts: list[float] = []
 
     async def worker() -> None:
-        for _, raw in feed:
+        for raw in feed:
             start, end = await pool.post(raw)
             rtts.append((end - start) / MS)
 
@@ -507,9 +530,13 @@ async def _count_items(url: str) -> int:
 
 
 def ingest(args: argparse.Namespace) -> None:
-    """Durable posts/s through the API (201 only after commit) vs raw batched inserts."""
+    """Durable posts/s through the API (answered only after commit) vs raw batched inserts;
+    `--post-batch N` sends N messages per request through the batch route."""
+    route = (
+        f"batch route, {args.post_batch} per request" if args.post_batch > 1 else "one per request"
+    )
     print(
-        f"== durable ingest: {args.count} posts, {args.senders} sender devices, "
+        f"== durable ingest: {args.count} posts ({route}), {args.senders} sender devices, "
         f"{args.concurrency} connections, {args.db}; {h.loadavg()}"
     )
     with h.scratch_database(args.db) as url:
@@ -520,12 +547,17 @@ def ingest(args: argparse.Namespace) -> None:
             f"  sealed {len(posts)} envelopes in {time.perf_counter() - t:.1f}s"
             " (client side, untimed)"
         )
+        if args.post_batch > 1:
+            measured = batch_requests(seeded, posts[200:], args.post_batch, first=200)
+        else:
+            measured = [raw for _, raw in posts[200:]]
         server = h.Server(url)
         try:
-            run(_ingest(server.port, posts[:200], 8))  # warm-up: imports, pools, caches
+            warm_up = [raw for _, raw in posts[:200]]
+            run(_ingest(server.port, warm_up, 8))  # warm-up: imports, pools, caches
             cpu = h.cpu_seconds(server.pid)
             with py_spy(server.pid, args.py_spy, f"ingest-{args.db}"):
-                elapsed, rtts, statuses = run(_ingest(server.port, posts[200:], args.concurrency))
+                elapsed, rtts, statuses = run(_ingest(server.port, measured, args.concurrency))
             cpu = h.cpu_seconds(server.pid) - cpu
             print(
                 f"  ours: server CPU {cpu:.2f}s = {cpu / (len(posts) - 200) * 1e6:.0f} µs per post"
@@ -540,7 +572,7 @@ def ingest(args: argparse.Namespace) -> None:
             f" statuses {dict(statuses)},"
             f" rows stored {stored}"
         )
-        print(stats_line("  ours: post round trip", rtts))
+        print(stats_line("  ours: request round trip", rtts))
         rate, batch_ms = run(_raw_inserts(url, posts[200:], args.batch))
         print(
             f"  ceiling: raw {'aiosqlite' if args.db == 'sqlite' else 'asyncpg'}"
@@ -678,7 +710,9 @@ def throughput(args: argparse.Namespace) -> None:
         warm, posts = posts[:50], posts[50:]
         server = h.Server(url)
         try:
-            run(_ingest(server.port, warm, 4))  # warm-up; the sockets read it as backlog
+            run(
+                _ingest(server.port, [raw for _, raw in warm], 4)
+            )  # warm-up; the sockets read it as backlog
             receivers = Receivers(
                 server.ws_url,
                 [d.token for d in seeded.readers],
@@ -855,7 +889,7 @@ def catchup(args: argparse.Namespace) -> None:
         posts = prepare_posts(seeded, n)
         server = h.Server(url)
         try:
-            elapsed, _, statuses = run(_ingest(server.port, posts, 32))
+            elapsed, _, statuses = run(_ingest(server.port, [raw for _, raw in posts], 32))
             print(f"  posted {n} items through the API in {elapsed:.1f}s {dict(statuses)}")
             token = seeded.readers[0].token
             ws_times = [
@@ -989,6 +1023,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--concurrency", type=int, default=64, help="HTTP connections (ingest)")
     parser.add_argument(
         "--batch", type=int, default=256, help="rows per raw transaction (ingest ceiling)"
+    )
+    parser.add_argument(
+        "--post-batch", type=int, default=1, help="messages per request, >1: batch route (ingest)"
     )
     parser.add_argument("--burst", type=int, default=200, help="posts (throughput)")
     parser.add_argument("--connections", type=int, default=10_000, help="idle sockets")

@@ -184,12 +184,31 @@ class Connection:
             self.shut(CLOSE_SLOW_CONSUMER, "slow consumer: catch up through sync")
             raise
 
+    async def send_all(self, frames: list[str]) -> None:
+        """Write frames in order under one timeout scope, like `send` for each: every frame
+        still gets at least 90 % of `send_timeout`, but the deadline moves at most ten times
+        per timeout instead of once per frame (a catch-up page is hundreds of frames, and a
+        scope per frame was a tenth of its CPU)."""
+        loop = asyncio.get_running_loop()
+        step = self._send_timeout / 10
+        try:
+            async with asyncio.timeout(self._send_timeout) as deadline:
+                moved = loop.time()
+                for frame in frames:
+                    now = loop.time()
+                    if now - moved >= step:
+                        deadline.reschedule(now + self._send_timeout)
+                        moved = now
+                    await self._send(frame)
+        except TimeoutError:
+            self.shut(CLOSE_SLOW_CONSUMER, "slow consumer: catch up through sync")
+            raise
+
     async def catch_up(self) -> None:
         """Send everything readable after the current positions, page by page."""
         while True:
             batch = await self.source.read(self.viewer, self.positions, CATCH_UP_PAGE)
-            for frame in batch.frames:
-                await self.send(frame)
+            await self.send_all(batch.frames)
             self.positions = batch.positions
             if not batch.more:
                 return

@@ -204,3 +204,47 @@ async def test_overflow_is_recovered_from_the_database_and_the_buffer_released()
         conn.resync()
         await asyncio.sleep(0.01)
         assert source.reads == reads + 2
+
+
+def paced_connection(
+    delays: list[float], send_timeout: float
+) -> tuple[Connection, list[str], list[float]]:
+    """A connection whose peer takes `delays[i]` seconds to accept frame i; also returns the
+    frames taken and the loop time each send began."""
+    sent: list[str] = []
+    began: list[float] = []
+
+    async def send(frame: str) -> None:
+        began.append(asyncio.get_running_loop().time())
+        await asyncio.sleep(delays[len(sent)])
+        sent.append(frame)
+
+    conn = Connection(
+        viewer=VIEWER,
+        positions={},
+        source=Source(),
+        registry=Registry(),
+        send=send,
+        queue_size=8,
+        send_timeout=send_timeout,
+    )
+    return conn, sent, began
+
+
+async def test_a_page_slower_than_the_timeout_is_sent_when_every_frame_is_in_time():
+    """The send timeout bounds each frame of a catch-up page, not the page as a whole."""
+    conn, sent, _ = paced_connection([0.04] * 8, send_timeout=0.1)  # 0.32 s in all
+    await conn.send_all([f"frame {i}" for i in range(8)])
+    assert sent == [f"frame {i}" for i in range(8)]
+    assert conn.closed is None
+
+
+async def test_a_stalled_frame_in_a_page_closes_with_4008_in_time():
+    """One frame the peer does not take within the timeout ends the page and the socket."""
+    conn, sent, began = paced_connection([0.04, 0.04, 0.04, 60.0, 0.0], send_timeout=0.1)
+    with pytest.raises(TimeoutError):
+        await conn.send_all([f"frame {i}" for i in range(5)])
+    assert sent == ["frame 0", "frame 1", "frame 2"]
+    assert conn.closed is not None and conn.closed[0] == 4008
+    stalled_for = asyncio.get_running_loop().time() - began[3]
+    assert 0.09 <= stalled_for < 1.0  # at least 90 % of the timeout, not the 60 s stall
