@@ -179,6 +179,17 @@ async def group_with_roles(
     )
 
 
+async def archive(client: httpx.AsyncClient, g: GroupSetup) -> None:
+    """Take an active group through closed to archived (read-only) as its coordinator."""
+    for status in ("closed", "archived"):
+        r = await client.post(
+            f"/api/v1/groups/{g.group_id}/status",
+            headers=g.coordinator.headers,
+            json={"status": status},
+        )
+        assert r.status_code == 200, r.text
+
+
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
     """The response is an RFC 9457 problem document with the given status and stable code."""
     assert response.status_code == status, response.text

@@ -61,12 +61,7 @@ async def test_lifecycle_transitions(client: httpx.AsyncClient, session: AsyncSe
 async def test_archived_group_is_read_only(client: httpx.AsyncClient, session: AsyncSession):
     """In an archived group, membership and settings cannot change, but reading works."""
     g = await f.group_with_roles(client, session)
-    for status in ("closed", "archived"):
-        await client.post(
-            f"/api/v1/groups/{g.group_id}/status",
-            headers=g.coordinator.headers,
-            json={"status": status},
-        )
+    await f.archive(client, g)
     base = f"/api/v1/groups/{g.group_id}"
     h = g.coordinator.headers
     assert_problem(

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cordon_client._crypto.keys import public_bytes
-from cordon_client._library import LibraryClient, PendingUpload
+from cordon_client._library import LibraryClient, PendingUpload, Published
 from cordon_client.exceptions import ApiError, DecryptionError, TruncatedError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,6 +82,27 @@ def _lib(
     )
 
 
+async def _assert_member_downloads(
+    live: Server,
+    g: f.GroupSetup,
+    key: Ed25519PrivateKey,
+    published: Published,
+    source: Path,
+    dest: Path,
+) -> None:
+    """A member downloads version 1 of the published document, byte-equal to `source`."""
+    got = await asyncio.to_thread(
+        _lib(live, g.member, key).download,
+        uuid.UUID(g.group_id),
+        published.document_id,
+        1,
+        key=published.key,
+        uploader_signing_key=public_bytes(key),
+        dest=dest,
+    )
+    assert _digest(got.path) == _digest(source)
+
+
 async def test_large_file_round_trip(
     client: httpx.AsyncClient, session: AsyncSession, live_server: Server, tmp_path: Path
 ):
@@ -127,16 +148,7 @@ async def test_interrupted_upload_resumes(
     flaky.allowed = 100
     published = await asyncio.to_thread(lib.send, pending)
     assert flaky.puts == ["0", "1", "2", "3", "4", "5", "6"]
-    got = await asyncio.to_thread(
-        _lib(live_server, g.member, key).download,
-        uuid.UUID(g.group_id),
-        published.document_id,
-        1,
-        key=published.key,
-        uploader_signing_key=public_bytes(key),
-        dest=tmp_path / "copy.mp4",
-    )
-    assert _digest(got.path) == _digest(source)
+    await _assert_member_downloads(live_server, g, key, published, source, tmp_path / "copy.mp4")
 
 
 async def test_batched_upload_resumes_per_segment(
@@ -155,16 +167,7 @@ async def test_batched_upload_resumes_per_segment(
     flaky.allowed = 100
     published = await asyncio.to_thread(lib.send, pending)
     assert sorted(flaky.puts, key=int) == ["0", "3", "6"]
-    got = await asyncio.to_thread(
-        _lib(live_server, g.member, key).download,
-        uuid.UUID(g.group_id),
-        published.document_id,
-        1,
-        key=published.key,
-        uploader_signing_key=public_bytes(key),
-        dest=tmp_path / "copy.zip",
-    )
-    assert _digest(got.path) == _digest(source)
+    await _assert_member_downloads(live_server, g, key, published, source, tmp_path / "copy.zip")
 
 
 async def test_body_cut_mid_segment_stores_nothing(
@@ -305,16 +308,7 @@ async def test_streamed_batch_dropped_mid_body_is_resent(
         lib.publish, uuid.UUID(g.group_id), source, category="training"
     )
     assert drop.dropped and sorted(drop.puts, key=int) == ["0", "4"]
-    got = await asyncio.to_thread(
-        _lib(live_server, g.member, key).download,
-        uuid.UUID(g.group_id),
-        published.document_id,
-        1,
-        key=published.key,
-        uploader_signing_key=public_bytes(key),
-        dest=tmp_path / "copy.pdf",
-    )
-    assert _digest(got.path) == _digest(source)
+    await _assert_member_downloads(live_server, g, key, published, source, tmp_path / "copy.pdf")
 
 
 async def test_file_shrunk_before_send_fails_without_hanging(

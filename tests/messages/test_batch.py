@@ -131,12 +131,6 @@ async def test_batch_posting_follows_the_posting_rules(
         await post_batch(client, g.member, g.group_id, bad_kind), 422, "core.invalid_input"
     )
     assert await stored_alerts(client, g.observer) == []
-    for status in ("closed", "archived"):
-        r = await client.post(
-            f"/api/v1/groups/{g.group_id}/status",
-            headers=g.coordinator.headers,
-            json={"status": status},
-        )
-        assert r.status_code == 200, r.text
+    await f.archive(client, g)
     f.assert_problem(await post_batch(client, g.member, g.group_id, one), 409, "group.read_only")
     f.assert_problem(await post(client, g.member, g.group_id), 409, "group.read_only")

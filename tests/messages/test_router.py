@@ -96,13 +96,7 @@ async def test_outsiders_get_not_found(client: httpx.AsyncClient, session: Async
 async def test_archived_groups_refuse_posts(client: httpx.AsyncClient, session: AsyncSession):
     """An archived group is read-only."""
     g = await f.group_with_roles(client, session)
-    for status in ("closed", "archived"):
-        r = await client.post(
-            f"/api/v1/groups/{g.group_id}/status",
-            headers=g.coordinator.headers,
-            json={"status": status},
-        )
-        assert r.status_code == 200, r.text
+    await f.archive(client, g)
     f.assert_problem(await post(client, g.member, g.group_id), 409, "group.read_only")
 
 
