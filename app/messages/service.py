@@ -32,7 +32,7 @@ from app.messages.models import GroupStream, MessageKind, Receipt, StreamItem
 from app.messages.schemas import ReceiptCreate
 
 # What readers see of an item: every column but the surrogate key. Catch-up selects these
-# columns instead of ORM entities (identity-map bookkeeping was a fifth of its time).
+# columns instead of ORM entities (ORM materialisation led its profile).
 ITEM_COLUMNS = (
     StreamItem.group_id,
     StreamItem.seq,
