@@ -83,11 +83,16 @@ async def _append_group(
     """Append one group's share of a batch (the caller commits)."""
     head = await service.lock_stream(session, group_id=group_id)
     keys = {p.message_in.client_msg_id for _, p in posts}
+    senders = {p.device_id for _, p in posts}
+    # All three columns of uq_stream_item_client_msg, so the lookup is an index probe; with
+    # the group alone it scanned the group's whole stream, and posting slowed as it grew.
     existing: dict[tuple[uuid.UUID | None, str | None], service.StoredItem] = {
         (item.sender_device_id, item.client_msg_id): item
         for item in await session.scalars(
             select(StreamItem).where(
-                StreamItem.group_id == group_id, StreamItem.client_msg_id.in_(keys)
+                StreamItem.group_id == group_id,
+                StreamItem.sender_device_id.in_(senders),
+                StreamItem.client_msg_id.in_(keys),
             )
         )
     }
