@@ -67,12 +67,23 @@ async def post_message(
     )
 
 
-def _outcome(outcome: Outcome) -> dict[str, Any]:
+def _outcome(outcome: Outcome, message_in: MessageCreate) -> dict[str, Any]:
     """One `BatchOutcome`, rendered like sync's items (no model round trip per message)."""
     if isinstance(outcome, CordonError):
-        return {"status": outcome.status, "item": None, "problem": error_body(outcome)}
-    status_code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
-    return {"status": status_code, "item": service.render(outcome.item), "problem": None}
+        return {
+            "status": outcome.status,
+            "client_msg_id": message_in.client_msg_id,
+            "seq": None,
+            "created_at": None,
+            "problem": error_body(outcome),
+        }
+    return {
+        "status": status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
+        "client_msg_id": message_in.client_msg_id,
+        "seq": outcome.item.seq,
+        "created_at": outcome.item.created_at,
+        "problem": None,
+    }
 
 
 def _refusals(
@@ -116,7 +127,10 @@ async def post_messages(
     ]
     await session.close()  # as in post_message: the committer uses its own connection
     committed = iter(await committer.submit_many(posts))
-    results = [_outcome(o if o is not None else next(committed)) for o in outcomes]
+    results = [
+        _outcome(o if o is not None else next(committed), message_in)
+        for o, message_in in zip(outcomes, batch.messages, strict=True)
+    ]
     return Response(json_bytes({"results": results}), media_type="application/json")
 
 

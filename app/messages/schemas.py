@@ -90,11 +90,15 @@ class MessageBatchCreate(InputModel):
 
 
 class BatchOutcome(BaseModel):
-    """One message's answer: 201 stored, 200 replay of a stored client_msg_id, or its 4xx
-    with the problem document the single-message route would have returned."""
+    """One message's answer: 201 stored, 200 replay of a stored client_msg_id (with the
+    stored item's seq and time), or its 4xx with the problem document the single-message
+    route would have returned. The envelope is not echoed: the sender has it, and a batch
+    answer would otherwise repeat the whole request."""
 
     status: int
-    item: MessageRead | None = None
+    client_msg_id: str
+    seq: int | None = None
+    created_at: datetime | None = None
     problem: dict[str, Any] | None = None
 
 

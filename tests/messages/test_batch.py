@@ -46,9 +46,9 @@ async def test_a_batch_is_stored_in_order_with_consecutive_seqs(
     assert r.status_code == 200, r.text
     results = r.json()["results"]
     assert [x["status"] for x in results] == [201] * 12
-    seqs = [x["item"]["seq"] for x in results]
+    seqs = [x["seq"] for x in results]
     assert seqs == list(range(seqs[0], seqs[0] + 12))
-    assert [x["item"]["client_msg_id"] for x in results] == [m["client_msg_id"] for m in batch]
+    assert [x["client_msg_id"] for x in results] == [m["client_msg_id"] for m in batch]
     assert await stored_alerts(client, g.observer) == [m["client_msg_id"] for m in batch]
     MessageBatchRead.model_validate(r.json())  # the documented response model holds
 
@@ -59,7 +59,9 @@ async def test_each_message_is_answered_on_its_own(
     """Refused messages get the problem the single route gives; the others are stored."""
     g = await f.group_with_roles(client, session)
     stored = alert(g.member, g.group_id, "already stored")
-    assert (await post_batch(client, g.member, g.group_id, [stored])).status_code == 200
+    first = await post_batch(client, g.member, g.group_id, [stored])
+    assert first.status_code == 200, first.text
+    first_seq = first.json()["results"][0]["seq"]
     forged_mid = message_id()
     forged = {
         "kind": "alert",
@@ -91,7 +93,11 @@ async def test_each_message_is_answered_on_its_own(
         "messages.client_msg_id_reused",
         "messages.parent_not_found",
     ]
-    assert results[3]["item"]["client_msg_id"] == stored["client_msg_id"]
+    assert [x["client_msg_id"] for x in results] == [
+        m["client_msg_id"] for m in (forged, fresh, oversized, stored, reused, reply)
+    ]
+    assert results[3]["seq"] == first_seq  # the replay answers with the stored item's seq
+    assert [x["seq"] is None for x in results] == [True, False, True, False, True, True]
     assert await stored_alerts(client, g.observer) == [
         stored["client_msg_id"],
         fresh["client_msg_id"],
@@ -107,7 +113,7 @@ async def test_a_repeat_inside_a_batch_is_stored_once(
     r = await post_batch(client, g.member, g.group_id, [once, once])
     results = r.json()["results"]
     assert [x["status"] for x in results] == [201, 200]
-    assert results[0]["item"]["seq"] == results[1]["item"]["seq"]
+    assert results[0]["seq"] == results[1]["seq"]
     assert await stored_alerts(client, g.observer) == [once["client_msg_id"]]
 
 

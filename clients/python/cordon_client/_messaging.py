@@ -274,7 +274,7 @@ class MessagingClient(GroupsClient):
                         result["status"], str(problem.get("code")), str(problem.get("detail"))
                     )
                 else:
-                    seqs.append(int(result["item"]["seq"]))
+                    seqs.append(int(result["seq"]))
         if refused is not None:
             raise refused
         return seqs
