@@ -357,6 +357,40 @@ async def _paced(
     return result
 
 
+def requests_of(posts: list[tuple[str, bytes]]) -> list[bytes]:
+    """The raw HTTP requests of prepared posts."""
+    return [raw for _, raw in posts]
+
+
+@contextmanager
+def ours_with_readers(
+    url: str,
+    seeded: h.Seeded,
+    warm: list[tuple[str, bytes]],
+    *,
+    mode: str,
+    expected: int,
+    seconds: float,
+) -> Iterator[tuple[h.Server, Receivers]]:
+    """Our server on `url`, warmed up with `warm` (which the sockets then read as backlog),
+    with every reader's socket connected and caught up; stopped on exit."""
+    server = h.Server(url)
+    try:
+        run(_ingest(server.port, requests_of(warm), 4))
+        receivers = Receivers(
+            server.ws_url,
+            [d.token for d in seeded.readers],
+            mode=mode,
+            expected=expected,
+            seconds=seconds,
+        )
+        receivers.start()
+        print(f"  ours: {receivers.connected} sockets ready in {receivers.connect_seconds:.1f}s")
+        yield server, receivers
+    finally:
+        server.stop()
+
+
 def latency(args: argparse.Namespace) -> None:
     """Fan-out latency on `--devices` sockets at a steady `--rate`: ours vs bare broadcast()."""
     count = int(args.rate * args.seconds)
@@ -368,22 +402,9 @@ def latency(args: argparse.Namespace) -> None:
         seeded = h.seed(url, senders=1, readers=args.devices)
         posts = prepare_posts(seeded, count + 50)
         warm, posts = posts[:50], posts[50:]
-        server = h.Server(url)
-        try:
-            run(
-                _ingest(server.port, [raw for _, raw in warm], 4)
-            )  # warm-up; the sockets read it as backlog
-            receivers = Receivers(
-                server.ws_url,
-                [d.token for d in seeded.readers],
-                mode="latency",
-                expected=count,
-                seconds=args.seconds + 60,
-            )
-            receivers.start()
-            print(
-                f"  ours: {receivers.connected} sockets ready in {receivers.connect_seconds:.1f}s"
-            )
+        with ours_with_readers(
+            url, seeded, warm, mode="latency", expected=count, seconds=args.seconds + 60
+        ) as (server, receivers):
 
             async def send_all() -> list[tuple[int, int] | BaseException]:
                 pool = PostPool(server.port, 8)
@@ -407,8 +428,6 @@ def latency(args: argparse.Namespace) -> None:
                 f" = {cpu / count * 1000:.1f} ms per message ({cpu / args.seconds:.0%} of a core)"
             )
             ours = _latencies(posts, sent, receivers.results(), count)
-        finally:
-            server.stop()
         bare = _bare_latency(args, seeded, posts, count)
     _report_latency("ours (HTTP post → commit → push)", ours[0], args)
     print(stats_line("  ours: post ack (commit) → receipt", ours[1]))
@@ -550,10 +569,10 @@ def ingest(args: argparse.Namespace) -> None:
         if args.post_batch > 1:
             measured = batch_requests(seeded, posts[200:], args.post_batch, first=200)
         else:
-            measured = [raw for _, raw in posts[200:]]
+            measured = requests_of(posts[200:])
         server = h.Server(url)
         try:
-            warm_up = [raw for _, raw in posts[:200]]
+            warm_up = requests_of(posts[:200])
             run(_ingest(server.port, warm_up, 8))  # warm-up: imports, pools, caches
             cpu = h.cpu_seconds(server.pid)
             with py_spy(server.pid, args.py_spy, f"ingest-{args.db}"):
@@ -708,19 +727,10 @@ def throughput(args: argparse.Namespace) -> None:
         seeded = h.seed(url, senders=4, readers=args.devices)
         posts = prepare_posts(seeded, count + 50)
         warm, posts = posts[:50], posts[50:]
-        server = h.Server(url)
-        try:
-            run(
-                _ingest(server.port, [raw for _, raw in warm], 4)
-            )  # warm-up; the sockets read it as backlog
-            receivers = Receivers(
-                server.ws_url,
-                [d.token for d in seeded.readers],
-                mode="count",
-                expected=count,
-                seconds=120,
-            )
-            receivers.start()
+        with ours_with_readers(url, seeded, warm, mode="count", expected=count, seconds=120) as (
+            server,
+            receivers,
+        ):
 
             async def burst() -> int:
                 pool = PostPool(server.port, 8)
@@ -745,8 +755,6 @@ def throughput(args: argparse.Namespace) -> None:
                 f"  ours: server CPU {cpu:.2f}s = {cpu / (count * args.devices) * 1e6:.1f} µs"
                 f" per frame pushed (posts included)"
             )
-        finally:
-            server.stop()
         frames = [item_frame(seeded.group_id, i + 1, m, _body(r)) for i, (m, r) in enumerate(posts)]
         bare = h.BareServer()
         try:
@@ -889,7 +897,7 @@ def catchup(args: argparse.Namespace) -> None:
         posts = prepare_posts(seeded, n)
         server = h.Server(url)
         try:
-            elapsed, _, statuses = run(_ingest(server.port, [raw for _, raw in posts], 32))
+            elapsed, _, statuses = run(_ingest(server.port, requests_of(posts), 32))
             print(f"  posted {n} items through the API in {elapsed:.1f}s {dict(statuses)}")
             token = seeded.readers[0].token
             ws_times = [
