@@ -84,16 +84,6 @@ async def get_for_user(session: AsyncSession, *, user: User) -> list[tuple[Group
     return [(group, role) for group, role in rows]
 
 
-async def group_ids_for_user(session: AsyncSession, *, user_id: uuid.UUID) -> list[uuid.UUID]:
-    """Ids of the groups a user currently belongs to (for routing and realtime)."""
-    rows = await session.scalars(
-        select(Membership.group_id).where(
-            Membership.user_id == user_id, Membership.removed_at.is_(None)
-        )
-    )
-    return list(rows)
-
-
 async def _append_event(
     session: AsyncSession,
     *,
@@ -153,7 +143,8 @@ async def _stream_event(session: AsyncSession, *, event: MembershipEvent) -> Non
         )
 
 
-def _ensure_mutable(group: Group) -> None:
+def ensure_writable(group: Group) -> None:
+    """The one read-only rule: nothing in an archived group changes (every domain asks here)."""
     if group.status == GroupStatus.ARCHIVED:
         raise GroupReadOnly("The group is archived and read-only.")
 
@@ -209,7 +200,7 @@ async def update_group(
 ) -> Group:
     """Change the description or the co-coordinators' publishing right."""
     group = access.group
-    _ensure_mutable(group)
+    ensure_writable(group)
     if group_in.description is not None:
         group.description = group_in.description
     if group_in.co_coordinators_publish is not None:
@@ -258,7 +249,7 @@ async def add_member(
 ) -> Membership:
     """Add a user with a role; a previously removed member is re-admitted."""
     group = access.group
-    _ensure_mutable(group)
+    ensure_writable(group)
     user = await users_service.get(session, user_id=member_in.user_id)
     region = member_in.region.value if member_in.region else None
     _check_role_fields(user, member_in.role, region)
@@ -314,7 +305,7 @@ async def update_member(
 ) -> Membership:
     """Change a member's role (and a co-coordinator's region scope)."""
     group = access.group
-    _ensure_mutable(group)
+    ensure_writable(group)
     membership = await _live_member(session, group=group, user_id=user_id)
     user = await users_service.get(session, user_id=user_id)
     region = member_in.region.value if member_in.region else None
@@ -338,7 +329,7 @@ async def update_member(
 async def remove_member(session: AsyncSession, *, access: GroupAccess, user_id: uuid.UUID) -> None:
     """End a membership; the row stays for the audit trail."""
     group = access.group
-    _ensure_mutable(group)
+    ensure_writable(group)
     membership = await _live_member(session, group=group, user_id=user_id)
     await _ensure_other_coordinator(session, group=group, membership=membership)
     membership.removed_at = utcnow()

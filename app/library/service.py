@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.types import utcnow
-from app.groups.exceptions import GroupReadOnly, GroupRoleRequired
-from app.groups.models import Group, GroupRole, GroupStatus, Membership
+from app.groups import service as groups_service
+from app.groups.exceptions import GroupRoleRequired
+from app.groups.models import Group, GroupRole, Membership
 from app.groups.service import GroupAccess
 from app.library.exceptions import (
     DocumentNotFound,
@@ -52,8 +53,7 @@ def ensure_may_publish(access: GroupAccess) -> None:
         raise GroupRoleRequired("Co-coordinators may not publish in this group.")
     if access.role not in (GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR):
         raise GroupRoleRequired("Only coordinators publish to the library.")
-    if access.group.status == GroupStatus.ARCHIVED:
-        raise GroupReadOnly("The group is archived and read-only.")
+    groups_service.ensure_writable(access.group)
 
 
 def _check_shape(upload_in: UploadCreate, *, max_bytes: int) -> None:

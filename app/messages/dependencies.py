@@ -10,9 +10,8 @@ from app.auth.dependencies import CurrentPrincipal
 from app.core.config import Settings
 from app.core.deps import SessionDep, SettingsDep
 from app.devices.models import Device
+from app.groups import service as groups_service
 from app.groups.dependencies import GroupPoster
-from app.groups.exceptions import GroupReadOnly
-from app.groups.models import GroupStatus
 from app.groups.service import GroupAccess
 from app.messages import envelopes, service
 from app.messages.batching import Committer
@@ -35,8 +34,7 @@ async def get_committer(conn: HTTPConnection) -> Committer:
 
 async def writable_group(access: GroupPoster) -> GroupAccess:
     """A group the poster may write to: archived groups are read-only."""
-    if access.group.status == GroupStatus.ARCHIVED:
-        raise GroupReadOnly("The group is archived and read-only.")
+    groups_service.ensure_writable(access.group)
     return access
 
 

@@ -14,11 +14,13 @@ CordonError
  |    +-- KindNotPostable          messages.kind_not_postable
  +-- TooLarge (413)
  |    +-- EnvelopeTooLarge         messages.envelope_too_large
- +-- InvalidCursor (400)           messages.invalid_cursor
-      +-- CursorOutOfRange (400)   messages.cursor_out_of_range
+ +-- pagination.InvalidCursor (400, core)
+      +-- InvalidCursor            messages.invalid_cursor
+           +-- CursorOutOfRange    messages.cursor_out_of_range
 """
 
-from app.core.errors import Conflict, CordonError, InvalidInput, NotFound, TooLarge
+from app.core import pagination as core_pagination
+from app.core.errors import Conflict, InvalidInput, NotFound, TooLarge
 
 
 class MessageNotFound(NotFound):
@@ -57,8 +59,8 @@ class EnvelopeTooLarge(TooLarge):
     code, title = "messages.envelope_too_large", "Envelope too large"
 
 
-class InvalidCursor(CordonError):
-    status, code, title = 400, "messages.invalid_cursor", "Invalid cursor"
+class InvalidCursor(core_pagination.InvalidCursor):
+    code = "messages.invalid_cursor"
 
 
 class CursorOutOfRange(InvalidCursor):

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.types import utcnow
 from app.devices.models import Device
-from app.groups.exceptions import GroupReadOnly
-from app.groups.models import GroupRole, GroupStatus, Membership
+from app.groups import service as groups_service
+from app.groups.models import GroupRole, Membership
 from app.groups.service import GroupAccess
 from app.keys.envelope import TARGETED, EnvelopeHeader, parse_envelope, verify_sender
 from app.keys.protocol import FormatError, verify_signature
@@ -56,11 +56,6 @@ from app.templates import service as templates_service
 
 DESTINATION, TRANSIT, COORDINATOR = "destination", "transit", "coordinator"
 PRENOTIFICATION_TYPE = 3  # docs/PROTOCOL.md §5.1 content type
-
-
-def _writable(access: GroupAccess) -> None:
-    if access.group.status == GroupStatus.ARCHIVED:
-        raise GroupReadOnly("The group is archived and read-only.")
 
 
 def _envelope(data: bytes, *, access: GroupAccess, device: Device) -> EnvelopeHeader:
@@ -160,7 +155,7 @@ async def create(
     session: AsyncSession, *, access: GroupAccess, device: Device, pn_in: PrenotificationCreate
 ) -> Prenotification:
     """Check envelope, template and routing, then store the record and its stream item."""
-    _writable(access)
+    groups_service.ensure_writable(access.group)
     header = _envelope(pn_in.envelope, access=access, device=device)
     await templates_service.ensure_known(
         session,
@@ -288,7 +283,7 @@ async def transition(
     tr_in: TransitionCreate,
 ) -> Prenotification:
     """Apply one signed status change if the state and the caller's capacity allow it."""
-    _writable(access)
+    groups_service.ensure_writable(access.group)
     await messages_service.lock_stream(session, group_id=access.group.id)
     row = await queries.get(session, access=access, prenotification_id=prenotification_id)
     people = (await queries.recipients(session, prenotification_ids=[row.id]))[row.id]

@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.devices.models import Device
-from app.groups.exceptions import GroupReadOnly
-from app.groups.models import GroupStatus
+from app.groups import service as groups_service
 from app.groups.service import GroupAccess
 from app.keys.protocol import FormatError
 from app.templates.document import BUILTINS, parse_signed_template
@@ -33,8 +32,7 @@ async def create(
     session: AsyncSession, *, access: GroupAccess, device: Device, document: dict[str, Any]
 ) -> GroupTemplate:
     """Store a coordinator-signed version after checking its signature and version order."""
-    if access.group.status == GroupStatus.ARCHIVED:
-        raise GroupReadOnly("The group is archived and read-only.")
+    groups_service.ensure_writable(access.group)
     try:
         signed = parse_signed_template(document, group_id=access.group.id)
     except FormatError as exc:
