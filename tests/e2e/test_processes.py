@@ -81,8 +81,10 @@ async def test_sigkill_loses_no_acknowledged_message(
                         acknowledged.append(r.json()["seq"])
 
             workers = [asyncio.create_task(hammer()) for _ in range(8)]
-            while len(acknowledged) < 100:
-                await asyncio.sleep(0.02)
+            async with asyncio.timeout(60):  # fail, not hang, if the posts stop succeeding
+                while len(acknowledged) < 100:
+                    assert not all(w.done() for w in workers), "every poster stopped early"
+                    await asyncio.sleep(0.02)
             victim.kill()
             await asyncio.gather(*workers)
     items, _ = await sync_all(client, g.observer)

@@ -300,7 +300,9 @@ async def test_slow_consumer_is_closed_without_delaying_others(
     async with await live_client(server) as live:
         await asyncio.gather(*(post(live, g.coordinator, g.group_id, big) for _ in range(150)))
     got = await reading
-    await asyncio.sleep(3)  # the slow socket, still not reading, outlives the send timeout
+    # The slow socket, still not reading, outlives the 2 s send timeout with room to spare: if
+    # it read before the server gave up on it, it would drain the backlog and never be closed.
+    await asyncio.sleep(5)
     assert sorted(x["seq"] for x in got) == [x["seq"] for x in got]
     assert len({x["seq"] for x in got}) == 150
     code = await stalled_close_code(slow, timeout=20)

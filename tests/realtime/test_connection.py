@@ -4,7 +4,7 @@ and closes, kicks, idles, failures and slow consumers all end it at once without
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -79,6 +79,13 @@ class Socket:
         async with asyncio.timeout(2):
             while not any(frame["type"] == kind for frame in self.sent):
                 await asyncio.sleep(0.005)
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait until `condition()` holds; a bound against hanging, not a speed check."""
+    async with asyncio.timeout(2):
+        while not condition():
+            await asyncio.sleep(0.001)
 
 
 @asynccontextmanager
@@ -191,19 +198,16 @@ async def test_overflow_is_recovered_from_the_database_and_the_buffer_released()
     async with serving(queue_size=2) as (socket, _, conn, source):
         socket.gate = asyncio.Event()
         conn.offer('{"type": "pong", "n": 0}')
-        await asyncio.sleep(0.01)  # the writer takes the first frame and waits on the peer
+        await eventually(lambda: not conn._queue)  # the writer took it and waits on the peer
         for n in range(1, 4):
             conn.offer(f'{{"type": "pong", "n": {n}}}')
         conn.resync()  # the queue is full: dropped, covered by the overflow catch-up
         reads = source.reads
         socket.gate.set()
-        await asyncio.sleep(0.01)
+        await eventually(lambda: source.reads == reads + 1 and conn._queue is None)
         assert [f["n"] for f in socket.sent if f["type"] == "pong"] == [0, 1, 2]
-        assert source.reads == reads + 1  # the overflow catch-up
-        assert conn._queue is None  # drained and idle: no buffer held
         conn.resync()
-        await asyncio.sleep(0.01)
-        assert source.reads == reads + 2
+        await eventually(lambda: source.reads == reads + 2)
 
 
 def paced_connection(
