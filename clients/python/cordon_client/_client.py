@@ -151,6 +151,7 @@ class Cordon(MessagingClient):
                 uploader_signing_key=uploader.signing_key,
                 dest=dest,
                 progress=progress,
+                remote=remote,  # fetched above to find the uploader: not twice
             )
 
     async def grant_library(self, group_id: uuid.UUID, user_id: uuid.UUID) -> int:

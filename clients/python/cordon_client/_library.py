@@ -438,8 +438,10 @@ class LibraryClient:
         uploader_signing_key: bytes,
         dest: Path,
         progress: Progress | None = None,
+        remote: RemoteVersion | None = None,
     ) -> Downloaded:
         """Download, verify and decrypt one version into `dest` (a file or a directory).
+        `remote` is the version as `version()` returned it, if the caller already fetched it.
 
         The manifest must be signed by the uploader's roster device key and match `key`;
         every segment must authenticate in order and the final one must be present, or
@@ -451,7 +453,7 @@ class LibraryClient:
             TruncatedError: the document ends before its final segment.
             ApiError: e.g. `library.withdrawn` (410), `group.not_found`.
         """
-        remote = self.version(group_id, document_id, version)
+        remote = remote or self.version(group_id, document_id, version)
         manifest = remote.manifest
         verify_manifest(manifest, uploader_signing_key)
         if (manifest.group_id, manifest.document_id, manifest.version) != (

@@ -16,7 +16,7 @@ from typing import Any
 from cordon_client._account import now_ms
 from cordon_client._cases import post_case
 from cordon_client._client import Cordon
-from cordon_client._crypto import ContentType, Roster
+from cordon_client._crypto import ContentType, GroupSession, Roster
 from cordon_client._domainstore import (
     DomainError,
     archive_own,
@@ -49,7 +49,7 @@ from cordon_client.exceptions import ApiError, KeyUnavailableError
 
 async def post_targeted(
     cordon: Cordon,
-    group_id: uuid.UUID,
+    session: GroupSession,
     content: bytes,
     user_ids: Iterable[uuid.UUID],
     *,
@@ -59,9 +59,10 @@ async def post_targeted(
 
     Returns the envelope and its recipient devices; the caller posts it to the route that
     enforces the routing (``/prenotifications``). Every named user must have a certified
-    device with a valid prekey, else KeyUnavailableError names them.
+    device with a valid prekey, else KeyUnavailableError names them. `session` is the group's
+    session its caller just refreshed (and decided the parties on): not fetched again.
     """
-    session = await cordon._session(group_id, refresh=True)
+    group_id = session.roster.group_id
     prekeys = await cordon._prekeys(group_id)
     me, my_device = whoami(cordon)
     wanted = set(user_ids) - {me}
@@ -122,7 +123,7 @@ async def send_prenotification(
     }
     content = _with_routing(content, routing)
     parties = {*destination, *transit, *coordinators(session.roster)}
-    envelope, _ = await post_targeted(cordon, group_id, content, parties, message_id=message_id)
+    envelope, _ = await post_targeted(cordon, session, content, parties, message_id=message_id)
     body: dict[str, Any] = {
         "envelope": base64.b64encode(envelope).decode(),
         "destination": [str(u) for u in destination],
@@ -248,7 +249,7 @@ async def transition(
         else:
             content = reg.make_content(PN_DISCREPANCY, "prenotification-discrepancy", detail)
         parties = _parties(view, session.roster, record)
-        envelope, _ = await post_targeted(cordon, group_id, content, parties)
+        envelope, _ = await post_targeted(cordon, session, content, parties)
     ts = now_ms()
     _, keystore = cordon.state.require()
     signature = sign_event(
