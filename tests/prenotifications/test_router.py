@@ -116,13 +116,16 @@ async def test_addressed_destination_must_be_reached(
 async def test_sender_cannot_address_themselves(client: httpx.AsyncClient, session: AsyncSession):
     """The sender is never their own destination; duplicates across roles are refused too."""
     s = await h.shipment(client, session)
-    for body in (
-        h.create_body(s, destination=[s.sender.id]),
-        h.create_body(s, transit=[s.destination.id]),
-        h.create_body(s, destination=[s.destination.id, s.destination.id]),
+    for body, code in (
+        (h.create_body(s, destination=[s.sender.id]), "prenotification.invalid_recipients"),
+        (h.create_body(s, transit=[s.destination.id]), "prenotification.invalid_recipients"),
+        (
+            h.create_body(s, destination=[s.destination.id, s.destination.id]),
+            "core.invalid_input",
+        ),
     ):
         r = await client.post(s.url, headers=s.sender.headers, json=body)
-        assert r.status_code == 422, r.text
+        f.assert_problem(r, 422, code)
     await _nothing_written(session)
 
 
