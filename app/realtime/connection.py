@@ -26,6 +26,7 @@ from typing import Protocol
 
 from app.realtime.events import CLOSE_FORBIDDEN, CLOSE_SLOW_CONSUMER, Event, ItemPublished, Kick
 from app.realtime.hub import Decision, Registry, Viewer, decide
+from app.realtime.transport import Push
 
 logger = logging.getLogger("cordon.realtime")
 CATCH_UP_PAGE = 500
@@ -78,6 +79,7 @@ class Connection:
         "source",
         "_registry",
         "_send",
+        "_push",
         "_queue_size",
         "_queue",
         "_wakeup",
@@ -100,12 +102,14 @@ class Connection:
         send: Callable[[str], Awaitable[None]],
         queue_size: int,
         send_timeout: float = 10.0,
+        push: Push | None = None,
     ) -> None:
         self.viewer = viewer
         self.positions = positions
         self.source = source
         self._registry = registry
         self._send = send
+        self._push = push  # the server's direct write of a pre-built frame, if it offers one
         self._queue_size = queue_size
         self._queue: deque[_Item] | None = None  # None while empty: idle sockets hold no buffer
         self._wakeup: asyncio.Future[None] | None = None  # the writer, waiting for an item
@@ -117,9 +121,12 @@ class Connection:
         self.failure: BaseException | None = None  # what stopped the writer, if not a close
         self.stopped = False  # closed, or the writer ended: the reader must stop too
 
-    def offer(self, item: _Item) -> None:
-        """Queue without blocking; overflow is recovered from the database, never blocks."""
+    def offer(self, item: _Item, wire: bytes | None = None) -> None:
+        """Queue without blocking; overflow is recovered from the database, never blocks.
+        `wire` is a live item's frame pre-built for every socket (`transport.text_frame`)."""
         if self.stopped:
+            return
+        if wire is not None and self._writer_idle() and self._push_now(item, wire):
             return
         if isinstance(item, Kick):
             self.shut(CLOSE_FORBIDDEN, item.reason)
@@ -135,6 +142,26 @@ class Connection:
             self._resync_pending = True  # only once queued: a dropped one must not block later
         self._queue.append(item)
         self._wake_writer()
+
+    def _writer_idle(self) -> bool:
+        """The writer waits for an item and none is queued or already on its way to it."""
+        return self._queue is None and self._wakeup is not None and not self._wakeup.done()
+
+    def _push_now(self, item: _Item, wire: bytes) -> bool:
+        """While the writer waits on an empty queue (so every earlier frame is written and
+        nothing is pending), take its decision on a live item here and write the frame
+        straight to the socket: no task wake-up and no ASGI `send` per socket. False leaves
+        the item to the writer: a gap to fill, a full write buffer, or no direct push."""
+        if self._push is None or not isinstance(item, ItemPublished):
+            return False
+        decision = decide(self.viewer, self.positions, item.routing)
+        if decision is Decision.CATCH_UP:
+            return False
+        if decision is Decision.DELIVER and not self._push(wire):
+            return False
+        if decision is not Decision.SKIP:
+            self.positions[item.routing.group_id] = item.routing.seq
+        return True
 
     def resync(self) -> None:
         """Ask the writer to re-read every group from the database (a notification was lost)."""

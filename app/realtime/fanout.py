@@ -10,6 +10,7 @@ from app.realtime.broker import Broker
 from app.realtime.connection import Connection, StreamSource
 from app.realtime.events import Event, ItemPublished, Kick, Refresh
 from app.realtime.hub import Registry
+from app.realtime.transport import text_frame
 
 logger = logging.getLogger("cordon.realtime")
 
@@ -66,11 +67,14 @@ class Fanout:
         self.broker.publish(event)
 
     def deliver(self, event: Event) -> None:
-        """Offer an event to the local connections it may concern."""
+        """Offer an event to the local connections it may concern; a live item is framed
+        once for all of them."""
+        wire = None
         if isinstance(event, ItemPublished):
             group_id = event.routing.group_id
             self._seen[group_id] = max(self._seen.get(group_id, 0), event.routing.seq)
             targets = self.registry.for_group(group_id)
+            wire = text_frame(event.frame) if targets else None
         elif isinstance(event, Kick):
             targets = self.registry.for_device(event.device_id) if event.device_id else []
             if event.user_id is not None:
@@ -79,7 +83,7 @@ class Fanout:
             assert isinstance(event, Refresh)
             targets = self.registry.for_user(event.user_id)
         for conn in targets:
-            conn.offer(event)
+            conn.offer(event, wire)
 
     def resync_all(self) -> None:
         """Every local connection re-reads its groups from the database."""

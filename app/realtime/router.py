@@ -32,6 +32,7 @@ from app.realtime.events import (
     CLOSE_UNAUTHENTICATED,
 )
 from app.realtime.fanout import Fanout
+from app.realtime.transport import PUSH_EXTENSION
 
 router = APIRouter()
 logger = logging.getLogger("cordon.realtime")
@@ -122,6 +123,7 @@ async def _authenticate(websocket: WebSocket, fanout: Fanout, settings: Settings
         send=websocket.send_text,
         queue_size=settings.ws_queue_size,
         send_timeout=settings.ws_send_timeout_seconds,
+        push=websocket.scope.get("extensions", {}).get(PUSH_EXTENSION, {}).get("push"),
     )
 
 

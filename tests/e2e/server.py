@@ -69,7 +69,7 @@ class Server:
                 "--port",
                 str(self.port),
                 "--ws",
-                "websockets-sansio",
+                "app.realtime.transport:CordonWebSocketProtocol",
                 "--no-access-log",
                 "--log-level",
                 "warning",

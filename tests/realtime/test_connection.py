@@ -14,9 +14,10 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from app.realtime.connection import Batch, Connection
-from app.realtime.events import Kick
-from app.realtime.hub import Registry, Viewer
+from app.realtime.events import ItemPublished, Kick
+from app.realtime.hub import Registry, Routing, Viewer
 from app.realtime.router import Refused, _serve
+from app.realtime.transport import PUSH_EXTENSION, text_frame
 
 GROUP = uuid.uuid4()
 VIEWER = Viewer(user_id=uuid.uuid4(), device_id=uuid.uuid4(), groups={GROUP: datetime.now(UTC)})
@@ -63,6 +64,18 @@ class Socket:
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.sent: list[dict[str, Any]] = []
         self.gate: asyncio.Event | None = None
+        self.pushed: list[dict[str, Any]] = []
+        self.push_accepts = True
+
+    def offer_push(self) -> None:
+        """Offer the server's direct push, as `CordonWebSocketProtocol` does."""
+        self.scope["extensions"] = {PUSH_EXTENSION: {"push": self.push}}
+
+    def push(self, wire: bytes) -> bool:
+        if not self.push_accepts:
+            return False
+        self.pushed.append(json.loads(wire[2:] if wire[1] < 126 else wire[4:]))
+        return True
 
     def frame(self, body: dict[str, Any]) -> None:
         self.inbox.put_nowait({"type": "websocket.receive", "text": json.dumps(body)})
@@ -90,7 +103,7 @@ async def eventually(condition: Callable[[], bool]) -> None:
 
 @asynccontextmanager
 async def serving(
-    idle: float = 60, send_timeout: float = 10, queue_size: int = 8
+    idle: float = 60, send_timeout: float = 10, queue_size: int = 8, push: bool = False
 ) -> AsyncIterator[tuple[Socket, "asyncio.Task[tuple[int, str]]", Connection, Source]]:
     """`_serve` on an authenticated fake socket, caught up; fails if it leaves a task behind."""
     before = asyncio.all_tasks()
@@ -104,6 +117,8 @@ async def serving(
         ws_send_timeout_seconds=send_timeout,
     )
     socket = Socket()
+    if push:
+        socket.offer_push()
     socket.frame({"type": "auth", "token": "good"})
     task = asyncio.create_task(_serve(socket, fanout, settings))  # type: ignore[arg-type]
     await socket.wait_for("caught_up")
@@ -252,3 +267,57 @@ async def test_a_stalled_frame_in_a_page_closes_with_4008_in_time():
     assert conn.closed is not None and conn.closed[0] == 4008
     stalled_for = asyncio.get_running_loop().time() - began[3]
     assert 0.18 <= stalled_for < 5.0  # at least 90 % of the timeout, not the 60 s stall
+
+
+def live(seq: int, recipients: frozenset[uuid.UUID] | None = None) -> tuple[ItemPublished, bytes]:
+    """A live item of GROUP and its pre-built frame, as the fan-out offers them."""
+    frame = json.dumps({"type": "item", "seq": seq})
+    routing = Routing(GROUP, seq, datetime.now(UTC), recipients=recipients)
+    return ItemPublished(routing=routing, frame=frame), text_frame(frame)
+
+
+async def test_live_items_are_pushed_directly_while_the_writer_waits() -> None:
+    async with serving(push=True) as (socket, _task, conn, _source):
+        await eventually(conn._writer_idle)
+        conn.offer(*live(1))
+        conn.offer(*live(2, recipients=frozenset({uuid.uuid4()})))  # not for this device
+        conn.offer(*live(3))
+        conn.offer(*live(3))  # a duplicate notification
+        assert [f["seq"] for f in socket.pushed] == [1, 3]  # at once, not on a later tick
+        assert conn.positions[GROUP] == 3
+        assert not any(f["type"] == "item" for f in socket.sent)
+        assert conn._writer_idle()  # the writer was never woken
+
+
+async def test_a_declined_push_leaves_the_item_and_its_successors_to_the_writer() -> None:
+    async with serving(push=True) as (socket, _task, conn, _source):
+        await eventually(conn._writer_idle)
+        socket.push_accepts = False  # e.g. the peer's write buffer is full
+        socket.gate = asyncio.Event()  # and the ASGI send waits for it to drain
+        conn.offer(*live(1))
+        socket.push_accepts = True
+        conn.offer(*live(2))  # the writer is busy with 1: queued behind it, not pushed ahead
+        socket.gate.set()
+        await eventually(lambda: conn.positions.get(GROUP) == 2)
+        assert [f["seq"] for f in socket.sent if f["type"] == "item"] == [1, 2]
+        assert socket.pushed == []
+        await eventually(conn._writer_idle)
+        conn.offer(*live(3))
+        assert [f["seq"] for f in socket.pushed] == [3]  # direct again once the writer waits
+
+
+async def test_a_gap_in_live_items_is_filled_by_the_writer_from_the_database() -> None:
+    async with serving(push=True) as (socket, _task, conn, source):
+        await eventually(conn._writer_idle)
+        reads = source.reads
+        conn.offer(*live(5))  # 1–4 never arrived live
+        await eventually(lambda: source.reads > reads)
+        assert socket.pushed == []
+
+
+async def test_without_the_server_push_items_go_through_the_writer() -> None:
+    async with serving() as (socket, _task, conn, _source):
+        await eventually(conn._writer_idle)
+        conn.offer(*live(1))
+        await eventually(lambda: any(f["type"] == "item" for f in socket.sent))
+        assert socket.pushed == []

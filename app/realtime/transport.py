@@ -1,0 +1,141 @@
+"""uvicorn's websocket protocol with a direct push: one pre-framed item written straight to the
+socket's transport, without an ASGI `send` per socket.
+
+A pushed item is the same text frame for every reader (server frames are not masked), so the
+fan-out frames it once and each connection only writes those bytes. Through ASGI the same frame
+cost a writer-task wake-up, the middleware chain, and re-framing for every socket: ~45–58 µs
+per frame against ~10 µs for `websockets.broadcast()` (docs/benchmarks.md). The server offers
+the push to the app as the ASGI extension `cordon.push`; the app falls back to ASGI `send`
+whenever the push declines (another server, a compressing extension, a closing socket, a full
+write buffer), so correctness never depends on it.
+
+Tens of thousands of these sit idle, so the protocol also carries less per socket than
+uvicorn's: its receive queue and write gate are minimal (an `asyncio.Queue` and an
+`asyncio.Event` keep ~4 KiB of deques between them), and the handshake request and response
+are dropped once the socket is accepted (~3.5 KiB of headers).
+
+`cordon-server serve` runs uvicorn with `--ws app.realtime.transport:CordonWebSocketProtocol`.
+"""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from uvicorn._types import ASGIReceiveEvent, ASGISendEvent
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
+from websockets.protocol import State
+
+PUSH_EXTENSION = "cordon.push"
+Push = Callable[[bytes], bool]
+
+
+def text_frame(text: str) -> bytes:
+    """The wire bytes of one unmasked, uncompressed text frame, as a server sends it."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+
+
+class _Inbox:
+    """The receive queue uvicorn's protocol needs: `put_nowait`, `empty` and `get` for its one
+    reader (the app's `receive`), holding nothing while empty."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[ASGIReceiveEvent] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: ASGIReceiveEvent) -> None:
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    async def get(self) -> ASGIReceiveEvent:
+        while not self._items:
+            if self._waiter is not None:
+                raise RuntimeError("a websocket's receive has one reader at a time")
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+
+class _Gate:
+    """The write gate uvicorn's protocol needs (`is_set`, `set`, `clear`, `wait`): open unless
+    the transport's buffer is above its high-water mark."""
+
+    __slots__ = ("_open", "_waiters")
+
+    def __init__(self) -> None:
+        self._open = True
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def is_set(self) -> bool:
+        return self._open
+
+    def set(self) -> None:
+        self._open = True
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._open = False
+
+    async def wait(self) -> None:
+        if self._open:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+
+class CordonWebSocketProtocol(WebSocketsSansIOProtocol):
+    """`WebSocketsSansIOProtocol` plus `push`, offered to the app in the ASGI scope, and less
+    memory per idle socket."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = _Inbox()  # type: ignore[assignment]
+        self.writable = _Gate()  # type: ignore[assignment]
+
+    def handle_connect(self, event: Request) -> None:
+        """Accept as uvicorn does, then offer `push` unless an extension (permessage-deflate)
+        was negotiated: a pre-built frame is only valid on a socket that frames plainly."""
+        super().handle_connect(event)
+        if not self.handshake_complete and not self.conn.extensions:
+            self.scope["extensions"][PUSH_EXTENSION] = {"push": self.push}
+
+    async def send(self, message: ASGISendEvent) -> None:
+        """Send as uvicorn does; once the handshake is answered, drop its request and
+        response, which nothing reads again."""
+        await super().send(message)
+        if message["type"] == "websocket.accept" and hasattr(self, "response"):
+            del self.request, self.response
+
+    def push(self, frame: bytes) -> bool:
+        """Write a pre-built frame if the socket is open and its write buffer is below the
+        high-water mark; False (nothing written) tells the caller to use ASGI `send`, which
+        waits for the buffer to drain and so detects a slow consumer."""
+        if (
+            self.close_sent
+            or self.disconnected
+            or not self.handshake_complete
+            or not self.writable.is_set()
+            or self.conn.state is not State.OPEN
+            or self.transport.is_closing()
+        ):
+            return False
+        self.transport.write(frame)
+        return True
