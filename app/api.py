@@ -1,4 +1,5 @@
-"""Mounts every domain router under `/api/v1`."""
+"""Mounts every domain router under `/api/v1` (the stream socket `/api/v1/ws` is served
+beside them: `app.main.CordonApp`)."""
 
 from fastapi import APIRouter
 
@@ -12,7 +13,6 @@ from app.library.router import upload_router as library_upload_router
 from app.messages.router import router as messages_router
 from app.organisations.router import router as organisations_router
 from app.prenotifications.router import router as prenotifications_router
-from app.realtime.router import router as realtime_router
 from app.templates.router import router as templates_router
 from app.users.router import router as users_router
 
@@ -27,6 +27,5 @@ api_router.include_router(keys_group_router, prefix="/groups", tags=["keys"])
 api_router.include_router(library_group_router, prefix="/groups", tags=["library"])
 api_router.include_router(library_upload_router, prefix="/library", tags=["library"])
 api_router.include_router(messages_router, tags=["messages"])
-api_router.include_router(realtime_router, tags=["realtime"])
 api_router.include_router(templates_router, prefix="/groups", tags=["templates"])
 api_router.include_router(prenotifications_router, prefix="/groups", tags=["prenotifications"])

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from app import realtime
 from app.api import api_router
@@ -18,6 +19,30 @@ from app.messages.batching import Committer
 from app.messages.stream import MessageStreamSource
 from app.realtime.broker import create_broker
 from app.realtime.fanout import Fanout
+from app.realtime.router import STREAM_PATH, stream
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the routes see: without the `root_path` a proxy mounts the app under."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root + "/") else path
+
+
+class CordonApp(FastAPI):
+    """FastAPI, except that the websocket at `STREAM_PATH` goes straight to `realtime.stream`
+    (with only the request id and access line of `RequestContextMiddleware`): the HTTP
+    middleware, exception wrappers and router would otherwise stay suspended, with their exit
+    stacks, for the life of every socket."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and _route_path(scope) == STREAM_PATH:
+            scope["app"] = self
+            await self.stream_socket(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    stream_socket = RequestContextMiddleware(stream)
 
 
 def _install_messaging(app: FastAPI, settings: Settings) -> None:
@@ -47,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.realtime.stop()
         await app.state.engine.dispose()
 
-    app = FastAPI(
+    app = CordonApp(
         title="Cordon",
         version="0.1.0",
         summary="End-to-end encrypted closed user groups for enforcement administrations",

@@ -19,9 +19,8 @@ import json
 import logging
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from starlette.types import Message
-from starlette.websockets import WebSocketState
+from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from app.core.config import Settings
 from app.realtime.connection import Connection, cancel
@@ -34,7 +33,7 @@ from app.realtime.events import (
 from app.realtime.fanout import Fanout
 from app.realtime.transport import PUSH_EXTENSION
 
-router = APIRouter()
+STREAM_PATH = "/api/v1/ws"
 logger = logging.getLogger("cordon.realtime")
 SUBPROTOCOL = "cordon.v1"
 TOKEN_SUBPROTOCOL = "cordon.bearer."
@@ -194,9 +193,14 @@ async def _serve(websocket: WebSocket, fanout: Fanout, settings: Settings) -> tu
         await cancel(writer)
 
 
-@router.websocket("/ws")
-async def stream(websocket: WebSocket) -> None:
-    """Authenticated push of every stream item the device may read (protocol above)."""
+async def stream(scope: Scope, receive: Receive, send: Send) -> None:
+    """Authenticated push of every stream item the device may read (protocol above).
+
+    A plain ASGI app that `app.main.CordonApp` calls for `STREAM_PATH` before FastAPI's
+    middleware and routing: a socket stays open for hours, and those layers held ~13 KiB of
+    frames, exit stacks and wrappers per idle socket (docs/benchmarks.md). HTTP middleware
+    has nothing to do here (no body, no response headers); errors are handled below."""
+    websocket = WebSocket(scope, receive, send)
     settings: Settings = websocket.app.state.settings
     fanout: Fanout = websocket.app.state.realtime
     if not _origin_allowed(websocket, settings):

@@ -5,6 +5,8 @@ printed demo accounts would, then checks that neither the logs nor the database 
 password, a TOTP seed or a bearer token.
 """
 
+import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -13,10 +15,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyotp
 import pytest
+from websockets.asyncio.client import connect
 
 from app.demo.service import DEMO_PASSWORD, DEMO_TOTP_SEED
 from tests.factories import device_keys
@@ -74,6 +78,16 @@ def served(tmp_path: Path) -> Iterator[Served]:
     proc.wait(timeout=20)
 
 
+async def _stream_until_caught_up(base_url: str, token: str) -> list[dict[str, Any]]:
+    ws_url = base_url.replace("http://", "ws://") + "/api/v1/ws"
+    async with connect(ws_url) as ws:
+        await ws.send(json.dumps({"type": "auth", "token": token}))
+        frames = [json.loads(await asyncio.wait_for(ws.recv(), 10))]
+        while frames[-1]["type"] != "caught_up":
+            frames.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+        return frames
+
+
 def test_serve_seeds_demo_and_keeps_secrets_out(served: Served):
     """Demo users log in (TOTP for the coordinator); no secret reaches the logs or the DB."""
     with httpx.Client(base_url=served.base_url, timeout=10) as http:
@@ -101,10 +115,14 @@ def test_serve_seeds_demo_and_keeps_secrets_out(served: Served):
         )
         assert coordinator.status_code == 200, coordinator.text
         coord_token = coordinator.json()["access_token"]
+    # The stream socket, through the websocket protocol `serve` configures.
+    frames = asyncio.run(_stream_until_caught_up(served.base_url, token))
+    assert [f["type"] for f in frames][0] == "ready" and frames[-1]["type"] == "caught_up"
     served.process.terminate()
     served.process.wait(timeout=20)
     logs = served.log_path.read_text()
     assert "cordon.access" in logs and "/api/v1/auth/login" in logs
+    assert '"path": "/api/v1/ws"' in logs  # sockets get their access line too
     stored = b"".join(p.read_bytes() for p in served.db_path.parent.glob("cordon.db*"))
     for secret in (token, coord_token, DEMO_TOTP_SEED):
         assert secret not in logs
