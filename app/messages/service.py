@@ -113,17 +113,17 @@ async def _bump_head(session: AsyncSession, *, group_id: uuid.UUID, count: int) 
     The statement takes the row lock (PostgreSQL) or the write lock (SQLite) until commit."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, GroupStream.__table__)
     statement = (
-        insert(GroupStream)
+        insert(table)
         .values(group_id=group_id, head_seq=count)
         .on_conflict_do_update(
-            index_elements=[GroupStream.group_id],
-            set_={"head_seq": GroupStream.head_seq + count},
+            index_elements=[table.c.group_id],
+            set_={"head_seq": table.c.head_seq + count},
         )
-        .returning(GroupStream.head_seq)
+        .returning(table.c.head_seq)
     )
-    head = await session.scalar(statement)
-    assert head is not None
+    head = (await session.execute(statement)).scalar_one()
     return int(head)
 
 
