@@ -717,11 +717,15 @@ async def _raw_inserts(
 
 def throughput(args: argparse.Namespace) -> None:
     """Frames/s pushed by one process: a burst of posts fanned out to `--devices` sockets,
-    vs the same frames through a bare server's broadcast() to the same number of sockets."""
+    vs the same frames through a bare server's broadcast() to the same number of sockets;
+    `--post-batch N` posts the burst through the batch route, N messages per request."""
     count = args.burst
+    route = (
+        f"batch route, {args.post_batch} per request" if args.post_batch > 1 else "one per request"
+    )
     print(
-        f"== fan-out throughput: burst of {count} posts to {args.devices} sockets, {args.db}; "
-        f"{h.loadavg()}"
+        f"== fan-out throughput: burst of {count} posts ({route}) to {args.devices} sockets,"
+        f" {args.db}; {h.loadavg()}"
     )
     with h.scratch_database(args.db) as url:
         seeded = h.seed(url, senders=4, readers=args.devices)
@@ -731,15 +735,19 @@ def throughput(args: argparse.Namespace) -> None:
             server,
             receivers,
         ):
+            if args.post_batch > 1:
+                measured = batch_requests(seeded, posts, args.post_batch, first=50)
+            else:
+                measured = requests_of(posts)
 
             async def burst() -> int:
                 pool = PostPool(server.port, 8)
                 await pool.open()
                 start = time.monotonic_ns()
-                feed = iter(posts)
+                feed = iter(measured)
 
                 async def worker() -> None:
-                    for _, raw in feed:
+                    for raw in feed:
                         await pool.post(raw)
 
                 await asyncio.gather(*(worker() for _ in range(8)))
@@ -1033,7 +1041,10 @@ def main(argv: list[str]) -> None:
         "--batch", type=int, default=256, help="rows per raw transaction (ingest ceiling)"
     )
     parser.add_argument(
-        "--post-batch", type=int, default=1, help="messages per request, >1: batch route (ingest)"
+        "--post-batch",
+        type=int,
+        default=1,
+        help="messages per request, >1: batch route (ingest, throughput)",
     )
     parser.add_argument("--burst", type=int, default=200, help="posts (throughput)")
     parser.add_argument("--connections", type=int, default=10_000, help="idle sockets")
