@@ -11,8 +11,9 @@ write buffer), so correctness never depends on it.
 
 Tens of thousands of these sit idle, so the protocol also carries less per socket than
 uvicorn's: its receive queue and write gate are minimal (an `asyncio.Queue` and an
-`asyncio.Event` keep ~4 KiB of deques between them), and the handshake request and response
-are dropped once the socket is accepted (~3.5 KiB of headers).
+`asyncio.Event` keep ~4 KiB of deques between them), and it lets go of the handshake's
+request and response once the socket is accepted (the response's headers, ~1.6 KiB; the
+request stays referenced by the websockets parser).
 
 `cordon-server serve` runs uvicorn with `--ws app.realtime.transport:CordonWebSocketProtocol`.
 """
