@@ -152,26 +152,37 @@ class FilesystemBlobStore:
     def _data_path(self, upload_id: uuid.UUID) -> Path:
         return self._uploads / str(upload_id) / "data"
 
-    @contextmanager
-    def _locked(self, upload_id: uuid.UUID) -> Iterator[int | None]:
-        """The upload's data file, exclusively locked; None once the upload is gone. Only
-        `open_upload` creates it, so a writer that lost a race with finalise or abort finds
-        nothing to write into instead of leaving an orphan behind."""
+    def _lock(self, upload_id: uuid.UUID) -> int | None:
+        """The upload's data file, opened and exclusively locked (the caller closes it, which
+        releases the lock); None once the upload is gone. Only `open_upload` creates the file,
+        so a writer that lost a race with finalise or abort finds nothing to write into
+        instead of leaving an orphan behind."""
         path = self._data_path(upload_id)
         try:
             fd = os.open(path, os.O_RDWR)
         except FileNotFoundError:
-            yield None
-            return
+            return None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                same = os.stat(path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same = False
-            yield fd if same else None  # renamed (published) or dropped while we waited
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # renamed (published) or dropped while we waited
+        return None
+
+    @contextmanager
+    def _locked(self, upload_id: uuid.UUID) -> Iterator[int | None]:
+        """`_lock` for the length of a `with` block."""
+        fd = self._lock(upload_id)
+        try:
+            yield fd
         finally:
-            os.close(fd)  # also releases the lock
+            if fd is not None:
+                os.close(fd)
 
     def _open_upload(self, upload_id: uuid.UUID) -> None:
         path = self._data_path(upload_id)
@@ -254,28 +265,20 @@ class FilesystemBlobStore:
         return await to_thread.run_sync(self._journal, upload_id)
 
     def _stage(self, upload_id: uuid.UUID) -> StagedBlob | None:
-        path = self._data_path(upload_id)
-        try:
-            fd = os.open(path, os.O_RDWR)
-        except FileNotFoundError:
+        fd = self._lock(upload_id)
+        if fd is None:
             return None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            if os.stat(path).st_ino != os.fstat(fd).st_ino:
-                raise FileNotFoundError(path)
             running = self._running.get(upload_id) or _Running(hashlib.sha256())
             running = self._advance(upload_id, fd, self._journal(upload_id), running)
             size = os.fstat(fd).st_size
             digest = running.digest.copy()
             _hash_range(fd, digest, running.size, size)  # bytes past the contiguous prefix
             os.fsync(fd)
-        except FileNotFoundError:
-            os.close(fd)
-            return None
         except BaseException:
             os.close(fd)
             raise
-        return StagedBlob(digest.hexdigest(), size, path, fd)
+        return StagedBlob(digest.hexdigest(), size, self._data_path(upload_id), fd)
 
     async def stage(self, upload_id: uuid.UUID) -> StagedBlob | None:
         """Lock, hash and fsync the upload's ciphertext (None if it is gone); still hidden."""
