@@ -137,10 +137,11 @@ async def post_messages(
 @router.get("/groups/{group_id}/messages/{seq}", response_model=MessageRead)
 async def get_message(
     seq: int, access: GroupReader, viewer: CurrentViewer, session: SessionDep
-) -> MessageRead:
-    """One item of the group's stream, if this device may read it."""
+) -> Response:
+    """One item of the group's stream, if this device may read it (rendered as sync renders
+    it)."""
     item = await service.get(session, viewer=viewer, group_id=access.group.id, seq=seq)
-    return MessageRead.from_item(item)
+    return Response(json_bytes(service.render(item)), media_type="application/json")
 
 
 @router.get("/groups/{group_id}/messages/{seq}/receipts", response_model=list[ReceiptRead])

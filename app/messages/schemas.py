@@ -1,6 +1,5 @@
 """Request and response bodies for posting, sync and receipts."""
 
-import base64
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -9,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from app.core.encoding import b64_lenient
 from app.core.schemas import InputModel
-from app.messages.models import CLIENT_KINDS, MessageKind, StreamItem
+from app.messages.models import CLIENT_KINDS, MessageKind
 
 
 def _envelope(value: Any) -> bytes:
@@ -59,25 +58,6 @@ class MessageRead(BaseModel):
     urgent: bool
     created_at: datetime
     envelope: str
-
-    @classmethod
-    def from_item(cls, item: StreamItem) -> "MessageRead":
-        """Render the envelope as base64 and the recipients as ids."""
-        return cls(
-            group_id=item.group_id,
-            seq=item.seq,
-            kind=item.kind,
-            sender_user_id=item.sender_user_id,
-            sender_device_id=item.sender_device_id,
-            recipients=[uuid.UUID(d) for d in item.recipients]
-            if item.recipients is not None
-            else None,
-            client_msg_id=item.client_msg_id,
-            parent_seq=item.parent_seq,
-            urgent=item.urgent,
-            created_at=item.created_at,
-            envelope=base64.b64encode(item.envelope).decode(),
-        )
 
 
 BATCH_MAX = 256  # messages per batch post (the request-size limit applies too)
