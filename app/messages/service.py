@@ -69,6 +69,7 @@ class Appended(NamedTuple):
 
 StoredItem = StreamItem | ItemRow | Appended
 _STREAM_TABLE = cast(Table, StreamItem.__table__)  # Core INSERT: no ORM bookkeeping per row
+_HEAD_TABLE = cast(Table, GroupStream.__table__)  # Core upsert: not the ORM bulk path
 
 
 def routing(item: StoredItem) -> realtime.Routing:
@@ -113,15 +114,14 @@ async def _bump_head(session: AsyncSession, *, group_id: uuid.UUID, count: int) 
     The statement takes the row lock (PostgreSQL) or the write lock (SQLite) until commit."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = cast(Table, GroupStream.__table__)
     statement = (
-        insert(table)
+        insert(_HEAD_TABLE)
         .values(group_id=group_id, head_seq=count)
         .on_conflict_do_update(
-            index_elements=[table.c.group_id],
-            set_={"head_seq": table.c.head_seq + count},
+            index_elements=[_HEAD_TABLE.c.group_id],
+            set_={"head_seq": _HEAD_TABLE.c.head_seq + count},
         )
-        .returning(table.c.head_seq)
+        .returning(_HEAD_TABLE.c.head_seq)
     )
     head = (await session.execute(statement)).scalar_one()
     return int(head)
