@@ -77,6 +77,15 @@ class Incoming:
         return self.content.decode("utf-8", "replace") if self.content is not None else None
 
 
+def _sendable(kind: str) -> ContentType:
+    """The content type of a kind `send` may post; pre-notifications have their own route."""
+    if kind not in SENDABLE_KINDS:
+        raise CordonClientError(
+            f"cannot send kind {kind!r} here; use one of {sorted(SENDABLE_KINDS)}"
+        )
+    return CONTENT_KINDS[kind]
+
+
 class MessagingClient(GroupsClient):
     """Sending, receiving and listening, on top of the trust layer."""
 
@@ -187,13 +196,9 @@ class MessagingClient(GroupsClient):
         `to_users=None` broadcasts to the whole group; otherwise the content is sealed only to
         those users' verified devices and your own other devices. Pre-notifications go through
         their workflow route instead (`cordon_client._domain.send_prenotification`)."""
-        if kind not in SENDABLE_KINDS:
-            raise CordonClientError(
-                f"cannot send kind {kind!r} here; use one of {sorted(SENDABLE_KINDS)}"
-            )
+        content_type = _sendable(kind)
         data = content.encode() if isinstance(content, str) else content
         session = await self._session(group_id, refresh=True)
-        content_type = CONTENT_KINDS[kind]
         if to_users is None:
             await self._distribute_chain(group_id, session)
             envelope = session.encrypt_broadcast(content_type, data, now_ms=now_ms())
@@ -241,13 +246,9 @@ class MessagingClient(GroupsClient):
 
         Returns their sequence numbers in order. If the server refuses any item, the others
         stay stored and `ApiError` is raised for the first refused one."""
-        if kind not in SENDABLE_KINDS:
-            raise CordonClientError(
-                f"cannot send kind {kind!r} here; use one of {sorted(SENDABLE_KINDS)}"
-            )
+        content_type = _sendable(kind)
         session = await self._session(group_id, refresh=True)
         await self._distribute_chain(group_id, session)
-        content_type = CONTENT_KINDS[kind]
         seqs: list[int] = []
         refused: ApiError | None = None
         for start in range(0, len(contents), BATCH_MAX):
