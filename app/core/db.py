@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from app.core import sqlite
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -42,11 +44,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _one_crossing_connections(_dialect: Any, _record: Any, _args: Any, params: Any) -> None:
+    """Have SQLAlchemy's aiosqlite adapter open `app.core.sqlite` connections."""
+    params["async_creator_fn"] = sqlite.connect
+
+
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """Build the engine for either backend with the settings each one needs."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "do_connect", _one_crossing_connections)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
