@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import realtime
@@ -138,16 +138,20 @@ async def issue_token(
     return IssuedToken(secret=secret, token=token, user=user)
 
 
+# Built once: every request runs it, and SQLAlchemy keeps the cache key of a statement
+# object, which it would otherwise work out again per request (~0.1 ms here).
+_PRINCIPAL = (
+    select(AccessToken, Device, User)
+    .join(Device, Device.id == AccessToken.device_id)
+    .join(User, User.id == AccessToken.user_id)
+    .where(AccessToken.token_digest == bindparam("digest"))
+)
+
+
 async def authenticate(session: AsyncSession, *, settings: Settings, secret: str) -> Principal:
     """Resolve a bearer secret to a live token, device and user, or raise `auth.invalid_token`."""
-    row = (
-        await session.execute(
-            select(AccessToken, Device, User)
-            .join(Device, Device.id == AccessToken.device_id)
-            .join(User, User.id == AccessToken.user_id)
-            .where(AccessToken.token_digest == token_digest(settings.secret_key, secret))
-        )
-    ).first()
+    digest = token_digest(settings.secret_key, secret)
+    row = (await session.execute(_PRINCIPAL, {"digest": digest})).first()
     if row is None:
         raise InvalidToken()
     token, device, user = row

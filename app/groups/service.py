@@ -9,7 +9,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import realtime
@@ -52,21 +52,23 @@ class GroupAccess:
         return GroupRole(self.membership.role)
 
 
+# Built once, like auth's principal query: every group-scoped request runs it.
+_ACCESS = (
+    select(Group, Membership)
+    .join(Membership, Membership.group_id == Group.id)
+    .where(
+        Group.id == bindparam("group_id"),
+        Membership.user_id == bindparam("user_id"),
+        Membership.removed_at.is_(None),
+    )
+)
+
+
 async def find_access(
     session: AsyncSession, *, group_id: uuid.UUID, user: User
 ) -> GroupAccess | None:
     """The caller's live membership, or None: callers must not tell absent from forbidden."""
-    row = (
-        await session.execute(
-            select(Group, Membership)
-            .join(Membership, Membership.group_id == Group.id)
-            .where(
-                Group.id == group_id,
-                Membership.user_id == user.id,
-                Membership.removed_at.is_(None),
-            )
-        )
-    ).first()
+    row = (await session.execute(_ACCESS, {"group_id": group_id, "user_id": user.id})).first()
     if row is None:
         return None
     group, membership = row

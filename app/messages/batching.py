@@ -13,7 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -64,6 +64,16 @@ def _same_content(item: service.StoredItem, message_in: MessageCreate) -> bool:
     )
 
 
+# The items a batch's posts may replay. All three columns of uq_stream_item_client_msg, so
+# the lookup is an index probe (with the group alone it scanned the group's whole stream, and
+# posting slowed as it grew); built once, as it runs for every batch.
+_STORED = select(*service.ITEM_COLUMNS).where(
+    StreamItem.group_id == bindparam("group_id"),
+    StreamItem.sender_device_id.in_(bindparam("senders", expanding=True)),
+    StreamItem.client_msg_id.in_(bindparam("keys", expanding=True)),
+)
+
+
 async def _member_devices(session: AsyncSession, *, group_id: uuid.UUID) -> set[uuid.UUID]:
     rows = await session.scalars(
         select(Device.id)
@@ -80,20 +90,19 @@ async def _member_devices(session: AsyncSession, *, group_id: uuid.UUID) -> set[
 async def _append_group(
     session: AsyncSession, *, group_id: uuid.UUID, posts: list[tuple[int, Post]]
 ) -> dict[int, Outcome]:
-    """Append one group's share of a batch (the caller commits)."""
-    head = await service.lock_stream(session, group_id=group_id)
+    """Append one group's share of a batch (the caller commits).
+
+    Seqs for the whole share are reserved first, which also takes the stream's lock; the
+    ones left over by replays and refusals are released before the insert. One statement
+    instead of two for the common case where every post is new."""
+    first_seq = await service.reserve(session, group_id=group_id, count=len(posts))
+    head = first_seq - 1
     keys = {p.message_in.client_msg_id for _, p in posts}
     senders = {p.device_id for _, p in posts}
-    # All three columns of uq_stream_item_client_msg, so the lookup is an index probe; with
-    # the group alone it scanned the group's whole stream, and posting slowed as it grew.
     existing: dict[tuple[uuid.UUID | None, str | None], service.StoredItem] = {
         (item.sender_device_id, item.client_msg_id): item
-        for item in await session.scalars(
-            select(StreamItem).where(
-                StreamItem.group_id == group_id,
-                StreamItem.sender_device_id.in_(senders),
-                StreamItem.client_msg_id.in_(keys),
-            )
+        for item in await session.execute(
+            _STORED, {"group_id": group_id, "senders": list(senders), "keys": list(keys)}
         )
     }
     devices: set[uuid.UUID] | None = None
@@ -126,11 +135,14 @@ async def _append_group(
                 continue
         accepted.append((index, post))
         in_batch.add(key)
+    if len(accepted) < len(posts):
+        await service.release(session, group_id=group_id, count=len(posts) - len(accepted))
     if not accepted:
         return outcomes
-    items = await service.append_many(
+    items = await service.append_reserved(
         session,
         group_id=group_id,
+        first=first_seq,
         items=[
             service.NewItem(
                 kind=MessageKind(post.message_in.kind),

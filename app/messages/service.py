@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, Table, and_, insert, or_, select
+from sqlalchemy import Integer, Row, Table, and_, bindparam, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,7 +68,7 @@ class Appended(NamedTuple):
 
 
 StoredItem = StreamItem | ItemRow | Appended
-_STREAM_TABLE = cast(Table, StreamItem.__table__)  # Core INSERT: no ORM bookkeeping per row
+_STREAM_TABLE = cast(Table, StreamItem.__table__)
 _HEAD_TABLE = cast(Table, GroupStream.__table__)  # Core upsert: not the ORM bulk path
 
 
@@ -109,21 +109,34 @@ def frame(item: StoredItem) -> str:
     return json_bytes({"type": "item", **render(item)}).decode()
 
 
-async def _bump_head(session: AsyncSession, *, group_id: uuid.UUID, count: int) -> int:
-    """Add `count` to the group's head and return the new head, creating the row if needed.
-    The statement takes the row lock (PostgreSQL) or the write lock (SQLite) until commit."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
+def _head_upsert(insert: Any) -> Any:
+    """Add :count to the group's head, creating the row if needed; returns the new head."""
+    count = bindparam("count", type_=Integer)
+    return (
         insert(_HEAD_TABLE)
-        .values(group_id=group_id, head_seq=count)
+        .values(group_id=bindparam("group_id"), head_seq=count)
         .on_conflict_do_update(
             index_elements=[_HEAD_TABLE.c.group_id],
             set_={"head_seq": _HEAD_TABLE.c.head_seq + count},
         )
         .returning(_HEAD_TABLE.c.head_seq)
     )
-    head = (await session.execute(statement)).scalar_one()
+
+
+# Built once per dialect: the upsert runs on every post, and a statement object keeps its
+# SQLAlchemy cache key instead of having it worked out per execution.
+_HEAD_UPSERTS = {
+    "postgresql": _head_upsert(postgresql.insert),
+    "sqlite": _head_upsert(sqlite.insert),
+}
+_INSERT_ITEMS = insert(_STREAM_TABLE)  # Core INSERT: no ORM bookkeeping per row
+
+
+async def _bump_head(session: AsyncSession, *, group_id: uuid.UUID, count: int) -> int:
+    """Add `count` to the group's head and return the new head, creating the row if needed.
+    The statement takes the row lock (PostgreSQL) or the write lock (SQLite) until commit."""
+    statement = _HEAD_UPSERTS[session.get_bind().dialect.name]
+    head = (await session.execute(statement, {"group_id": group_id, "count": count})).scalar_one()
     return int(head)
 
 
@@ -133,8 +146,15 @@ async def lock_stream(session: AsyncSession, *, group_id: uuid.UUID) -> int:
 
 
 async def reserve(session: AsyncSession, *, group_id: uuid.UUID, count: int) -> int:
-    """Reserve `count` consecutive seqs; returns the first."""
+    """Reserve `count` consecutive seqs (and lock the stream, like `lock_stream`); returns the
+    first."""
     return await _bump_head(session, group_id=group_id, count=count) - count + 1
+
+
+async def release(session: AsyncSession, *, group_id: uuid.UUID, count: int) -> None:
+    """Give back the last `count` seqs this transaction reserved and did not use, so the
+    stream stays gap-free (the lock `reserve` took is still held, so they are the last)."""
+    await _bump_head(session, group_id=group_id, count=-count)
 
 
 @dataclass(frozen=True)
@@ -194,6 +214,14 @@ async def append_many(
     hundreds at once, and the ORM's unit of work cost a sixth of a post). Same contract as
     `append`."""
     first = await reserve(session, group_id=group_id, count=len(items))
+    return await append_reserved(session, group_id=group_id, first=first, items=items)
+
+
+async def append_reserved(
+    session: AsyncSession, *, group_id: uuid.UUID, first: int, items: Sequence[NewItem]
+) -> list[Appended]:
+    """`append_many` for a writer that already reserved seqs `first`.. with `reserve` in
+    this transaction (the group commit reserves before it knows which posts are replays)."""
     now = utcnow()
     stored = [
         Appended(
@@ -212,7 +240,7 @@ async def append_many(
         )
         for offset, new in enumerate(items)
     ]
-    await session.execute(insert(_STREAM_TABLE), [item._asdict() for item in stored])
+    await session.execute(_INSERT_ITEMS, [item._asdict() for item in stored])
     realtime.publish(
         session,
         *(realtime.ItemPublished(routing=routing(item), frame=frame(item)) for item in stored),

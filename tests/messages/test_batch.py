@@ -117,6 +117,25 @@ async def test_a_repeat_inside_a_batch_is_stored_once(
     assert await stored_alerts(client, g.observer) == [once["client_msg_id"]]
 
 
+async def test_replays_and_refusals_leave_no_gap_in_the_stream(
+    client: httpx.AsyncClient, session: AsyncSession
+):
+    """A batch's seqs are reserved before its replays and refusals are known; the unused ones
+    are given back, so the next item follows the last one stored."""
+    g = await f.group_with_roles(client, session)
+    stored = alert(g.member, g.group_id, "stored")
+    await post_batch(client, g.member, g.group_id, [stored])
+    fresh = alert(g.member, g.group_id, "fresh")
+    unknown_parent = {**alert(g.member, g.group_id, "reply"), "parent_seq": 100_000}
+    r = await post_batch(client, g.member, g.group_id, [stored, fresh, fresh, unknown_parent])
+    assert [x["status"] for x in r.json()["results"]] == [200, 201, 200, 422]
+    fresh_seq = r.json()["results"][1]["seq"]
+    only_replays = await post_batch(client, g.member, g.group_id, [stored, fresh])
+    assert [x["status"] for x in only_replays.json()["results"]] == [200, 200]
+    after = await post(client, g.member, g.group_id, "after")
+    assert after.json()["seq"] == fresh_seq + 1
+
+
 async def test_batch_posting_follows_the_posting_rules(
     client: httpx.AsyncClient, session: AsyncSession
 ):
