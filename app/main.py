@@ -3,6 +3,7 @@
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
@@ -16,6 +17,7 @@ from app.core.limits import BodySizeLimitMiddleware
 from app.core.logging import RequestContextMiddleware, configure_logging
 from app.health.router import router as health_router
 from app.library.router import SEGMENTS_PREFIX as LIBRARY_SEGMENTS_PREFIX
+from app.messages import posting
 from app.messages.batching import Committer
 from app.messages.stream import MessageStreamSource
 from app.realtime.broker import create_broker
@@ -31,16 +33,34 @@ def _route_path(scope: Scope) -> str:
 
 
 class CordonApp(FastAPI):
-    """FastAPI, except that the websocket at `STREAM_PATH` goes straight to `realtime.stream`
-    (with only the request id and access line of `RequestContextMiddleware`): the HTTP
-    middleware, exception wrappers and router would otherwise stay suspended, with their exit
-    stacks, for the life of every socket."""
+    """FastAPI, except for two routes served as plain ASGI apps, with only the request id and
+    access line of `RequestContextMiddleware` (and the body-size limit for the post):
+
+    - the websocket at `STREAM_PATH` (`realtime.stream`): the HTTP middleware, exception
+      wrappers and router would otherwise stay suspended, with their exit stacks, for the
+      life of every socket;
+    - posting one message (`app.messages.posting`): matching the route and resolving its
+      dependencies cost a quarter of a post's CPU, on the path of every alert.
+    """
+
+    def __init__(self, *, max_request_bytes: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.post_message = RequestContextMiddleware(
+            BodySizeLimitMiddleware(posting.post_message, limit=max_request_bytes)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and _route_path(scope) == STREAM_PATH:
             scope["app"] = self
             await self.stream_socket(scope, receive, send)
             return
+        if scope["type"] == "http" and scope["method"] == "POST":
+            posted_to = posting.POST_PATH.fullmatch(_route_path(scope))
+            if posted_to is not None:
+                scope["app"] = self
+                scope["path_params"] = {"group_id": posted_to.group(1)}
+                await self.post_message(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
     stream_socket = RequestContextMiddleware(stream)
@@ -85,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.engine.dispose()
 
     app = CordonApp(
+        max_request_bytes=settings.max_request_bytes,
         title="Cordon",
         version="0.1.0",
         summary="End-to-end encrypted closed user groups for enforcement administrations",

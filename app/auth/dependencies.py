@@ -10,13 +10,13 @@ from app.auth.exceptions import AdminRequired, InvalidToken
 from app.auth.service import Principal
 from app.core.deps import SessionDep, SettingsDep
 
-_bearer = HTTPBearer(auto_error=False, description="Opaque token from /api/v1/auth/login")
+bearer_scheme = HTTPBearer(auto_error=False, description="Opaque token from /api/v1/auth/login")
 
 
 async def current_principal(
     session: SessionDep,
     settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     """Every authenticated route starts here."""
     if credentials is None or credentials.scheme.lower() != "bearer":

@@ -16,6 +16,7 @@ Domains subclass these in their own `exceptions.py` with a more specific code.
 """
 
 import logging
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -92,26 +93,18 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """Field paths and reasons, without echoing the submitted values back."""
-    return [
+def validation_problem(raw_errors: Sequence[Any]) -> JSONResponse:
+    """The problem of a request that failed validation (pydantic's error dicts, with `loc`
+    starting at "body", "path", ...): field paths and reasons, without echoing the submitted
+    values back; a body that is not JSON at all is a 400 of its own."""
+    errors = [
         {
             "loc": [str(part) for part in err.get("loc", ())],
             "msg": err.get("msg", ""),
             "type": err.get("type", ""),
         }
-        for err in exc.errors()
+        for err in raw_errors
     ]
-
-
-async def _on_cordon_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, CordonError)
-    return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
-
-
-async def _on_validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = _validation_errors(exc)
     if any(err["type"] == "json_invalid" for err in errors):
         return problem(400, "core.malformed_json", "Malformed JSON", "The body is not valid JSON.")
     first = errors[0] if errors else {"loc": [], "msg": "invalid"}
@@ -120,16 +113,41 @@ async def _on_validation_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, "core.invalid_input", "Invalid input", detail, errors=errors)
 
 
-async def _on_http_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+def cordon_problem(exc: CordonError) -> JSONResponse:
+    """The response of an expected failure."""
+    return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+
+
+def http_problem(exc: StarletteHTTPException) -> JSONResponse:
+    """The response of Starlette's own HTTP errors (unknown path, wrong method, 413)."""
     codes = {404: "core.not_found", 405: "core.method_not_allowed", 413: "core.too_large"}
     code = codes.get(exc.status_code, f"core.http_{exc.status_code}")
     return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
 
 
-async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+def unexpected_problem(exc: Exception) -> JSONResponse:
+    """A bug: logged with its traceback, answered without one."""
     logger.exception("unhandled error", exc_info=exc)
     return problem(500, "core.internal", "Internal error", "The server failed; see its logs.")
+
+
+async def _on_cordon_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CordonError)
+    return cordon_problem(exc)
+
+
+async def _on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return validation_problem(exc.errors())
+
+
+async def _on_http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return http_problem(exc)
+
+
+async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    return unexpected_problem(exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -33,6 +33,15 @@ async def group_access(
     return access
 
 
+def check_role(access: GroupAccess, allowed: frozenset[GroupRole]) -> None:
+    """The role half of the path (`group.role_required` 403), for the one route served
+    outside FastAPI's dependencies too (`app.messages.posting`)."""
+    if access.role not in allowed:
+        raise GroupRoleRequired(
+            f"This needs one of: {', '.join(sorted(r.value for r in allowed))}."
+        )
+
+
 def require_group_role(
     allowed: frozenset[GroupRole],
 ) -> Callable[[GroupAccess], Awaitable[GroupAccess]]:
@@ -42,10 +51,7 @@ def require_group_role(
     async def dependency(
         access: Annotated[GroupAccess, Depends(group_access)],
     ) -> GroupAccess:
-        if access.role not in allowed:
-            raise GroupRoleRequired(
-                f"This needs one of: {', '.join(sorted(r.value for r in allowed))}."
-            )
+        check_role(access, allowed)
         return access
 
     dependency.allowed_roles = allowed  # type: ignore[attr-defined]

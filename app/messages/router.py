@@ -14,7 +14,7 @@ from app.core.errors import CordonError, error_body
 from app.devices.models import Device
 from app.groups.dependencies import GroupPoster, GroupReader
 from app.groups.service import GroupAccess
-from app.messages import cursor, service
+from app.messages import cursor, posting, service
 from app.messages.batching import Outcome, Post
 from app.messages.dependencies import (
     CommitterDep,
@@ -49,21 +49,12 @@ async def post_message(
     committer: CommitterDep,
     session: SessionDep,
 ) -> Response:
-    """Store an envelope; answers only after the commit (201, or 200 for a replay)."""
-    post = Post(
-        group_id=access.group.id,
-        user_id=principal.user.id,
-        device_id=principal.device.id,
-        message_in=message_in,
-    )
-    # Hand the pooled connection back while the group commit runs on its own one, so
-    # waiting posters never starve the pool the committer needs.
-    await session.close()
-    posted = await committer.submit(post)
-    return Response(
-        json_bytes(service.render(posted.item)),
-        status_code=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK,
-        media_type="application/json",
+    """Store an envelope; answers only after the commit (201, or 200 for a replay).
+
+    `CordonApp` serves this route with `app.messages.posting` for every UUID group id, so
+    this declaration documents it and answers only the rest (with a 422)."""
+    return await posting.store(
+        message_in, access=access, principal=principal, committer=committer, session=session
     )
 
 
