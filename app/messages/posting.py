@@ -110,6 +110,7 @@ async def _parsed_body(request: Request) -> Any:
 
 
 def _validated(body: Any) -> MessageCreate:
+    """The body validated as FastAPI validates a body parameter, errors located under "body"."""
     if body is _MISSING:
         error = {"type": "missing", "loc": ("body",), "msg": "Field required"}
         raise RequestValidationError([error])
@@ -122,6 +123,7 @@ def _validated(body: Any) -> MessageCreate:
 
 
 async def _answer(request: Request, group_id: uuid.UUID) -> Response:
+    """The route's dependencies in FastAPI's order, then `store`; failures raise."""
     app: Any = request.app
     settings: Settings = app.state.settings
     body = await _parsed_body(request)
