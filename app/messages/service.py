@@ -248,15 +248,21 @@ async def append_reserved(
     return stored
 
 
+# Built once, like the posting path's statements: every socket that connects runs both, and a
+# reconnect storm after a deploy runs them thousands of times a second.
+_LIVE_MEMBERSHIPS = select(Membership.group_id, Membership.added_at).where(
+    Membership.user_id == bindparam("user_id"), Membership.removed_at.is_(None)
+)
+_HEADS = select(GroupStream.group_id, GroupStream.head_seq).where(
+    GroupStream.group_id.in_(bindparam("group_ids", expanding=True))
+)
+
+
 async def viewer_for(
     session: AsyncSession, *, user_id: uuid.UUID, device_id: uuid.UUID
 ) -> realtime.Viewer:
     """The device as a reader: its user's live memberships and when each started."""
-    rows = await session.execute(
-        select(Membership.group_id, Membership.added_at).where(
-            Membership.user_id == user_id, Membership.removed_at.is_(None)
-        )
-    )
+    rows = await session.execute(_LIVE_MEMBERSHIPS, {"user_id": user_id})
     return realtime.Viewer(
         user_id=user_id, device_id=device_id, groups={row[0]: row[1] for row in rows}
     )
@@ -267,9 +273,7 @@ async def heads(session: AsyncSession, *, group_ids: Iterable[uuid.UUID]) -> dic
     ids = list(group_ids)
     result = dict.fromkeys(ids, 0)
     if ids:
-        rows = await session.execute(
-            select(GroupStream.group_id, GroupStream.head_seq).where(GroupStream.group_id.in_(ids))
-        )
+        rows = await session.execute(_HEADS, {"group_ids": ids})
         result.update({row[0]: row[1] for row in rows})
     return result
 
