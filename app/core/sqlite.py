@@ -14,6 +14,7 @@ buffered cursor.
 """
 
 import sqlite3
+from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -46,7 +47,7 @@ class OneCrossingCursor:
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: int | None = None
-        self._rows: list[Any] = []
+        self._rows: deque[Any] = deque()
 
     async def __aenter__(self) -> "OneCrossingCursor":
         return self
@@ -55,14 +56,12 @@ class OneCrossingCursor:
         await self.close()
 
     async def _execute(self, many: bool, sql: str, parameters: Any) -> "OneCrossingCursor":
-        (
-            self.description,
-            self.rowcount,
-            self.lastrowid,
-            self._rows,
-        ) = await self._connection._execute(  # type: ignore[no-untyped-call]
-            _run, self._connection._conn, many, sql, parameters
+        connection = self._connection
+        outcome: Outcome = await connection._execute(  # type: ignore[no-untyped-call]
+            _run, connection._conn, many, sql, parameters
         )
+        self.description, self.rowcount, self.lastrowid, rows = outcome
+        self._rows = deque(rows)
         return self
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Any:
@@ -72,19 +71,19 @@ class OneCrossingCursor:
         return await self._execute(True, sql, parameters)
 
     async def fetchone(self) -> Any:
-        return self._rows.pop(0) if self._rows else None
+        return self._rows.popleft() if self._rows else None
 
     async def fetchmany(self, size: int | None = None) -> Sequence[Any]:
-        count = self.arraysize if size is None else size
-        rows, self._rows = self._rows[:count], self._rows[count:]
-        return rows
+        count = min(self.arraysize if size is None else size, len(self._rows))
+        return [self._rows.popleft() for _ in range(count)]
 
     async def fetchall(self) -> Sequence[Any]:
-        rows, self._rows = self._rows, []
+        rows = list(self._rows)
+        self._rows.clear()
         return rows
 
     async def close(self) -> None:
-        self._rows = []
+        self._rows.clear()
 
 
 class OneCrossingConnection(aiosqlite.Connection):
