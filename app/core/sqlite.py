@@ -8,6 +8,7 @@ rollback when a connection goes back to the pool, so a post spent more time cros
 querying (27 crossings). The cursor here does all four in one call on aiosqlite's thread, and
 a rollback with nothing to undo does not cross at all (6 crossings per post); sqlite3 objects
 are still only ever touched on that thread.
+
 What the adapter reads afterwards (`description`, `rowcount`, `lastrowid`, the rows) is kept
 on the cursor. Results are read whole, as SQLAlchemy's adapter already does for every
 buffered cursor.
