@@ -1,21 +1,16 @@
-"""Posting with group commit: concurrent posts share one transaction and one fsync.
+"""Posting with group commit (`app.messages.group_commit`): concurrent posts share one
+transaction and one fsync, and each is answered only after that commit.
 
-A single worker task per process drains the queue of posts, appends them all in one
-transaction and answers each caller only after that commit. Idempotency on
-(group, sender device, client_msg_id) is checked after taking the group's stream lock, so it
-holds across processes; the unique constraint backs it up, and if a batch fails as a whole its
-posts are retried one by one so one bad post never fails the others.
+Idempotency on (group, sender device, client_msg_id) is checked after taking the group's
+stream lock, so it holds across processes; the unique constraint backs it up, and if a batch
+fails as a whole its posts are retried one by one so one bad post never fails the others.
 """
 
-import asyncio
-import contextlib
-import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import CordonError
 from app.devices.models import Device
@@ -27,10 +22,9 @@ from app.messages.exceptions import (
     ParentNotFound,
     RecipientsRequired,
 )
+from app.messages.group_commit import GroupCommit
 from app.messages.models import TARGETED_KINDS, MessageKind, StreamItem
 from app.messages.schemas import MessageCreate
-
-logger = logging.getLogger("cordon.messages")
 
 
 @dataclass(frozen=True)
@@ -179,34 +173,17 @@ async def post_many(session: AsyncSession, *, posts: list[Post]) -> list[Outcome
     return [outcomes[i] for i in range(len(posts))]
 
 
-@dataclass
-class _Pending:
-    post: Post
-    future: "asyncio.Future[Outcome]" = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+class Committer(GroupCommit[Post, Outcome]):
+    """The posts' group-commit worker of one app."""
 
+    name = "cordon-committer"
 
-class Committer:
-    """The group-commit worker of one app (started lazily on the first post)."""
-
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, batch_max: int) -> None:
-        self._sessionmaker = sessionmaker
-        self._batch_max = batch_max
-        self._queue: asyncio.Queue[_Pending] | None = None
-        self._worker: asyncio.Task[None] | None = None
-
-    def _ensure_worker(self) -> "asyncio.Queue[_Pending]":
-        if self._queue is None or self._worker is None or self._worker.done():
-            self._queue = asyncio.Queue()
-            self._worker = asyncio.create_task(self._run(self._queue), name="cordon-committer")
-        return self._queue
+    async def apply(self, session: AsyncSession, jobs: list[Post]) -> list[Outcome]:
+        return await post_many(session, posts=jobs)
 
     async def submit(self, post: Post) -> Posted:
         """Append a post; returns after its transaction committed, or raises its error."""
-        pending = _Pending(post)
-        self._ensure_worker().put_nowait(pending)
-        outcome = await pending.future
+        outcome = await self.run_one(post)
         if isinstance(outcome, CordonError):
             raise outcome
         return outcome
@@ -214,58 +191,4 @@ class Committer:
     async def submit_many(self, posts: list[Post]) -> list[Outcome]:
         """Append several posts, queued together so they share a group commit; returns each
         one's outcome (a refused post does not fail the others) after the commit."""
-        queue = self._ensure_worker()
-        pending = [_Pending(post) for post in posts]
-        for one in pending:
-            queue.put_nowait(one)
-        return list(await asyncio.gather(*(one.future for one in pending)))
-
-    async def stop(self) -> None:
-        """Stop the worker (pending posts are failed by cancellation)."""
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(BaseException):
-                await self._worker
-
-    async def _run(self, queue: "asyncio.Queue[_Pending]") -> None:
-        while True:
-            batch = [await queue.get()]
-            while len(batch) < self._batch_max and not queue.empty():
-                batch.append(queue.get_nowait())
-            try:
-                outcomes = await self._commit([p.post for p in batch])
-            except BaseException as exc:
-                for pending in batch:
-                    if not pending.future.done():
-                        pending.future.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                continue
-            for pending, outcome in zip(batch, outcomes, strict=True):
-                if not pending.future.done():
-                    pending.future.set_result(outcome)
-
-    async def _commit(self, posts: list[Post]) -> list[Outcome]:
-        try:
-            return await self._commit_once(posts)
-        except DBAPIError:
-            if len(posts) == 1:
-                raise
-            logger.warning("batch of %d failed; retrying its posts one by one", len(posts))
-        results: list[Outcome] = []
-        for post in posts:
-            try:
-                results += await self._commit_once([post])
-            except DBAPIError:  # a concurrent duplicate won the race: replay it
-                results += await self._commit_once([post])
-        return results
-
-    async def _commit_once(self, posts: list[Post]) -> list[Outcome]:
-        async with self._sessionmaker() as session:
-            try:
-                outcomes = await post_many(session, posts=posts)
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-            return outcomes
+        return await self.run_many(posts)
