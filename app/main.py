@@ -19,6 +19,7 @@ from app.health.router import router as health_router
 from app.library.router import SEGMENTS_PREFIX as LIBRARY_SEGMENTS_PREFIX
 from app.messages import posting
 from app.messages.batching import Committer
+from app.messages.receipts import ReceiptCommitter
 from app.messages.stream import MessageStreamSource
 from app.realtime.broker import create_broker
 from app.realtime.fanout import Fanout
@@ -77,18 +78,20 @@ def _freeze_startup_heap() -> None:
 
 
 def _install_messaging(app: FastAPI, settings: Settings) -> None:
-    """The group-commit worker and the realtime fan-out (started by the lifespan, or lazily
-    on first use when a test transport skips the lifespan)."""
+    """The group-commit workers (posts, receipts) and the realtime fan-out (started by the
+    lifespan, or lazily on first use when a test transport skips the lifespan)."""
     fanout = Fanout(
         broker=create_broker(settings.redis_url),
         queue_size=settings.ws_queue_size,
         poll_seconds=settings.realtime_poll_seconds,
         degraded_poll_seconds=settings.realtime_degraded_poll_seconds,
     )
-    fanout.source = MessageStreamSource(app.state.sessionmaker, settings)
+    receipts = ReceiptCommitter(app.state.sessionmaker, batch_max=settings.message_batch_max)
+    fanout.source = MessageStreamSource(app.state.sessionmaker, settings, receipts)
     realtime.bind_sessions(app.state.sessionmaker, fanout)
     app.state.realtime = fanout
     app.state.committer = Committer(app.state.sessionmaker, batch_max=settings.message_batch_max)
+    app.state.receipts = receipts
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _freeze_startup_heap()
         yield
         await app.state.committer.stop()
+        await app.state.receipts.stop()
         await app.state.realtime.stop()
         await app.state.engine.dispose()
 

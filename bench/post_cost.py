@@ -19,6 +19,7 @@ import asyncio
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,43 @@ async def _post(app: Any, raw: bytes) -> int:
     return status[0]
 
 
-async def _measure(app: Any, requests: list[bytes]) -> None:
+RECEIPTED_ITEMS = 20
+
+
+async def _acknowledge(app: Any, seeded: Any) -> None:
+    """Every reader acknowledges each of the last items at once, as `cordon listen` does
+    over its socket when an alert arrives (`delivered`); CPU per receipt."""
+    import _harness as h
+
+    from app.messages import service
+
+    source = app.state.realtime.source
+    viewers = [await source.authenticate(reader.token) for reader in seeded.readers]
+    group_id = uuid.UUID(seeded.group_id)
+    async with app.state.sessionmaker() as session:
+        last = (await service.heads(session, group_ids=[group_id]))[group_id]
+    cpu = time.process_time()
+    started = time.perf_counter()
+    walls: list[float] = []
+    for seq in range(last - RECEIPTED_ITEMS + 1, last + 1):
+        frame = {"type": "receipt", "group_id": seeded.group_id, "seq": seq, "status": "delivered"}
+        t = time.perf_counter()
+        problems = await asyncio.gather(*(source.receipt(v, frame) for v in viewers))
+        walls.append((time.perf_counter() - t) * 1000)
+        if any(problems):
+            raise SystemExit(f"receipts refused: {set(problems)}")
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    n = RECEIPTED_ITEMS * len(viewers)
+    print(
+        f"  {n} receipts ({len(viewers)} devices at once × {RECEIPTED_ITEMS} items): CPU "
+        f"{cpu / n * 1000:.3f} ms per receipt; all of an item's in p50 "
+        f"{h.percentile(walls, 50):.1f} ms, p99 {h.percentile(walls, 99):.1f} ms; "
+        f"{n / elapsed:,.0f} receipts/s"
+    )
+
+
+async def _measure(app: Any, requests: list[bytes], seeded: Any, receipts: bool) -> None:
     import _harness as h
 
     async with app.router.lifespan_context(app):
@@ -88,12 +125,14 @@ async def _measure(app: Any, requests: list[bytes]) -> None:
                 raise SystemExit(f"post answered {status}")
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu
-    n = len(measured)
-    print(
-        f"  {n} posts: CPU {cpu / n * 1000:.3f} ms per post; wall p50 "
-        f"{h.percentile(walls, 50):.3f} ms, p99 {h.percentile(walls, 99):.3f} ms; "
-        f"{n / elapsed:,.0f} posts/s one at a time"
-    )
+        n = len(measured)
+        print(
+            f"  {n} posts: CPU {cpu / n * 1000:.3f} ms per post; wall p50 "
+            f"{h.percentile(walls, 50):.3f} ms, p99 {h.percentile(walls, 99):.3f} ms; "
+            f"{n / elapsed:,.0f} posts/s one at a time"
+        )
+        if receipts:
+            await _acknowledge(app, seeded)
 
 
 def main(argv: list[str]) -> None:
@@ -101,6 +140,13 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--root", type=Path, default=HERE.parent, help="checkout whose app/ runs")
+    parser.add_argument(
+        "--receipts",
+        type=int,
+        default=0,
+        metavar="DEVICES",
+        help=f"then DEVICES readers acknowledge each of the last {RECEIPTED_ITEMS} posts at once",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(HERE))
     import _harness as h
@@ -110,7 +156,7 @@ def main(argv: list[str]) -> None:
 
     print(f"== post cost, in-process: {args.root.resolve()}, {args.db}; {h.loadavg()}")
     with h.scratch_database(args.db) as url:
-        seeded = h.seed(url, senders=1, readers=5)
+        seeded = h.seed(url, senders=1, readers=max(5, args.receipts))
         requests = [raw for _, raw in mb.prepare_posts(seeded, args.posts + WARM_UP)]
         os.environ.update(
             {
@@ -126,7 +172,7 @@ def main(argv: list[str]) -> None:
         imported_from = Path(sys.modules["app"].__file__ or "")
         if not imported_from.is_relative_to(args.root.resolve()):
             raise SystemExit(f"app was imported from {imported_from}, not from --root")
-        mb.run(_measure(create_app(), requests))
+        mb.run(_measure(create_app(), requests, seeded, args.receipts > 0))
 
 
 if __name__ == "__main__":

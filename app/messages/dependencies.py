@@ -1,4 +1,5 @@
-"""Dependencies of the messages routes: the reading device, the posting gate, the committer."""
+"""Dependencies of the messages routes: the reading device, the posting gate, the group
+commits."""
 
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from app.groups.service import GroupAccess
 from app.messages import envelopes, service
 from app.messages.batching import Committer
 from app.messages.exceptions import EnvelopeTooLarge
+from app.messages.receipts import ReceiptCommitter
 from app.messages.schemas import MessageCreate
 
 
@@ -30,6 +32,12 @@ async def get_committer(conn: HTTPConnection) -> Committer:
     """The app's group-commit worker (async: no thread-pool hop per post)."""
     committer: Committer = conn.app.state.committer
     return committer
+
+
+async def get_receipt_committer(conn: HTTPConnection) -> ReceiptCommitter:
+    """The app's group-commit worker for receipts."""
+    receipts: ReceiptCommitter = conn.app.state.receipts
+    return receipts
 
 
 async def writable_group(access: GroupPoster) -> GroupAccess:
@@ -64,5 +72,6 @@ async def valid_post(
 
 CurrentViewer = Annotated[realtime.Viewer, Depends(current_viewer)]
 CommitterDep = Annotated[Committer, Depends(get_committer)]
+ReceiptsDep = Annotated[ReceiptCommitter, Depends(get_receipt_committer)]
 ValidPost = Annotated[MessageCreate, Depends(valid_post)]
-__all__ = ["CommitterDep", "CurrentViewer", "ValidPost", "WritableGroup"]
+__all__ = ["CommitterDep", "CurrentViewer", "ReceiptsDep", "ValidPost", "WritableGroup"]

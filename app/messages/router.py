@@ -19,6 +19,7 @@ from app.messages.batching import Outcome, Post
 from app.messages.dependencies import (
     CommitterDep,
     CurrentViewer,
+    ReceiptsDep,
     ValidPost,
     WritableGroup,
     check_post,
@@ -173,6 +174,10 @@ async def sync(
 
 
 @router.post("/receipts", status_code=status.HTTP_204_NO_CONTENT)
-async def post_receipts(batch: ReceiptBatch, session: SessionDep, viewer: CurrentViewer) -> None:
-    """Acknowledge items as delivered or read; each change is pushed to the sender."""
-    await service.record_receipts(session, viewer=viewer, receipts=batch.receipts)
+async def post_receipts(
+    batch: ReceiptBatch, session: SessionDep, viewer: CurrentViewer, receipts: ReceiptsDep
+) -> None:
+    """Acknowledge items as delivered or read, all of them or none (the first bad one's
+    problem); each change is pushed to the sender. Answers after the commit."""
+    await session.close()  # as in post_message: the group commit uses its own connection
+    await receipts.record(viewer, batch.receipts)

@@ -7,7 +7,6 @@ with `realtime.publish` and go out only after the commit.
 """
 
 import base64
-import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,10 +25,8 @@ from app.groups.models import Membership
 from app.messages.exceptions import (
     CursorOutOfRange,
     MessageNotFound,
-    ReceiptNotApplicable,
 )
 from app.messages.models import GroupStream, MessageKind, Receipt, StreamItem
-from app.messages.schemas import ReceiptCreate
 
 # What readers see of an item: every column but the surrogate key. Catch-up selects these
 # columns instead of ORM entities (ORM materialisation led its profile).
@@ -349,64 +346,6 @@ async def get(
     if item is None or not realtime.can_read(viewer, routing(item)):
         raise MessageNotFound()
     return item
-
-
-def _receipt_envelope(receipt: Receipt, status: str) -> bytes:
-    at = receipt.read_at if status == "read" else receipt.delivered_at
-    return json.dumps(
-        {
-            "seq": receipt.seq,
-            "device_id": str(receipt.device_id),
-            "user_id": str(receipt.user_id),
-            "status": status,
-            "at": at.isoformat() if at else None,
-        }
-    ).encode()
-
-
-async def _record_one(
-    session: AsyncSession, *, viewer: realtime.Viewer, receipt_in: ReceiptCreate
-) -> None:
-    await lock_stream(session, group_id=receipt_in.group_id)
-    item = await get(session, viewer=viewer, group_id=receipt_in.group_id, seq=receipt_in.seq)
-    if item.sender_device_id is None or item.kind == MessageKind.RECEIPT:
-        raise ReceiptNotApplicable()
-    if item.sender_device_id == viewer.device_id:
-        return  # the sender's own device holds its message already
-    receipt = await session.get(Receipt, (item.group_id, item.seq, viewer.device_id))
-    now = utcnow()
-    if receipt is None:
-        receipt = Receipt(
-            group_id=item.group_id,
-            seq=item.seq,
-            device_id=viewer.device_id,
-            user_id=viewer.user_id,
-            delivered_at=now,
-        )
-        session.add(receipt)
-    elif receipt_in.status == "delivered" or receipt.read_at is not None:
-        return  # nothing new to tell the sender
-    if receipt_in.status == "read":
-        receipt.read_at = now
-    await append(
-        session,
-        group_id=item.group_id,
-        kind=MessageKind.RECEIPT,
-        envelope=_receipt_envelope(receipt, receipt_in.status),
-        sender_user_id=viewer.user_id,
-        sender_device_id=viewer.device_id,
-        recipients=[item.sender_device_id],
-    )
-
-
-async def record_receipts(
-    session: AsyncSession, *, viewer: realtime.Viewer, receipts: Sequence[ReceiptCreate]
-) -> None:
-    """Record delivered/read receipts (idempotent; `read` implies `delivered`) and push each
-    change to the item's sender device as a `receipt` item of the group's stream."""
-    for receipt_in in receipts:
-        await _record_one(session, viewer=viewer, receipt_in=receipt_in)
-    await session.commit()
 
 
 async def get_receipts(

@@ -15,6 +15,7 @@ from app.core.errors import CordonError
 from app.devices.models import Device
 from app.messages import cursor, service
 from app.messages.exceptions import InvalidCursor
+from app.messages.receipts import ReceiptCommitter
 from app.messages.schemas import ReceiptCreate
 from app.realtime.connection import Batch
 from app.users.models import User
@@ -23,9 +24,15 @@ from app.users.models import User
 class MessageStreamSource:
     """Implements `app.realtime.connection.StreamSource` on top of `messages.service`."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        receipts: ReceiptCommitter,
+    ) -> None:
         self._sessionmaker = sessionmaker
         self._settings = settings
+        self._receipts = receipts
 
     async def authenticate(self, token: str) -> realtime.Viewer | None:
         """The device behind a live bearer token, with its groups."""
@@ -91,9 +98,8 @@ class MessageStreamSource:
             receipt_in = ReceiptCreate.model_validate(fields)
         except ValidationError:
             return "core.invalid_input"
-        async with self._sessionmaker() as session:
-            try:
-                await service.record_receipts(session, viewer=viewer, receipts=[receipt_in])
-            except CordonError as exc:
-                return exc.code
+        try:
+            await self._receipts.record(viewer, [receipt_in])
+        except CordonError as exc:
+            return exc.code
         return None

@@ -1,0 +1,230 @@
+"""Delivered and read receipts, recorded with group commit.
+
+Every receiving device acknowledges every item it opens, so one alert to a group of 200
+devices brings 200 receipts within milliseconds. Recorded one by one — stream lock, item,
+receipt row, receipt item, commit: ~1.5–2 ms of CPU each here — they cost the server far more
+than the alert (docs/benchmarks.md). So they go through a group commit like posts: the
+receipts that arrive together are checked against the items and the receipt rows read in one
+query per group, and written as one INSERT of rows, one UPDATE per row that becomes read,
+and one append of receipt items per group.
+
+An `Acknowledgement` is what one request or one websocket frame carries; it is recorded whole
+or refused whole, with the problem of its first bad receipt, as before. `read` implies
+`delivered`, repeats are no-ops, the sender's own devices are not tracked, and each change is
+pushed to the item's sender device as a `receipt` item of the group's stream.
+"""
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import realtime
+from app.core.errors import CordonError
+from app.core.types import utcnow
+from app.messages import service
+from app.messages.exceptions import MessageNotFound, ReceiptNotApplicable
+from app.messages.group_commit import GroupCommit
+from app.messages.models import MessageKind, Receipt, StreamItem
+from app.messages.schemas import ReceiptCreate
+
+_RECEIPTS = cast(Table, Receipt.__table__)
+# What a receipt needs of its item: the read rule's routing, the kind and the sender.
+_ITEMS = select(
+    StreamItem.group_id,
+    StreamItem.seq,
+    StreamItem.kind,
+    StreamItem.sender_user_id,
+    StreamItem.sender_device_id,
+    StreamItem.recipients,
+    StreamItem.created_at,
+).where(
+    StreamItem.group_id == bindparam("group_id"),
+    StreamItem.seq.in_(bindparam("seqs", expanding=True)),
+)
+_ROWS = select(
+    Receipt.seq, Receipt.device_id, Receipt.user_id, Receipt.delivered_at, Receipt.read_at
+).where(
+    Receipt.group_id == bindparam("group_id"),
+    Receipt.seq.in_(bindparam("seqs", expanding=True)),
+    Receipt.device_id.in_(bindparam("devices", expanding=True)),
+)
+_INSERT_ROWS = insert(_RECEIPTS)
+_MARK_READ = (
+    update(_RECEIPTS)
+    .where(
+        _RECEIPTS.c.group_id == bindparam("b_group_id"),
+        _RECEIPTS.c.seq == bindparam("b_seq"),
+        _RECEIPTS.c.device_id == bindparam("b_device_id"),
+    )
+    .values(read_at=bindparam("b_read_at"))
+)
+
+Key = tuple[uuid.UUID, int, uuid.UUID]  # group, seq, receiving device
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """The receipts of one request or frame, from one device: recorded whole or not at all."""
+
+    viewer: realtime.Viewer
+    receipts: tuple[ReceiptCreate, ...]
+
+
+@dataclass
+class _Row:
+    """A receipt row as this batch leaves it."""
+
+    user_id: uuid.UUID
+    delivered_at: datetime
+    read_at: datetime | None
+    new: bool
+    read_changed: bool = False
+
+
+def _envelope(key: Key, row: _Row, status: str) -> bytes:
+    """The receipt item's body: which device got how far with which seq, and when."""
+    at = row.read_at if status == "read" else row.delivered_at
+    return json.dumps(
+        {
+            "seq": key[1],
+            "device_id": str(key[2]),
+            "user_id": str(row.user_id),
+            "status": status,
+            "at": at.isoformat() if at else None,
+        }
+    ).encode()
+
+
+class _Batch:
+    """The items, receipt rows and new receipt items of one group commit."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.items: dict[tuple[uuid.UUID, int], Any] = {}
+        self.rows: dict[Key, _Row] = {}
+        self.appends: dict[uuid.UUID, list[service.NewItem]] = {}
+
+    async def load(self, acks: Sequence[Acknowledgement]) -> None:
+        """Lock every stream involved (in a fixed order), then read their items and rows."""
+        wanted: dict[uuid.UUID, tuple[set[int], set[uuid.UUID]]] = {}
+        for ack in acks:
+            for receipt in ack.receipts:
+                seqs, devices = wanted.setdefault(receipt.group_id, (set(), set()))
+                seqs.add(receipt.seq)
+                devices.add(ack.viewer.device_id)
+        for group_id in sorted(wanted):
+            await service.lock_stream(self.session, group_id=group_id)
+        for group_id in sorted(wanted):
+            seqs, devices = wanted[group_id]
+            params = {"group_id": group_id, "seqs": sorted(seqs)}
+            for item in await self.session.execute(_ITEMS, params):
+                self.items[(group_id, item.seq)] = item
+            rows = await self.session.execute(_ROWS, {**params, "devices": list(devices)})
+            for seq, device_id, user_id, delivered_at, read_at in rows:
+                self.rows[(group_id, seq, device_id)] = _Row(
+                    user_id=user_id, delivered_at=delivered_at, read_at=read_at, new=False
+                )
+
+    def check(self, ack: Acknowledgement) -> CordonError | None:
+        """The problem of the acknowledgement's first bad receipt, or None."""
+        for receipt in ack.receipts:
+            item = self.items.get((receipt.group_id, receipt.seq))
+            if item is None or not realtime.can_read(ack.viewer, service.routing(item)):
+                return MessageNotFound()
+            if item.sender_device_id is None or item.kind == MessageKind.RECEIPT:
+                return ReceiptNotApplicable()
+        return None
+
+    def record(self, ack: Acknowledgement) -> None:
+        """Apply a checked acknowledgement's receipts in order to the batch's state."""
+        viewer = ack.viewer
+        for receipt in ack.receipts:
+            item = self.items[(receipt.group_id, receipt.seq)]
+            if item.sender_device_id == viewer.device_id:
+                continue  # the sender's own device holds its message already
+            key = (receipt.group_id, receipt.seq, viewer.device_id)
+            row = self.rows.get(key)
+            now = utcnow()
+            if row is None:
+                row = _Row(user_id=viewer.user_id, delivered_at=now, read_at=None, new=True)
+                self.rows[key] = row
+            elif receipt.status == "delivered" or row.read_at is not None:
+                continue  # nothing new to tell the sender
+            if receipt.status == "read":
+                row.read_at, row.read_changed = now, not row.new
+            self.appends.setdefault(receipt.group_id, []).append(
+                service.NewItem(
+                    kind=MessageKind.RECEIPT,
+                    envelope=_envelope(key, row, receipt.status),
+                    sender_user_id=viewer.user_id,
+                    sender_device_id=viewer.device_id,
+                    recipients=[item.sender_device_id],
+                )
+            )
+
+    async def write(self) -> None:
+        """New rows in one INSERT, newly read rows in one UPDATE, receipt items per group."""
+        new = [
+            {
+                "group_id": key[0],
+                "seq": key[1],
+                "device_id": key[2],
+                "user_id": row.user_id,
+                "delivered_at": row.delivered_at,
+                "read_at": row.read_at,
+            }
+            for key, row in self.rows.items()
+            if row.new
+        ]
+        read = [
+            {"b_group_id": key[0], "b_seq": key[1], "b_device_id": key[2], "b_read_at": row.read_at}
+            for key, row in self.rows.items()
+            if row.read_changed
+        ]
+        if new:
+            await self.session.execute(_INSERT_ROWS, new)
+        if read:
+            await self.session.execute(_MARK_READ, read)
+        for group_id in sorted(self.appends):
+            await service.append_many(self.session, group_id=group_id, items=self.appends[group_id])
+
+
+async def record_many(
+    session: AsyncSession, acks: Sequence[Acknowledgement]
+) -> list[CordonError | None]:
+    """Record acknowledgements in the session's transaction (the caller commits): each one
+    whole, or its problem."""
+    batch = _Batch(session)
+    await batch.load(acks)
+    problems = []
+    for ack in acks:
+        problem = batch.check(ack)
+        if problem is None:
+            batch.record(ack)
+        problems.append(problem)
+    await batch.write()
+    return problems
+
+
+class ReceiptCommitter(GroupCommit[Acknowledgement, CordonError | None]):
+    """The receipts' group-commit worker of one app."""
+
+    name = "cordon-receipts"
+
+    async def apply(
+        self, session: AsyncSession, jobs: list[Acknowledgement]
+    ) -> list[CordonError | None]:
+        return await record_many(session, jobs)
+
+    async def record(self, viewer: realtime.Viewer, receipts: Sequence[ReceiptCreate]) -> None:
+        """Record one request's or frame's receipts after their commit, or raise the problem
+        of the first bad one (and record none of them)."""
+        problem = await self.run_one(Acknowledgement(viewer, tuple(receipts)))
+        if problem is not None:
+            raise problem
