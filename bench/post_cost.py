@@ -1,6 +1,6 @@
 """Server CPU of one post, in-process: the profiling aid behind docs/benchmarks.md's fourth round.
 
-    python bench/post_cost.py [--db sqlite|postgres] [--posts 1000] [--root DIR]
+    python bench/post_cost.py [--db sqlite|postgres] [--posts 1000] [--root DIR] [--receipts N]
 
 Seeds a scratch database (one sender, five readers, as the benchmarks do), runs the app's
 lifespan, then sends `--posts` real signed posts one after the other straight into the ASGI
@@ -9,7 +9,8 @@ app — no sockets, no network, no other process — and prints CPU and wall tim
 server's own work per post, which the fan-out latency runs cannot resolve to better than
 about a millisecond. `--root` runs another checkout's `app/` (a `git worktree` of an older
 commit) with this harness, so two versions can be measured interleaved, minutes apart, on a
-machine whose speed drifts: compare them that way, not across sessions.
+machine whose speed drifts: compare them that way, not across sessions. `--receipts N` then
+has N readers acknowledge each of the last 20 posts at once, as the SDK does on its socket.
 """
 
 from __future__ import annotations

@@ -34,16 +34,8 @@ from app.messages.models import MessageKind, Receipt, StreamItem
 from app.messages.schemas import ReceiptCreate
 
 _RECEIPTS = cast(Table, Receipt.__table__)
-# What a receipt needs of its item: the read rule's routing, the kind and the sender.
-_ITEMS = select(
-    StreamItem.group_id,
-    StreamItem.seq,
-    StreamItem.kind,
-    StreamItem.sender_user_id,
-    StreamItem.sender_device_id,
-    StreamItem.recipients,
-    StreamItem.created_at,
-).where(
+# The items acknowledged, as readers see them (one row per item, however many receipts).
+_ITEMS = select(*service.ITEM_COLUMNS).where(
     StreamItem.group_id == bindparam("group_id"),
     StreamItem.seq.in_(bindparam("seqs", expanding=True)),
 )
