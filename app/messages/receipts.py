@@ -2,11 +2,11 @@
 
 Every receiving device acknowledges every item it opens, so one alert to a group of 200
 devices brings 200 receipts within milliseconds. Recorded one by one — stream lock, item,
-receipt row, receipt item, commit: ~1.5–2 ms of CPU each here — they cost the server far more
-than the alert (docs/benchmarks.md). So they go through a group commit like posts: the
-receipts that arrive together are checked against the items and the receipt rows read in one
-query per group, and written as one INSERT of rows, one UPDATE per row that becomes read,
-and one append of receipt items per group.
+receipt row, receipt item, commit: ~2.6 ms of CPU each here, queued on SQLite's write lock —
+they cost the server far more than the alert (docs/benchmarks.md). So they go through a group
+commit like posts: the receipts that arrive together are checked against the items and the
+receipt rows read in one query per group, and written as one INSERT of new rows, one UPDATE
+statement for the rows that become read, and one append of receipt items per group.
 
 An `Acknowledgement` is what one request or one websocket frame carries; it is recorded whole
 or refused whole, with the problem of its first bad receipt, as before. `read` implies
