@@ -3,13 +3,13 @@
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from app import realtime
 from app.api import api_router
+from app.core.asgi import route_path
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
@@ -17,8 +17,8 @@ from app.core.limits import BodySizeLimitMiddleware
 from app.core.logging import RequestContextMiddleware, configure_logging
 from app.health.router import router as health_router
 from app.library.router import SEGMENTS_PREFIX as LIBRARY_SEGMENTS_PREFIX
-from app.messages import posting
 from app.messages.batching import Committer
+from app.messages.posting import SinglePostRoute
 from app.messages.receipts import ReceiptCommitter
 from app.messages.stream import MessageStreamSource
 from app.realtime.broker import create_broker
@@ -26,42 +26,18 @@ from app.realtime.fanout import Fanout
 from app.realtime.router import STREAM_PATH, stream
 
 
-def _route_path(scope: Scope) -> str:
-    """The path the routes see: without the `root_path` a proxy mounts the app under."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    return path[len(root) :] if root and path.startswith(root + "/") else path
-
-
 class CordonApp(FastAPI):
-    """FastAPI, except for two routes served as plain ASGI apps, with only the request id and
-    access line of `RequestContextMiddleware` (and the body-size limit for the post):
-
-    - the websocket at `STREAM_PATH` (`realtime.stream`): the HTTP middleware, exception
-      wrappers and router would otherwise stay suspended, with their exit stacks, for the
-      life of every socket;
-    - posting one message (`app.messages.posting`): matching the route and resolving its
-      dependencies cost a quarter of a post's CPU, on the path of every alert.
-    """
-
-    def __init__(self, *, max_request_bytes: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.post_message = RequestContextMiddleware(
-            BodySizeLimitMiddleware(posting.post_message, limit=max_request_bytes)
-        )
+    """FastAPI, except that the websocket at `STREAM_PATH` goes straight to `realtime.stream`
+    (with only the request id and access line of `RequestContextMiddleware`): the HTTP
+    middleware, exception wrappers and router would otherwise stay suspended, with their exit
+    stacks, for the life of every socket. (The single-message post leaves FastAPI later, after
+    the app's middleware: `app.messages.posting.SinglePostRoute`.)"""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and _route_path(scope) == STREAM_PATH:
+        if scope["type"] == "websocket" and route_path(scope) == STREAM_PATH:
             scope["app"] = self
             await self.stream_socket(scope, receive, send)
             return
-        if scope["type"] == "http" and scope["method"] == "POST":
-            posted_to = posting.POST_PATH.fullmatch(_route_path(scope))
-            if posted_to is not None:
-                scope["app"] = self
-                scope["path_params"] = {"group_id": posted_to.group(1)}
-                await self.post_message(scope, receive, send)
-                return
         await super().__call__(scope, receive, send)
 
     stream_socket = RequestContextMiddleware(stream)
@@ -109,7 +85,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.engine.dispose()
 
     app = CordonApp(
-        max_request_bytes=settings.max_request_bytes,
         title="Cordon",
         version="0.1.0",
         summary="End-to-end encrypted closed user groups for enforcement administrations",
@@ -126,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_messaging(app, settings)
     configure_logging(settings.log_level)
     install_error_handlers(app)
+    app.add_middleware(SinglePostRoute)  # innermost: after every middleware below
     app.add_middleware(
         BodySizeLimitMiddleware,
         limit=settings.max_request_bytes,

@@ -3,9 +3,10 @@
 Posting one message is the path every alert takes from a sender to 200 sockets, and its
 latency is the product's (docs/benchmarks.md). Routed through FastAPI, a post spent about
 1.3 ms of its ~5 ms of CPU matching the route and resolving a tree of nine dependencies
-before any of them did work. So `CordonApp` hands this one route to `post_message` here,
-which calls the *same* dependency functions in the order FastAPI resolves them — the bearer
-scheme, `current_principal`, `group_access`, the posting roles, `writable_group`,
+before any of them did work. So `SinglePostRoute`, the innermost of the app's middleware
+(every middleware `create_app` adds still runs), hands this one route to `post_message`
+here, which calls the *same* dependency functions in the order FastAPI resolves them — the
+bearer scheme, `current_principal`, `group_access`, the posting roles, `writable_group`,
 `valid_post` — and answers with the same problem documents. The FastAPI route in
 `app.messages.router` stays: it documents the route in OpenAPI and serves what this handler
 does not take (a group id that is not a UUID), through `store` below.
@@ -16,9 +17,11 @@ role (403) and archived group (409), and only then is it validated (422).
 """
 
 import email.message
+import functools
 import json
 import re
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -27,10 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.dependencies import bearer_scheme, current_principal
 from app.auth.service import Principal
+from app.core.asgi import route_path
 from app.core.config import Settings
 from app.core.encoding import json_bytes
 from app.core.errors import (
@@ -82,8 +86,11 @@ async def store(
     )
 
 
+@functools.lru_cache(maxsize=64)
 def _is_json(content_type: str | None) -> bool:
-    """FastAPI's rule: application/json or application/*+json, parameters allowed."""
+    """FastAPI's rule: application/json or application/*+json, parameters allowed (cached:
+    clients send the same few values, and parsing one through `email` costs more than the
+    rest of reading the body)."""
     if not content_type:
         return False
     message = email.message.Message()
@@ -144,7 +151,8 @@ async def _answer(request: Request, group_id: uuid.UUID) -> Response:
 
 
 async def post_message(scope: Scope, receive: Receive, send: Send) -> None:
-    """The ASGI app of the route; `scope["path_params"]["group_id"]` is set by the caller."""
+    """The ASGI app of the route; `scope["path_params"]["group_id"]` is set by
+    `SinglePostRoute`."""
     request = Request(scope, receive)
     try:
         response = await _answer(request, uuid.UUID(scope["path_params"]["group_id"]))
@@ -157,3 +165,19 @@ async def post_message(scope: Scope, receive: Receive, send: Send) -> None:
     except Exception as exc:
         response = unexpected_problem(exc)
     await response(scope, receive, send)
+
+
+class SinglePostRoute:
+    """Middleware, added innermost: the single-message post goes to `post_message`, every
+    other request on to FastAPI's exception handling and router."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            posted_to = POST_PATH.fullmatch(route_path(scope))
+            if posted_to is not None:
+                scope["path_params"] = {"group_id": posted_to.group(1)}
+                return post_message(scope, receive, send)
+        return self.app(scope, receive, send)

@@ -52,7 +52,7 @@ async def post_message(
 ) -> Response:
     """Store an envelope; answers only after the commit (201, or 200 for a replay).
 
-    `CordonApp` serves this route with `app.messages.posting` for every UUID group id, so
+    `app.messages.posting.SinglePostRoute` serves this route for every UUID group id, so
     this declaration documents it and answers only the rest (with a 422)."""
     return await posting.store(
         message_in, access=access, principal=principal, committer=committer, session=session

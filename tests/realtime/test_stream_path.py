@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.main import _route_path
+from app.core.asgi import route_path
 from app.realtime.router import STREAM_PATH
 
 
@@ -17,4 +17,4 @@ from app.realtime.router import STREAM_PATH
     ],
 )
 def test_route_path_strips_only_the_mount_prefix(path: str, root_path: str, expected: str) -> None:
-    assert _route_path({"type": "websocket", "path": path, "root_path": root_path}) == expected
+    assert route_path({"type": "websocket", "path": path, "root_path": root_path}) == expected
