@@ -156,9 +156,9 @@ async def _append_group(
         outcomes[index] = Posted(appended, True)
     for index, post in posts:  # in-batch repeats replay the item created above
         if index not in outcomes:
-            first = existing[(post.device_id, post.message_in.client_msg_id)]
-            same = _same_content(first, post.message_in)
-            outcomes[index] = Posted(first, False) if same else ClientMsgIdReused()
+            original = existing[(post.device_id, post.message_in.client_msg_id)]
+            same = _same_content(original, post.message_in)
+            outcomes[index] = Posted(original, False) if same else ClientMsgIdReused()
     return outcomes
 
 
