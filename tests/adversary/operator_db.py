@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Executable, Row, delete, select, update
+from sqlalchemy import Executable, Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.devices.models import Device
@@ -106,12 +106,25 @@ class OperatorDB:
             .values(entry_json=json.dumps(edited))
         )
 
-    async def delete_log_entry(self, group_id: uuid.UUID, seq: int) -> None:
+    async def delete_log_entry(self, group_id: uuid.UUID, seq: int) -> dict[str, Any]:
+        """Delete log entry `seq`; returns the deleted row, for `insert_log_entry`."""
+        rows = await self.execute(
+            select(GroupLogEntry.__table__).where(
+                GroupLogEntry.group_id == group_id, GroupLogEntry.seq == seq
+            )
+        )
+        if not rows:
+            raise LookupError(f"no log entry {seq} in group {group_id}")
         await self.execute(
             delete(GroupLogEntry).where(
                 GroupLogEntry.group_id == group_id, GroupLogEntry.seq == seq
             )
         )
+        return dict(rows[0]._mapping)
+
+    async def insert_log_entry(self, row: Mapping[str, Any]) -> None:
+        """Insert a log row as given (a deleted one put back, or one the operator made)."""
+        await self.execute(insert(GroupLogEntry).values(**row))
 
     # -- the key directory ----------------------------------------------------------------------
 

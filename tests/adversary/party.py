@@ -8,13 +8,16 @@ state directory; a device named in `proxied` talks through the rewriting proxy.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyotp
 from cordon_client._client import Cordon
+from cordon_client.cli import app as cli_app
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner, Result
 
 from app.users.models import User
 from tests import factories as f
@@ -80,10 +83,42 @@ class Party:
             await clients[m].join_group(gid, expected_fingerprint=code)
         return Group(gid, code, admin, coordinator, coord_u, users, clients)
 
+    async def cli(self, name: str, *, proxied: bool = False) -> Cli:
+        """The `cordon` CLI on the state directory `home/name`. An open SDK client of that
+        directory is closed first (its state saved) so the CLI alone owns the state; do not
+        use that SDK object afterwards."""
+        directory = self.home / name
+        for client in [c for c in self.clients if c.state.directory == directory]:
+            self.clients.remove(client)
+            await client.aclose()
+        return Cli(directory, self.base_for(proxied))
+
     async def close(self) -> None:
         for client in self.clients:
             await client.aclose()
         self.clients.clear()
+
+
+@dataclass
+class Cli:
+    """One device driven through the `cordon` CLI, in-process with typer's runner in a thread
+    (each command runs its own event loop, as from a shell)."""
+
+    home: Path
+    server: str
+
+    async def run(self, *args: str, ok: bool = True, stdin: str | None = None) -> Result:
+        """`cordon ARGS`; with `ok`, a non-zero exit fails the test with the output."""
+        env = {
+            "CORDON_HOME": str(self.home),
+            "CORDON_PASSPHRASE": PASSPHRASE,
+            "CORDON_SERVER": self.server,
+            "COLUMNS": "250",
+        }
+        result = await asyncio.to_thread(CliRunner().invoke, cli_app, list(args), stdin, env)
+        if ok:
+            assert result.exit_code == 0, result.output + repr(result.exception)
+        return result
 
 
 @dataclass

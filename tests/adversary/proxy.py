@@ -137,6 +137,7 @@ class RewritingProxy:
         self._socket.listen(128)  # connections queue from now on: no readiness polling
         self.port = int(self._socket.getsockname()[1])
         self.base = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/api/v1/ws"
         self.exchanges: list[Exchange] = []
         self.frames: list[WsRecord] = []
         self._rules: list[Rule] = []

@@ -2,13 +2,22 @@
 the database or rewrites one client's traffic through the proxy; the client refuses exactly
 the forged item with a specific reason and keeps working for everything else."""
 
+import asyncio
+import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cordon_client.exceptions import DecryptionError, InjectedDeviceError, LogRollbackError
+from cordon_client.exceptions import (
+    DecryptionError,
+    InjectedDeviceError,
+    LogGapError,
+    LogRollbackError,
+)
+from websockets.asyncio.client import connect
 
 from tests.adversary.expect import exactly, outcomes
 from tests.adversary.forge import flip_b64, flip_b64url, flip_byte
@@ -162,3 +171,99 @@ async def test_library_stream_through_the_proxy_and_a_flipped_byte_refused(
     await alice.download_document(group.id, doc, version, tmp_path / "intact.pdf")
     assert (tmp_path / "intact.pdf").read_bytes() == report.read_bytes()
     assert [e.rewritten for e in proxy.requests("GET", re.escape(content))] == [True, False]
+
+
+async def test_database_deleting_a_log_entry_is_refused_as_a_gap_until_it_is_back(
+    party: Party, operator_db: OperatorDB
+) -> None:
+    group = await party.group()
+    bob = group["bob"]
+    deleted = await operator_db.delete_log_entry(group.id, 3)
+    with pytest.raises(
+        LogGapError, match=exactly("entry seq 3 is missing (next is 4): an entry was dropped")
+    ):
+        await bob.roster(group.id)
+
+    await operator_db.insert_log_entry(deleted)
+    assert (await bob.roster(group.id)).head_seq == 6
+    seq = await group.coordinator.send(group.id, "log restored", kind="alert")
+    assert outcomes(await bob.receive())[seq] == (True, "log restored", None)
+
+
+async def test_cli_through_the_proxy_shows_the_forged_item_refused_and_the_next_verified(
+    party: Party, proxy: RewritingProxy
+) -> None:
+    group = await party.group()
+    forged = await group.coordinator.send(group.id, "forged in the sync page", kind="alert")
+    follow = await group.coordinator.send(group.id, "intact", kind="alert")
+
+    def tamper(page: dict[str, Any]) -> dict[str, Any]:
+        for item in page["items"]:
+            if item["seq"] == forged:
+                item["envelope"] = flip_b64(item["envelope"])
+        return page
+
+    proxy.rewrite_json("GET", "/api/v1/sync", tamper, times=1)
+    alice = await party.cli("alice", proxied=True)
+    rows = {
+        int(cells[3]): cells
+        for line in (await alice.run("receive")).output.splitlines()
+        if len(cells := [c.strip() for c in line.split("│")]) > 7 and cells[3].isdigit()
+    }
+    assert rows[forged][6:8] == ["NOT VERIFIED: envelope: signature does not verify", ""]
+    assert rows[follow][6:8] == ["verified", "intact"]
+
+
+async def test_websocket_replayed_item_reaches_the_application_once(
+    party: Party, proxy: RewritingProxy
+) -> None:
+    group = await party.group()
+    alice = group["alice"]
+    rule = proxy.replay_ws_items(lambda f: f["kind"] == "alert", times=1)
+    async with alice.listen() as items:
+        first = await group.coordinator.send(group.id, "said once", kind="alert")
+        second = await group.coordinator.send(group.id, "said next", kind="alert")
+        got = []
+        async for item in items:
+            if item.kind == "alert":
+                got.append((item.seq, item.text, item.verified))
+            if item.seq == second:
+                break
+    assert got == [(first, "said once", True), (second, "said next", True)]
+    assert rule.hits == 1
+    copies = [
+        r.delivered
+        for r in proxy.frames
+        if r.direction == "to_client"
+        and isinstance(r.frame, dict)
+        and r.frame.get("type") == "item"
+        and r.frame["seq"] == first
+    ]
+    assert copies == [[copies[0][0], copies[0][0]]]  # the proxy delivered the item twice
+
+
+async def test_proxy_rules_shape_a_raw_socket_as_installed(
+    party: Party, proxy: RewritingProxy
+) -> None:
+    """The harness itself: dropped items never arrive, held items arrive reordered, frames
+    both ways are recorded, and `wait_for` wakes on traffic (no sleeps)."""
+    group = await party.group()
+    token = group["alice"].state.token
+    alert: Callable[[Frame], bool] = lambda f: f["kind"] == "alert"  # noqa: E731
+    seqs = [await group.coordinator.send(group.id, f"alert {n}", kind="alert") for n in range(3)]
+    proxy.drop_ws_items(lambda f: f["seq"] == seqs[0])
+    proxy.reorder_ws_items(2, alert)
+    async with connect(proxy.ws_url) as ws:
+        await ws.send(json.dumps({"type": "auth", "token": token, "cursor": None}))
+        frames = [json.loads(await asyncio.wait_for(ws.recv(), 10))]
+        while frames[-1]["type"] != "caught_up":  # the backlog, then the marker
+            frames.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+    await proxy.wait_for(lambda p: any(r.direction == "to_server" for r in p.frames))
+    assert [f["type"] for f in frames][0] == "ready"
+    assert [f["seq"] for f in frames if f["type"] == "item" and alert(f)] == seqs[:0:-1]
+    assert [f["seq"] for f in proxy.items_to_client() if alert(f)] == seqs
+    assert [r.frame for r in proxy.frames if r.direction == "to_server"][0] == {
+        "type": "auth",
+        "token": token,
+        "cursor": None,
+    }
