@@ -14,9 +14,11 @@ from tests.e2e.server import Server
 
 @pytest.fixture
 def proxy(server: Server) -> Iterator[RewritingProxy]:
-    """A rewriting proxy in front of the run's real uvicorn server, fresh for each test."""
+    """A rewriting proxy in front of the run's real uvicorn server, fresh for each test; a
+    rule that raised fails the test with its traceback."""
     with RewritingProxy(server.base) as p:
         yield p
+    assert not p.errors, "a proxy rule raised:\n" + "\n".join(p.errors)
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ import json
 import re
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable
+import traceback
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -56,7 +57,7 @@ class Rule:
     """An installed rule; `hits` counts how often it changed something. `remove()` uninstalls
     it; `times` (when set) uninstalls it after that many hits."""
 
-    proxy: RewritingProxy
+    proxy: RewritingProxy = field(repr=False)
     times: int | None = None
     hits: int = 0
 
@@ -140,6 +141,8 @@ class RewritingProxy:
         self.ws_url = f"ws://127.0.0.1:{self.port}/api/v1/ws"
         self.exchanges: list[Exchange] = []
         self.frames: list[WsRecord] = []
+        self.errors: list[str] = []
+        """Tracebacks of rules that raised (the client saw a 500 or a closed socket)."""
         self._rules: list[Rule] = []
         self._changed = threading.Condition()
         self._http: httpx.AsyncClient | None = None
@@ -367,6 +370,17 @@ class RewritingProxy:
         if not await asyncio.to_thread(wait):
             raise AssertionError(f"proxy condition not met within {timeout}s")
 
+    @contextlib.contextmanager
+    def _reporting(self, rule: Rule) -> Iterator[None]:
+        """Keep the traceback of a failing rule for the test (`errors`), then fail the
+        request as a broken proxy would."""
+        try:
+            yield
+        except Exception:
+            with self._changed:
+                self.errors.append(f"{rule!r}:\n{traceback.format_exc()}")
+            raise
+
     def clear(self) -> None:
         """Remove every rule (the record of traffic stays)."""
         with self._changed:
@@ -440,7 +454,8 @@ class RewritingProxy:
         original = raw
         for rule in rewrites:
             assert rule.rewrite is not None
-            raw = rule.rewrite(raw)
+            with self._reporting(rule):
+                raw = rule.rewrite(raw)
             rule._hit()
         self._record(
             Exchange(
@@ -490,6 +505,8 @@ class RewritingProxy:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await client.close(1011, "proxy rule failed")  # only if still open: a rule raised
 
     async def _pump_to_server(self, client: WebSocket, upstream: ClientConnection) -> None:
         try:
@@ -523,7 +540,8 @@ class RewritingProxy:
         for rule in self._ws_rules(direction):
             out: list[Frame] = []
             for frame in frames:
-                result = rule.apply(frame)
+                with self._reporting(rule):
+                    result = rule.apply(frame)
                 if result is None:
                     out.append(frame)
                 else:

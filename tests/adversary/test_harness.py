@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from cordon_client.exceptions import (
+    ApiError,
     DecryptionError,
     InjectedDeviceError,
     LogGapError,
@@ -267,3 +268,18 @@ async def test_proxy_rules_shape_a_raw_socket_as_installed(
         "token": token,
         "cursor": None,
     }
+
+
+async def test_a_rule_that_raises_is_reported_to_the_test(
+    party: Party, proxy: RewritingProxy
+) -> None:
+    """A broken rule must not pass for a client refusal: the client sees a 500 and the test
+    sees the rule's traceback (the `proxy` fixture fails any test that leaves one)."""
+    user, _ = await party.user()
+    client = await party.device(user, "phone", proxied=True)
+    proxy.rewrite_json("GET", "/api/v1/groups", lambda body: body[0]["no such field"])
+    with pytest.raises(ApiError) as refused:
+        await client.groups()
+    assert refused.value.status == 500
+    assert len(proxy.errors) == 1 and "IndexError: list index out of range" in proxy.errors[0]
+    proxy.errors.clear()
