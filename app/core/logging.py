@@ -68,6 +68,10 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # replaced by cordon.access
+    # Below these levels they write SQL parameters and result rows (password hashes, sealed
+    # TOTP seeds) and every websocket frame; the redactor would catch tokens, not those.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    logging.getLogger("websockets").setLevel(max(logging.INFO, root.level))
 
 
 class _TaggedSend:
