@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import realtime
@@ -239,16 +239,16 @@ async def end_sessions(
 
 
 async def _ensure_not_last_admin(session: AsyncSession, *, user: User) -> None:
+    """The enabled administrators' rows are locked (PostgreSQL), so two administrators
+    disabling each other at once cannot leave none: the second re-reads after the first."""
     if not user.is_admin:
         return
-    others = await session.scalar(
-        select(func.count()).where(
-            User.platform_role == PlatformRole.ADMIN.value,
-            User.disabled_at.is_(None),
-            User.id != user.id,
-        )
+    enabled = await session.scalars(
+        select(User.id)
+        .where(User.platform_role == PlatformRole.ADMIN.value, User.disabled_at.is_(None))
+        .with_for_update()
     )
-    if not others:
+    if not [admin_id for admin_id in enabled if admin_id != user.id]:
         raise LastAdministrator()
 
 
