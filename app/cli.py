@@ -133,6 +133,7 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
+        proxy_headers=False,  # the app decides whom to believe: CORDON_TRUSTED_PROXIES
         ws="app.realtime.transport:CordonWebSocketProtocol",
         ws_per_message_deflate=False,
     )

@@ -4,8 +4,16 @@ from fastapi import APIRouter, Request
 
 from app.auth import service
 from app.auth.dependencies import CurrentPrincipal
-from app.auth.schemas import LoginRequest, RevokedRead, TokenRead, TotpConfirm, TotpSetupRead
+from app.auth.schemas import (
+    LoginRequest,
+    PasswordChange,
+    RevokedRead,
+    TokenRead,
+    TotpConfirm,
+    TotpSetupRead,
+)
 from app.core.deps import SessionDep, SettingsDep
+from app.core.proxies import client_address
 from app.users import service as users_service
 from app.users.models import User
 from app.users.schemas import EnrolmentComplete, EnrolmentInfo, EnrolmentInspect, UserRead
@@ -41,7 +49,7 @@ async def login(
     body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenRead:
     """Exchange credentials for a bearer token bound to one device."""
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request, settings.trusted_networks)
     issued = await service.login(session, settings=settings, login_in=body, address=address)
     return TokenRead(
         access_token=issued.secret,
@@ -61,6 +69,26 @@ async def logout(session: SessionDep, principal: CurrentPrincipal) -> None:
 async def revoke_all_sessions(session: SessionDep, principal: CurrentPrincipal) -> RevokedRead:
     """Revoke every token of the caller, on every device (this one included)."""
     return RevokedRead(revoked=await service.revoke_all(session, user_id=principal.user.id))
+
+
+@router.post("/password", response_model=RevokedRead)
+async def change_password(
+    body: PasswordChange,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+) -> RevokedRead:
+    """Change the caller's password, proven by the current one (and TOTP when it is on);
+    every other session of the user ends and its sockets close. `revoked` counts them."""
+    ended = await service.change_password(
+        session,
+        settings=settings,
+        principal=principal,
+        change_in=body,
+        address=client_address(request, settings.trusted_networks),
+    )
+    return RevokedRead(revoked=ended)
 
 
 @router.post("/totp/setup", response_model=TotpSetupRead)

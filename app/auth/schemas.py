@@ -7,7 +7,7 @@ from pydantic import Field, model_validator
 
 from app.core.schemas import InputModel, ReadModel
 from app.devices.schemas import DeviceCreate
-from app.users.schemas import UserRead
+from app.users.schemas import MIN_PASSWORD, UserRead
 
 TotpCode = str
 
@@ -47,3 +47,11 @@ class TotpConfirm(InputModel):
 
 class RevokedRead(ReadModel):
     revoked: int
+
+
+class PasswordChange(InputModel):
+    """A new password, proven by the current one (and a TOTP code when TOTP is on)."""
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=MIN_PASSWORD, max_length=1024)
+    totp_code: TotpCode | None = Field(default=None, pattern=r"^\d{6}$")

@@ -1,5 +1,6 @@
 """Login, token issue and revocation, TOTP enrolment and login throttling."""
 
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -19,9 +20,10 @@ from app.auth.exceptions import (
     TotpRequired,
 )
 from app.auth.models import AccessToken, LoginFailure
-from app.auth.schemas import LoginRequest
+from app.auth.schemas import LoginRequest, PasswordChange
 from app.core.config import Settings
 from app.core.security import (
+    hash_password,
     new_token,
     new_totp_secret,
     open_secret,
@@ -34,6 +36,7 @@ from app.core.security import (
 from app.core.types import utcnow
 from app.devices import service as devices_service
 from app.devices.models import Device
+from app.users import service as users_service
 from app.users.models import User
 
 
@@ -58,18 +61,26 @@ class IssuedToken:
 async def _check_throttle(
     session: AsyncSession, *, settings: Settings, username: str, address: str
 ) -> None:
-    """Refuse before checking the password once an account or address failed too often."""
-    since = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    by_user = await session.scalar(
-        select(func.count()).where(LoginFailure.username == username, LoginFailure.at > since)
-    )
-    by_address = await session.scalar(
-        select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since)
-    )
-    if (by_user or 0) >= settings.login_max_failures or (
-        by_address or 0
-    ) >= settings.address_max_failures:
-        raise LoginThrottled(retry_after_seconds=settings.login_window_seconds)
+    """Refuse before checking the password once an account or address failed too often,
+    saying when the oldest counted failure leaves the window (`Retry-After`)."""
+    now = utcnow()
+    window = timedelta(seconds=settings.login_window_seconds)
+    waits = []
+    for column, value, limit in (
+        (LoginFailure.username, username, settings.login_max_failures),
+        (LoginFailure.address, address, settings.address_max_failures),
+    ):
+        count, oldest = (
+            await session.execute(
+                select(func.count(), func.min(LoginFailure.at)).where(
+                    column == value, LoginFailure.at > now - window
+                )
+            )
+        ).one()
+        if count >= limit and oldest is not None:
+            waits.append((oldest + window - now).total_seconds())
+    if waits:
+        raise LoginThrottled(retry_after_seconds=max(1, math.ceil(max(waits))))
 
 
 async def _record_failure(session: AsyncSession, *, username: str, address: str) -> None:
@@ -119,6 +130,35 @@ async def login(
         device = await devices_service.get_own(session, user=user, device_id=login_in.device_id)
     await session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     return await issue_token(session, settings=settings, user=user, device=device)
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    change_in: PasswordChange,
+    address: str,
+) -> int:
+    """Set a new password after proving the current one (and TOTP when it is on), then end
+    every other session of the user; returns how many were ended. A wrong proof counts as a
+    failed login, so a stolen token cannot guess the password faster than a login could."""
+    user = principal.user
+    await _check_throttle(session, settings=settings, username=user.username, address=address)
+    if not verify_password(user.password_hash, change_in.current_password):
+        await _record_failure(session, username=user.username, address=address)
+        raise InvalidCredentials("The current password is wrong.")
+    try:
+        check_totp(user, settings=settings, code=change_in.totp_code)
+    except InvalidTotp:
+        await _record_failure(session, username=user.username, address=address)
+        raise
+    user.password_hash = hash_password(change_in.new_password)
+    ended = await users_service.end_sessions(
+        session, user=user, reason="password changed", keep=principal.token
+    )
+    await session.commit()
+    return ended
 
 
 async def issue_token(

@@ -4,11 +4,13 @@ Outside development the settings refuse the defaults that are only safe on a lap
 production deployment cannot start with a known secret or the demo accounts.
 """
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.core.proxies import Network, parse_networks
 
 DEV_SECRET = "insecure-development-secret-change-me"
 
@@ -52,6 +54,8 @@ class Settings(BaseSettings):
     upload_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     allowed_origins: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8000"])
+    # Peers whose X-Forwarded-For is believed (addresses or CIDR networks); none by default.
+    trusted_proxies: list[str] = Field(default_factory=list)
     log_level: str = "INFO"
 
     @model_validator(mode="after")
@@ -66,6 +70,18 @@ class Settings(BaseSettings):
         if "*" in self.allowed_origins:
             raise ValueError("CORDON_ALLOWED_ORIGINS must list origins explicitly in production")
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, values: list[str]) -> list[str]:
+        """Refuse at start-up what is not an address or network."""
+        parse_networks(values)
+        return values
+
+    @cached_property
+    def trusted_networks(self) -> tuple[Network, ...]:
+        """`trusted_proxies`, parsed."""
+        return parse_networks(self.trusted_proxies)
 
     @property
     def is_sqlite(self) -> bool:

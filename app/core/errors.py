@@ -90,6 +90,8 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
     """Render one problem document as the response."""
     body = problem_body(status, code, title, detail, **extra)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 429 and "retry_after_seconds" in extra:
+        headers = {"Retry-After": str(extra["retry_after_seconds"])}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

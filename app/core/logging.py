@@ -1,12 +1,14 @@
 """JSON logs, one object per line, each tagged with the request id that produced it.
 
 Log records carry ids, codes and timings only; request bodies, tokens and ciphertext are never
-logged, so operators can ship logs anywhere.
+logged, so operators can ship logs anywhere. Every line passes `redact` on its way out, so a
+token a client puts where it does not belong (a URL query) is not written either.
 """
 
 import contextvars
 import json
 import logging
+import re
 import sys
 import time
 import uuid
@@ -41,7 +43,18 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in record.__dict__.items() if k not in self._RESERVED})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return redact(json.dumps(entry, default=str))
+
+
+# Bearer tokens and enrolment codes (`app.core.security.new_token`), and every URL query
+# string: uvicorn logs a websocket's path with its query, where a client may put a token.
+_SECRETS = re.compile(r"\b(?:cdn|enrol)_[A-Za-z0-9_-]{16,}")
+_QUERY = re.compile(r"(/[^\s\"\\?]*)\?[^\s\"\\]*")
+
+
+def redact(line: str) -> str:
+    """The log line without anything that may be a token: the last guard of every log path."""
+    return _QUERY.sub(r"\1?[redacted]", _SECRETS.sub("[redacted]", line))
 
 
 def configure_logging(level: str) -> None:
@@ -55,6 +68,10 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # replaced by cordon.access
+    # Below these levels they write SQL parameters and result rows (password hashes, sealed
+    # TOTP seeds) and every websocket frame; the redactor would catch tokens, not those.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    logging.getLogger("websockets").setLevel(max(logging.INFO, root.level))
 
 
 class _TaggedSend:

@@ -1,8 +1,11 @@
-"""THE authorisation path for every group-scoped route: membership, then role.
+"""THE authorisation path for every group-scoped route: membership, then role, then what
+the group accepts in its status.
 
 A route takes one of the `Group*` aliases below. A caller who is not a live member gets the
 same `group.not_found` 404 as for a group that does not exist, so group ids leak nothing; a
-member whose role is too low gets `group.role_required` 403.
+member whose role is too low gets `group.role_required` 403; a write the group's status
+refuses (`app.groups.status`: content in a closed group, anything in an archived one) gets
+`group.read_only` 409.
 """
 
 import uuid
@@ -17,6 +20,7 @@ from app.groups import service
 from app.groups.exceptions import GroupNotFound, GroupRoleRequired
 from app.groups.models import GroupRole
 from app.groups.service import GroupAccess
+from app.groups.status import GroupWrite, ensure_accepts
 
 ALL_ROLES = frozenset(GroupRole)
 POSTING_ROLES = frozenset({GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR, GroupRole.MEMBER})
@@ -42,25 +46,44 @@ def check_role(access: GroupAccess, allowed: frozenset[GroupRole]) -> None:
         )
 
 
+def check_status(access: GroupAccess, write: GroupWrite | None) -> None:
+    """The status half of the path (`group.read_only` 409); None for reads and for the
+    lifecycle route, which has its own transitions."""
+    if write is not None:
+        ensure_accepts(access.group.status, write)
+
+
 def require_group_role(
-    allowed: frozenset[GroupRole],
+    allowed: frozenset[GroupRole], write: GroupWrite | None = None
 ) -> Callable[[GroupAccess], Awaitable[GroupAccess]]:
-    """Build the dependency that admits only the given roles; the table-driven test reads
-    `allowed_roles` to know what each route should answer to whom."""
+    """Build the dependency that admits only the given roles, for a write of the given kind;
+    the table-driven tests read `allowed_roles` and `write` to know what each route should
+    answer to whom and in which status."""
 
     async def dependency(
         access: Annotated[GroupAccess, Depends(group_access)],
     ) -> GroupAccess:
         check_role(access, allowed)
+        check_status(access, write)
         return access
 
     dependency.allowed_roles = allowed  # type: ignore[attr-defined]
+    dependency.write = write  # type: ignore[attr-defined]
     return dependency
 
 
+COORDINATOR_ONLY = frozenset({GroupRole.COORDINATOR})
+
 GroupReader = Annotated[GroupAccess, Depends(require_group_role(ALL_ROLES))]
-GroupPoster = Annotated[GroupAccess, Depends(require_group_role(POSTING_ROLES))]
-GroupCoordinating = Annotated[GroupAccess, Depends(require_group_role(COORDINATING_ROLES))]
-GroupCoordinator = Annotated[
-    GroupAccess, Depends(require_group_role(frozenset({GroupRole.COORDINATOR})))
+GroupParticipant = Annotated[GroupAccess, Depends(require_group_role(ALL_ROLES, GroupWrite.MANAGE))]
+GroupPoster = Annotated[GroupAccess, Depends(require_group_role(POSTING_ROLES, GroupWrite.CONTENT))]
+GroupCoordinating = Annotated[
+    GroupAccess, Depends(require_group_role(COORDINATING_ROLES, GroupWrite.CONTENT))
 ]
+GroupCoordinator = Annotated[
+    GroupAccess, Depends(require_group_role(COORDINATOR_ONLY, GroupWrite.MANAGE))
+]
+GroupCoordinatorPublishing = Annotated[
+    GroupAccess, Depends(require_group_role(COORDINATOR_ONLY, GroupWrite.CONTENT))
+]
+GroupLifecycle = Annotated[GroupAccess, Depends(require_group_role(COORDINATOR_ONLY))]

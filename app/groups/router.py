@@ -9,7 +9,7 @@ from app.auth.dependencies import AdminPrincipal, CurrentPrincipal
 from app.core.deps import SessionDep
 from app.core.pagination import Page, PageDep
 from app.groups import service
-from app.groups.dependencies import GroupCoordinator, GroupReader
+from app.groups.dependencies import GroupCoordinator, GroupLifecycle, GroupReader
 from app.groups.models import Group, Membership
 from app.groups.schemas import (
     GroupCreate,
@@ -58,9 +58,10 @@ async def update_group(
 
 @router.post("/{group_id}/status", response_model=GroupRead)
 async def change_group_status(
-    body: GroupStatusChange, session: SessionDep, access: GroupCoordinator
+    body: GroupStatusChange, session: SessionDep, access: GroupLifecycle
 ) -> Group:
-    """Move the group along planned → active → closed → archived."""
+    """Move the group along planned → active → closed → archived (closed may reopen);
+    closing or archiving closes the sockets following the group (4003)."""
     return await service.change_status(session, access=access, status=body.status)
 
 

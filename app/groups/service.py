@@ -18,7 +18,6 @@ from app.groups.exceptions import (
     AlreadyMember,
     CoordinatorNeedsTotp,
     GroupNameTaken,
-    GroupReadOnly,
     InvalidRegionScope,
     InvalidTransition,
     LastCoordinator,
@@ -26,6 +25,7 @@ from app.groups.exceptions import (
 )
 from app.groups.models import Group, GroupRole, GroupStatus, Membership, MembershipEvent
 from app.groups.schemas import GroupCreate, GroupUpdate, MemberAdd, MemberUpdate
+from app.groups.status import GroupWrite, ensure_accepts
 from app.messages import service as messages_service
 from app.messages.models import MessageKind
 from app.users import service as users_service
@@ -145,10 +145,9 @@ async def _stream_event(session: AsyncSession, *, event: MembershipEvent) -> Non
         )
 
 
-def ensure_writable(group: Group) -> None:
-    """The one read-only rule: nothing in an archived group changes (every domain asks here)."""
-    if group.status == GroupStatus.ARCHIVED:
-        raise GroupReadOnly("The group is archived and read-only.")
+def ensure_writable(group: Group, write: GroupWrite = GroupWrite.MANAGE) -> None:
+    """The group accepts this kind of write in its status (`app.groups.status`)."""
+    ensure_accepts(group.status, write)
 
 
 def _check_role_fields(user: User, role: GroupRole, region: str | None) -> None:
@@ -223,6 +222,8 @@ async def change_status(
     await _append_event(
         session, group=group, kind="status_changed", actor=access.user, status=status.value
     )
+    if status in (GroupStatus.CLOSED, GroupStatus.ARCHIVED):
+        realtime.publish(session, realtime.Kick(group_id=group.id, reason=f"group {status.value}"))
     await session.commit()
     await session.refresh(group)
     return group

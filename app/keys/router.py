@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 from app.auth.dependencies import CurrentPrincipal
 from app.core.deps import SessionDep
 from app.core.encoding import b64url
-from app.groups.dependencies import GroupReader
+from app.groups.dependencies import GroupParticipant, GroupReader
 from app.keys import service
 from app.keys.models import GroupLogEntry
 from app.keys.schemas import (
@@ -69,7 +69,7 @@ def _read(row: GroupLogEntry) -> LogEntryRead:
     "/{group_id}/log", status_code=status.HTTP_201_CREATED, response_model=LogEntryRead
 )
 async def append_log_entry(
-    body: LogAppend, session: SessionDep, access: GroupReader, principal: CurrentPrincipal
+    body: LogAppend, session: SessionDep, access: GroupParticipant, principal: CurrentPrincipal
 ) -> LogEntryRead:
     """Append a signed entry at the head of the group's membership log."""
     row = await service.append_log(

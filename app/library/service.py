@@ -22,6 +22,7 @@ from app.groups import service as groups_service
 from app.groups.exceptions import GroupRoleRequired
 from app.groups.models import Group, GroupRole, Membership
 from app.groups.service import GroupAccess
+from app.groups.status import GroupWrite
 from app.library.exceptions import (
     DocumentNotFound,
     DocumentTooLarge,
@@ -48,12 +49,13 @@ PURGE_BATCH = 50
 
 
 def ensure_may_publish(access: GroupAccess) -> None:
-    """Coordinators publish; co-coordinators only where the group allows; archived is read-only."""
+    """Coordinators publish; co-coordinators only where the group allows; only a group that
+    takes content (`app.groups.status`: not closed or archived)."""
     if access.role == GroupRole.CO_COORDINATOR and not access.group.co_coordinators_publish:
         raise GroupRoleRequired("Co-coordinators may not publish in this group.")
     if access.role not in (GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR):
         raise GroupRoleRequired("Only coordinators publish to the library.")
-    groups_service.ensure_writable(access.group)
+    groups_service.ensure_writable(access.group, GroupWrite.CONTENT)
 
 
 def _check_shape(upload_in: UploadCreate, *, max_bytes: int) -> None:

@@ -11,9 +11,9 @@ from app.auth.dependencies import CurrentPrincipal
 from app.core.config import Settings
 from app.core.deps import SessionDep, SettingsDep
 from app.devices.models import Device
-from app.groups import service as groups_service
-from app.groups.dependencies import GroupPoster
+from app.groups.dependencies import GroupPoster, check_status
 from app.groups.service import GroupAccess
+from app.groups.status import GroupWrite
 from app.messages import envelopes, service
 from app.messages.batching import Committer
 from app.messages.exceptions import EnvelopeTooLarge
@@ -41,8 +41,9 @@ async def get_receipt_committer(conn: HTTPConnection) -> ReceiptCommitter:
 
 
 async def writable_group(access: GroupPoster) -> GroupAccess:
-    """A group the poster may write to: archived groups are read-only."""
-    groups_service.ensure_writable(access.group)
+    """A group that takes the poster's content (`GroupPoster` checks it; the plain-ASGI post
+    in `app.messages.posting` calls this after `check_role`, so it checks again)."""
+    check_status(access, GroupWrite.CONTENT)
     return access
 
 

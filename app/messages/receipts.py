@@ -25,13 +25,19 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import realtime
+from app.auth.exceptions import InvalidToken
 from app.core.errors import CordonError
 from app.core.types import utcnow
+from app.devices.models import Device
+from app.groups.exceptions import GroupReadOnly
+from app.groups.models import Group, Membership
+from app.groups.status import GroupWrite, ensure_accepts
 from app.messages import service
 from app.messages.exceptions import MessageNotFound, ReceiptNotApplicable
 from app.messages.group_commit import GroupCommit
 from app.messages.models import MessageKind, Receipt, StreamItem
 from app.messages.schemas import ReceiptCreate
+from app.users.models import User
 
 _RECEIPTS = cast(Table, Receipt.__table__)
 # The items acknowledged, as readers see them (one row per item, however many receipts).
@@ -55,6 +61,25 @@ _MARK_READ = (
         _RECEIPTS.c.device_id == bindparam("b_device_id"),
     )
     .values(read_at=bindparam("b_read_at"))
+)
+
+_LIVE_DEVICES = (
+    select(Device.id)
+    .join(User, User.id == Device.user_id)
+    .where(
+        Device.id.in_(bindparam("ids", expanding=True)),
+        Device.revoked_at.is_(None),
+        User.disabled_at.is_(None),
+    )
+)
+_LIVE_MEMBERS = (
+    select(Membership.user_id, Membership.group_id, Group.status)
+    .join(Group, Group.id == Membership.group_id)
+    .where(
+        Membership.user_id.in_(bindparam("users", expanding=True)),
+        Membership.group_id.in_(bindparam("groups", expanding=True)),
+        Membership.removed_at.is_(None),
+    )
 )
 
 Key = tuple[uuid.UUID, int, uuid.UUID]  # group, seq, receiving device
@@ -98,12 +123,28 @@ class _Batch:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.live_devices: set[uuid.UUID] = set()
+        self.memberships: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
         self.items: dict[tuple[uuid.UUID, int], Any] = {}
         self.rows: dict[Key, _Row] = {}
         self.appends: dict[uuid.UUID, list[service.NewItem]] = {}
 
+    async def load_access(self, acks: Sequence[Acknowledgement]) -> None:
+        """Which acknowledging devices are still live, and the status of each group they
+        still belong to: a socket's viewer was read when it connected, and the user may have
+        been disabled, the device revoked or the member removed since."""
+        devices = {ack.viewer.device_id for ack in acks}
+        users = {ack.viewer.user_id for ack in acks}
+        groups = {receipt.group_id for ack in acks for receipt in ack.receipts}
+        self.live_devices = set(await self.session.scalars(_LIVE_DEVICES, {"ids": list(devices)}))
+        rows = await self.session.execute(
+            _LIVE_MEMBERS, {"users": list(users), "groups": list(groups)}
+        )
+        self.memberships = {(user_id, group_id): status for user_id, group_id, status in rows}
+
     async def load(self, acks: Sequence[Acknowledgement]) -> None:
         """Lock every stream involved (in a fixed order), then read their items and rows."""
+        await self.load_access(acks)
         wanted: dict[uuid.UUID, tuple[set[int], set[uuid.UUID]]] = {}
         for ack in acks:
             for receipt in ack.receipts:
@@ -125,7 +166,16 @@ class _Batch:
 
     def check(self, ack: Acknowledgement) -> CordonError | None:
         """The problem of the acknowledgement's first bad receipt, or None."""
+        if ack.viewer.device_id not in self.live_devices:
+            return InvalidToken("The device was revoked or its user disabled.")
         for receipt in ack.receipts:
+            status = self.memberships.get((ack.viewer.user_id, receipt.group_id))
+            if status is None:
+                return MessageNotFound()
+            try:
+                ensure_accepts(status, GroupWrite.RECEIPT)
+            except GroupReadOnly as refused:
+                return refused
             item = self.items.get((receipt.group_id, receipt.seq))
             if item is None or not realtime.can_read(ack.viewer, service.routing(item)):
                 return MessageNotFound()

@@ -3,6 +3,7 @@ the database, each call in its own short session (a socket never pins a connecti
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -43,9 +44,10 @@ class MessageStreamSource:
                 )
             except CordonError:
                 return None
-            return await service.viewer_for(
+            viewer = await service.viewer_for(
                 session, user_id=principal.user.id, device_id=principal.device.id
             )
+            return replace(viewer, token_id=principal.token.id)
 
     async def reload(self, viewer: realtime.Viewer) -> realtime.Viewer | None:
         """Current groups, or None once the device is revoked or the user disabled."""

@@ -20,6 +20,7 @@ from app.devices.models import Device
 from app.groups import service as groups_service
 from app.groups.models import GroupRole, Membership
 from app.groups.service import GroupAccess
+from app.groups.status import GroupWrite
 from app.keys.envelope import TARGETED, EnvelopeHeader, parse_envelope, verify_sender
 from app.keys.protocol import FormatError, verify_signature
 from app.messages import service as messages_service
@@ -155,7 +156,7 @@ async def create(
     session: AsyncSession, *, access: GroupAccess, device: Device, pn_in: PrenotificationCreate
 ) -> Prenotification:
     """Check envelope, template and routing, then store the record and its stream item."""
-    groups_service.ensure_writable(access.group)
+    groups_service.ensure_writable(access.group, GroupWrite.CONTENT)
     header = _envelope(pn_in.envelope, access=access, device=device)
     await templates_service.ensure_known(
         session,
@@ -283,7 +284,7 @@ async def transition(
     tr_in: TransitionCreate,
 ) -> Prenotification:
     """Apply one signed status change if the state and the caller's capacity allow it."""
-    groups_service.ensure_writable(access.group)
+    groups_service.ensure_writable(access.group, GroupWrite.CONTENT)
     await messages_service.lock_stream(session, group_id=access.group.id)
     row = await queries.get(session, access=access, prenotification_id=prenotification_id)
     people = (await queries.recipients(session, prenotification_ids=[row.id]))[row.id]

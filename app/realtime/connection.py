@@ -21,7 +21,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from app.realtime.events import CLOSE_FORBIDDEN, CLOSE_SLOW_CONSUMER, Event, ItemPublished, Kick
@@ -129,7 +129,8 @@ class Connection:
         if wire is not None and self._writer_idle() and self._push_now(item, wire):
             return
         if isinstance(item, Kick):
-            self.shut(CLOSE_FORBIDDEN, item.reason)
+            if item.keep_token_id is None or item.keep_token_id != self.viewer.token_id:
+                self.shut(CLOSE_FORBIDDEN, item.reason)
             return
         if item is _RESYNC and self._resync_pending:
             return
@@ -259,7 +260,7 @@ class Connection:
             if viewer is None:
                 self.shut(CLOSE_FORBIDDEN, "access revoked")
                 return
-            self.viewer = viewer
+            self.viewer = replace(viewer, token_id=self.viewer.token_id)
             self.positions = {g: p for g, p in self.positions.items() if g in viewer.groups}
             self._registry.add(self, viewer)
             await self.catch_up()

@@ -1,8 +1,9 @@
 """What travels from a committed transaction to the connections: small, serialisable events.
 
 `ItemPublished` carries the item's routing plus the exact text frame to push, so a receiving
-process never reads the database on the happy path. `Kick` closes sockets (revoked device,
-removed member); `Refresh` makes a user's sockets reload their group list (member added).
+process never reads the database on the happy path. `Kick` closes sockets (revoked device or
+session, disabled user, removed member, closed or archived group); `Refresh` makes a user's
+sockets reload their group list (member added).
 """
 
 import json
@@ -31,11 +32,14 @@ class ItemPublished:
 
 @dataclass(frozen=True, slots=True)
 class Kick:
-    """Close the sockets of a device, or of a user, at once."""
+    """Close at once (4003) the sockets of a device, of a user, or following a group; a socket
+    authenticated with `keep_token_id` stays open (the session that changed the password)."""
 
     device_id: uuid.UUID | None = None
     user_id: uuid.UUID | None = None
     reason: str = "access revoked"
+    group_id: uuid.UUID | None = None
+    keep_token_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,8 @@ def dumps(event: Event, origin: str) -> str:
             "d": str(event.device_id) if event.device_id else None,
             "u": str(event.user_id) if event.user_id else None,
             "m": event.reason,
+            "g": str(event.group_id) if event.group_id else None,
+            "k": str(event.keep_token_id) if event.keep_token_id else None,
         }
     else:
         body |= {"t": "refresh", "u": str(event.user_id)}
@@ -96,7 +102,11 @@ def loads(data: str | bytes) -> tuple[str, Event]:
         return body["o"], ItemPublished(routing=routing, frame=body["f"])
     if kind == "kick":
         return body["o"], Kick(
-            device_id=_uuid(body["d"]), user_id=_uuid(body["u"]), reason=body["m"]
+            device_id=_uuid(body["d"]),
+            user_id=_uuid(body["u"]),
+            reason=body["m"],
+            group_id=_uuid(body.get("g")),
+            keep_token_id=_uuid(body.get("k")),
         )
     if kind == "refresh":
         return body["o"], Refresh(user_id=uuid.UUID(body["u"]))

@@ -79,6 +79,8 @@ class Fanout:
             targets = self.registry.for_device(event.device_id) if event.device_id else []
             if event.user_id is not None:
                 targets += self.registry.for_user(event.user_id)
+            if event.group_id is not None:
+                targets += self.registry.for_group(event.group_id)
         else:
             assert isinstance(event, Refresh)
             targets = self.registry.for_user(event.user_id)

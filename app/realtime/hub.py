@@ -31,11 +31,13 @@ class Routing(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """A device as a reader: its user and, per group, when the user's membership started."""
+    """A device as a reader: its user and, per group, when the user's membership started;
+    `token_id` names the session a socket authenticated with (a password change spares it)."""
 
     user_id: uuid.UUID
     device_id: uuid.UUID
     groups: Mapping[uuid.UUID, datetime] = field(default_factory=dict)
+    token_id: uuid.UUID | None = None
 
 
 def can_read(viewer: Viewer, routing: Routing) -> bool:

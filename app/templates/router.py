@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from app.auth.dependencies import CurrentPrincipal
 from app.core.deps import SessionDep
-from app.groups.dependencies import GroupCoordinator, GroupReader
+from app.groups.dependencies import GroupCoordinatorPublishing, GroupReader
 from app.templates import service
 from app.templates.document import BUILTINS
 from app.templates.models import GroupTemplate
@@ -33,7 +33,7 @@ def _document(row: GroupTemplate) -> TemplateDocumentRead:
 async def publish_template(
     body: TemplatePublish,
     session: SessionDep,
-    access: GroupCoordinator,
+    access: GroupCoordinatorPublishing,
     principal: CurrentPrincipal,
 ) -> TemplateVersionRead:
     """Publish a new, coordinator-signed version of a template for this group."""

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.devices.models import Device
 from app.groups import service as groups_service
 from app.groups.service import GroupAccess
+from app.groups.status import GroupWrite
 from app.keys.protocol import FormatError
 from app.templates.document import BUILTINS, parse_signed_template
 from app.templates.exceptions import (
@@ -32,7 +33,7 @@ async def create(
     session: AsyncSession, *, access: GroupAccess, device: Device, document: dict[str, Any]
 ) -> GroupTemplate:
     """Store a coordinator-signed version after checking its signature and version order."""
-    groups_service.ensure_writable(access.group)
+    groups_service.ensure_writable(access.group, GroupWrite.CONTENT)
     try:
         signed = parse_signed_template(document, group_id=access.group.id)
     except FormatError as exc:

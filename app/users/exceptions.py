@@ -5,6 +5,8 @@ Tree::
     NotFound     -> UserNotFound            user.not_found
     Conflict     -> UsernameTaken           user.username_taken
     Forbidden    -> UserManagementDenied    user.management_denied
+    Forbidden    -> SelfManagementDenied    user.self_management
+    Conflict     -> LastAdministrator       user.last_administrator
     InvalidInput -> InvalidEnrolmentCode    enrolment.invalid_code
     InvalidInput -> EnrolmentTotpRequired   enrolment.totp_required
 """
@@ -21,7 +23,21 @@ class UsernameTaken(Conflict):
 
 
 class UserManagementDenied(Forbidden):
-    code, title = "user.management_denied", "Only an administrator or the organisation's NCP may"
+    code, title = (
+        "user.management_denied",
+        "Only an administrator, or the organisation's NCP for its other users, may",
+    )
+
+
+class SelfManagementDenied(Forbidden):
+    code, title = (
+        "user.self_management",
+        "An account cannot issue its own enrolment code, disable or re-enable itself",
+    )
+
+
+class LastAdministrator(Conflict):
+    code, title = "user.last_administrator", "The last enabled administrator cannot be disabled"
 
 
 class InvalidEnrolmentCode(InvalidInput):

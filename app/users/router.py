@@ -60,7 +60,8 @@ async def read_me(principal: CurrentPrincipal) -> User:
 async def issue_enrolment_code(
     user_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> EnrolmentCodeRead:
-    """A fresh code for a user of the caller's organisation (the old one stops working)."""
+    """A fresh code for another user the caller manages (the old one stops working);
+    redeeming it sets a new password and ends every session of that user."""
     user = await service.get(session, user_id=user_id)
     issued = await service.issue_code(session, settings=settings, actor=principal.user, user=user)
     return EnrolmentCodeRead(code=issued.code, expires_at=issued.row.expires_at)
@@ -70,6 +71,13 @@ async def issue_enrolment_code(
 async def disable_user(
     user_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> User:
-    """Disable an account; it can no longer log in and its tokens stop working."""
+    """Disable another account: its sessions end, its sockets close, it cannot log in."""
     user = await service.get(session, user_id=user_id)
     return await service.disable(session, actor=principal.user, user=user)
+
+
+@router.post("/{user_id}/enable", response_model=UserRead)
+async def enable_user(user_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> User:
+    """Re-enable a disabled account (it logs in afresh; its old sessions stay ended)."""
+    user = await service.get(session, user_id=user_id)
+    return await service.enable(session, actor=principal.user, user=user)

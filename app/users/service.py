@@ -8,6 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import realtime
+from app.auth.models import AccessToken
 from app.core.config import Settings
 from app.core.security import (
     hash_password,
@@ -23,6 +25,8 @@ from app.organisations import service as organisations_service
 from app.users.exceptions import (
     EnrolmentTotpRequired,
     InvalidEnrolmentCode,
+    LastAdministrator,
+    SelfManagementDenied,
     UserManagementDenied,
     UsernameTaken,
     UserNotFound,
@@ -39,9 +43,23 @@ class IssuedCode:
     row: EnrolmentCode
 
 
-def ensure_can_manage(actor: User, *, organisation_id: uuid.UUID) -> None:
-    """Admins manage everyone; an NCP manages the users of their own organisation."""
+def ensure_can_create(actor: User, *, organisation_id: uuid.UUID) -> None:
+    """Admins create users anywhere; an NCP in their own organisation."""
     if actor.is_admin or (actor.is_ncp and actor.organisation_id == organisation_id):
+        return
+    raise UserManagementDenied()
+
+
+def ensure_can_manage(actor: User, *, user: User) -> None:
+    """Who may issue a code for, disable or re-enable an account (docs/operations.md):
+    an administrator, for anyone else; an NCP, for the other non-administrator users of
+    their own organisation; nobody for their own account, so a stolen bearer token cannot
+    reset a password and no one locks themselves out."""
+    if actor.id == user.id:
+        raise SelfManagementDenied()
+    if actor.is_admin:
+        return
+    if actor.is_ncp and actor.organisation_id == user.organisation_id and not user.is_admin:
         return
     raise UserManagementDenied()
 
@@ -87,7 +105,7 @@ async def create(
     """
     await organisations_service.get(session, organisation_id=user_in.organisation_id)
     if actor is not None:
-        ensure_can_manage(actor, organisation_id=user_in.organisation_id)
+        ensure_can_create(actor, organisation_id=user_in.organisation_id)
         if user_in.platform_role == PlatformRole.ADMIN and not actor.is_admin:
             raise UserManagementDenied("Only an administrator may create administrators.")
     username = user_in.username.lower()
@@ -134,7 +152,7 @@ async def issue_code(
 ) -> IssuedCode:
     """A new enrolment code, e.g. for a user who forgot their password or lost TOTP."""
     if actor is not None:
-        ensure_can_manage(actor, organisation_id=user.organisation_id)
+        ensure_can_manage(actor, user=user)
     issued = await _new_code(session, settings=settings, user=user, actor=actor)
     await session.commit()
     return issued
@@ -189,6 +207,7 @@ async def complete(
         user.totp_enabled = True
         user.totp_last_step = step
     user.password_hash = hash_password(enrolment_in.password)
+    await end_sessions(session, user=user, reason="password reset")
     burned = await session.execute(
         update(EnrolmentCode)
         .where(EnrolmentCode.id == row.id, EnrolmentCode.used_at.is_(None))
@@ -201,9 +220,56 @@ async def complete(
     return user
 
 
-async def disable(session: AsyncSession, *, actor: User, user: User) -> User:
-    """Disable an account; its tokens stop working because authentication checks the flag."""
-    ensure_can_manage(actor, organisation_id=user.organisation_id)
+async def end_sessions(
+    session: AsyncSession, *, user: User, reason: str, keep: AccessToken | None = None
+) -> int:
+    """Revoke every live token of the user but `keep`, and close their sockets once the
+    caller commits (on every process); returns how many tokens were revoked."""
+    query = update(AccessToken).where(
+        AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None)
+    )
+    if keep is not None:
+        query = query.where(AccessToken.id != keep.id)
+    result = await session.execute(query.values(revoked_at=utcnow()))
+    realtime.publish(
+        session,
+        realtime.Kick(user_id=user.id, reason=reason, keep_token_id=keep.id if keep else None),
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def _ensure_not_last_admin(session: AsyncSession, *, user: User) -> None:
+    """The enabled administrators' rows are locked (PostgreSQL), so two administrators
+    disabling each other at once cannot leave none: the second re-reads after the first."""
+    if not user.is_admin:
+        return
+    enabled = await session.scalars(
+        select(User.id)
+        .where(User.platform_role == PlatformRole.ADMIN.value, User.disabled_at.is_(None))
+        .with_for_update()
+    )
+    if not [admin_id for admin_id in enabled if admin_id != user.id]:
+        raise LastAdministrator()
+
+
+async def disable(session: AsyncSession, *, actor: User | None, user: User) -> User:
+    """Disable an account: its sessions end and its sockets close at once, and it can no
+    longer log in. The last enabled administrator cannot be disabled."""
+    if actor is not None:
+        ensure_can_manage(actor, user=user)
+    if user.disabled_at is not None:
+        return user
+    await _ensure_not_last_admin(session, user=user)
     user.disabled_at = utcnow()
+    await end_sessions(session, user=user, reason="account disabled")
+    await session.commit()
+    return user
+
+
+async def enable(session: AsyncSession, *, actor: User | None, user: User) -> User:
+    """Re-enable a disabled account; it logs in again (its old sessions stay revoked)."""
+    if actor is not None:
+        ensure_can_manage(actor, user=user)
+    user.disabled_at = None
     await session.commit()
     return user

@@ -44,3 +44,16 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("CORDON_DATABASE_URL", "sqlite+aiosqlite:///x.db")
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     assert s.envelope_max_bytes == 4096 and s.is_sqlite
+
+
+def test_trusted_proxies_are_checked_at_start(monkeypatch: pytest.MonkeyPatch):
+    """`CORDON_TRUSTED_PROXIES` is a JSON list of addresses or networks; anything else stops
+    the server from starting instead of trusting nobody (or everybody) silently."""
+    monkeypatch.setenv("CORDON_TRUSTED_PROXIES", '["10.0.0.0/8", "2001:db8::1"]')
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert [str(n) for n in settings.trusted_networks] == ["10.0.0.0/8", "2001:db8::1/128"]
+    monkeypatch.setenv("CORDON_TRUSTED_PROXIES", '["not-an-address"]')
+    with pytest.raises(ValueError, match="not-an-address"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.delenv("CORDON_TRUSTED_PROXIES")
+    assert Settings(_env_file=None).trusted_networks == ()  # type: ignore[call-arg]

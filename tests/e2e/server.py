@@ -71,6 +71,7 @@ class Server:
                 "--ws",
                 "app.realtime.transport:CordonWebSocketProtocol",
                 "--no-access-log",
+                "--no-proxy-headers",
                 "--log-level",
                 "warning",
             ],

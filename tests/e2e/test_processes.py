@@ -92,3 +92,28 @@ async def test_sigkill_loses_no_acknowledged_message(
     assert set(acknowledged) <= stored
     seqs = sorted(i["seq"] for i in items)
     assert seqs == sorted(set(seqs))
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not REDIS_URL, reason="CORDON_TEST_REDIS_URL not set")
+async def test_login_limits_hold_across_processes(
+    database_url: str, client: httpx.AsyncClient, session: AsyncSession, settings
+):
+    """Failures counted by one process throttle the account on the other (the failures live
+    in the shared database), and the 429 says when to come back."""
+    u, _ = await f.user(session)
+    with running(database_url, REDIS_URL) as a, running(database_url, REDIS_URL) as b:
+        async with httpx.AsyncClient(base_url=a.base, timeout=30) as on_a:
+            for _ in range(settings.login_max_failures):
+                r = await on_a.post(
+                    "/api/v1/auth/login",
+                    json={"username": u.username, "password": "wrong", "device": f.device_keys()},
+                )
+                assert r.status_code == 401, r.text
+        async with httpx.AsyncClient(base_url=b.base, timeout=30) as on_b:
+            r = await on_b.post(
+                "/api/v1/auth/login",
+                json={"username": u.username, "password": f.PASSWORD, "device": f.device_keys()},
+            )
+    f.assert_problem(r, 429, "auth.throttled")
+    assert 1 <= int(r.headers["retry-after"]) <= settings.login_window_seconds

@@ -17,7 +17,7 @@ import asyncpg
 import pyotp
 import pytest
 from cordon_client._client import Cordon
-from cordon_client.exceptions import CryptoError, TrustError
+from cordon_client.exceptions import ApiError, CryptoError, TrustError
 from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -307,3 +307,25 @@ async def test_send_many_posts_a_backlog_in_batches(
         (s, t, True) for s, t in zip(seqs, texts, strict=True)
     ]
     await op.close()
+
+
+async def test_password_change_ends_the_other_sessions(
+    server: Server, session: AsyncSession, tmp_path: Path
+):
+    """`change_password` needs the current password and logs the account's other devices out;
+    the device that changed it keeps working."""
+    u, _ = await f.user(session)
+    laptop = await _login(server, tmp_path / "laptop", u)
+    phone = await _login(server, tmp_path / "phone", u)
+    try:
+        with pytest.raises(ApiError) as wrong:
+            await laptop.change_password("not it", "a brand new passphrase")
+        assert wrong.value.code == "auth.invalid_credentials"
+        assert await laptop.change_password(f.PASSWORD, "a brand new passphrase") == 1
+        with pytest.raises(ApiError) as ended:
+            await phone.change_password("a brand new passphrase", "another new passphrase")
+        assert ended.value.code == "auth.invalid_token"
+        assert await laptop.change_password("a brand new passphrase", f.PASSWORD) == 0
+    finally:
+        await laptop.aclose()
+        await phone.aclose()

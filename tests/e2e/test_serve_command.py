@@ -128,3 +128,43 @@ def test_serve_seeds_demo_and_keeps_secrets_out(served: Served):
         assert secret not in logs
         assert secret.encode() not in stored
     assert DEMO_PASSWORD.encode() not in stored
+
+
+async def _socket_with_token_in_url(base_url: str, token: str) -> None:
+    ws_url = base_url.replace("http://", "ws://") + f"/api/v1/ws?token={token}&access_token={token}"
+    async with connect(ws_url) as ws:
+        await ws.send(json.dumps({"type": "auth", "token": token}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "ready"
+
+
+def test_serve_logs_no_token_and_ignores_forwarded_for(served: Served):
+    """A token a client puts in the websocket URL reaches no log line; and with no trusted
+    proxy, a new `X-Forwarded-For` per attempt does not escape the per-address login limit
+    (uvicorn itself trusts it from 127.0.0.1 unless told not to)."""
+    with httpx.Client(base_url=served.base_url, timeout=30) as http:
+        member = http.post(
+            "/api/v1/auth/login",
+            json={"username": "be.ncp", "password": DEMO_PASSWORD, "device": device_keys()},
+        )
+        assert member.status_code == 200, member.text
+        token = member.json()["access_token"]
+        asyncio.run(_socket_with_token_in_url(served.base_url, token))
+        for i in range(20):  # CORDON_ADDRESS_MAX_FAILURES
+            r = http.post(
+                "/api/v1/auth/login",
+                headers={"X-Forwarded-For": f"198.51.100.{i}"},
+                json={"username": f"spray{i}", "password": "wrong", "device": device_keys()},
+            )
+            assert r.status_code == 401, r.text
+        r = http.post(
+            "/api/v1/auth/login",
+            headers={"X-Forwarded-For": "203.0.113.1"},
+            json={"username": "be.ncp", "password": DEMO_PASSWORD, "device": device_keys()},
+        )
+        assert r.status_code == 429, r.text
+        assert r.headers["retry-after"].isdigit()
+    served.process.terminate()
+    served.process.wait(timeout=20)
+    logs = served.log_path.read_text()
+    assert "WebSocket /api/v1/ws?[redacted]" in logs  # the line is there, the query is not
+    assert token not in logs

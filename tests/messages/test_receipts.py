@@ -7,9 +7,11 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.exceptions import InvalidToken
 from app.messages import service
 from app.messages.exceptions import MessageNotFound, ReceiptNotApplicable
 from app.messages.models import Receipt
@@ -151,3 +153,39 @@ async def test_one_group_commit_judges_each_acknowledgement_on_its_own(
     assert isinstance(problem, MessageNotFound)  # receipts go to the sender only
     (problem,) = await record_many(session, [ack(sender, (receipt_seq, "read"))])
     assert isinstance(problem, ReceiptNotApplicable)  # no receipts for receipts
+
+
+async def test_a_socket_viewer_loses_its_receipts_with_its_access(
+    client: httpx.AsyncClient, session: AsyncSession, app: Any
+):
+    """A viewer is read once, when a socket authenticates; receipts it sends after its user
+    was disabled, its device revoked or its membership ended are refused, none written."""
+    g = await f.group_with_roles(client, session)
+    (leaver,) = await _members(client, session, g, 1)
+    seq = (await post(client, g.member, g.group_id)).json()["seq"]
+    source = app.state.realtime.source
+    disabled = await source.authenticate(g.observer.token)
+    revoked = await source.authenticate(g.co_coordinator.token)
+    removed = await source.authenticate(leaver.token)
+    admin = await f.actor(client, session, admin=True, totp=True)
+    for r in (
+        await client.post(f"/api/v1/users/{g.observer.id}/disable", headers=admin.headers),
+        await client.post(
+            f"/api/v1/devices/{g.co_coordinator.device_id}/revoke",
+            headers=g.co_coordinator.headers,
+        ),
+        await client.delete(
+            f"/api/v1/groups/{g.group_id}/members/{leaver.id}", headers=g.coordinator.headers
+        ),
+    ):
+        assert r.status_code in (200, 204), r.text
+    receipt = ReceiptCreate(group_id=uuid.UUID(g.group_id), seq=seq, status="read")
+    for viewer, refusal in (
+        (disabled, InvalidToken),
+        (revoked, InvalidToken),
+        (removed, MessageNotFound),
+    ):
+        with pytest.raises(refusal):
+            await app.state.receipts.record(viewer, [receipt])
+    rows = await session.scalar(select(func.count()).select_from(Receipt).where(Receipt.seq == seq))
+    assert rows == 0

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -146,6 +147,19 @@ async def test_a_kick_ends_a_reader_blocked_in_receive_at_once():
     """A kick closes with 4003 within a loop iteration or two, though no client frame comes."""
     async with serving() as (_, task, conn, _):
         conn.offer(Kick(device_id=VIEWER.device_id))
+        async with asyncio.timeout(2):  # a bound against hanging, not a speed check
+            assert await task == (4003, "access revoked")
+
+
+async def test_a_kick_spares_the_session_it_names():
+    """A password change closes the user's other sessions, not the one that made it."""
+    async with serving() as (_, task, conn, _):
+        token_id = uuid.uuid4()
+        conn.viewer = replace(VIEWER, token_id=token_id)
+        conn.offer(Kick(user_id=VIEWER.user_id, keep_token_id=token_id))
+        await asyncio.sleep(0.05)
+        assert not task.done() and conn.closed is None
+        conn.offer(Kick(user_id=VIEWER.user_id, keep_token_id=uuid.uuid4()))
         async with asyncio.timeout(2):  # a bound against hanging, not a speed check
             assert await task == (4003, "access revoked")
 

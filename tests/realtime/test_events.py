@@ -20,6 +20,8 @@ from app.realtime.hub import Routing
         ItemPublished(Routing(uuid.uuid4(), 1, datetime.now(UTC)), "{}"),
         Kick(device_id=uuid.uuid4(), reason="device revoked"),
         Kick(user_id=uuid.uuid4()),
+        Kick(group_id=uuid.uuid4(), reason="group closed"),
+        Kick(user_id=uuid.uuid4(), keep_token_id=uuid.uuid4(), reason="password changed"),
         Refresh(user_id=uuid.uuid4()),
     ],
 )

@@ -137,6 +137,23 @@ class AccountClient:
         self.state.set_secret("token", None)
         self._save()
 
+    async def change_password(self, current: str, new: str, totp_code: str | None = None) -> int:
+        """Change the password, proven by the current one (and a TOTP code when TOTP is on).
+
+        Every other session of the account ends (its tokens stop working, its sockets close);
+        this one goes on.
+
+        Returns:
+            How many other sessions were ended.
+
+        Raises:
+            ApiError: `auth.invalid_credentials` for a wrong current password,
+                `auth.totp_required` / `auth.invalid_totp`, `auth.throttled` after too many.
+        """
+        body = {"current_password": current, "new_password": new, "totp_code": totp_code}
+        data = await self._call("POST", "/api/v1/auth/password", json=body)
+        return int(data["revoked"])
+
     async def publish_keys(self) -> None:
         """Rotate and upload the signed prekey when due; publish the member key once."""
         _, keystore = self.state.require()

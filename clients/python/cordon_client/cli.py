@@ -113,6 +113,26 @@ def logout() -> None:
 
 
 @app.command()
+def password(
+    totp: Annotated[str | None, typer.Option(help="TOTP code (asked for when needed).")] = None,
+) -> None:
+    """Change your password; every other session of your account ends."""
+    current = typer.prompt("Current password", hide_input=True)
+    new = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+
+    async def work(cordon: Cordon) -> None:
+        try:
+            ended = await cordon.change_password(current, new, totp)
+        except ApiError as exc:
+            if exc.code != "auth.totp_required":
+                raise
+            ended = await cordon.change_password(current, new, typer.prompt("TOTP code"))
+        common.console().print(f"password changed; {ended} other session(s) ended")
+
+    common.run(work)
+
+
+@app.command()
 def whoami() -> None:
     """Show the user, device and server of this state directory."""
 
