@@ -13,6 +13,7 @@ from fastapi import Depends
 
 from app.auth.dependencies import CurrentPrincipal
 from app.core.deps import SessionDep
+from app.core.routing import raises
 from app.groups import service
 from app.groups.exceptions import GroupNotFound, GroupRoleRequired
 from app.groups.models import GroupRole
@@ -23,6 +24,7 @@ POSTING_ROLES = frozenset({GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR, Grou
 COORDINATING_ROLES = frozenset({GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR})
 
 
+@raises(GroupNotFound)
 async def group_access(
     group_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> GroupAccess:
@@ -48,6 +50,7 @@ def require_group_role(
     """Build the dependency that admits only the given roles; the table-driven test reads
     `allowed_roles` to know what each route should answer to whom."""
 
+    @raises(GroupRoleRequired)
     async def dependency(
         access: Annotated[GroupAccess, Depends(group_access)],
     ) -> GroupAccess:
