@@ -2,15 +2,14 @@
 only the headers before the body is read, and the route's problem responses in OpenAPI.
 
 What a route can answer besides its success is derived from what it is built of, not written
-per route: each dependency declares the `CordonError`s it raises with `@raises(...)`; the
-endpoint can give the errors of its own domain (every class of `app.<domain>.exceptions`,
-the domain's vocabulary) and whatever it declares with `@raises(...)` from other domains; a
-path that names something adds 404, a JSON body 400/413/415, anything validated 422.
+per route: the `CordonError`s its endpoint and its dependencies raise, read from their code
+and the code of the app functions they call (`app.core.raising`), plus what they declare
+with `@raises(...)` where the code cannot show it (an error forwarded from a group-commit
+worker); a JSON body adds 400/413/415, anything validated 422.
 `app.core.openapi` renders them as `application/problem+json` with the `Problem` schema, and
 the API fuzzing test (`tests/e2e/test_api_fuzz.py`) fails on any status not listed.
 """
 
-import importlib
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -21,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.body import MISSING, MalformedJSON, UnsupportedMediaType, read_json
-from app.core.errors import PROBLEM_JSON, CordonError, InvalidInput, NotFound, TooLarge
+from app.core.errors import PROBLEM_JSON, CordonError, InvalidInput, TooLarge
+from app.core.raising import RAISES, raised_by
 
 F = TypeVar("F", bound=Callable[..., Any])
-RAISES = "__cordon_raises__"
 BEFORE_BODY = "__cordon_before_body__"
 BODY_ERRORS: tuple[type[CordonError], ...] = (MalformedJSON, TooLarge, UnsupportedMediaType)
 HeaderCheck = Callable[[Request], None]
@@ -65,32 +64,13 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
         yield from _dependants(sub)
 
 
-def domain_errors(endpoint: Callable[..., Any]) -> list[type[CordonError]]:
-    """The errors `app.<domain>.exceptions` defines, for an endpoint of `app.<domain>`."""
-    package = endpoint.__module__.rpartition(".")[0]
-    try:
-        module = importlib.import_module(f"{package}.exceptions")
-    except ModuleNotFoundError:
-        return []
-    return [
-        value
-        for value in vars(module).values()
-        if isinstance(value, type)
-        and issubclass(value, CordonError)
-        and value.__module__ == module.__name__
-    ]
-
-
 def route_errors(route: APIRoute) -> list[type[CordonError]]:
-    """Every problem the route can give, in a stable order: what its dependencies and
-    endpoint declare; 404 for a path that names something (it may not exist); the body
-    reader's problems; 422 for anything validated."""
-    found: list[type[CordonError]] = domain_errors(route.endpoint)
-    for call in _calls(route.dependant):
-        found.extend(getattr(call, RAISES, ()))
+    """Every problem the route can give, in a stable order: what its endpoint and its
+    dependencies raise, the body reader's problems, 422 for anything validated."""
+    found: list[type[CordonError]] = []
+    for call in _calls(route.dependant):  # the endpoint itself and every dependency
+        found.extend(sorted(raised_by(call), key=lambda e: (e.status, e.code)))
     every = list(_dependants(route.dependant))
-    if any(d.path_params for d in every):
-        found.append(NotFound)
     if route.body_field is not None:
         found.extend(BODY_ERRORS)
     if route.body_field is not None or any(d.path_params or d.query_params for d in every):

@@ -46,11 +46,18 @@ from app.core.errors import (
     unexpected_problem,
     validation_problem,
 )
+from app.core.routing import raises
 from app.groups.dependencies import POSTING_ROLES, check_role, group_access
 from app.groups.service import GroupAccess
 from app.messages import service
 from app.messages.batching import Committer, Post
 from app.messages.dependencies import valid_post, writable_group
+from app.messages.exceptions import (
+    ClientMsgIdReused,
+    InvalidRecipients,
+    ParentNotFound,
+    RecipientsRequired,
+)
 from app.messages.schemas import MessageCreate
 
 # The route's path with a UUID group id (any other id is left to FastAPI's 422).
@@ -60,6 +67,7 @@ POST_PATH = re.compile(
 )
 
 
+@raises(ClientMsgIdReused, InvalidRecipients, RecipientsRequired, ParentNotFound)
 async def store(
     message_in: MessageCreate,
     *,
@@ -69,7 +77,8 @@ async def store(
     session: AsyncSession,
 ) -> Response:
     """Store an authorised, checked post; answers only after the commit (201, or 200 for a
-    replay). Shared by this handler and the FastAPI route."""
+    replay), or raises what the group commit refused it with. Shared by this handler and the
+    FastAPI route."""
     post = Post(
         group_id=access.group.id,
         user_id=principal.user.id,

@@ -11,7 +11,7 @@ from app.core.config import Settings
 from app.core.deps import SessionDep, SettingsDep
 from app.core.encoding import json_bytes
 from app.core.errors import CordonError, error_body
-from app.core.routing import CordonRoute
+from app.core.routing import CordonRoute, raises
 from app.core.schemas import Seq
 from app.devices.models import Device
 from app.groups.dependencies import GroupPoster, GroupReader
@@ -26,6 +26,7 @@ from app.messages.dependencies import (
     WritableGroup,
     check_post,
 )
+from app.messages.exceptions import MessageNotFound, ReceiptNotApplicable
 from app.messages.schemas import (
     MessageBatchCreate,
     MessageBatchRead,
@@ -176,6 +177,7 @@ async def sync(
 
 
 @router.post("/receipts", status_code=status.HTTP_204_NO_CONTENT)
+@raises(MessageNotFound, ReceiptNotApplicable)  # forwarded from the group commit
 async def post_receipts(
     batch: ReceiptBatch, session: SessionDep, viewer: CurrentViewer, receipts: ReceiptsDep
 ) -> None:
