@@ -5,9 +5,9 @@ latency is the product's (docs/benchmarks.md). Routed through FastAPI, a post sp
 1.3 ms of its ~5 ms of CPU matching the route and resolving a tree of nine dependencies
 before any of them did work. So `SinglePostRoute`, the innermost of the app's middleware
 (every middleware `create_app` adds still runs), hands this one route to `post_message`
-here, which calls the *same* dependency functions in the order FastAPI resolves them — the
-bearer scheme, `current_principal`, `group_access`, the posting roles, `writable_group`,
-`valid_post` — and answers with the same problem documents. The FastAPI route in
+here, which calls the *same* dependency functions FastAPI resolves — the bearer scheme,
+`current_principal`, `group_access`, the posting roles, `writable_group`, `valid_post` — and
+the same body reader, and answers with the same problem documents. The FastAPI route in
 `app.messages.router` stays: it documents the route in OpenAPI and serves what this handler
 does not take (a group id that is not a UUID), through `store` below.
 

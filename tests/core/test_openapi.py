@@ -100,3 +100,22 @@ async def test_api_docs_load_nothing_from_elsewhere(client: httpx.AsyncClient, p
     missing = await client.get("/docs/assets/app.py")
     assert missing.status_code == 404
     assert "script-src 'self';" in DOCS_CSP and "unsafe-inline" not in DOCS_CSP.split(";")[1]
+
+
+def test_raised_errors_are_read_from_the_code():
+    """`raised_by` follows calls into the app's functions, drops what a `try` catches, and
+    adds what a function declares."""
+    from app.core.body import MalformedJSON
+    from app.core.raising import raised_by
+    from app.groups.dependencies import group_access
+    from app.groups.exceptions import GroupNotFound
+    from app.messages import cursor, posting
+    from app.messages.exceptions import ClientMsgIdReused, InvalidCursor
+    from app.users.router import read_me
+
+    assert raised_by(cursor.decode) == {InvalidCursor}  # MalformedJSON is caught inside
+    assert MalformedJSON in raised_by(posting._answer)  # through read_json and decode_json
+    assert raised_by(posting.post_message) == frozenset()  # it renders every CordonError
+    assert GroupNotFound in raised_by(group_access)
+    assert ClientMsgIdReused in raised_by(posting.store)  # declared: forwarded by a worker
+    assert raised_by(read_me) == frozenset()

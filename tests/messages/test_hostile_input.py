@@ -181,3 +181,15 @@ async def test_a_replay_that_changes_a_routing_field_is_409(
         f"{url}/batch", headers=g.member.headers, json={"messages": [changed]}
     )
     assert batch.json()["results"][0]["status"] == 409
+
+
+async def test_fastapi_routes_check_the_bearer_header_before_reading_the_body(
+    client: httpx.AsyncClient,
+):
+    """An anonymous caller cannot make any authenticated JSON route parse its body: the
+    header check of `current_principal` runs first (401, not 400)."""
+    for url in ("/api/v1/groups", "/api/v1/receipts", "/api/v1/devices/me/prekeys"):
+        answer = await client.post(url, **_raw({}, NESTED))
+        f.assert_problem(answer, 401, "auth.invalid_token")
+        basic = await client.post(url, **_raw({"Authorization": "Basic eDp5"}, NESTED))
+        f.assert_problem(basic, 401, "auth.invalid_token")
