@@ -1,6 +1,7 @@
 """Hostile HTTP input answered with a 4xx problem, never a 500 (issue 15, findings 1-4, 11):
 bodies every route reads with the one reader, integers every route bounds with the one
-type, cursors, receipts for groups that do not exist, replays that change a routing field."""
+type, cursors, receipts for groups that do not exist, replays that change a routing field,
+and what the API fuzzing test found besides."""
 
 import base64
 import json
@@ -193,3 +194,24 @@ async def test_fastapi_routes_check_the_bearer_header_before_reading_the_body(
         f.assert_problem(answer, 401, "auth.invalid_token")
         basic = await client.post(url, **_raw({"Authorization": "Basic eDp5"}, NESTED))
         f.assert_problem(basic, 401, "auth.invalid_token")
+
+
+async def test_names_that_differ_only_in_non_ascii_case_are_409_not_500(
+    client: httpx.AsyncClient, session: AsyncSession
+):
+    """Found by fuzzing as an administrator: SQLite's lower() leaves 'Ò' alone, so the
+    name check missed 'Òpération' against itself and the insert hit the unique index."""
+    admin = await f.actor(client, session, admin=True, totp=True)
+    coordinator = await f.actor(client, session, totp=True)
+    name = f"Òpération {uuid.uuid4().hex[:6]}"
+    group = {"name": name, "coordinator_id": coordinator.id}
+    first = await client.post("/api/v1/groups", headers=admin.headers, json=group)
+    assert first.status_code == 201, first.text
+    again = await client.post("/api/v1/groups", headers=admin.headers, json=group)
+    f.assert_problem(again, 409, "group.name_taken")
+    org = {"name": f"Ädministration {uuid.uuid4().hex[:6]}", "country_code": "BE", "region": "EUR"}
+    assert (
+        await client.post("/api/v1/organisations", headers=admin.headers, json=org)
+    ).status_code == 201
+    repeated = await client.post("/api/v1/organisations", headers=admin.headers, json=org)
+    f.assert_problem(repeated, 409, "organisation.name_taken")
