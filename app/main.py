@@ -12,9 +12,11 @@ from app.api import api_router
 from app.core.asgi import route_path
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
+from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.logging import RequestContextMiddleware, configure_logging
+from app.core.openapi import install_openapi
 from app.health.router import router as health_router
 from app.library.router import SEGMENTS_PREFIX as LIBRARY_SEGMENTS_PREFIX
 from app.messages.batching import Committer
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="End-to-end encrypted closed user groups for enforcement administrations",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets: app.core.docs
+        redoc_url=None,
     )
     engine = create_engine(
         settings.database_url,
@@ -110,4 +114,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router, tags=["health"])
     app.include_router(api_router)
+    install_docs(app)
+    install_openapi(app)
     return app

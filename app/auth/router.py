@@ -14,11 +14,12 @@ from app.auth.schemas import (
 )
 from app.core.deps import SessionDep, SettingsDep
 from app.core.proxies import client_address
+from app.core.routing import CordonRoute
 from app.users import service as users_service
 from app.users.models import User
 from app.users.schemas import EnrolmentComplete, EnrolmentInfo, EnrolmentInspect, UserRead
 
-router = APIRouter()
+router = APIRouter(route_class=CordonRoute)
 
 
 @router.post("/enrolment/inspect", response_model=EnrolmentInfo)

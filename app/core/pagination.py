@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from app.core.deps import SettingsDep
 from app.core.errors import InvalidInput
+from app.core.routing import raises
 from app.core.security import open_cursor, sign_cursor
 
 T = TypeVar("T")
@@ -47,6 +48,7 @@ class PageParams:
         return sign_cursor(self._secret_key, {"s": scope, "k": key})
 
 
+@raises(InvalidCursor)
 def page_params(
     settings: SettingsDep,
     cursor: Annotated[str | None, Query(max_length=512)] = None,

@@ -6,11 +6,12 @@ from fastapi import APIRouter
 
 from app.auth.dependencies import CurrentPrincipal
 from app.core.deps import SessionDep
+from app.core.routing import CordonRoute
 from app.devices import service
 from app.devices.models import Device
 from app.devices.schemas import DeviceRead
 
-router = APIRouter()
+router = APIRouter(route_class=CordonRoute)
 
 
 @router.get("", response_model=list[DeviceRead])

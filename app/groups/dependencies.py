@@ -16,6 +16,7 @@ from fastapi import Depends
 
 from app.auth.dependencies import CurrentPrincipal
 from app.core.deps import SessionDep
+from app.core.routing import raises
 from app.groups import service
 from app.groups.exceptions import GroupNotFound, GroupRoleRequired
 from app.groups.models import GroupRole
@@ -27,6 +28,7 @@ POSTING_ROLES = frozenset({GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR, Grou
 COORDINATING_ROLES = frozenset({GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR})
 
 
+@raises(GroupNotFound)
 async def group_access(
     group_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> GroupAccess:
@@ -60,6 +62,7 @@ def require_group_role(
     the table-driven tests read `allowed_roles` and `write` to know what each route should
     answer to whom and in which status."""
 
+    @raises(GroupRoleRequired)
     async def dependency(
         access: Annotated[GroupAccess, Depends(group_access)],
     ) -> GroupAccess:

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query, status
 from app.auth.dependencies import AdminPrincipal, CurrentPrincipal
 from app.core.deps import SessionDep
 from app.core.pagination import Page, PageDep
+from app.core.routing import CordonRoute
+from app.core.schemas import BoundedInt
 from app.groups import service
 from app.groups.dependencies import GroupCoordinator, GroupLifecycle, GroupReader
 from app.groups.models import Group, Membership
@@ -23,7 +25,7 @@ from app.groups.schemas import (
     MyGroupRead,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=CordonRoute)
 
 
 @router.post("", response_model=GroupRead, status_code=status.HTTP_201_CREATED)
@@ -98,7 +100,7 @@ async def list_membership_events(
     session: SessionDep,
     access: GroupReader,
     page: PageDep,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[BoundedInt, Query(ge=0)] = 0,
 ) -> Page[MembershipEventRead]:
     """The ordered membership log, from `after_seq` or from where a cursor stopped."""
     position = page.position(f"events:{access.group.id}")

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import realtime
@@ -176,7 +177,11 @@ async def create(session: AsyncSession, *, actor: User | None, group_in: GroupCr
         created_by_id=actor.id if actor else None,
     )
     session.add(group)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:  # the same name in another case SQLite's lower() leaves alone
+        await session.rollback()
+        raise GroupNameTaken(f"A group named {group_in.name!r} exists.") from None
     await _append_event(
         session, group=group, kind="group_created", actor=actor, status=GroupStatus.PLANNED.value
     )

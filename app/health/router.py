@@ -5,9 +5,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app.core.deps import SessionDep
+from app.core.routing import CordonRoute
 from app.health import service
 
-router = APIRouter()
+router = APIRouter(route_class=CordonRoute)
 _HEADS = service.head_revisions()
 
 

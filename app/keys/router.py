@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query, status
 from app.auth.dependencies import CurrentPrincipal
 from app.core.deps import SessionDep
 from app.core.encoding import b64url
+from app.core.routing import CordonRoute
+from app.core.schemas import BoundedInt
 from app.groups.dependencies import GroupParticipant, GroupReader
 from app.keys import service
 from app.keys.models import GroupLogEntry
@@ -21,8 +23,8 @@ from app.keys.schemas import (
     PrekeyUpload,
 )
 
-router = APIRouter()
-group_router = APIRouter()
+router = APIRouter(route_class=CordonRoute)
+group_router = APIRouter(route_class=CordonRoute)
 
 
 @router.post("/prekeys", status_code=status.HTTP_201_CREATED, response_model=dict[str, int])
@@ -82,7 +84,7 @@ async def append_log_entry(
 async def read_log(
     session: SessionDep,
     access: GroupReader,
-    after_seq: Annotated[int, Query(ge=-1)] = -1,
+    after_seq: Annotated[BoundedInt, Query(ge=-1)] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> LogPage:
     """The signed log from just after `after_seq` (-1 = from genesis), oldest first."""

@@ -11,6 +11,8 @@ from starlette.responses import StreamingResponse
 from app.auth.dependencies import CurrentPrincipal
 from app.core.deps import SessionDep, SettingsDep
 from app.core.pagination import Page, PageDep
+from app.core.routing import CordonRoute
+from app.core.schemas import BoundedInt
 from app.groups.dependencies import GroupReader
 from app.library import queries, service
 from app.library.dependencies import BlobStoreDep, LibraryPublisher, OwnUpload
@@ -28,11 +30,11 @@ from app.library.schemas import (
 SEGMENTS_PREFIX = "/api/v1/library/segments/"
 MAX_SEGMENTS_PER_PUT = 16
 
-group_router = APIRouter()
-upload_router = APIRouter()
+group_router = APIRouter(route_class=CordonRoute)
+upload_router = APIRouter(route_class=CordonRoute)
 
 DocumentId = Annotated[uuid.UUID, Path()]
-VersionNo = Annotated[int, Path(ge=1)]
+VersionNo = Annotated[BoundedInt, Path(ge=1)]
 
 
 def _document(document: Document, latest: DocumentVersion | None = None) -> DocumentWithLatest:
@@ -178,12 +180,12 @@ async def get_upload(own: OwnUpload, store: BlobStoreDep) -> UploadRead:
 
 @upload_router.put("/segments/{upload_id}/{index}", response_model=SegmentRead)
 async def put_segment(
-    index: Annotated[int, Path(ge=0)],
+    index: Annotated[BoundedInt, Path(ge=0)],
     own: OwnUpload,
     store: BlobStoreDep,
     request: Request,
     response: Response,
-    count: Annotated[int, Query(ge=1, le=MAX_SEGMENTS_PER_PUT)] = 1,
+    count: Annotated[BoundedInt, Query(ge=1, le=MAX_SEGMENTS_PER_PUT)] = 1,
 ) -> SegmentRead:
     """Store ciphertext segments `index..index+count-1`, sent back to back (fewer requests for
     large files): 201 when any is new, 200 for an identical retry, 409 on different bytes."""

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field, PlainSerializer, computed_field
 
 from app.core.encoding import b64url, b64url_strict
-from app.core.schemas import InputModel, ReadModel
+from app.core.schemas import BoundedBigInt, BoundedInt, InputModel, ReadModel
 from app.library.models import Category
 
 MIN_SEGMENT = 64 * 1024
@@ -40,11 +40,11 @@ class UploadCreate(InputModel):
     """
 
     document_id: uuid.UUID
-    version: int = Field(ge=1, le=1_000_000)
+    version: Annotated[BoundedInt, Field(ge=1, le=1_000_000)]
     category: Category | None = None
-    segment_size: int = Field(ge=MIN_SEGMENT, le=MAX_SEGMENT)
-    segment_count: int = Field(ge=1, le=1 << 32)
-    size: int = Field(ge=16)
+    segment_size: Annotated[BoundedInt, Field(ge=MIN_SEGMENT, le=MAX_SEGMENT)]
+    segment_count: Annotated[BoundedInt, Field(ge=1)]
+    size: Annotated[BoundedBigInt, Field(ge=16)]
     manifest: ManifestBytes
 
 
@@ -74,7 +74,7 @@ class SegmentRead(ReadModel):
 class UploadFinalise(InputModel):
     """Close an upload: the count and the SHA-256 of the whole ciphertext must match."""
 
-    segment_count: int = Field(ge=1)
+    segment_count: Annotated[BoundedInt, Field(ge=1)]
     sha256: Digest
 
 

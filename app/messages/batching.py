@@ -49,12 +49,15 @@ Outcome = Posted | CordonError
 
 
 def _same_content(item: service.StoredItem, message_in: MessageCreate) -> bool:
+    """A replay repeats every field the sender chose, routing included (`urgent` too): any
+    difference is a reuse of the id for other content (409), never a silent 200."""
     recipients = [str(d) for d in message_in.recipients] if message_in.recipients else None
     return (
         item.kind == message_in.kind.value
         and item.envelope == message_in.envelope
         and item.recipients == recipients
         and item.parent_seq == message_in.parent_seq
+        and item.urgent == message_in.urgent
     )
 
 

@@ -10,13 +10,15 @@ from app import realtime
 from app.auth.dependencies import CurrentPrincipal
 from app.core.config import Settings
 from app.core.deps import SessionDep, SettingsDep
+from app.core.routing import raises
 from app.devices.models import Device
 from app.groups.dependencies import GroupPoster, check_status
+from app.groups.exceptions import GroupReadOnly
 from app.groups.service import GroupAccess
 from app.groups.status import GroupWrite
 from app.messages import envelopes, service
 from app.messages.batching import Committer
-from app.messages.exceptions import EnvelopeTooLarge
+from app.messages.exceptions import EnvelopeTooLarge, InvalidEnvelope, KindNotPostable
 from app.messages.receipts import ReceiptCommitter
 from app.messages.schemas import MessageCreate
 
@@ -40,6 +42,7 @@ async def get_receipt_committer(conn: HTTPConnection) -> ReceiptCommitter:
     return receipts
 
 
+@raises(GroupReadOnly)
 async def writable_group(access: GroupPoster) -> GroupAccess:
     """A group that takes the poster's content (`GroupPoster` checks it; the plain-ASGI post
     in `app.messages.posting` calls this after `check_role`, so it checks again)."""
@@ -60,6 +63,7 @@ def check_post(
     envelopes.check(message_in, group_id=access.group.id, device=device)
 
 
+@raises(EnvelopeTooLarge, InvalidEnvelope, KindNotPostable)
 async def valid_post(
     message_in: MessageCreate,
     access: WritableGroup,

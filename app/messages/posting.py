@@ -5,20 +5,21 @@ latency is the product's (docs/benchmarks.md). Routed through FastAPI, a post sp
 1.3 ms of its ~5 ms of CPU matching the route and resolving a tree of nine dependencies
 before any of them did work. So `SinglePostRoute`, the innermost of the app's middleware
 (every middleware `create_app` adds still runs), hands this one route to `post_message`
-here, which calls the *same* dependency functions in the order FastAPI resolves them — the
-bearer scheme, `current_principal`, `group_access`, the posting roles, `writable_group`,
-`valid_post` — and answers with the same problem documents. The FastAPI route in
+here, which calls the *same* dependency functions FastAPI resolves — the bearer scheme,
+`current_principal`, `group_access`, the posting roles, `writable_group`, `valid_post` — and
+the same body reader, and answers with the same problem documents. The FastAPI route in
 `app.messages.router` stays: it documents the route in OpenAPI and serves what this handler
 does not take (a group id that is not a UUID), through `store` below.
 
-FastAPI's order is kept because clients can tell it apart: the body is read (413 past the
-size limit) and parsed as JSON (400) before authentication (401), then membership (404),
-role (403) and archived group (409), and only then is it validated (422).
+Authorisation comes before the body is parsed: authentication (401), membership (404),
+role (403) and archived group (409), then the body is read and parsed by the app's one
+reader, `app.core.body.read_json` (413, 415, 400: the code FastAPI routes use through
+`app.core.routing.CordonRoute`), and only then validated (422). A caller who may not post
+never makes the server parse a byte. (FastAPI routes check the bearer header before reading
+the body, then parse before resolving their dependencies: the two orders differ only for a
+request that is both unauthorised and malformed, and each refuses it.)
 """
 
-import email.message
-import functools
-import json
 import re
 import uuid
 from collections.abc import Awaitable
@@ -32,9 +33,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.auth.dependencies import bearer_scheme, current_principal
+from app.auth.dependencies import bearer_scheme, current_principal, require_bearer_header
 from app.auth.service import Principal
 from app.core.asgi import route_path
+from app.core.body import MISSING, read_json
 from app.core.config import Settings
 from app.core.encoding import json_bytes
 from app.core.errors import (
@@ -44,11 +46,18 @@ from app.core.errors import (
     unexpected_problem,
     validation_problem,
 )
+from app.core.routing import raises
 from app.groups.dependencies import POSTING_ROLES, check_role, group_access
 from app.groups.service import GroupAccess
 from app.messages import service
 from app.messages.batching import Committer, Post
 from app.messages.dependencies import valid_post, writable_group
+from app.messages.exceptions import (
+    ClientMsgIdReused,
+    InvalidRecipients,
+    ParentNotFound,
+    RecipientsRequired,
+)
 from app.messages.schemas import MessageCreate
 
 # The route's path with a UUID group id (any other id is left to FastAPI's 422).
@@ -56,9 +65,9 @@ POST_PATH = re.compile(
     r"/api/v1/groups/([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
     r"[0-9a-fA-F]{12})/messages"
 )
-_MISSING = object()
 
 
+@raises(ClientMsgIdReused, InvalidRecipients, RecipientsRequired, ParentNotFound)
 async def store(
     message_in: MessageCreate,
     *,
@@ -68,7 +77,8 @@ async def store(
     session: AsyncSession,
 ) -> Response:
     """Store an authorised, checked post; answers only after the commit (201, or 200 for a
-    replay). Shared by this handler and the FastAPI route."""
+    replay), or raises what the group commit refused it with. Shared by this handler and the
+    FastAPI route."""
     post = Post(
         group_id=access.group.id,
         user_id=principal.user.id,
@@ -86,39 +96,9 @@ async def store(
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _is_json(content_type: str | None) -> bool:
-    """FastAPI's rule: application/json or application/*+json, parameters allowed (cached:
-    clients send the same few values, and parsing one through `email` costs more than the
-    rest of reading the body)."""
-    if not content_type:
-        return False
-    message = email.message.Message()
-    message["content-type"] = content_type
-    subtype = message.get_content_subtype()
-    return message.get_content_maintype() == "application" and (
-        subtype == "json" or subtype.endswith("+json")
-    )
-
-
-async def _parsed_body(request: Request) -> Any:
-    """The body as FastAPI hands it to validation: parsed JSON, raw bytes for another
-    content type, `_MISSING` when empty; RequestValidationError if it is not JSON."""
-    raw = await request.body()
-    if not raw:
-        return _MISSING
-    if not _is_json(request.headers.get("content-type")):
-        return raw
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        error = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error"}
-        raise RequestValidationError([error]) from None
-
-
 def _validated(body: Any) -> MessageCreate:
     """The body validated as FastAPI validates a body parameter, errors located under "body"."""
-    if body is _MISSING:
+    if body is MISSING:
         error = {"type": "missing", "loc": ("body",), "msg": "Field required"}
         raise RequestValidationError([error])
     try:
@@ -130,16 +110,19 @@ def _validated(body: Any) -> MessageCreate:
 
 
 async def _answer(request: Request, group_id: uuid.UUID) -> Response:
-    """The route's dependencies in FastAPI's order, then `store`; failures raise."""
+    """The route's dependencies (authorisation first), then the body, then `store`; failures
+    raise."""
     app: Any = request.app
     settings: Settings = app.state.settings
-    body = await _parsed_body(request)
+    require_bearer_header(request)
     async with app.state.sessionmaker() as session:
         credentials = await bearer_scheme(request)
         principal = await current_principal(session, settings, credentials)
         access = await group_access(group_id, session, principal)
         check_role(access, POSTING_ROLES)
         access = await writable_group(access)
+        await session.close()  # no pooled connection held while a slow client sends its body
+        body = await read_json(request, max_bytes=settings.max_request_bytes)
         message_in = await valid_post(_validated(body), access, principal, settings)
         return await store(
             message_in,

@@ -143,11 +143,15 @@ class _Batch:
         self.memberships = {(user_id, group_id): status for user_id, group_id, status in rows}
 
     async def load(self, acks: Sequence[Acknowledgement]) -> None:
-        """Lock every stream involved (in a fixed order), then read their items and rows."""
+        """Lock every stream involved (in a fixed order), then read their items and rows.
+        Only the viewers' own groups are touched: a receipt for any other group (one that
+        does not exist included) finds no item and is refused by `check` as not found."""
         await self.load_access(acks)
         wanted: dict[uuid.UUID, tuple[set[int], set[uuid.UUID]]] = {}
         for ack in acks:
             for receipt in ack.receipts:
+                if receipt.group_id not in ack.viewer.groups:
+                    continue
                 seqs, devices = wanted.setdefault(receipt.group_id, (set(), set()))
                 seqs.add(receipt.seq)
                 devices.add(ack.viewer.device_id)

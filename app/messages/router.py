@@ -11,6 +11,8 @@ from app.core.config import Settings
 from app.core.deps import SessionDep, SettingsDep
 from app.core.encoding import json_bytes
 from app.core.errors import CordonError, error_body
+from app.core.routing import CordonRoute, raises
+from app.core.schemas import Seq
 from app.devices.models import Device
 from app.groups.dependencies import GroupPoster, GroupReader
 from app.groups.service import GroupAccess
@@ -24,6 +26,7 @@ from app.messages.dependencies import (
     WritableGroup,
     check_post,
 )
+from app.messages.exceptions import MessageNotFound, ReceiptNotApplicable
 from app.messages.schemas import (
     MessageBatchCreate,
     MessageBatchRead,
@@ -34,7 +37,7 @@ from app.messages.schemas import (
     SyncPage,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=CordonRoute)
 
 
 @router.post(
@@ -128,7 +131,7 @@ async def post_messages(
 
 @router.get("/groups/{group_id}/messages/{seq}", response_model=MessageRead)
 async def get_message(
-    seq: int, access: GroupReader, viewer: CurrentViewer, session: SessionDep
+    seq: Seq, access: GroupReader, viewer: CurrentViewer, session: SessionDep
 ) -> Response:
     """One item of the group's stream, if this device may read it (rendered as sync renders
     it)."""
@@ -138,7 +141,7 @@ async def get_message(
 
 @router.get("/groups/{group_id}/messages/{seq}/receipts", response_model=list[ReceiptRead])
 async def list_receipts(
-    seq: int, access: GroupReader, viewer: CurrentViewer, session: SessionDep
+    seq: Seq, access: GroupReader, viewer: CurrentViewer, session: SessionDep
 ) -> list[ReceiptRead]:
     """Delivered/read state per recipient device; only for the item's sender."""
     rows = await service.get_receipts(session, viewer=viewer, group_id=access.group.id, seq=seq)
@@ -174,6 +177,7 @@ async def sync(
 
 
 @router.post("/receipts", status_code=status.HTTP_204_NO_CONTENT)
+@raises(MessageNotFound, ReceiptNotApplicable)  # forwarded from the group commit
 async def post_receipts(
     batch: ReceiptBatch, session: SessionDep, viewer: CurrentViewer, receipts: ReceiptsDep
 ) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from app.core.encoding import b64_lenient
-from app.core.schemas import InputModel
+from app.core.schemas import InputModel, Seq
 from app.messages.models import CLIENT_KINDS, MessageKind
 
 
@@ -40,7 +40,7 @@ class MessageCreate(InputModel):
         Annotated[list[uuid.UUID], AfterValidator(_unique), Field(min_length=1, max_length=4096)]
         | None
     ) = None
-    parent_seq: int | None = Field(default=None, ge=1)
+    parent_seq: Seq | None = None
     urgent: bool = False
 
 
@@ -100,7 +100,7 @@ class ReceiptCreate(InputModel):
     """This device received (or its user read) one item."""
 
     group_id: uuid.UUID
-    seq: int = Field(ge=1)
+    seq: Seq
     status: Literal["delivered", "read"]
 
 

@@ -7,11 +7,12 @@ from fastapi import APIRouter, status
 from app.auth.dependencies import AdminPrincipal, CurrentPrincipal
 from app.core.deps import SessionDep
 from app.core.pagination import Page, PageDep
+from app.core.routing import CordonRoute
 from app.organisations import service
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationCreate, OrganisationRead
 
-router = APIRouter()
+router = APIRouter(route_class=CordonRoute)
 
 
 @router.post("", response_model=OrganisationRead, status_code=status.HTTP_201_CREATED)

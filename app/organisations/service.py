@@ -3,6 +3,7 @@
 import uuid
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.organisations.exceptions import OrganisationNameTaken, OrganisationNotFound
@@ -49,5 +50,11 @@ async def create(session: AsyncSession, *, organisation_in: OrganisationCreate) 
         region=organisation_in.region.value,
     )
     session.add(organisation)
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError:  # a race, or a case SQLite's lower() leaves alone (non-ASCII)
+        await session.rollback()
+        raise OrganisationNameTaken(
+            f"An organisation named {organisation_in.name!r} exists."
+        ) from None
     return organisation

@@ -8,6 +8,7 @@ from fastapi import APIRouter, status
 from app.auth.dependencies import CurrentPrincipal
 from app.core.deps import SessionDep
 from app.core.pagination import PageDep
+from app.core.routing import CordonRoute
 from app.groups.dependencies import GroupPoster, GroupReader
 from app.prenotifications import queries, service
 from app.prenotifications.dependencies import Filters
@@ -18,7 +19,7 @@ from app.prenotifications.schemas import (
     TransitionCreate,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=CordonRoute)
 PAGE_SCOPE = "prenotifications"
 
 

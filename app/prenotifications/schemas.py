@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_serializer
 
 from app.core.encoding import b64_lenient, b64url
-from app.core.schemas import InputModel, ReadModel
+from app.core.schemas import BoundedInt, InputModel, ReadModel, Seq
 from app.prenotifications.workflow import Status
 
 TEMPLATE_ID_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
@@ -46,7 +46,7 @@ class PrenotificationCreate(InputModel):
     destination: Users = Field(min_length=1, max_length=50)
     transit: Users = Field(default_factory=list, max_length=50)
     template_id: str = Field(pattern=TEMPLATE_ID_PATTERN)
-    template_version: int = Field(ge=1)
+    template_version: Annotated[BoundedInt, Field(ge=1)]
     eta: Annotated[datetime | None, AfterValidator(_aware)] = Field(
         default=None,
         description="Optional, deliberately disclosed routing metadata: enables server-side "
@@ -59,7 +59,7 @@ class TransitionCreate(InputModel):
 
     from_status: Status
     to_status: Status
-    seq: int = Field(ge=1, description="The new event's position (the current event_count)")
+    seq: Seq = Field(description="The new event's position (the current event_count)")
     ts: int = Field(ge=0, lt=1 << 63, description="Milliseconds since the Unix epoch, UTC")
     signature: Base64
     detail_envelope: Base64 | None = None

@@ -22,7 +22,9 @@ from typing import Any
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from app.core.body import MalformedJSON, decode_json
 from app.core.config import Settings
+from app.core.errors import CordonError, Unauthenticated
 from app.realtime.connection import Connection, cancel
 from app.realtime.events import (
     CLOSE_BAD_FRAME,
@@ -65,12 +67,14 @@ def _header_token(websocket: WebSocket) -> str | None:
 
 
 def _parse(text: str | None) -> dict[str, Any]:
+    """A client frame through the app's one JSON decoder (`app.core.body`: depth, strings,
+    numbers), under the frame size limit; 4400 otherwise."""
     if text is None or len(text) > MAX_CLIENT_FRAME:
         raise Refused(CLOSE_BAD_FRAME, "expected a JSON text frame under 64 KiB")
     try:
-        body = json.loads(text)
-    except ValueError:
-        raise Refused(CLOSE_BAD_FRAME, "malformed JSON") from None
+        body = decode_json(text)
+    except MalformedJSON as exc:
+        raise Refused(CLOSE_BAD_FRAME, exc.detail[:120]) from None
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         raise Refused(CLOSE_BAD_FRAME, "a frame is a JSON object with a 'type'")
     return body
@@ -215,6 +219,9 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
         code, reason = refused.code, refused.reason
     except WebSocketDisconnect:
         return
+    except CordonError as refused:  # a client's mistake found past the frame (a cursor)
+        code = CLOSE_UNAUTHENTICATED if isinstance(refused, Unauthenticated) else CLOSE_BAD_FRAME
+        reason = refused.detail[:120]
     except Exception:
         logger.exception("websocket handler failed")
         code, reason = 1011, "internal error"

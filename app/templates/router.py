@@ -1,11 +1,14 @@
 """Routes of the group template registry."""
 
 import json
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 
 from app.auth.dependencies import CurrentPrincipal
 from app.core.deps import SessionDep
+from app.core.routing import CordonRoute
+from app.core.schemas import BoundedInt
 from app.groups.dependencies import GroupCoordinatorPublishing, GroupReader
 from app.templates import service
 from app.templates.document import BUILTINS
@@ -17,7 +20,7 @@ from app.templates.schemas import (
     TemplateVersionRead,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=CordonRoute)
 
 
 def _document(row: GroupTemplate) -> TemplateDocumentRead:
@@ -58,7 +61,10 @@ async def list_templates(session: SessionDep, access: GroupReader) -> TemplateLi
     response_model=TemplateDocumentRead,
 )
 async def get_template(
-    template_id: str, version: int, session: SessionDep, access: GroupReader
+    template_id: str,
+    version: Annotated[BoundedInt, Path(ge=1)],
+    session: SessionDep,
+    access: GroupReader,
 ) -> TemplateDocumentRead:
     """One published version with its signed document."""
     row = await service.get(

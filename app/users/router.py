@@ -7,11 +7,12 @@ from fastapi import APIRouter, status
 from app.auth.dependencies import CurrentPrincipal
 from app.core.deps import SessionDep, SettingsDep
 from app.core.pagination import Page, PageDep
+from app.core.routing import CordonRoute
 from app.users import service
 from app.users.models import User
 from app.users.schemas import EnrolmentCodeRead, UserCreate, UserCreated, UserRead
 
-router = APIRouter()
+router = APIRouter(route_class=CordonRoute)
 
 
 @router.post("", response_model=UserCreated, status_code=status.HTTP_201_CREATED)
