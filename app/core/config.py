@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     ws_send_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_auth_seconds: float = Field(default=10.0, gt=0)
     ws_idle_seconds: float = Field(default=120.0, gt=0)
+    ws_ping_seconds: float = Field(default=15.0, gt=0)
+    ws_pong_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_close_seconds: float = Field(default=10.0, gt=0)
     realtime_poll_seconds: float = Field(default=5.0, gt=0)
     realtime_degraded_poll_seconds: float = Field(default=0.2, gt=0)
 
