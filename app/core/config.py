@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     realtime_poll_seconds: float = Field(default=5.0, gt=0)
     realtime_degraded_poll_seconds: float = Field(default=0.2, gt=0)
 
-    blob_dir: str = "./data/blobs"
+    blob_dir: str | None = None  # None: PostgreSQL stores blobs, SQLite uses ./data/blobs
     library_quota_bytes: int = Field(default=50 * 1024**3, ge=0)
     document_max_bytes: int = Field(default=2 * 1024**3, ge=0)
     upload_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)

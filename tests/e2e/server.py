@@ -37,6 +37,7 @@ class Server:
         redis_url: str | None = None,
         *,
         log_path: Path | None = None,
+        cwd: Path | None = None,
         **env: str,
     ) -> None:
         self.port = free_port()
@@ -74,7 +75,7 @@ class Server:
                 "--log-level",
                 "warning",
             ],
-            cwd=ROOT,
+            cwd=cwd or ROOT,
             env=environ,
             stdout=log_file,
             stderr=subprocess.STDOUT if log_file else None,
@@ -112,10 +113,16 @@ class Server:
 
 @contextmanager
 def running(
-    database_url: str, redis_url: str | None = None, *, log_path: Path | None = None, **env: str
+    database_url: str,
+    redis_url: str | None = None,
+    *,
+    log_path: Path | None = None,
+    cwd: Path | None = None,
+    **env: str,
 ) -> Iterator[Server]:
-    """A server for the duration of the block; `log_path` captures its output."""
-    server = Server(database_url, redis_url, log_path=log_path, **env)
+    """A server for the duration of the block; `log_path` captures its output, `cwd` is its
+    working directory (the checkout by default)."""
+    server = Server(database_url, redis_url, log_path=log_path, cwd=cwd, **env)
     try:
         yield server
     finally:

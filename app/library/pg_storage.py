@@ -1,0 +1,313 @@
+"""The PostgreSQL blob store: every server process sharing the database sees the same blobs.
+
+With local directories, a document published through one process was missing on the others
+(issue 15); this store keeps the ciphertext in the database the processes already share:
+
+    blob_upload (id)                        an open upload; writers hold its row lock shared
+    blob_segment (owner, idx, start, data)  one row per segment (≤ 1 MiB + tag), owned by the
+                                            upload that wrote it, and by its blob once published
+    blob (sha256, size, owner)              a published blob: its segments are `owner`'s
+
+Memory per call is one segment: a segment is one bytea row, written by one INSERT and read by
+one SELECT (or a `substring` of it for the edges of a byte range), never a whole file.
+`data` is stored EXTERNAL (uncompressed; ciphertext does not compress), so `length()` and
+`substring()` read only what they need. Segment writes commit without waiting for the WAL
+flush (`synchronous_commit = off`): the publishing transaction does wait, and its flush makes
+every earlier segment durable with it, as the filesystem store's one fsync before the rename.
+Staging holds the upload's row lock exclusively until publish or discard, so a late writer
+waits and then finds the upload gone. Segments that arrive in order are hashed as they come
+(a running SHA-256 per upload, in this process); the rest are re-read at staging.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from anyio import to_thread
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.library.storage import RUNNING_HASHES, Buffer, SegmentOutcome, StagedBlob
+
+_IN_ORDER_HASH_MIN = 64 * 1024  # below this, hashing on the event loop beats a thread hop
+
+
+@dataclass(slots=True)
+class _Running:
+    """SHA-256 over segments 0..`next_index`-1, and a lock that keeps their order."""
+
+    digest: "hashlib._Hash" = field(default_factory=hashlib.sha256)
+    next_index: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass(slots=True)
+class _Lease:
+    """The staging transaction: its connection, kept until publish or discard."""
+
+    connection: AsyncConnection
+    raw: Any
+    transaction: Any
+    upload_id: uuid.UUID
+    finished: bool = False
+
+
+async def _update(digest: "hashlib._Hash", data: bytes) -> None:
+    if len(data) < _IN_ORDER_HASH_MIN:
+        digest.update(data)
+    else:
+        await to_thread.run_sync(digest.update, data)
+
+
+class PostgresBlobStore:
+    """`BlobStore` on the app's PostgreSQL engine (raw asyncpg statements on pooled
+    connections; a connection is held per call, or from stage to discard)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._running: OrderedDict[uuid.UUID, _Running] = OrderedDict()
+
+    def _connect(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self._engine.connect()
+
+    @staticmethod
+    async def _raw(connection: AsyncConnection) -> Any:
+        return (await connection.get_raw_connection()).driver_connection
+
+    async def open_upload(self, upload_id: uuid.UUID) -> None:
+        """Make room for a new upload's segments."""
+        async with self._connect() as connection:
+            raw = await self._raw(connection)
+            await raw.execute(
+                "INSERT INTO blob_upload (id) VALUES ($1) ON CONFLICT DO NOTHING", upload_id
+            )
+
+    async def put_segment(
+        self, upload_id: uuid.UUID, index: int, offset: int, parts: Sequence[Buffer]
+    ) -> SegmentOutcome:
+        """Store a segment (given in parts) at `offset` once; the same bytes again are a no-op,
+        other bytes a conflict, and GONE if the upload was finalised or dropped meanwhile."""
+        data = b"".join(parts)
+        async with self._connect() as connection:
+            raw = await self._raw(connection)
+            async with raw.transaction():
+                await raw.execute("SET LOCAL synchronous_commit = off")
+                if await raw.fetchval(
+                    "SELECT 1 FROM blob_upload WHERE id = $1 FOR SHARE", upload_id
+                ):
+                    status = await raw.execute(
+                        "INSERT INTO blob_segment (owner, idx, start, data) VALUES ($1, $2, $3, $4)"
+                        " ON CONFLICT DO NOTHING",
+                        upload_id,
+                        index,
+                        offset,
+                        data,
+                    )
+                    if status != "INSERT 0 1":
+                        same = await raw.fetchval(
+                            "SELECT start = $3 AND data = $4 FROM blob_segment"
+                            " WHERE owner = $1 AND idx = $2",
+                            upload_id,
+                            index,
+                            offset,
+                            data,
+                        )
+                        return SegmentOutcome.DUPLICATE if same else SegmentOutcome.CONFLICT
+                else:
+                    return SegmentOutcome.GONE
+        await self._hash_in_order(upload_id, index, data)
+        return SegmentOutcome.STORED
+
+    async def _hash_in_order(self, upload_id: uuid.UUID, index: int, data: bytes) -> None:
+        """Extend the upload's running hash if this segment is the next one; a later segment
+        is left for staging to read back."""
+        running = self._running.get(upload_id)
+        if running is None:
+            if index != 0:
+                return
+            running = self._running[upload_id] = _Running()
+            while len(self._running) > RUNNING_HASHES:
+                self._running.popitem(last=False)
+        async with running.lock:
+            if running.next_index == index:
+                await _update(running.digest, data)
+                running.next_index += 1
+
+    async def segment_sizes(self, upload_id: uuid.UUID) -> dict[int, int]:
+        """Sizes of the segments received so far, by index."""
+        async with self._connect() as connection:
+            raw = await self._raw(connection)
+            rows = await raw.fetch(
+                "SELECT idx, length(data) FROM blob_segment WHERE owner = $1", upload_id
+            )
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    async def stage(self, upload_id: uuid.UUID) -> StagedBlob | None:
+        """Lock the upload and hash its segments in order (None if it is gone); still hidden."""
+        connection = await self._engine.connect()
+        try:
+            raw = await self._raw(connection)
+            transaction = raw.transaction()
+            await transaction.start()
+            lease = _Lease(connection, raw, transaction, upload_id)
+            try:
+                if not await raw.fetchval(
+                    "SELECT 1 FROM blob_upload WHERE id = $1 FOR UPDATE", upload_id
+                ):
+                    await self._finish(lease, commit=False)
+                    return None
+                sha256_hex, size = await self._digest(raw, upload_id)
+            except BaseException:
+                await self._finish(lease, commit=False)
+                raise
+        except BaseException:
+            await connection.close()
+            raise
+        return StagedBlob(sha256_hex, size, lease=lease)
+
+    async def _digest(self, raw: Any, upload_id: uuid.UUID) -> tuple[str, int]:
+        """SHA-256 and size of the upload's segments in order: the running hash for the prefix
+        this process saw arrive in order, the rest read back one segment at a time."""
+        running = self._running.get(upload_id) or _Running()
+        async with running.lock:
+            digest = running.digest.copy()
+            rows = await raw.fetch(
+                "SELECT idx, start, length(data) FROM blob_segment WHERE owner = $1 ORDER BY idx",
+                upload_id,
+            )
+            size = 0
+            for idx, start, length in rows:
+                if start != size:
+                    raise OSError(f"segment {idx} of upload {upload_id} does not follow on")
+                if idx >= running.next_index:
+                    data = await raw.fetchval(
+                        "SELECT data FROM blob_segment WHERE owner = $1 AND idx = $2",
+                        upload_id,
+                        idx,
+                    )
+                    await _update(digest, data)
+                size += length
+        return digest.hexdigest(), size
+
+    async def publish(self, staged: StagedBlob) -> None:
+        """Make a staged blob visible under its digest and close the upload, in one commit; a
+        blob already published under the digest keeps its segments and this upload's go."""
+        lease = _lease(staged)
+        raw = lease.raw
+        inserted = await raw.execute(
+            "INSERT INTO blob (sha256, size, owner) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            staged.sha256_hex,
+            staged.size,
+            lease.upload_id,
+        )
+        if inserted != "INSERT 0 1":
+            await raw.execute("DELETE FROM blob_segment WHERE owner = $1", lease.upload_id)
+        await raw.execute("DELETE FROM blob_upload WHERE id = $1", lease.upload_id)
+        await self._finish(lease, commit=True)
+        self._running.pop(lease.upload_id, None)
+
+    async def discard(self, staged: StagedBlob) -> None:
+        """Release a staged blob; an unpublished upload keeps its segments."""
+        await self._finish(_lease(staged), commit=False)
+
+    @staticmethod
+    async def _finish(lease: _Lease, *, commit: bool) -> None:
+        if lease.finished:
+            return
+        lease.finished = True
+        try:
+            if commit:
+                await lease.transaction.commit()
+            else:
+                await lease.transaction.rollback()
+        finally:
+            await lease.connection.close()
+
+    async def drop_upload(self, upload_id: uuid.UUID) -> None:
+        """Remove an upload and its segments (unless a published blob owns them now)."""
+        self._running.pop(upload_id, None)
+        async with self._connect() as connection:
+            raw = await self._raw(connection)
+            async with raw.transaction():
+                await raw.execute("DELETE FROM blob_upload WHERE id = $1", upload_id)
+                await raw.execute(
+                    "DELETE FROM blob_segment WHERE owner = $1"
+                    " AND NOT EXISTS (SELECT 1 FROM blob WHERE owner = $1)",
+                    upload_id,
+                )
+
+    async def size(self, sha256_hex: str) -> int | None:
+        """Size of a published blob whose segments are all present, or None."""
+        async with self._connect() as connection:
+            raw = await self._raw(connection)
+            row = await raw.fetchrow(
+                "SELECT b.size, (SELECT coalesce(sum(length(s.data)), 0) FROM blob_segment s"
+                " WHERE s.owner = b.owner) FROM blob b WHERE b.sha256 = $1",
+                sha256_hex,
+            )
+        if row is None or int(row[0]) != int(row[1]):
+            return None
+        return int(row[0])
+
+    async def read(self, sha256_hex: str, start: int, end: int) -> AsyncIterator[bytes]:
+        """Stream bytes [start, end) one segment at a time, the next one fetched while the
+        current one is sent; a connection is held only per fetch."""
+        async with self._connect() as connection:
+            raw = await self._raw(connection)
+            rows = await raw.fetch(
+                "SELECT s.idx, s.start, length(s.data) FROM blob b"
+                " JOIN blob_segment s ON s.owner = b.owner"
+                " WHERE b.sha256 = $1 AND s.start < $3 AND s.start + length(s.data) > $2"
+                " ORDER BY s.idx",
+                sha256_hex,
+                start,
+                end,
+            )
+            owner = await raw.fetchval("SELECT owner FROM blob WHERE sha256 = $1", sha256_hex)
+        spans = [
+            (int(idx), max(start, seg_start) - seg_start, min(end, seg_start + length) - seg_start)
+            for idx, seg_start, length in rows
+        ]
+        if sum(hi - lo for _, lo, hi in spans) != end - start:
+            raise FileNotFoundError(f"blob {sha256_hex} is missing segments")
+        pending: asyncio.Task[bytes] | None = None
+        try:
+            for position, span in enumerate(spans):
+                if pending is None:
+                    pending = asyncio.ensure_future(self._fetch(owner, *span))
+                chunk = await pending
+                pending = None
+                if position + 1 < len(spans):
+                    pending = asyncio.ensure_future(self._fetch(owner, *spans[position + 1]))
+                yield chunk
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
+
+    async def _fetch(self, owner: uuid.UUID, idx: int, lo: int, hi: int) -> bytes:
+        async with self._connect() as connection:
+            raw = await self._raw(connection)
+            data = await raw.fetchval(
+                "SELECT substring(data FROM $3 FOR $4) FROM blob_segment"
+                " WHERE owner = $1 AND idx = $2",
+                owner,
+                idx,
+                lo + 1,
+                hi - lo,
+            )
+        if data is None or len(data) != hi - lo:
+            raise FileNotFoundError(f"segment {idx} of blob owner {owner} is missing")
+        return bytes(data)
+
+
+def _lease(staged: StagedBlob) -> _Lease:
+    lease = staged.lease
+    assert isinstance(lease, _Lease), "a blob staged by another store"
+    return lease
