@@ -133,6 +133,7 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
+        http="app.core.http_protocol:CordonHttpProtocol",
         ws="app.realtime.transport:CordonWebSocketProtocol",
         ws_per_message_deflate=False,
     )

@@ -69,6 +69,8 @@ class Server:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
+                "--http",
+                "app.core.http_protocol:CordonHttpProtocol",
                 "--ws",
                 "app.realtime.transport:CordonWebSocketProtocol",
                 "--no-access-log",
