@@ -8,8 +8,9 @@ With local directories, a document published through one process was missing on 
                                             upload that wrote it, and by its blob once published
     blob (sha256, size, owner)              a published blob: its segments are `owner`'s
 
-Memory per call is one segment: a segment is one bytea row, written by one INSERT and read by
-one SELECT (or a `substring` of it for the edges of a byte range), never a whole file.
+Memory per call is bounded by segments, never a whole file: a segment is one bytea row, written
+by one statement; a download reads `READ_BATCH` segments per query (a `substring` of each for
+the edges of a byte range) with the next batch fetched while one is sent.
 `data` is stored EXTERNAL (uncompressed; ciphertext does not compress), so `length()` and
 `substring()` read only what they need. Segment writes commit without waiting for the WAL
 flush (`synchronous_commit = off`): the publishing transaction does wait, and its flush makes
@@ -35,6 +36,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.library.storage import RUNNING_HASHES, Buffer, SegmentOutcome, StagedBlob
 
 _IN_ORDER_HASH_MIN = 64 * 1024  # below this, hashing on the event loop beats a thread hop
+READ_BATCH = 4  # segments fetched per query (and per pooled connection) while streaming
+# The upload's row lock shared, the segment inserted unless one is there, and the commit not
+# waiting for the WAL flush (`set_config(..., true)` lasts this statement's transaction).
+_PUT_SEGMENT = """
+WITH commit_mode AS (SELECT set_config('synchronous_commit', 'off', true)),
+     upload AS (SELECT id FROM blob_upload WHERE id = $1 FOR SHARE),
+     inserted AS (
+         INSERT INTO blob_segment (owner, idx, start, data)
+         SELECT $1, $2, $3, $4 FROM upload
+         ON CONFLICT DO NOTHING
+         RETURNING 1
+     )
+SELECT EXISTS (SELECT 1 FROM upload), EXISTS (SELECT 1 FROM inserted),
+       (SELECT count(*) FROM commit_mode)
+"""
 
 
 @dataclass(slots=True)
@@ -92,34 +108,24 @@ class PostgresBlobStore:
     ) -> SegmentOutcome:
         """Store a segment (given in parts) at `offset` once; the same bytes again are a no-op,
         other bytes a conflict, and GONE if the upload was finalised or dropped meanwhile."""
-        data = b"".join(parts)
+        data = parts[0] if len(parts) == 1 and isinstance(parts[0], bytes) else b"".join(parts)
         async with self._connect() as connection:
             raw = await self._raw(connection)
-            async with raw.transaction():
-                await raw.execute("SET LOCAL synchronous_commit = off")
-                if await raw.fetchval(
-                    "SELECT 1 FROM blob_upload WHERE id = $1 FOR SHARE", upload_id
-                ):
-                    status = await raw.execute(
-                        "INSERT INTO blob_segment (owner, idx, start, data) VALUES ($1, $2, $3, $4)"
-                        " ON CONFLICT DO NOTHING",
-                        upload_id,
-                        index,
-                        offset,
-                        data,
-                    )
-                    if status != "INSERT 0 1":
-                        same = await raw.fetchval(
-                            "SELECT start = $3 AND data = $4 FROM blob_segment"
-                            " WHERE owner = $1 AND idx = $2",
-                            upload_id,
-                            index,
-                            offset,
-                            data,
-                        )
-                        return SegmentOutcome.DUPLICATE if same else SegmentOutcome.CONFLICT
-                else:
-                    return SegmentOutcome.GONE
+            # One round trip, not five: under CPU contention each waits for the backend.
+            row = await raw.fetchrow(_PUT_SEGMENT, upload_id, index, offset, data)
+            open_, stored = row[0], row[1]
+            if not open_:
+                return SegmentOutcome.GONE
+            if not stored:
+                same = await raw.fetchval(
+                    "SELECT start = $3 AND data = $4 FROM blob_segment"
+                    " WHERE owner = $1 AND idx = $2",
+                    upload_id,
+                    index,
+                    offset,
+                    data,
+                )
+                return SegmentOutcome.DUPLICATE if same else SegmentOutcome.CONFLICT
         await self._hash_in_order(upload_id, index, data)
         return SegmentOutcome.STORED
 
@@ -275,36 +281,45 @@ class PostgresBlobStore:
         ]
         if sum(hi - lo for _, lo, hi in spans) != end - start:
             raise FileNotFoundError(f"blob {sha256_hex} is missing segments")
-        pending: asyncio.Task[bytes] | None = None
+        batches = [spans[i : i + READ_BATCH] for i in range(0, len(spans), READ_BATCH)]
+        pending: asyncio.Task[list[bytes]] | None = None
         try:
-            for position, span in enumerate(spans):
+            for position, batch in enumerate(batches):
                 if pending is None:
-                    pending = asyncio.ensure_future(self._fetch(owner, *span))
-                chunk = await pending
+                    pending = asyncio.ensure_future(self._fetch(owner, batch))
+                chunks = await pending
                 pending = None
-                if position + 1 < len(spans):
-                    pending = asyncio.ensure_future(self._fetch(owner, *spans[position + 1]))
-                yield chunk
+                if position + 1 < len(batches):
+                    pending = asyncio.ensure_future(self._fetch(owner, batches[position + 1]))
+                for chunk in chunks:
+                    yield chunk
         finally:
             if pending is not None:
                 pending.cancel()
                 with contextlib.suppress(BaseException):
                     await pending
 
-    async def _fetch(self, owner: uuid.UUID, idx: int, lo: int, hi: int) -> bytes:
+    async def _fetch(self, owner: uuid.UUID, spans: list[tuple[int, int, int]]) -> list[bytes]:
+        """The byte spans of a few segments, in one query."""
         async with self._connect() as connection:
             raw = await self._raw(connection)
-            data = await raw.fetchval(
-                "SELECT substring(data FROM $3 FOR $4) FROM blob_segment"
-                " WHERE owner = $1 AND idx = $2",
+            rows = await raw.fetch(
+                "SELECT s.idx, substring(s.data FROM w.lo + 1 FOR w.hi - w.lo)"
+                " FROM unnest($2::int[], $3::int[], $4::int[]) AS w(idx, lo, hi)"
+                " JOIN blob_segment s ON s.owner = $1 AND s.idx = w.idx ORDER BY s.idx",
                 owner,
-                idx,
-                lo + 1,
-                hi - lo,
+                [idx for idx, _, _ in spans],
+                [lo for _, lo, _ in spans],
+                [hi for _, _, hi in spans],
             )
-        if data is None or len(data) != hi - lo:
-            raise FileNotFoundError(f"segment {idx} of blob owner {owner} is missing")
-        return bytes(data)
+        found = {int(row[0]): row[1] for row in rows}
+        chunks = []
+        for idx, lo, hi in spans:
+            data = found.get(idx)
+            if data is None or len(data) != hi - lo:
+                raise FileNotFoundError(f"segment {idx} of blob owner {owner} is missing")
+            chunks.append(data)
+        return chunks
 
 
 def _lease(staged: StagedBlob) -> _Lease:
