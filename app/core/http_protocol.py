@@ -63,7 +63,6 @@ class CordonHttpProtocol(HttpToolsProtocol):
         self._last_body = 0.0  # when body bytes last arrived (or reading resumed)
         self._checked = 0.0
         self._refused = False
-        self._fields = 0  # bytes of the request line's target and the header fields
         self._too_large = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -90,6 +89,8 @@ class CordonHttpProtocol(HttpToolsProtocol):
                     "Request header fields too large",
                     f"The request's header block exceeds {self._max_header_bytes} bytes.",
                 )
+            elif self._timer is None:  # armed only when headers span reads: the deadline
+                self._arm(self._header_seconds, self._headers_expired)  # runs from here
         elif self._phase == _BODY and self._timer is None:
             now = self.loop.time()
             self._body_since = self._last_body = self._checked = now
@@ -98,23 +99,17 @@ class CordonHttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._phase = _HEADERS
-        if self._timer is None:
-            self._arm(self._header_seconds, self._headers_expired)
 
-    def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        self._fields += len(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        super().on_header(name, value)
-        self._fields += len(name) + len(value) + 4
+    def _fields(self) -> int:
+        """Bytes of the request target and header fields (the raw count may include body
+        bytes read in the same chunk, so it only decides whether to count exactly)."""
+        return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
 
     def on_headers_complete(self) -> None:
-        if self._fields > self._max_header_bytes:
+        if self._header_bytes > self._max_header_bytes and self._fields() > self._max_header_bytes:
             self._too_large = True  # answered once the parser returns; the app never runs
             self._phase = _IDLE
             return
-        self._fields = 0
         super().on_headers_complete()
         self._phase = _BODY
         self._header_bytes = 0
