@@ -16,8 +16,10 @@ the edges of a byte range) with the next batch fetched while one is sent.
 flush (`synchronous_commit = off`): the publishing transaction does wait, and its flush makes
 every earlier segment durable with it, as the filesystem store's one fsync before the rename.
 Staging holds the upload's row lock exclusively until publish or discard, so a late writer
-waits and then finds the upload gone. Segments that arrive in order are hashed as they come
-(a running SHA-256 per upload, in this process); the rest are re-read at staging.
+waits and then finds the upload gone. Segments are hashed in order as they come (a running
+SHA-256 per upload, in this process); one that arrives ahead of its turn is held in memory
+(at most `HELD_BYTES` per process) until its turn, and what was not held, or was stored by
+another process, is read back at staging.
 """
 
 import asyncio
@@ -37,6 +39,7 @@ from app.library.storage import RUNNING_HASHES, Buffer, SegmentOutcome, StagedBl
 
 _IN_ORDER_HASH_MIN = 64 * 1024  # below this, hashing on the event loop beats a thread hop
 READ_BATCH = 4  # segments fetched per query (and per pooled connection) while streaming
+HELD_BYTES = 24 * 1024 * 1024  # segments held per process until they can be hashed in order
 # The upload's row lock shared, the segment inserted unless one is there, and the commit not
 # waiting for the WAL flush (`set_config(..., true)` lasts this statement's transaction).
 _PUT_SEGMENT = """
@@ -60,6 +63,7 @@ class _Running:
     digest: "hashlib._Hash" = field(default_factory=hashlib.sha256)
     next_index: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    held: dict[int, bytes] = field(default_factory=dict)  # stored, arrived ahead of order
 
 
 @dataclass(slots=True)
@@ -87,6 +91,7 @@ class PostgresBlobStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._running: OrderedDict[uuid.UUID, _Running] = OrderedDict()
+        self._held_bytes = 0
 
     def _connect(self) -> AbstractAsyncContextManager[AsyncConnection]:
         return self._engine.connect()
@@ -130,19 +135,36 @@ class PostgresBlobStore:
         return SegmentOutcome.STORED
 
     async def _hash_in_order(self, upload_id: uuid.UUID, index: int, data: bytes) -> None:
-        """Extend the upload's running hash if this segment is the next one; a later segment
-        is left for staging to read back."""
+        """Extend the upload's running hash with this segment if it is the next one, then
+        with held segments that follow it; a later segment is held in memory while the
+        process-wide budget allows (uploads send a few batches at once, so segments arrive
+        a batch or two ahead), else left for staging to read back from the database."""
         running = self._running.get(upload_id)
         if running is None:
-            if index != 0:
-                return
             running = self._running[upload_id] = _Running()
             while len(self._running) > RUNNING_HASHES:
-                self._running.popitem(last=False)
+                self._release(self._running.popitem(last=False)[1])
         async with running.lock:
-            if running.next_index == index:
+            if index == running.next_index:
                 await _update(running.digest, data)
                 running.next_index += 1
+                while (held := running.held.pop(running.next_index, None)) is not None:
+                    self._held_bytes -= len(held)
+                    await _update(running.digest, held)
+                    running.next_index += 1
+            elif (
+                index > running.next_index
+                and index not in running.held
+                and self._held_bytes + len(data) <= HELD_BYTES
+            ):
+                running.held[index] = data
+                self._held_bytes += len(data)
+
+    def _release(self, running: _Running | None) -> None:
+        """Forget an upload's running hash and give its held segments back to the budget."""
+        if running is not None:
+            self._held_bytes -= sum(len(d) for d in running.held.values())
+            running.held.clear()
 
     async def segment_sizes(self, upload_id: uuid.UUID) -> dict[int, int]:
         """Sizes of the segments received so far, by index."""
@@ -191,7 +213,7 @@ class PostgresBlobStore:
                 if start != size:
                     raise OSError(f"segment {idx} of upload {upload_id} does not follow on")
                 if idx >= running.next_index:
-                    data = await raw.fetchval(
+                    data = running.held.get(idx) or await raw.fetchval(
                         "SELECT data FROM blob_segment WHERE owner = $1 AND idx = $2",
                         upload_id,
                         idx,
@@ -215,7 +237,7 @@ class PostgresBlobStore:
             await raw.execute("DELETE FROM blob_segment WHERE owner = $1", lease.upload_id)
         await raw.execute("DELETE FROM blob_upload WHERE id = $1", lease.upload_id)
         await self._finish(lease, commit=True)
-        self._running.pop(lease.upload_id, None)
+        self._release(self._running.pop(lease.upload_id, None))
 
     async def discard(self, staged: StagedBlob) -> None:
         """Release a staged blob; an unpublished upload keeps its segments."""
@@ -236,7 +258,7 @@ class PostgresBlobStore:
 
     async def drop_upload(self, upload_id: uuid.UUID) -> None:
         """Remove an upload and its segments (unless a published blob owns them now)."""
-        self._running.pop(upload_id, None)
+        self._release(self._running.pop(upload_id, None))
         async with self._connect() as connection:
             raw = await self._raw(connection)
             async with raw.transaction():
@@ -304,7 +326,9 @@ class PostgresBlobStore:
         async with self._connect() as connection:
             raw = await self._raw(connection)
             rows = await raw.fetch(
-                "SELECT s.idx, substring(s.data FROM w.lo + 1 FOR w.hi - w.lo)"
+                # A whole segment as it is: substring() of one costs the backend twice the CPU.
+                "SELECT s.idx, CASE WHEN w.lo = 0 AND w.hi = length(s.data) THEN s.data"
+                " ELSE substring(s.data FROM w.lo + 1 FOR w.hi - w.lo) END"
                 " FROM unnest($2::int[], $3::int[], $4::int[]) AS w(idx, lo, hi)"
                 " JOIN blob_segment s ON s.owner = $1 AND s.idx = w.idx ORDER BY s.idx",
                 owner,
