@@ -16,6 +16,7 @@ from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.logging import RequestContextMiddleware, configure_logging
 from app.health.router import router as health_router
+from app.library.dependencies import close_blob_store
 from app.library.router import SEGMENTS_PREFIX as LIBRARY_SEGMENTS_PREFIX
 from app.messages.batching import Committer
 from app.messages.posting import SinglePostRoute
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.committer.stop()
         await app.state.receipts.stop()
         await app.state.realtime.stop()
+        await close_blob_store(app)
         await app.state.engine.dispose()
 
     app = CordonApp(

@@ -264,7 +264,9 @@ class Side:
 
 
 @contextmanager
-def _serve(store: str, database_url: str, tmp: Path) -> Iterator[Side]:
+def _serve(
+    store: str, database_url: str, tmp: Path, root: Path = ROOT, label: str = ""
+) -> Iterator[Side]:
     port = _free_port()
     env = {
         **os.environ,
@@ -278,10 +280,12 @@ def _serve(store: str, database_url: str, tmp: Path) -> Iterator[Side]:
         env["CORDON_BLOB_DIR"] = str(tmp / f"blobs-{port}")
     elif database_url.startswith("sqlite"):
         raise SystemExit("the postgresql store needs --pg-url")
-    server = _start(
+    server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env,
-        tmp / f"server-{store}.log",
+        env=env,
+        cwd=root,
+        stdout=(tmp / f"server-{port}.log").open("wb"),
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -293,7 +297,7 @@ def _serve(store: str, database_url: str, tmp: Path) -> Iterator[Side]:
                 "/api/v1/groups", headers={"Authorization": f"Bearer {coord_token}"}
             ).json()
         yield Side(
-            store,
+            label or store,
             server,
             base,
             coord_token,
@@ -385,7 +389,7 @@ def _transfer(side: Side, source: Path, size: int, tmp: Path) -> list[str]:
             published = pub.publish(side.group_id, source, category="training")
             up = time.perf_counter() - t
         reader = LibraryClient(down_http)
-        dest = tmp / f"dest-{side.store}.bin"
+        dest = tmp / f"dest-{side.server.pid}.bin"
         with (
             PeakRss(side.server.pid) as s_down,
             PeakRss("self") as c_down,
@@ -415,7 +419,12 @@ def _transfer(side: Side, source: Path, size: int, tmp: Path) -> list[str]:
 
 
 def run(
-    sizes_mb: list[int], stores: list[str], rounds: int, pg_url: str | None, with_ceilings: bool
+    sizes_mb: list[int],
+    stores: list[str],
+    rounds: int,
+    pg_url: str | None,
+    with_ceilings: bool,
+    baseline: Path | None = None,
 ) -> None:
     print(f"load average before: {_load()}")
     tmp = Path(tempfile.mkdtemp(prefix="cordon-bench-"))
@@ -427,6 +436,12 @@ def run(
                 )
                 for store in stores
             ]
+            if baseline is not None:
+                label = f"postgresql ({baseline.name})"
+                database = stack.enter_context(_database(pg_url, "baseline", tmp))
+                sides.append(
+                    stack.enter_context(_serve("postgresql", database, tmp, baseline, label))
+                )
             for size_mb in sizes_mb:
                 size = size_mb * MB
                 source = tmp / f"source-{size_mb}.bin"
@@ -471,6 +486,12 @@ if __name__ == "__main__":
         "e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres; SQLite without it",
     )
     parser.add_argument("--no-ceilings", action="store_true")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another source tree (e.g. `git archive` of an older commit) whose server runs as "
+        "one more PostgreSQL-store side, interleaved with the others",
+    )
     args = parser.parse_args()
     run(
         list(_iter_sizes(args.sizes)),
@@ -478,4 +499,5 @@ if __name__ == "__main__":
         max(1, min(args.rounds, 5)),
         args.pg_url,
         not args.no_ceilings,
+        args.baseline,
     )

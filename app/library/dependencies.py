@@ -38,6 +38,13 @@ def make_blob_store(settings: Settings, engine: AsyncEngine) -> BlobStore:
     return FilesystemBlobStore(DEFAULT_BLOB_DIR)
 
 
+async def close_blob_store(app: object) -> None:
+    """Close the app's blob store if it holds connections of its own (the PostgreSQL one)."""
+    store = getattr(getattr(app, "state", None), "blob_store", None)
+    if isinstance(store, PostgresBlobStore):
+        await store.aclose()
+
+
 def get_blob_store(conn: HTTPConnection, settings: SettingsDep) -> BlobStore:
     """The app's blob store, created on first use."""
     store: BlobStore | None = getattr(conn.app.state, "blob_store", None)

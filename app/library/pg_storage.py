@@ -10,7 +10,11 @@ With local directories, a document published through one process was missing on 
 
 Memory per call is bounded by segments, never a whole file: a segment is one bytea row, written
 by one statement; a download reads `READ_BATCH` segments per query (a `substring` of each for
-the edges of a byte range) with the next batch fetched while one is sent.
+the edges of a byte range) with the next `PREFETCH` batches fetched while one is sent.
+Segment writes and reads run on the store's own small asyncpg pool, not the app's engine: the
+engine pre-pings every checkout (BEGIN, `;`, ROLLBACK: three round trips), which cost more of
+the server's CPU than the statement it guarded; a connection the server closed is replaced by
+the pool at checkout, and a call that loses its connection midway is tried once more.
 `data` is stored EXTERNAL (uncompressed; ciphertext does not compress), so `length()` and
 `substring()` read only what they need. Segment writes commit without waiting for the WAL
 flush (`synchronous_commit = off`): the publishing transaction does wait, and its flush makes
@@ -26,12 +30,12 @@ import asyncio
 import contextlib
 import hashlib
 import uuid
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import asyncpg  # type: ignore[import-untyped]
 from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -39,6 +43,10 @@ from app.library.storage import RUNNING_HASHES, Buffer, SegmentOutcome, StagedBl
 
 _IN_ORDER_HASH_MIN = 64 * 1024  # below this, hashing on the event loop beats a thread hop
 READ_BATCH = 4  # segments fetched per query (and per pooled connection) while streaming
+PREFETCH = 2  # batches fetched ahead of the one being sent, each on its own connection
+POOL_SIZE = 8  # the store's connections per process (the engine's pool stays the app's)
+_LOST = (asyncpg.ConnectionDoesNotExistError, ConnectionError)
+_T = TypeVar("_T")
 HELD_BYTES = 24 * 1024 * 1024  # segments held per process until they can be hashed in order
 # The upload's row lock shared, the segment inserted unless one is there, and the commit not
 # waiting for the WAL flush (`set_config(..., true)` lasts this statement's transaction).
@@ -92,21 +100,56 @@ class PostgresBlobStore:
         self._engine = engine
         self._running: OrderedDict[uuid.UUID, _Running] = OrderedDict()
         self._held_bytes = 0
-
-    def _connect(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        return self._engine.connect()
+        self._pool: Any = None
+        self._pool_lock = asyncio.Lock()
 
     @staticmethod
     async def _raw(connection: AsyncConnection) -> Any:
         return (await connection.get_raw_connection()).driver_connection
 
+    async def _blob_pool(self) -> Any:
+        """The store's pool, opened on first use with the engine's connection arguments."""
+        if self._pool is None:
+            async with self._pool_lock:
+                if self._pool is None:
+                    _, options = self._engine.dialect.create_connect_args(self._engine.url)
+                    for sqlalchemy_only in ("prepared_statement_cache_size", "async_creator_fn"):
+                        options.pop(sqlalchemy_only, None)
+                    settings = {"application_name": "cordon-blob-store"}
+                    self._pool = await asyncpg.create_pool(
+                        min_size=0,
+                        max_size=POOL_SIZE,
+                        reset=_keep_session,
+                        server_settings={**options.pop("server_settings", {}), **settings},
+                        **options,
+                    )
+        return self._pool
+
+    async def _call(self, statements: Callable[[Any], Awaitable[_T]]) -> _T:
+        """Run `statements` on a pooled connection; once more on a fresh one if the
+        connection was lost (every caller is idempotent: a segment stored by the lost try
+        reads as a duplicate)."""
+        pool = await self._blob_pool()
+        try:
+            async with pool.acquire() as raw:
+                return await statements(raw)
+        except _LOST:
+            async with pool.acquire() as raw:
+                return await statements(raw)
+
+    async def aclose(self) -> None:
+        """Close the store's pool (the app's lifespan does, after the last request)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
     async def open_upload(self, upload_id: uuid.UUID) -> None:
         """Make room for a new upload's segments."""
-        async with self._connect() as connection:
-            raw = await self._raw(connection)
-            await raw.execute(
+        await self._call(
+            lambda raw: raw.execute(
                 "INSERT INTO blob_upload (id) VALUES ($1) ON CONFLICT DO NOTHING", upload_id
             )
+        )
 
     async def put_segment(
         self, upload_id: uuid.UUID, index: int, offset: int, parts: Sequence[Buffer]
@@ -114,25 +157,28 @@ class PostgresBlobStore:
         """Store a segment (given in parts) at `offset` once; the same bytes again are a no-op,
         other bytes a conflict, and GONE if the upload was finalised or dropped meanwhile."""
         data = parts[0] if len(parts) == 1 and isinstance(parts[0], bytes) else b"".join(parts)
-        async with self._connect() as connection:
-            raw = await self._raw(connection)
+
+        async def store(raw: Any) -> SegmentOutcome:
             # One round trip, not five: under CPU contention each waits for the backend.
             row = await raw.fetchrow(_PUT_SEGMENT, upload_id, index, offset, data)
             open_, stored = row[0], row[1]
             if not open_:
                 return SegmentOutcome.GONE
-            if not stored:
-                same = await raw.fetchval(
-                    "SELECT start = $3 AND data = $4 FROM blob_segment"
-                    " WHERE owner = $1 AND idx = $2",
-                    upload_id,
-                    index,
-                    offset,
-                    data,
-                )
-                return SegmentOutcome.DUPLICATE if same else SegmentOutcome.CONFLICT
-        await self._hash_in_order(upload_id, index, data)
-        return SegmentOutcome.STORED
+            if stored:
+                return SegmentOutcome.STORED
+            same = await raw.fetchval(
+                "SELECT start = $3 AND data = $4 FROM blob_segment WHERE owner = $1 AND idx = $2",
+                upload_id,
+                index,
+                offset,
+                data,
+            )
+            return SegmentOutcome.DUPLICATE if same else SegmentOutcome.CONFLICT
+
+        outcome = await self._call(store)
+        if outcome is SegmentOutcome.STORED:
+            await self._hash_in_order(upload_id, index, data)
+        return outcome
 
     async def _hash_in_order(self, upload_id: uuid.UUID, index: int, data: bytes) -> None:
         """Extend the upload's running hash with this segment if it is the next one, then
@@ -168,11 +214,11 @@ class PostgresBlobStore:
 
     async def segment_sizes(self, upload_id: uuid.UUID) -> dict[int, int]:
         """Sizes of the segments received so far, by index."""
-        async with self._connect() as connection:
-            raw = await self._raw(connection)
-            rows = await raw.fetch(
+        rows = await self._call(
+            lambda raw: raw.fetch(
                 "SELECT idx, length(data) FROM blob_segment WHERE owner = $1", upload_id
             )
+        )
         return {int(row[0]): int(row[1]) for row in rows}
 
     async def stage(self, upload_id: uuid.UUID) -> StagedBlob | None:
@@ -259,8 +305,8 @@ class PostgresBlobStore:
     async def drop_upload(self, upload_id: uuid.UUID) -> None:
         """Remove an upload and its segments (unless a published blob owns them now)."""
         self._release(self._running.pop(upload_id, None))
-        async with self._connect() as connection:
-            raw = await self._raw(connection)
+
+        async def drop(raw: Any) -> None:
             async with raw.transaction():
                 await raw.execute("DELETE FROM blob_upload WHERE id = $1", upload_id)
                 await raw.execute(
@@ -269,26 +315,28 @@ class PostgresBlobStore:
                     upload_id,
                 )
 
+        await self._call(drop)
+
     async def size(self, sha256_hex: str) -> int | None:
         """Size of a published blob whose segments are all present, or None."""
-        async with self._connect() as connection:
-            raw = await self._raw(connection)
-            row = await raw.fetchrow(
+        row = await self._call(
+            lambda raw: raw.fetchrow(
                 "SELECT b.size, (SELECT coalesce(sum(length(s.data)), 0) FROM blob_segment s"
                 " WHERE s.owner = b.owner) FROM blob b WHERE b.sha256 = $1",
                 sha256_hex,
             )
+        )
         if row is None or int(row[0]) != int(row[1]):
             return None
         return int(row[0])
 
     async def read(self, sha256_hex: str, start: int, end: int) -> AsyncIterator[bytes]:
-        """Stream bytes [start, end) one segment at a time, the next one fetched while the
-        current one is sent; a connection is held only per fetch."""
-        async with self._connect() as connection:
-            raw = await self._raw(connection)
+        """Stream bytes [start, end) a batch of segments at a time, the next `PREFETCH`
+        batches fetched while the current one is sent; a connection is held only per fetch."""
+
+        async def locate(raw: Any) -> tuple[list[Any], Any]:
             rows = await raw.fetch(
-                "SELECT s.idx, s.start, length(s.data) FROM blob b"
+                "SELECT s.idx, s.start, length(s.data), b.owner FROM blob b"
                 " JOIN blob_segment s ON s.owner = b.owner"
                 " WHERE b.sha256 = $1 AND s.start < $3 AND s.start + length(s.data) > $2"
                 " ORDER BY s.idx",
@@ -296,36 +344,35 @@ class PostgresBlobStore:
                 start,
                 end,
             )
-            owner = await raw.fetchval("SELECT owner FROM blob WHERE sha256 = $1", sha256_hex)
+            return rows, rows[0][3] if rows else None
+
+        rows, owner = await self._call(locate)
         spans = [
             (int(idx), max(start, seg_start) - seg_start, min(end, seg_start + length) - seg_start)
-            for idx, seg_start, length in rows
+            for idx, seg_start, length, _ in rows
         ]
         if sum(hi - lo for _, lo, hi in spans) != end - start:
             raise FileNotFoundError(f"blob {sha256_hex} is missing segments")
-        batches = [spans[i : i + READ_BATCH] for i in range(0, len(spans), READ_BATCH)]
-        pending: asyncio.Task[list[bytes]] | None = None
+        batches = deque(spans[i : i + READ_BATCH] for i in range(0, len(spans), READ_BATCH))
+        pending: deque[asyncio.Task[list[bytes]]] = deque()
         try:
-            for position, batch in enumerate(batches):
-                if pending is None:
-                    pending = asyncio.ensure_future(self._fetch(owner, batch))
-                chunks = await pending
-                pending = None
-                if position + 1 < len(batches):
-                    pending = asyncio.ensure_future(self._fetch(owner, batches[position + 1]))
+            while batches or pending:
+                while batches and len(pending) <= PREFETCH:
+                    pending.append(asyncio.ensure_future(self._fetch(owner, batches.popleft())))
+                chunks = await pending.popleft()
                 for chunk in chunks:
                     yield chunk
         finally:
-            if pending is not None:
-                pending.cancel()
+            for task in pending:
+                task.cancel()
+            for task in pending:
                 with contextlib.suppress(BaseException):
-                    await pending
+                    await task
 
     async def _fetch(self, owner: uuid.UUID, spans: list[tuple[int, int, int]]) -> list[bytes]:
         """The byte spans of a few segments, in one query."""
-        async with self._connect() as connection:
-            raw = await self._raw(connection)
-            rows = await raw.fetch(
+        rows = await self._call(
+            lambda raw: raw.fetch(
                 # A whole segment as it is: substring() of one costs the backend twice the CPU.
                 "SELECT s.idx, CASE WHEN w.lo = 0 AND w.hi = length(s.data) THEN s.data"
                 " ELSE substring(s.data FROM w.lo + 1 FOR w.hi - w.lo) END"
@@ -336,6 +383,7 @@ class PostgresBlobStore:
                 [lo for _, lo, _ in spans],
                 [hi for _, _, hi in spans],
             )
+        )
         found = {int(row[0]): row[1] for row in rows}
         chunks = []
         for idx, lo, hi in spans:
@@ -344,6 +392,11 @@ class PostgresBlobStore:
                 raise FileNotFoundError(f"segment {idx} of blob owner {owner} is missing")
             chunks.append(data)
         return chunks
+
+
+async def _keep_session(_connection: Any) -> None:
+    """No reset query when a connection goes back to the pool: the store changes no session
+    state (its one setting lasts a transaction), and asyncpg still rolls back an open one."""
 
 
 def _lease(staged: StagedBlob) -> _Lease:

@@ -6,11 +6,12 @@ import asyncio
 import hashlib
 import os
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
 
-from app.library.pg_storage import PostgresBlobStore
+from app.library.pg_storage import PREFETCH, READ_BATCH, PostgresBlobStore
 from app.library.storage import SegmentOutcome
 from tests.databases import postgres_server_url
 
@@ -33,8 +34,23 @@ async def _store_all(
         assert outcome is SegmentOutcome.STORED
 
 
+_made: list[PostgresBlobStore] = []
+
+
+def _new_store(app: FastAPI) -> PostgresBlobStore:
+    _made.append(PostgresBlobStore(app.state.engine))
+    return _made[-1]
+
+
+@pytest.fixture(autouse=True)
+async def _close_stores() -> AsyncIterator[None]:
+    yield
+    while _made:
+        await _made.pop().aclose()
+
+
 async def _opened(app: FastAPI, n: int) -> tuple[PostgresBlobStore, uuid.UUID, list[bytes]]:
-    store = PostgresBlobStore(app.state.engine)
+    store = _new_store(app)
     upload_id = uuid.uuid4()
     await store.open_upload(upload_id)
     return store, upload_id, _segments(n)
@@ -89,7 +105,7 @@ async def test_another_process_stores_and_stages_the_same_upload(app: FastAPI):
     blob: what one writes, the other stages and reads."""
     first, upload_id, segs = await _opened(app, 5)
     await _store_all(first, upload_id, segs, [0, 1])
-    second = PostgresBlobStore(app.state.engine)
+    second = _new_store(app)
     await _store_all(second, upload_id, segs, [3, 2, 4])
     digest = await _publish(second, upload_id)
     assert await _read(first, digest, 0, 4 * SEG + 300) == b"".join(segs)
@@ -149,3 +165,39 @@ async def test_a_missing_segment_makes_the_blob_absent(app: FastAPI):
     assert await store.size(digest) is None
     with pytest.raises(FileNotFoundError):
         await _read(store, digest, 0, 2 * SEG + 300)
+
+
+async def test_a_reader_that_stops_early_gives_every_connection_back(app: FastAPI):
+    """A download streams batch after batch with fetches ahead of it; one that stops after
+    its first chunk cancels those fetches and leaves no connection checked out."""
+    n = READ_BATCH * (PREFETCH + 2) + 1
+    store, upload_id, segs = await _opened(app, n)
+    await _store_all(store, upload_id, segs, list(range(n)))
+    digest = await _publish(store, upload_id)
+    whole = b"".join(segs)
+    assert await _read(store, digest, 0, len(whole)) == whole
+    assert await _read(store, digest, 5, len(whole) - 5) == whole[5:-5]
+    reader = store.read(digest, 0, len(whole))
+    assert await anext(reader) == segs[0]
+    await reader.aclose()
+    pool = await store._blob_pool()
+    assert pool.get_size() > 1
+    assert pool.get_idle_size() == pool.get_size()
+
+
+async def test_connections_the_server_closed_are_replaced(app: FastAPI):
+    """Without a pre-ping, a connection PostgreSQL terminated (a restart, an operator) is
+    replaced: writes and reads after it succeed, the segment written before it is kept."""
+    store, upload_id, segs = await _opened(app, 3)
+    await _store_all(store, upload_id, segs, [0])
+    async with app.state.engine.begin() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        killed = await raw.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = 'cordon-blob-store'"
+        )
+    assert killed >= 1
+    await _store_all(store, upload_id, segs, [1, 2])
+    assert await store.put_segment(upload_id, 0, 0, [segs[0]]) is SegmentOutcome.DUPLICATE
+    digest = await _publish(store, upload_id)
+    assert await _read(store, digest, 0, 2 * SEG + 300) == b"".join(segs)
