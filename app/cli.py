@@ -134,6 +134,7 @@ def serve(
         workers=workers,
         log_config=None,
         proxy_headers=False,  # the app decides whom to believe: CORDON_TRUSTED_PROXIES
+        http="app.core.http_protocol:CordonHttpProtocol",
         ws="app.realtime.transport:CordonWebSocketProtocol",
         ws_per_message_deflate=False,
     )

@@ -18,6 +18,7 @@ from app.core.limits import BodySizeLimitMiddleware
 from app.core.logging import RequestContextMiddleware, configure_logging
 from app.core.openapi import install_openapi
 from app.health.router import router as health_router
+from app.library.dependencies import close_blob_store
 from app.library.router import SEGMENTS_PREFIX as LIBRARY_SEGMENTS_PREFIX
 from app.messages.batching import Committer
 from app.messages.posting import SinglePostRoute
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.committer.stop()
         await app.state.receipts.stop()
         await app.state.realtime.stop()
+        await close_blob_store(app)
         await app.state.engine.dispose()
 
     app = CordonApp(

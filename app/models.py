@@ -4,7 +4,7 @@ from app.auth.models import AccessToken, LoginFailure
 from app.devices.models import Device
 from app.groups.models import Group, Membership, MembershipEvent
 from app.keys.models import DevicePrekey, GroupLogEntry, MemberKey
-from app.library.models import Document, DocumentVersion, Upload
+from app.library.models import Blob, BlobSegment, BlobUpload, Document, DocumentVersion, Upload
 from app.messages.models import GroupStream, Receipt, StreamItem
 from app.organisations.models import Organisation
 from app.prenotifications.models import (
@@ -17,6 +17,9 @@ from app.users.models import EnrolmentCode, User
 
 __all__ = [
     "AccessToken",
+    "Blob",
+    "BlobSegment",
+    "BlobUpload",
     "Device",
     "DevicePrekey",
     "Document",

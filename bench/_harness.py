@@ -316,8 +316,8 @@ def _raise_child_nofile() -> None:
 
 class Server:
     """`uvicorn app.main:create_app` on 127.0.0.1, configured as `cordon-server serve` runs it
-    (httptools, uvloop, `CordonWebSocketProtocol`, permessage-deflate off), on a scratch
-    database."""
+    (`CordonHttpProtocol` on httptools, uvloop, `CordonWebSocketProtocol`, permessage-deflate
+    off), on a scratch database."""
 
     def __init__(self, database_url: str, *, log: Path | None = None, **env: str) -> None:
         self.port = free_port()
@@ -350,6 +350,8 @@ class Server:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
+                "--http",
+                "app.core.http_protocol:CordonHttpProtocol",
                 "--ws",
                 "app.realtime.transport:CordonWebSocketProtocol",
                 "--ws-per-message-deflate",

@@ -3,9 +3,15 @@ server and the client, next to ceilings measured in the same run (file copy, AES
 1 MiB segments, raw httpx streaming to a trivial uvicorn endpoint).
 
     python bench/library_bench.py --sizes 100 1000      # MB (10^6 bytes)
+    python bench/library_bench.py --sizes 100 1000 --rounds 2 \
+        --stores filesystem postgresql --pg-url postgresql+asyncpg://postgres@127.0.0.1/postgres
 
-Starts `cordon-server serve` (demo seed, SQLite, blobs in a temp dir) as a subprocess on a free
-127.0.0.1 port. Peak RSS growth: the kernel's peak counter is reset (`/proc/<pid>/clear_refs`
+Starts one `cordon-server serve` per store (demo seed; SQLite, or a fresh PostgreSQL database
+per store with `--pg-url`; the filesystem store in a temp dir via `CORDON_BLOB_DIR`, the
+PostgreSQL store without it) as subprocesses on free 127.0.0.1 ports, and alternates the stores
+transfer by transfer, so both see the same load on a shared machine.
+
+Peak RSS growth: the kernel's peak counter is reset (`/proc/<pid>/clear_refs`
 = 5) right before each transfer and VmHWM − VmRSS(before) is reported.
 """
 
@@ -21,6 +27,8 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -206,20 +214,78 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run(sizes_mb: list[int]) -> None:
-    print(f"load average before: {_load()}")
-    tmp = Path(tempfile.mkdtemp(prefix="cordon-bench-"))
+@contextmanager
+def _database(admin_url: str | None, name: str, tmp: Path) -> Iterator[str]:
+    """A fresh PostgreSQL database on `admin_url`'s server (dropped afterwards), or a SQLite
+    file when no server is given."""
+    if admin_url is None:
+        yield f"sqlite+aiosqlite:///{tmp / (name + '.db')}"
+        return
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url)
+    db = f"cordon_bench_{name}_{uuid.uuid4().hex[:8]}"
+
+    async def admin(statement: str) -> None:
+        conn = await asyncpg.connect(
+            host=url.host,
+            port=url.port,
+            user=url.username,
+            password=url.password,
+            database=url.database or "postgres",
+        )
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{db}"'))
+    try:
+        yield url.set(database=db).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+
+
+@dataclass
+class Side:
+    """One server process and the accounts that publish and read through it."""
+
+    store: str
+    server: subprocess.Popen[bytes]
+    base: str
+    coord_token: str
+    coord_device: str
+    member_token: str
+    group_id: uuid.UUID
+    database_url: str
+
+
+@contextmanager
+def _serve(
+    store: str, database_url: str, tmp: Path, root: Path = ROOT, label: str = ""
+) -> Iterator[Side]:
     port = _free_port()
     env = {
         **os.environ,
-        "CORDON_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
-        "CORDON_BLOB_DIR": str(tmp / "blobs"),
+        "CORDON_DATABASE_URL": database_url,
         "CORDON_SEED_DEMO": "true",
         "CORDON_ENVIRONMENT": "development",
         "CORDON_LOG_LEVEL": "WARNING",
     }
-    server = _start(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env, tmp / "server.log"
+    env.pop("CORDON_BLOB_DIR", None)
+    if store == "filesystem":
+        env["CORDON_BLOB_DIR"] = str(tmp / f"blobs-{port}")
+    elif database_url.startswith("sqlite"):
+        raise SystemExit("the postgresql store needs --pg-url")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=root,
+        stdout=(tmp / f"server-{port}.log").open("wb"),
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -230,58 +296,171 @@ def run(sizes_mb: list[int]) -> None:
             groups = anon.get(
                 "/api/v1/groups", headers={"Authorization": f"Bearer {coord_token}"}
             ).json()
-        group_id = uuid.UUID(groups[0]["id"])
-        signing = Ed25519PrivateKey.generate()
-        for size_mb in sizes_mb:
-            size = size_mb * MB
-            source = tmp / f"source-{size_mb}.bin"
-            _write_file(source, size)
-            ceil = ceilings(source, size, tmp)
-            with (
-                httpx.Client(
-                    base_url=base, timeout=300, headers={"Authorization": f"Bearer {coord_token}"}
-                ) as up_http,
-                httpx.Client(
-                    base_url=base, timeout=300, headers={"Authorization": f"Bearer {member_token}"}
-                ) as down_http,
-            ):
-                pub = LibraryClient(up_http, device_id=uuid.UUID(coord_device), signing_key=signing)
-                with PeakRss(server.pid) as s_up, PeakRss("self") as c_up:
-                    t = time.perf_counter()
-                    published = pub.publish(group_id, source, category="training")
-                    up = time.perf_counter() - t
-                reader = LibraryClient(down_http)
-                dest = tmp / f"dest-{size_mb}.bin"
-                with PeakRss(server.pid) as s_down, PeakRss("self") as c_down:
-                    t = time.perf_counter()
-                    reader.download(
-                        group_id,
-                        published.document_id,
-                        1,
-                        key=published.key,
-                        uploader_signing_key=public_bytes(signing),
-                        dest=dest,
-                    )
-                    down = time.perf_counter() - t
-            assert dest.stat().st_size == size
-            print(f"\n## {size_mb} MB")
-            print("| measure | MB/s | server peak RSS growth | client peak RSS growth |")
-            print("|---|---:|---:|---:|")
-            print(
-                f"| upload (encrypt + PUT + finalise) | {_mbps(size, up):.0f} | "
-                f"{s_up.growth / MIB:.1f} MiB | {c_up.growth / MIB:.1f} MiB |"
-            )
-            print(
-                f"| download (GET + verify + decrypt + write) | {_mbps(size, down):.0f} | "
-                f"{s_down.growth / MIB:.1f} MiB | {c_down.growth / MIB:.1f} MiB |"
-            )
-            for name, value in ceil.items():
-                print(f"| ceiling: {name} | {value:.0f} | | |")
-            for p in (source, dest):
-                p.unlink()
+        yield Side(
+            label or store,
+            server,
+            base,
+            coord_token,
+            coord_device,
+            member_token,
+            uuid.UUID(groups[0]["id"]),
+            database_url,
+        )
     finally:
         server.terminate()
         server.wait(20)
+
+
+def _cpu_seconds(pid: int | str) -> float:
+    """User + system CPU of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backends(database_url: str) -> list[int]:
+    """PIDs of the PostgreSQL backends connected to this side's database (none for SQLite)."""
+    if database_url.startswith("sqlite"):
+        return []
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+
+    async def pids() -> list[int]:
+        conn = await asyncpg.connect(
+            host=url.host,
+            port=url.port,
+            user=url.username,
+            password=url.password,
+            database=url.database,
+        )
+        try:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                url.database,
+            )
+        finally:
+            await conn.close()
+        return [int(r[0]) for r in rows]
+
+    return asyncio.run(pids())
+
+
+class CpuUse:
+    """CPU seconds the server process and its database backends spent over a `with` block:
+    unlike MB/s, this barely moves when other work shares the machine (backends opened
+    during the block count from zero; PostgreSQL's WAL writer and checkpointer are left out)."""
+
+    def __init__(self, side: Side) -> None:
+        self.side = side
+        self.server = 0.0
+        self.database = 0.0
+
+    def __enter__(self) -> CpuUse:
+        self._server = _cpu_seconds(self.side.server.pid)
+        self._backends = {pid: _cpu_seconds(pid) for pid in _backends(self.side.database_url)}
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server = _cpu_seconds(self.side.server.pid) - self._server
+        pids = set(self._backends) | set(_backends(self.side.database_url))
+        self.database = sum(
+            max(0.0, _cpu_seconds(pid) - self._backends.get(pid, 0.0)) for pid in pids
+        )
+
+
+def _transfer(side: Side, source: Path, size: int, tmp: Path) -> list[str]:
+    """Publish `source` through `side` and download it again; two table rows."""
+    signing = Ed25519PrivateKey.generate()
+    up_auth = {"Authorization": f"Bearer {side.coord_token}"}
+    down_auth = {"Authorization": f"Bearer {side.member_token}"}
+    with (
+        httpx.Client(base_url=side.base, timeout=300, headers=up_auth) as up_http,
+        httpx.Client(base_url=side.base, timeout=300, headers=down_auth) as down_http,
+    ):
+        pub = LibraryClient(up_http, device_id=uuid.UUID(side.coord_device), signing_key=signing)
+        with PeakRss(side.server.pid) as s_up, PeakRss("self") as c_up, CpuUse(side) as cpu_up:
+            t = time.perf_counter()
+            published = pub.publish(side.group_id, source, category="training")
+            up = time.perf_counter() - t
+        reader = LibraryClient(down_http)
+        dest = tmp / f"dest-{side.server.pid}.bin"
+        with (
+            PeakRss(side.server.pid) as s_down,
+            PeakRss("self") as c_down,
+            CpuUse(side) as cpu_down,
+        ):
+            t = time.perf_counter()
+            reader.download(
+                side.group_id,
+                published.document_id,
+                1,
+                key=published.key,
+                uploader_signing_key=public_bytes(signing),
+                dest=dest,
+            )
+            down = time.perf_counter() - t
+    assert dest.stat().st_size == size
+    dest.unlink()
+    gb = size / 1e9
+    return [
+        f"| {side.store} | upload (encrypt + PUT + finalise) | {_mbps(size, up):.0f} | "
+        f"{cpu_up.server / gb:.1f} | {cpu_up.database / gb:.1f} | "
+        f"{s_up.growth / MIB:.1f} MiB | {c_up.growth / MIB:.1f} MiB |",
+        f"| {side.store} | download (GET + verify + decrypt + write) | {_mbps(size, down):.0f} | "
+        f"{cpu_down.server / gb:.1f} | {cpu_down.database / gb:.1f} | "
+        f"{s_down.growth / MIB:.1f} MiB | {c_down.growth / MIB:.1f} MiB |",
+    ]
+
+
+def run(
+    sizes_mb: list[int],
+    stores: list[str],
+    rounds: int,
+    pg_url: str | None,
+    with_ceilings: bool,
+    baseline: Path | None = None,
+) -> None:
+    print(f"load average before: {_load()}")
+    tmp = Path(tempfile.mkdtemp(prefix="cordon-bench-"))
+    try:
+        with ExitStack() as stack:
+            sides = [
+                stack.enter_context(
+                    _serve(store, stack.enter_context(_database(pg_url, store, tmp)), tmp)
+                )
+                for store in stores
+            ]
+            if baseline is not None:
+                label = f"postgresql ({baseline.name})"
+                database = stack.enter_context(_database(pg_url, "baseline", tmp))
+                sides.append(
+                    stack.enter_context(_serve("postgresql", database, tmp, baseline, label))
+                )
+            for size_mb in sizes_mb:
+                size = size_mb * MB
+                source = tmp / f"source-{size_mb}.bin"
+                _write_file(source, size)
+                print(f"\n## {size_mb} MB ({rounds} rounds, stores interleaved)")
+                print(
+                    "| store | measure | MB/s | server CPU s/GB | database CPU s/GB "
+                    "| server peak RSS growth | client peak RSS growth |"
+                )
+                print("|---|---|---:|---:|---:|---:|---:|")
+                for _ in range(rounds):
+                    for side in sides:
+                        for row in _transfer(side, source, size, tmp):
+                            print(row, flush=True)
+                if with_ceilings:
+                    for name, value in ceilings(source, size, tmp).items():
+                        print(f"| | ceiling: {name} | {value:.0f} | | | | |")
+                source.unlink()
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nload average after: {_load()}")
 
@@ -297,4 +476,28 @@ def _iter_sizes(values: list[str]) -> Iterator[int]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["100", "1000"])
-    run(list(_iter_sizes(parser.parse_args().sizes)))
+    parser.add_argument(
+        "--stores", nargs="+", choices=["filesystem", "postgresql"], default=["filesystem"]
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="transfers per store and size")
+    parser.add_argument(
+        "--pg-url",
+        help="PostgreSQL server for the servers' databases (one fresh database per store), "
+        "e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres; SQLite without it",
+    )
+    parser.add_argument("--no-ceilings", action="store_true")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another source tree (e.g. `git archive` of an older commit) whose server runs as "
+        "one more PostgreSQL-store side, interleaved with the others",
+    )
+    args = parser.parse_args()
+    run(
+        list(_iter_sizes(args.sizes)),
+        args.stores,
+        max(1, min(args.rounds, 5)),
+        args.pg_url,
+        not args.no_ceilings,
+        args.baseline,
+    )

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     enrolment_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    http_header_seconds: float = Field(default=10.0, gt=0)
+    http_max_header_bytes: int = Field(default=65_536, ge=1024)
+    http_body_idle_seconds: float = Field(default=20.0, gt=0)
+    http_body_min_rate: int = Field(default=1024, ge=1)
+    http_keep_alive_seconds: int = Field(default=5, ge=1)
     envelope_max_bytes: int = Field(default=262_144, ge=1024)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
@@ -45,10 +50,13 @@ class Settings(BaseSettings):
     ws_send_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_auth_seconds: float = Field(default=10.0, gt=0)
     ws_idle_seconds: float = Field(default=120.0, gt=0)
+    ws_ping_seconds: float = Field(default=15.0, gt=0)
+    ws_pong_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_close_seconds: float = Field(default=10.0, gt=0)
     realtime_poll_seconds: float = Field(default=5.0, gt=0)
     realtime_degraded_poll_seconds: float = Field(default=0.2, gt=0)
 
-    blob_dir: str = "./data/blobs"
+    blob_dir: str | None = None  # None: PostgreSQL stores blobs, SQLite uses ./data/blobs
     library_quota_bytes: int = Field(default=50 * 1024**3, ge=0)
     document_max_bytes: int = Field(default=2 * 1024**3, ge=0)
     upload_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)

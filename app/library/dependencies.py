@@ -11,23 +11,45 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 
 from app.auth.dependencies import CurrentPrincipal
+from app.core.config import Settings
 from app.core.deps import SessionDep, SettingsDep
 from app.groups.dependencies import GroupCoordinating
 from app.groups.service import GroupAccess
 from app.library import service
 from app.library.exceptions import UploadNotFound
 from app.library.models import Upload
+from app.library.pg_storage import PostgresBlobStore
 from app.library.storage import BlobStore, FilesystemBlobStore
+
+DEFAULT_BLOB_DIR = "./data/blobs"
+
+
+def make_blob_store(settings: Settings, engine: AsyncEngine) -> BlobStore:
+    """A directory when `CORDON_BLOB_DIR` names one (shared by every process only if they all
+    name the same one), else PostgreSQL when it is the database, else `./data/blobs`."""
+    if settings.blob_dir is not None:
+        return FilesystemBlobStore(settings.blob_dir)
+    if not settings.is_sqlite:
+        return PostgresBlobStore(engine)
+    return FilesystemBlobStore(DEFAULT_BLOB_DIR)
+
+
+async def close_blob_store(app: object) -> None:
+    """Close the app's blob store if it holds connections of its own (the PostgreSQL one)."""
+    store = getattr(getattr(app, "state", None), "blob_store", None)
+    if isinstance(store, PostgresBlobStore):
+        await store.aclose()
 
 
 def get_blob_store(conn: HTTPConnection, settings: SettingsDep) -> BlobStore:
-    """The app's blob store, created on first use from `CORDON_BLOB_DIR`."""
+    """The app's blob store, created on first use."""
     store: BlobStore | None = getattr(conn.app.state, "blob_store", None)
     if store is None:
-        store = FilesystemBlobStore(settings.blob_dir)
+        store = make_blob_store(settings, conn.app.state.engine)
         conn.app.state.blob_store = store
     return store
 

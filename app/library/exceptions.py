@@ -85,3 +85,7 @@ class QuotaExceeded(TooLarge):
 
 class RangeNotSatisfiable(CordonError):
     status, code, title = 416, "library.range_not_satisfiable", "Range not satisfiable"
+
+
+class BlobUnavailable(CordonError):
+    status, code, title = 503, "library.blob_unavailable", "The document's content is missing"

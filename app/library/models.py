@@ -107,3 +107,33 @@ class Upload(Base):
         if index < self.segment_count - 1:
             return full
         return self.size - full * (self.segment_count - 1)
+
+
+class BlobUpload(Base):
+    """An open upload in the PostgreSQL blob store: its segments may be written while this row
+    exists (writers share its row lock, staging takes it exclusively)."""
+
+    __tablename__ = "blob_upload"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+
+class BlobSegment(Base):
+    """One stored ciphertext segment, owned by its upload and, once published, by its blob."""
+
+    __tablename__ = "blob_segment"
+
+    owner: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class Blob(Base):
+    """A published blob in the PostgreSQL store: its digest, size and the segments' owner."""
+
+    __tablename__ = "blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    owner: Mapped[uuid.UUID] = mapped_column(Uuid, index=True, nullable=False)

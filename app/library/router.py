@@ -1,6 +1,7 @@
 """Library routes. `group_router` is group-scoped; `upload_router` serves open uploads, and its
 segment PUTs sit under their own prefix so the JSON body limit can exempt exactly them."""
 
+import logging
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -16,6 +17,7 @@ from app.core.schemas import BoundedInt
 from app.groups.dependencies import GroupReader
 from app.library import queries, service
 from app.library.dependencies import BlobStoreDep, LibraryPublisher, OwnUpload
+from app.library.exceptions import BlobUnavailable
 from app.library.models import Category, Document, DocumentVersion, Upload
 from app.library.schemas import (
     DocumentRead,
@@ -27,6 +29,7 @@ from app.library.schemas import (
     VersionRead,
 )
 
+logger = logging.getLogger("cordon.library")
 SEGMENTS_PREFIX = "/api/v1/library/segments/"
 MAX_SEGMENTS_PER_PUT = 16
 
@@ -145,6 +148,12 @@ async def download(
     row = await queries.get_downloadable(session, document=document, version=version)
     span = queries.byte_range(range_, row.size)
     start, end = span or (0, row.size)
+    if await store.size(row.blob_sha256) != row.size:
+        logger.error("blob %s of a published version is not in the blob store", row.blob_sha256)
+        raise BlobUnavailable(
+            "This server cannot find the document's content; its blob store is not shared "
+            "with the server that published it (see CORDON_BLOB_DIR)."
+        )
     headers = {
         "Content-Length": str(end - start),
         "Accept-Ranges": "bytes",

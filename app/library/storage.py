@@ -1,6 +1,9 @@
 """Blob storage: resumable segment uploads and content-addressed, atomically published blobs.
 
-`BlobStore` is what the service needs; `FilesystemBlobStore` keeps everything under one root:
+`BlobStore` is what the service needs. With PostgreSQL configured and no `CORDON_BLOB_DIR`, the
+blobs live in the database (`app.library.pg_storage`), shared by every server process; otherwise
+`FilesystemBlobStore` keeps everything under one root, which several processes share only if
+`CORDON_BLOB_DIR` names the same directory for all of them:
 
     <root>/uploads/<upload id>/data        the ciphertext, each segment written at its offset
     <root>/uploads/<upload id>/segments    journal: one (index, length) record per whole segment
@@ -50,12 +53,14 @@ class SegmentOutcome(Enum):
 
 @dataclass(frozen=True, slots=True)
 class StagedBlob:
-    """A hashed, fsynced upload held under its lock; publish it, then release it (`discard`)."""
+    """A hashed, durable upload held under its lock; publish it, then release it (`discard`).
+    `path` and `fd` are the filesystem store's, `lease` another store's hold on it."""
 
     sha256_hex: str
     size: int
-    path: Path
-    fd: int
+    path: Path | None = None
+    fd: int = -1
+    lease: object = None
 
 
 @dataclass(slots=True)
@@ -102,7 +107,8 @@ class BlobStore(Protocol):
         ...
 
     async def size(self, sha256_hex: str) -> int | None:
-        """Size of a published blob, or None if it is absent."""
+        """Size of a published blob, or None if it is absent (or incomplete) in this store:
+        checked before a download answers, so a missing blob is a 503, not a truncated 200."""
         ...
 
     def read(self, sha256_hex: str, start: int, end: int) -> AsyncIterator[bytes]:
@@ -278,13 +284,14 @@ class FilesystemBlobStore:
         except BaseException:
             os.close(fd)
             raise
-        return StagedBlob(digest.hexdigest(), size, self._data_path(upload_id), fd)
+        return StagedBlob(digest.hexdigest(), size, path=self._data_path(upload_id), fd=fd)
 
     async def stage(self, upload_id: uuid.UUID) -> StagedBlob | None:
         """Lock, hash and fsync the upload's ciphertext (None if it is gone); still hidden."""
         return await to_thread.run_sync(self._stage, upload_id)
 
     def _publish(self, staged: StagedBlob) -> None:
+        assert staged.path is not None, "a blob staged by another store"
         final = self._blob_path(staged.sha256_hex)
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():  # same digest, same bytes: keep the published copy

@@ -15,6 +15,16 @@ uvicorn's: its receive queue and write gate are minimal (an `asyncio.Queue` and 
 request and response once the socket is accepted (the response's headers, ~1.6 KiB; the
 request stays referenced by the websockets parser).
 
+Liveness: the kernel's send buffer absorbs megabytes before the transport's buffer passes its
+high-water mark, so a reader that stopped reading could sit for minutes with frames queued and
+no send ever timing out. The protocol pings every `CORDON_WS_PING_SECONDS`; a ping is answered
+only once the peer has read everything written before it, so a pong that does not arrive within
+`CORDON_WS_PONG_TIMEOUT_SECONDS` marks a slow (or dead) consumer: the socket gets close 4008
+behind the queued frames, the app is told at once (its reader sees the disconnect, the fan-out
+forgets the socket), and the TCP connection is aborted `CORDON_WS_CLOSE_SECONDS` later if the
+peer has not read up to the close frame by then. An app close while the buffer is full is
+written the same way instead of waiting for a drain that may never come.
+
 `cordon-server serve` runs uvicorn with `--ws app.realtime.transport:CordonWebSocketProtocol`.
 """
 
@@ -27,6 +37,9 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import State
+
+from app.core.config import get_settings
+from app.realtime.events import CLOSE_SLOW_CONSUMER
 
 PUSH_EXTENSION = "cordon.push"
 Push = Callable[[bytes], bool]
@@ -110,6 +123,10 @@ class CordonWebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         self.queue = _Inbox()  # type: ignore[assignment]
         self.writable = _Gate()  # type: ignore[assignment]
+        settings = get_settings()
+        self.ping_interval = settings.ws_ping_seconds
+        self.ping_timeout = settings.ws_pong_timeout_seconds
+        self.close_timeout = settings.ws_close_seconds
 
     def handle_connect(self, event: Request) -> None:
         """Accept as uvicorn does, then offer `push` unless an extension (permessage-deflate)
@@ -120,10 +137,44 @@ class CordonWebSocketProtocol(WebSocketsSansIOProtocol):
 
     async def send(self, message: ASGISendEvent) -> None:
         """Send as uvicorn does; once the handshake is answered, drop its request and
-        response, which nothing reads again."""
+        response, which nothing reads again. A close is written at once, even above the
+        high-water mark: waiting for a drain first would wait forever on a stalled reader."""
+        if message["type"] == "websocket.close" and self._open():
+            self._close_behind_queue(message.get("code", 1000), message.get("reason") or "")
+            return
         await super().send(message)
         if message["type"] == "websocket.accept" and hasattr(self, "response"):
             del self.request, self.response
+
+    def _open(self) -> bool:
+        return (
+            self.handshake_complete
+            and self.initial_response is None
+            and not self.close_sent
+            and not self.disconnected
+            and self.conn.state is State.OPEN
+            and not self.transport.is_closing()
+        )
+
+    def _close_behind_queue(self, code: int, reason: str) -> None:
+        """Queue a close frame behind whatever is buffered, tell the app, and abort the TCP
+        connection if the peer has not answered the close within `close_timeout`."""
+        self.stop_keepalive()
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self.conn.send_close(code, reason)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.abort)
+
+    def keepalive_timeout(self) -> None:
+        """No pong in time: the peer has not read what was written before the ping."""
+        self.pong_timer = None
+        self.pending_ping_payload = None
+        if self._open():
+            self._close_behind_queue(CLOSE_SLOW_CONSUMER, "slow consumer: no pong in time")
 
     def push(self, frame: bytes) -> bool:
         """Write a pre-built frame if the socket is open and its write buffer is below the

@@ -37,6 +37,7 @@ class Server:
         redis_url: str | None = None,
         *,
         log_path: Path | None = None,
+        cwd: Path | None = None,
         **env: str,
     ) -> None:
         self.port = free_port()
@@ -68,6 +69,8 @@ class Server:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
+                "--http",
+                "app.core.http_protocol:CordonHttpProtocol",
                 "--ws",
                 "app.realtime.transport:CordonWebSocketProtocol",
                 "--no-access-log",
@@ -75,7 +78,7 @@ class Server:
                 "--log-level",
                 "warning",
             ],
-            cwd=ROOT,
+            cwd=cwd or ROOT,
             env=environ,
             stdout=log_file,
             stderr=subprocess.STDOUT if log_file else None,
@@ -113,10 +116,16 @@ class Server:
 
 @contextmanager
 def running(
-    database_url: str, redis_url: str | None = None, *, log_path: Path | None = None, **env: str
+    database_url: str,
+    redis_url: str | None = None,
+    *,
+    log_path: Path | None = None,
+    cwd: Path | None = None,
+    **env: str,
 ) -> Iterator[Server]:
-    """A server for the duration of the block; `log_path` captures its output."""
-    server = Server(database_url, redis_url, log_path=log_path, **env)
+    """A server for the duration of the block; `log_path` captures its output, `cwd` is its
+    working directory (the checkout by default)."""
+    server = Server(database_url, redis_url, log_path=log_path, cwd=cwd, **env)
     try:
         yield server
     finally:

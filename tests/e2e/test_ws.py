@@ -80,6 +80,32 @@ async def stalled_close_code(sock: socket.socket, timeout: float) -> int | None:
     raise AssertionError("the stalled client was never closed")
 
 
+async def stalled_read(sock: socket.socket, timeout: float) -> tuple[list[int], int | None]:
+    """Let the stalled client read at last: the seqs of the items it had been sent, and the
+    close code that followed them (None if the connection ended without a close frame)."""
+    loop = asyncio.get_running_loop()
+    protocol = Protocol(Side.CLIENT, state=State.OPEN, max_size=None)
+    seqs: list[int] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                data = await loop.sock_recv(sock, 65536)
+                if not data:
+                    return seqs, None
+                protocol.receive_data(data)
+                for event in protocol.events_received():
+                    if isinstance(event, Frame) and event.opcode is Opcode.CLOSE:
+                        return seqs, Close.parse(event.data).code
+                    if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                        frame = json.loads(event.data)
+                        if frame["type"] == "item":
+                            seqs.append(frame["seq"])
+    except TimeoutError:
+        raise AssertionError(f"no close after {len(seqs)} items in {timeout}s") from None
+    finally:
+        sock.close()
+
+
 async def live_client(server: Server) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=server.base, timeout=10)
 
@@ -306,5 +332,39 @@ async def test_slow_consumer_is_closed_without_delaying_others(
     assert sorted(x["seq"] for x in got) == [x["seq"] for x in got]
     assert len({x["seq"] for x in got}) == 150
     code = await stalled_close_code(slow, timeout=20)
-    assert code in (4008, None)
+    assert code == 4008
     await fast.close()
+
+
+async def test_a_reader_that_stops_reading_is_closed_by_the_pong_deadline(
+    database_url: str, client: httpx.AsyncClient, session: AsyncSession
+):
+    """The real case: a reader that stops while what it was sent (2.8 MB) still fits the
+    kernel's buffers, so no write ever blocks. The unanswered ping closes it with 4008
+    within ping interval + pong timeout; an item posted after that bound never reaches it,
+    while a reading member of the same group gets every item in order."""
+    with running(
+        database_url,
+        CORDON_WS_PING_SECONDS="1",
+        CORDON_WS_PONG_TIMEOUT_SECONDS="2",
+        CORDON_WS_CLOSE_SECONDS="60",
+    ) as server:
+        g = await f.group_with_roles(client, session)
+        slow = await stalled_socket(server, g.observer.token)
+        fast = await ws_connect(server, g.member.token)
+        await recv_until(fast, "caught_up")
+        reading = asyncio.create_task(recv_items(fast, 36, timeout=30))
+        async with await live_client(server) as live:
+            for _ in range(35):
+                assert (await post(live, g.coordinator, g.group_id, "x" * 60_000)).is_success
+            await asyncio.sleep(1 + 2 + 2)  # the documented bound, and a margin
+            late = await post(live, g.coordinator, g.group_id, "after the bound")
+            assert late.is_success, late.text
+        got = [x["seq"] for x in await reading]
+        assert got == sorted(got) and len(set(got)) == 36
+        assert got[-1] == late.json()["seq"]
+        seqs, code = await stalled_read(slow, timeout=20)
+        assert code == 4008
+        assert late.json()["seq"] not in seqs
+        assert seqs == sorted(seqs)
+        await fast.close()
