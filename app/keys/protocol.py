@@ -1,16 +1,16 @@
 """The server's mirror of the wire formats it must check (docs/PROTOCOL.md §2–4).
 
-Pure functions, no I/O. The server imports nothing from the client package, so the canonical
-encoding, the log entry's signed bytes and the prekey's signed bytes are restated here; the
-checked-in vectors in tests/crypto/vectors/ pin both implementations to the same bytes.
+Pure functions, no I/O. Labels and the canonical encoding come from `cordon_client.wire`, the
+one implementation of the wire format that server and SDK share; the log entry's and the
+prekey's signed bytes are built from them here.
 """
 
 import hashlib
-import struct
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cordon_client import wire
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -41,28 +41,12 @@ PREKEY_FIELDS = frozenset(
 )
 
 
+label = wire.label
+encode = wire.enc
+
+
 class FormatError(ValueError):
     """The input is not a well-formed protocol object; the message names the field."""
-
-
-def label(purpose: str) -> bytes:
-    return b"CXM/1/" + purpose.encode("ascii") + b"\x00"
-
-
-def encode(*fields: bytes | str | int | uuid.UUID) -> bytes:
-    """`u32be(len) ‖ bytes` per field; ints as u64be, UUIDs raw, text UTF-8."""
-    out = bytearray()
-    for value in fields:
-        if isinstance(value, bytes):
-            raw = value
-        elif isinstance(value, str):
-            raw = value.encode()
-        elif isinstance(value, uuid.UUID):
-            raw = value.bytes
-        else:
-            raw = struct.pack(">Q", value)
-        out += struct.pack(">I", len(raw)) + raw
-    return bytes(out)
 
 
 def b64d(text: object, *, length: int, what: str) -> bytes:

@@ -14,6 +14,7 @@ from cordon_client._crypto._encoding import decode, encode
 from cordon_client._crypto.envelope import (
     ContentType,
     Kind,
+    Labels,
     Recipient,
     RoutingHeader,
     broadcast_position,
@@ -42,6 +43,7 @@ from cordon_client.exceptions import (
     StaleChainError,
     UntrustedSenderError,
 )
+from cordon_client.wire import NO_LABELS, PREKEY_ONE_TIME
 
 REPLAY_CACHE_SIZE = 100_000
 CHAINS_PER_SENDER = 4
@@ -76,6 +78,7 @@ class GroupSession:
         self.member_id = me.member_id
         self._signing_key = signing_key
         self.prekeys: dict[int, X25519PrivateKey] = dict(prekeys or {})
+        self.one_time_prekeys: dict[int, X25519PrivateKey] = {}
         self.sender_chain: SenderChain | None = None
         self.receiver_chains: dict[tuple[uuid.UUID, uuid.UUID], ReceiverChain] = {}
         self.document_keys: dict[tuple[uuid.UUID, int], DocumentKey] = {}
@@ -127,6 +130,12 @@ class GroupSession:
             )
         return out
 
+    def prekey_private(self, prekey_type: int, prekey_id: int) -> X25519PrivateKey | None:
+        """The private half a wrap names: signed prekeys (type 1) or one-time ones (type 2)."""
+        if prekey_type == PREKEY_ONE_TIME:
+            return self.one_time_prekeys.get(prekey_id)
+        return self.prekeys.get(prekey_id)
+
     def _check_can_send(self) -> None:
         if self._roster.device(self.device_id) is None:
             raise UntrustedSenderError("this device has been revoked and may not send")
@@ -139,6 +148,7 @@ class GroupSession:
         *,
         now_ms: int,
         message_id: uuid.UUID | None = None,
+        labels: Labels = NO_LABELS,
     ) -> bytes:
         """Seal to the given roster devices only."""
         self._check_can_send()
@@ -155,6 +165,7 @@ class GroupSession:
             recipients=recipients,
             ts=now_ms,
             message_id=message_id,
+            labels=labels,
         )
 
     def needs_rotation(self, now_ms: int) -> bool:
@@ -181,6 +192,7 @@ class GroupSession:
         *,
         now_ms: int,
         message_id: uuid.UUID | None = None,
+        labels: Labels = NO_LABELS,
     ) -> bytes:
         """Encrypt to the whole group on the current chain; refuses if rotation is due."""
         self._check_can_send()
@@ -196,6 +208,7 @@ class GroupSession:
             chain=self.sender_chain,
             ts=now_ms,
             message_id=message_id,
+            labels=labels,
         )
 
     def share_document_key(
@@ -318,7 +331,7 @@ class GroupSession:
             content = decrypt_body(env, pending.key, pending.nonce)
             chain.commit(pending)
         else:
-            content = decrypt_body(env, open_wrap(env, self.device_id, self.prekeys))
+            content = decrypt_body(env, open_wrap(env, self.device_id, self.prekey_private))
             self._accept_keys(h, sender, epoch_seq, content)
         self._seen[seen_key] = None
         if len(self._seen) > REPLAY_CACHE_SIZE:
