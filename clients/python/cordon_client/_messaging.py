@@ -8,6 +8,7 @@ waits in the encrypted inbox for application layers (`take_inbox`).
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import json
 import uuid
@@ -20,17 +21,30 @@ from cordon_client._account import now_ms
 from cordon_client._crypto import (
     ContentType,
     GroupSession,
+    Received,
     Recipient,
     SignedPrekey,
+    parse_routing_header,
 )
 from cordon_client._groups import GroupsClient
+from cordon_client._recovery import RecoveryState, answer, ask_owner, park, retry_parked
+from cordon_client._routing import (
+    Refs,
+    check_identity,
+    check_routing,
+    fetch_item,
+    ref_at,
+    sending_labels,
+)
 from cordon_client.exceptions import (
     ApiError,
     CordonClientError,
     CryptoError,
     EpochMismatchError,
     KeyUnavailableError,
+    MissingChainError,
 )
+from cordon_client.wire import NO_LABELS, Labels, MessageRef, message_id_of
 
 CONTENT_KINDS = {
     "alert": ContentType.ALERT,
@@ -54,8 +68,10 @@ class Incoming:
     """One item received by sync.
 
     End-to-end content comes back decrypted with `verified=True`, or with `verified=False` and
-    the `error` saying why it was refused. Server events (membership changes, receipts,
-    library notices) carry `event`: the server's own JSON, not end-to-end protected.
+    the `error` saying why it was refused. For verified items `kind`, `urgent`, `parent_seq`
+    and `review` (the parent is a reviewed case) agree with what the sender signed; a
+    `parent_seq` this device cannot read is shown as None. Server events (membership changes,
+    receipts, library notices) carry `event`: the server's own JSON, not end-to-end protected.
     """
 
     group_id: uuid.UUID
@@ -70,6 +86,7 @@ class Incoming:
     parent_seq: int | None = None
     event: dict[str, Any] | None = None
     created_at: datetime | None = None
+    review: bool = False
 
     @property
     def text(self) -> str | None:
@@ -90,6 +107,37 @@ class MessagingClient(GroupsClient):
     """Sending, receiving and listening, on top of the trust layer."""
 
     _inbox: list[dict[str, Any]] | None = None
+    _refs_cache: Refs | None = None
+    _recovery_state: RecoveryState | None = None
+    _chain_arrived = False
+
+    @property
+    def _recovery(self) -> RecoveryState:
+        if self._recovery_state is None:
+            self._recovery_state = RecoveryState()
+        return self._recovery_state
+
+    @property
+    def _refs(self) -> Refs:
+        if self._refs_cache is None:
+            self._refs_cache = Refs()
+        return self._refs_cache
+
+    async def _fetch_item(self, group_id: uuid.UUID, seq: int) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = await fetch_item(self._call, group_id, seq)
+        return item
+
+    async def _parent_ref(
+        self, group_id: uuid.UUID, session: GroupSession, parent_seq: int | None
+    ) -> MessageRef | None:
+        """How a reply or review names the item at `parent_seq` (checked, never the server's
+        word alone)."""
+        if parent_seq is None:
+            return None
+        ref = await ref_at(self._refs, self._fetch_item, session, group_id, parent_seq)
+        if ref is None:
+            raise CordonClientError(f"parent_seq {parent_seq}: no item this device can read")
+        return ref
 
     async def _prekeys(self, group_id: uuid.UUID) -> dict[uuid.UUID, SignedPrekey]:
         keys = await self._call("GET", f"/api/v1/groups/{group_id}/keys")
@@ -141,6 +189,7 @@ class MessagingClient(GroupsClient):
         now = now_ms()
         served = prekeys if prekeys is not None else await self._prekeys(group_id)
         envelope = seal(session.recipients_for(served, now_ms=now, devices=devices), now)
+        self._save()  # persist before send: whatever sealing advanced is on disk first
         return await self._post(
             group_id,
             kind,
@@ -190,18 +239,25 @@ class MessagingClient(GroupsClient):
         to_users: Sequence[uuid.UUID] | None = None,
         parent_seq: int | None = None,
         urgent: bool = False,
+        review: bool = False,
     ) -> int:
         """Encrypt and post one item; returns its sequence number in the group's stream.
 
         `to_users=None` broadcasts to the whole group; otherwise the content is sealed only to
         those users' verified devices and your own other devices. Pre-notifications go through
-        their workflow route instead (`cordon_client._domain.send_prenotification`)."""
+        their workflow route instead (`cordon_client._domain.send_prenotification`).
+        Kind, urgency and the parent (a reply, or with `review=True` a coordinator's review of
+        the case at `parent_seq`) are signed inside the envelope. The advanced chain state is
+        saved before the envelope leaves the process."""
         content_type = _sendable(kind)
         data = content.encode() if isinstance(content, str) else content
         session = await self._session(group_id, refresh=True)
+        parent = await self._parent_ref(group_id, session, parent_seq)
+        labels = sending_labels(urgent=urgent, parent=parent, review=review)
         if to_users is None:
             await self._distribute_chain(group_id, session)
-            envelope = session.encrypt_broadcast(content_type, data, now_ms=now_ms())
+            envelope = session.encrypt_broadcast(content_type, data, now_ms=now_ms(), labels=labels)
+            self._save()  # persist before send: the chain index is spent on disk first
             seq = await self._post(
                 group_id,
                 kind,
@@ -225,7 +281,7 @@ class MessagingClient(GroupsClient):
                 kind,
                 devices,
                 lambda targets, at: session.encrypt_targeted(
-                    content_type, data, targets, now_ms=at
+                    content_type, data, targets, now_ms=at, labels=labels
                 ),
                 parent_seq=parent_seq,
                 urgent=urgent,
@@ -249,13 +305,16 @@ class MessagingClient(GroupsClient):
         content_type = _sendable(kind)
         session = await self._session(group_id, refresh=True)
         await self._distribute_chain(group_id, session)
+        labels = Labels(urgent=urgent) if urgent else NO_LABELS
         seqs: list[int] = []
         refused: ApiError | None = None
         for start in range(0, len(contents), BATCH_MAX):
             messages = []
             for content in contents[start : start + BATCH_MAX]:
                 data = content.encode() if isinstance(content, str) else content
-                envelope = session.encrypt_broadcast(content_type, data, now_ms=now_ms())
+                envelope = session.encrypt_broadcast(
+                    content_type, data, now_ms=now_ms(), labels=labels
+                )
                 messages.append(
                     {
                         "kind": kind,
@@ -264,7 +323,7 @@ class MessagingClient(GroupsClient):
                         "urgent": urgent,
                     }
                 )
-            self._save()  # the chain advanced: never reuse a message key, even on failure
+            self._save()  # persist before send: never reuse a message key, even after a crash
             answer = await self._call(
                 "POST", f"/api/v1/groups/{group_id}/messages/batch", json={"messages": messages}
             )
@@ -295,6 +354,9 @@ class MessagingClient(GroupsClient):
             params["group_id"] = str(group_id)
         page = await self._call("GET", "/api/v1/sync", params=params)
         out = [await self._open(item) for item in page["items"]]
+        if self._chain_arrived:
+            self._chain_arrived = False
+            out += await retry_parked(self)
         self.state.set_secret("sync-cursor", page["next_cursor"].encode())
         delivered = [
             {"group_id": str(i.group_id), "seq": i.seq, "status": "delivered"}
@@ -352,9 +414,9 @@ class MessagingClient(GroupsClient):
             persist_interval=persist_interval,
         )
 
-    async def _open(self, item: dict[str, Any]) -> Incoming:
+    async def _open(self, item: dict[str, Any], *, park_missing: bool = True) -> Incoming:
         """Verify and decrypt one stream item, and keep content for `take_inbox`."""
-        incoming = await self._decrypt_item(item)
+        incoming = await self._decrypt_item(item, park_missing=park_missing)
         if incoming.kind in INBOX_KINDS:
             inbox = self._loaded_inbox()
             inbox.append(_incoming_json(incoming))
@@ -380,7 +442,7 @@ class MessagingClient(GroupsClient):
             self.state.set_secret(INBOX, json.dumps(self._inbox).encode())
         super()._save()
 
-    async def _decrypt_item(self, item: dict[str, Any]) -> Incoming:
+    async def _decrypt_item(self, item: dict[str, Any], *, park_missing: bool) -> Incoming:
         group_id = uuid.UUID(item["group_id"])
         meta = item_meta(item)
         envelope = base64.b64decode(item["envelope"])
@@ -388,10 +450,19 @@ class MessagingClient(GroupsClient):
             return self._server_event(meta, envelope)
         try:
             session = await self._session(group_id)
+            meta["parent_seq"] = await self._check_routing(
+                group_id, session, envelope, meta, item.get("client_msg_id")
+            )
             try:
                 received = session.decrypt(envelope)
             except EpochMismatchError:
                 received = (await self._session(group_id, refresh=True)).decrypt(envelope)
+        except MissingChainError as exc:
+            reason = exc.reason
+            if park_missing:
+                park(self, item)
+                reason += await self._ask_owner(group_id, exc)
+            return Incoming(**meta, verified=False, content=None, error=reason)
         except CryptoError as exc:
             return Incoming(**meta, verified=False, content=None, error=exc.reason)
         if str(received.sender_member_id) != str(meta["sender_user_id"]):
@@ -401,7 +472,49 @@ class MessagingClient(GroupsClient):
                 content=None,
                 error="the server's sender does not match the signed sender",
             )
-        return Incoming(**meta, verified=True, content=received.content)
+        self._refs.remember(group_id, meta["seq"], received.header.ref)
+        await self._after_keys(group_id, received)
+        review = received.header.labels.review_of is not None
+        return Incoming(**meta, verified=True, content=received.content, review=review)
+
+    async def _ask_owner(self, group_id: uuid.UUID, exc: MissingChainError) -> str:
+        """Ask for a missing chain; the note added to the item's error."""
+        try:
+            session = await self._session(group_id)
+            asked = await ask_owner(self, group_id, session, exc)
+        except CordonClientError as failed:
+            return f"; could not ask the sender to re-share it ({failed})"
+        return "; the sender was asked to re-share it" if asked else "; already asked"
+
+    async def _after_keys(self, group_id: uuid.UUID, received: Received) -> None:
+        """Answer a KEY_REQUEST; note that a chain arrived so parked items are retried."""
+        if received.content_type == ContentType.SENDER_KEY:
+            self._chain_arrived = True
+        elif received.content_type == ContentType.KEY_REQUEST:
+            with contextlib.suppress(CordonClientError):
+                await answer(self, group_id, received.header.sender_device_id, received.content)
+
+    async def _check_routing(
+        self,
+        group_id: uuid.UUID,
+        session: GroupSession,
+        envelope: bytes,
+        meta: dict[str, Any],
+        item_msg_id: object,
+    ) -> int | None:
+        """Refuse a routing copy that disagrees with the signed labels (before any state
+        changes); returns the `parent_seq` to show (None if this device cannot read it)."""
+        header = parse_routing_header(envelope)
+        check_identity(header, meta, item_msg_id)
+        target, parent_seq = header.labels.target, meta["parent_seq"]
+        parent = None
+        if target is not None and parent_seq is not None:
+            parent = await ref_at(self._refs, self._fetch_item, session, group_id, parent_seq)
+            if parent is None:  # not readable here: compare presence only, show no parent
+                check_routing(header, meta, target)
+                return None
+        check_routing(header, meta, parent)
+        return parent_seq if isinstance(parent_seq, int) else None
 
     def _server_event(self, meta: dict[str, Any], raw: bytes) -> Incoming:
         """A server-written item; a membership change means the roster must be re-verified."""
@@ -463,4 +576,4 @@ def _incoming_from_json(raw: dict[str, Any]) -> Incoming:
 
 def _message_id(envelope: bytes) -> uuid.UUID:
     """The client message id bound into the signed header (bytes 70..86, PROTOCOL §5.1)."""
-    return uuid.UUID(bytes=envelope[70:86])
+    return message_id_of(envelope)

@@ -45,6 +45,13 @@ from cordon_client._workflow import (
 )
 from cordon_client._workflow import discrepancy_to_case as prefill_case
 from cordon_client.exceptions import ApiError, KeyUnavailableError
+from cordon_client.wire import (
+    NO_LABELS,
+    ROLE_DESTINATION,
+    ROLE_TRANSIT,
+    Labels,
+    MessageRef,
+)
 
 
 async def post_targeted(
@@ -54,6 +61,7 @@ async def post_targeted(
     user_ids: Iterable[uuid.UUID],
     *,
     message_id: uuid.UUID | None = None,
+    labels: Labels = NO_LABELS,
 ) -> tuple[bytes, list[uuid.UUID]]:
     """Seal PRENOTIFICATION content to the verified devices of those users and your others.
 
@@ -76,7 +84,12 @@ async def post_targeted(
     now = now_ms()
     targets = session.recipients_for(prekeys, now_ms=now, devices=devices)
     envelope = session.encrypt_targeted(
-        ContentType.PRENOTIFICATION, content, targets, now_ms=now, message_id=message_id
+        ContentType.PRENOTIFICATION,
+        content,
+        targets,
+        now_ms=now,
+        message_id=message_id,
+        labels=labels,
     )
     cordon._save()
     return envelope, devices
@@ -123,7 +136,10 @@ async def send_prenotification(
     }
     content = _with_routing(content, routing)
     parties = {*destination, *transit, *coordinators(session.roster)}
-    envelope, _ = await post_targeted(cordon, session, content, parties, message_id=message_id)
+    roles = [(u, ROLE_DESTINATION) for u in destination] + [(u, ROLE_TRANSIT) for u in transit]
+    envelope, _ = await post_targeted(
+        cordon, session, content, parties, message_id=message_id, labels=Labels(roles=tuple(roles))
+    )
     body: dict[str, Any] = {
         "envelope": base64.b64encode(envelope).decode(),
         "destination": [str(u) for u in destination],
@@ -249,7 +265,11 @@ async def transition(
         else:
             content = reg.make_content(PN_DISCREPANCY, "prenotification-discrepancy", detail)
         parties = _parties(view, session.roster, record)
-        envelope, _ = await post_targeted(cordon, session, content, parties)
+        original = view.original.sender_device_id
+        target = MessageRef(original, prenotification_id) if original is not None else None
+        envelope, _ = await post_targeted(
+            cordon, session, content, parties, labels=Labels(reply_to=target)
+        )
     ts = now_ms()
     _, keystore = cordon.state.require()
     signature = sign_event(

@@ -23,9 +23,12 @@ Tree::
           +-- TrustError             no pinned root, an uncertified member or device, or a
           |                          fingerprint or key that does not match what was expected
           +-- EpochMismatchError     the envelope names a roster head this client does not hold
+          +-- RoutingMismatchError   the server's routing copy (kind, urgent, parent_seq, a
+          |                          receipt's item) disagrees with what the sender signed
           +-- ReplayError            a duplicate or replayed envelope
           +-- StaleChainError        a broadcast uses a sender chain that predates a removal
           +-- KeyUnavailableError    the needed key is unknown, expired, deleted or too far ahead
+          |    +-- MissingChainError     a broadcast on a sender chain this device never received
           +-- DecryptionError        authenticated decryption failed (one error for every cause)
           |    +-- TruncatedError        a STREAM document ends before its final segment
           +-- KeystoreError          the keystore file cannot be read or written
@@ -155,6 +158,10 @@ class EpochMismatchError(CryptoError):
         self.epoch_id = epoch_id
 
 
+class RoutingMismatchError(CryptoError):
+    """The server's routing copy of an item disagrees with the sender's signed labels."""
+
+
 class ReplayError(CryptoError):
     """The envelope was already accepted once."""
 
@@ -165,6 +172,16 @@ class StaleChainError(CryptoError):
 
 class KeyUnavailableError(CryptoError):
     """The key needed is unknown, expired, deleted or beyond the allowed skip."""
+
+
+class MissingChainError(KeyUnavailableError):
+    """A broadcast on a chain this device does not hold; it may ask the owner (KEY_REQUEST)."""
+
+    def __init__(self, reason: str, sender_device_id: object, chain_id: object, index: int):
+        super().__init__(reason)
+        self.sender_device_id = sender_device_id
+        self.chain_id = chain_id
+        self.index = index
 
 
 class DecryptionError(CryptoError):

@@ -350,7 +350,7 @@ _TAG_NAMES = {1: "urgent", 2: "reply_to", 3: "review_of", 4: "roles", 5: "catego
 LABELS_ALLOWED: dict[int, frozenset[int]] = {
     ContentType.MESSAGE: frozenset({TAG_URGENT, TAG_REPLY_TO, TAG_REVIEW_OF}),
     ContentType.ALERT: frozenset({TAG_URGENT, TAG_REPLY_TO, TAG_REVIEW_OF}),
-    ContentType.PRENOTIFICATION: frozenset({TAG_URGENT, TAG_ROLES}),
+    ContentType.PRENOTIFICATION: frozenset({TAG_URGENT, TAG_REPLY_TO, TAG_ROLES}),
     ContentType.DOCUMENT_KEY: frozenset({TAG_CATEGORY}),
 }
 

@@ -36,7 +36,11 @@ def message_key(mk: bytes, chain_id: uuid.UUID, index: int) -> tuple[bytes, byte
 
 @dataclass(slots=True)
 class SenderChain:
-    """This device's own chain; each send consumes one index and deletes the key behind it."""
+    """This device's own chain; each send consumes one index and deletes the key behind it.
+
+    For re-sharing to a receiver that lost the distribution (KEY_REQUEST, PROTOCOL.md §6.3)
+    the chain also keeps the key at `start_index`, at most MAX_SKIP steps behind `index`:
+    the window a receiver could derive forward anyway."""
 
     chain_id: uuid.UUID
     owner_device_id: uuid.UUID
@@ -44,6 +48,12 @@ class SenderChain:
     chain_key: bytes = field(repr=False)
     created_ts: int
     epoch_seq: int
+    start_index: int = -1
+    start_key: bytes = field(default=b"", repr=False)
+
+    def __post_init__(self) -> None:
+        if self.start_index < 0:
+            self.start_index, self.start_key = self.index, self.chain_key
 
     @classmethod
     def new(cls, owner_device_id: uuid.UUID, now_ms: int, epoch_seq: int) -> SenderChain:
@@ -57,8 +67,23 @@ class SenderChain:
         mk, self.chain_key = chain_step(self.chain_key)
         index = self.index
         self.index += 1
+        if self.index - self.start_index > MAX_SKIP:
+            _, self.start_key = chain_step(self.start_key)
+            self.start_index += 1
         key, nonce = message_key(mk, self.chain_id, index)
         return index, key, nonce
+
+    def share_from(self, index: int) -> bytes | None:
+        """SENDER_KEY content starting at `index` (or at the current index if that is later),
+        or None if the key for `index` is no longer held (then a fresh chain is needed)."""
+        if index >= self.index:
+            return self.distribution()
+        if index < self.start_index:
+            return None
+        ck = self.start_key
+        for _ in range(index - self.start_index):
+            _, ck = chain_step(ck)
+        return encode(self.chain_id, index, ck, self.created_ts)
 
     def needs_rotation(self, *, now_ms: int, last_removal_seq: int) -> bool:
         """Rotate after any removal since creation, after 7 days, or after 10,000 messages."""
@@ -81,16 +106,23 @@ class SenderChain:
             self.chain_key,
             self.created_ts,
             self.epoch_seq,
+            self.start_index,
+            self.start_key,
         )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SenderChain:
         """Restore from the keystore."""
         f = decode(data)
-        if len(f) != 6 or len(f[0]) != 16 or len(f[1]) != 16 or len(f[3]) != 32:
+        if len(f) != 8 or len(f[0]) != 16 or len(f[1]) != 16 or len(f[3]) != 32:
             raise MalformedError("sender chain record is malformed")
-        index, created, epoch = fields_to_ints([f[2], f[4], f[5]])
-        return cls(uuid.UUID(bytes=f[0]), uuid.UUID(bytes=f[1]), index, f[3], created, epoch)
+        if len(f[7]) != 32:
+            raise MalformedError("sender chain record is malformed")
+        index, created, epoch, start = fields_to_ints([f[2], f[4], f[5], f[6]])
+        if not index - MAX_SKIP <= start <= index:
+            raise MalformedError("sender chain record is malformed")
+        owner = uuid.UUID(bytes=f[1])
+        return cls(uuid.UUID(bytes=f[0]), owner, index, f[3], created, epoch, start, f[7])
 
 
 @dataclass(frozen=True, slots=True)

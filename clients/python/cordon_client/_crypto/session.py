@@ -39,6 +39,7 @@ from cordon_client.exceptions import (
     KeyUnavailableError,
     LogRollbackError,
     MalformedError,
+    MissingChainError,
     ReplayError,
     StaleChainError,
     UntrustedSenderError,
@@ -46,6 +47,16 @@ from cordon_client.exceptions import (
 from cordon_client.wire import NO_LABELS, PREKEY_ONE_TIME
 
 REPLAY_CACHE_SIZE = 100_000
+
+
+def parse_key_request(content: bytes) -> tuple[uuid.UUID, int]:
+    """KEY_REQUEST content `enc(chain_id, index)` (PROTOCOL.md §6.3), strictly."""
+    fields = decode(content)
+    if len(fields) != 2 or len(fields[0]) != 16 or len(fields[1]) != 8:
+        raise MalformedError("key request: expected enc(chain_id, u64 index)")
+    return uuid.UUID(bytes=fields[0]), int.from_bytes(fields[1], "big")
+
+
 CHAINS_PER_SENDER = 4
 
 
@@ -324,7 +335,12 @@ class GroupSession:
             chain_id, index = broadcast_position(env)
             chain = self.receiver_chains.get((sender.device_id, chain_id))
             if chain is None:
-                raise KeyUnavailableError("no sender key for this chain has been received")
+                raise MissingChainError(
+                    f"no sender key for chain {chain_id} of device {sender.device_id}",
+                    sender.device_id,
+                    chain_id,
+                    index,
+                )
             if self._roster.removed_between(chain.epoch_seq, epoch_seq):
                 raise StaleChainError("broadcast on a chain created before a removal")
             pending = chain.derive(index)
@@ -352,6 +368,8 @@ class GroupSession:
         elif ctype == ContentType.LIBRARY_GRANT:
             for key in decode_document_keys(content):
                 self.document_keys[(key.document_id, key.version)] = key
+        elif ctype == ContentType.KEY_REQUEST:
+            parse_key_request(content)
         elif ctype == ContentType.HISTORY_TRANSFER:
             bundle = HistoryBundle.from_bytes(content)
             for chain in bundle.chains:
@@ -359,6 +377,32 @@ class GroupSession:
                     self.receiver_chains.setdefault((chain.sender_device_id, chain.chain_id), chain)
             for key in bundle.document_keys:
                 self.document_keys[(key.document_id, key.version)] = key
+
+    def request_chain(
+        self, chain_id: uuid.UUID, index: int, owner: Recipient, *, now_ms: int
+    ) -> bytes:
+        """KEY_REQUEST to the chain's owner device only: 'send me chain_id from index'."""
+        return self.encrypt_targeted(
+            ContentType.KEY_REQUEST, encode(chain_id, index), [owner], now_ms=now_ms
+        )
+
+    def answer_key_request(
+        self, requester: Recipient, chain_id: uuid.UUID, index: int, *, now_ms: int
+    ) -> bytes | None:
+        """Re-share this device's chain to the requesting roster device only, from `index` if
+        that key is still held; None when it is not (the caller then starts a fresh chain)."""
+        dev = self._roster.device(requester.device_id)
+        if dev is None or dev.device_id == self.device_id:
+            raise UntrustedSenderError(
+                f"key request from device {requester.device_id}, not in the verified roster"
+            )
+        chain = self.sender_chain
+        if chain is None or chain.chain_id != chain_id or self.needs_rotation(now_ms):
+            return None
+        content = chain.share_from(index)
+        if content is None:
+            return None
+        return self.encrypt_targeted(ContentType.SENDER_KEY, content, [requester], now_ms=now_ms)
 
     def _install_chain(self, chain: ReceiverChain) -> None:
         """Keep a few recent chains per sender so in-flight broadcasts still open."""

@@ -1,0 +1,125 @@
+"""The routing copy of an item, checked against what its sender signed (PROTOCOL.md §7 step 2).
+
+The server hands each item with `kind`, `urgent` and `parent_seq`; the envelope carries the
+same facts as signed labels, a reply or review naming its target as `(sender_device_id,
+message_id)`. A seq is the server's locator: to check a `parent_seq`, the client looks up which
+item sits there (one it opened before, or fetched and checked against the roster) and compares
+it with the signed target. Sending uses the same lookup to name a parent.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cordon_client import wire
+from cordon_client._crypto import GroupSession, parse_envelope
+from cordon_client._crypto.envelope import verify_envelope
+from cordon_client.exceptions import ApiError, RoutingMismatchError, UntrustedSenderError
+from cordon_client.wire import Header, Labels, MessageRef
+
+REF_CACHE_SIZE = 50_000
+
+Fetch = Callable[[uuid.UUID, int], Awaitable[dict[str, Any] | None]]
+
+
+class Refs:
+    """Which item (as its sender named it) sits at which seq, for items this device checked."""
+
+    def __init__(self) -> None:
+        self._refs: OrderedDict[tuple[uuid.UUID, int], MessageRef] = OrderedDict()
+
+    def remember(self, group_id: uuid.UUID, seq: int, ref: MessageRef) -> None:
+        """Record a verified item's position (bounded; the oldest are forgotten)."""
+        self._refs[(group_id, seq)] = ref
+        if len(self._refs) > REF_CACHE_SIZE:
+            self._refs.popitem(last=False)
+
+    def get(self, group_id: uuid.UUID, seq: int) -> MessageRef | None:
+        """The remembered item at this seq, if any."""
+        return self._refs.get((group_id, seq))
+
+
+def item_ref(item: dict[str, Any], session: GroupSession) -> MessageRef:
+    """The signed identity of a served item: its envelope parsed and its signature checked
+    under the sender device's key in the verified roster."""
+    env = parse_envelope(base64.b64decode(item["envelope"]))
+    device = session.roster.device(env.header.sender_device_id)
+    if device is None:
+        raise UntrustedSenderError(
+            f"parent_seq {item['seq']}: its sender device is not in the verified roster"
+        )
+    verify_envelope(env, device.signing_key)
+    return env.header.ref
+
+
+async def ref_at(
+    refs: Refs, fetch: Fetch, session: GroupSession, group_id: uuid.UUID, seq: int
+) -> MessageRef | None:
+    """The item at `seq`, from memory or fetched and verified; None if this device cannot
+    read it (then the seq cannot be checked and is not shown)."""
+    known = refs.get(group_id, seq)
+    if known is not None:
+        return known
+    item = await fetch(group_id, seq)
+    if item is None:
+        return None
+    raw = base64.b64decode(item["envelope"])
+    if not raw.startswith(wire.MAGIC) or item.get("sender_device_id") is None:
+        raise RoutingMismatchError(f"parent_seq {seq}: names a server-written item")
+    ref = item_ref(item, session)
+    refs.remember(group_id, seq, ref)
+    return ref
+
+
+def check_identity(header: Header, meta: dict[str, Any], client_msg_id: object) -> None:
+    """The item's `client_msg_id` and `sender_device_id` are the envelope's: an envelope the
+    server moved to another item's slot (a swap, a replay under a new id) is refused."""
+    if client_msg_id != str(header.message_id):
+        raise RoutingMismatchError(
+            f"routing copy of seq {meta['seq']}: client_msg_id is not the envelope's message id"
+        )
+    if meta["sender_device_id"] != header.sender_device_id:
+        raise RoutingMismatchError(
+            f"routing copy of seq {meta['seq']}: sender_device_id is not the envelope's sender"
+        )
+
+
+def check_routing(header: Header, meta: dict[str, Any], parent: MessageRef | None) -> None:
+    """Refuse an item whose routing copy disagrees with its signed labels.
+
+    `parent` is the item found at the copy's `parent_seq` (the signed target itself when that
+    item is not readable here, so only its presence is compared)."""
+    problem = wire.routing_mismatch(
+        header,
+        kind=str(meta["kind"]),
+        urgent=bool(meta["urgent"]),
+        parent=parent,
+        has_parent=meta["parent_seq"] is not None,
+    )
+    if problem is not None:
+        raise RoutingMismatchError(f"routing copy of seq {meta['seq']}: {problem}")
+
+
+def sending_labels(*, urgent: bool, parent: MessageRef | None, review: bool) -> Labels:
+    """The labels a sender signs for `send(urgent=…, parent_seq=…, review=…)`."""
+    if review and parent is None:
+        raise ValueError("a review needs the parent_seq of the case it reviews")
+    return Labels(
+        urgent=urgent,
+        reply_to=None if review else parent,
+        review_of=parent if review else None,
+    )
+
+
+async def fetch_item(call: Callable[..., Awaitable[Any]], group_id: uuid.UUID, seq: int) -> Any:
+    """One stream item as this device may read it, or None (404)."""
+    try:
+        return await call("GET", f"/api/v1/groups/{group_id}/messages/{seq}")
+    except ApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
