@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import httpx
+from cordon_client import wire
 from cordon_client._crypto import (
     ContentType,
     Recipient,
@@ -69,6 +70,28 @@ def sealed(
 def envelope(who: Actor, group_id: str, text: str = "hello", **kw: Any) -> str:
     """A sealed envelope in the base64 form the API takes."""
     return base64.b64encode(sealed(who, group_id, text, **kw)).decode()
+
+
+def ref_of(item: dict[str, Any]) -> MessageRef:
+    """How a reply or receipt names a served item: (sender device, message id)."""
+    return MessageRef(uuid.UUID(item["sender_device_id"]), uuid.UUID(item["client_msg_id"]))
+
+
+def receipt(
+    who: Actor, group_id: str, seq: int, status: str, item: MessageRef | None = None
+) -> dict[str, Any]:
+    """A receipt signed by `who`'s device for the item at `seq` (named by `item`)."""
+    assert who.signing_key is not None
+    ts = int(time.time() * 1000)
+    signed = wire.receipt_signing_input(
+        group_id=uuid.UUID(group_id),
+        item=item or some_ref(),
+        device_id=uuid.UUID(who.device_id),
+        status=status,
+        ts=ts,
+    )
+    sig = wire.b64e(who.signing_key.sign(signed))
+    return {"group_id": group_id, "seq": seq, "status": status, "ts": ts, "sig": sig}
 
 
 def some_ref() -> MessageRef:

@@ -12,7 +12,15 @@ from cordon_client.wire import NO_LABELS, Labels, MessageRef
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f
-from tests.messages.helpers import envelope, message_id, post, sealed, sync_all
+from tests.messages.helpers import (
+    envelope,
+    message_id,
+    post,
+    receipt,
+    ref_of,
+    sealed,
+    sync_all,
+)
 
 
 def messages(items: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -422,10 +430,9 @@ async def test_receipts_reach_the_sender(client: httpx.AsyncClient, session: Asy
     ).json()
     _, sender_cursor = await sync_all(client, g.member)
     for status in ("delivered", "delivered", "read", "read"):
+        signed = receipt(g.coordinator, g.group_id, sent["seq"], status, ref_of(sent))
         r = await client.post(
-            "/api/v1/receipts",
-            headers=g.coordinator.headers,
-            json={"receipts": [{"group_id": g.group_id, "seq": sent["seq"], "status": status}]},
+            "/api/v1/receipts", headers=g.coordinator.headers, json={"receipts": [signed]}
         )
         assert r.status_code == 204, r.text
     items, _ = await sync_all(client, g.member, sender_cursor)
@@ -454,12 +461,39 @@ async def test_receipts_for_unreadable_items_are_not_found(
             client, g.member, g.group_id, kind="sender_key", recipients=[g.coordinator.device_id]
         )
     ).json()
+    signed = receipt(g.observer, g.group_id, sent["seq"], "read", ref_of(sent))
     r = await client.post(
-        "/api/v1/receipts",
-        headers=g.observer.headers,
-        json={"receipts": [{"group_id": g.group_id, "seq": sent["seq"], "status": "read"}]},
+        "/api/v1/receipts", headers=g.observer.headers, json={"receipts": [signed]}
     )
     f.assert_problem(r, 404, "messages.not_found")
+
+
+async def test_a_receipt_must_be_signed_by_the_receipting_device(
+    client: httpx.AsyncClient, session: AsyncSession
+):
+    """Receipts are signed by the device that sends them, for the item as its sender named
+    it: another device's signature, another item's name or an edited status is a 422
+    `messages.invalid_receipt` and nothing reaches the sender."""
+    g = await f.group_with_roles(client, session)
+    sent = (await post(client, g.member, g.group_id)).json()
+    _, cursor = await sync_all(client, g.member)
+    forged = {
+        "another device": receipt(g.observer, g.group_id, sent["seq"], "read", ref_of(sent)),
+        "another item": receipt(g.coordinator, g.group_id, sent["seq"], "read"),
+        "status edited": receipt(g.coordinator, g.group_id, sent["seq"], "delivered", ref_of(sent))
+        | {"status": "read"},
+    }
+    for name, body in forged.items():
+        r = await client.post(
+            "/api/v1/receipts", headers=g.coordinator.headers, json={"receipts": [body]}
+        )
+        problem = f.assert_problem(r, 422, "messages.invalid_receipt")
+        assert problem["detail"] == (
+            f"receipt for seq {sent['seq']}: the signature does not verify under the "
+            "receipting device's key"
+        ), name
+    items, _ = await sync_all(client, g.member, cursor)
+    assert not [i for i in items if i["kind"] == "receipt"]
 
 
 async def test_envelopes_round_trip_byte_for_byte(client: httpx.AsyncClient, session: AsyncSession):

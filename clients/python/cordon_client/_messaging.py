@@ -31,8 +31,10 @@ from cordon_client._recovery import RecoveryState, answer, ask_owner, park, retr
 from cordon_client._routing import (
     Refs,
     check_identity,
+    check_receipt,
     check_routing,
     fetch_item,
+    receipt_body,
     ref_at,
     sending_labels,
 )
@@ -170,7 +172,11 @@ class MessagingClient(GroupsClient):
         }
         body = {k: v for k, v in body.items() if v is not None}
         posted = await self._call("POST", f"/api/v1/groups/{group_id}/messages", json=body)
-        return int(posted["seq"])
+        seq = int(posted["seq"])
+        self._refs.remember(
+            group_id, seq, MessageRef(self.state.require()[1].device_id, message_id)
+        )
+        return seq
 
     async def _post_targeted(
         self,
@@ -359,7 +365,7 @@ class MessagingClient(GroupsClient):
             out += await retry_parked(self)
         self.state.set_secret("sync-cursor", page["next_cursor"].encode())
         delivered = [
-            {"group_id": str(i.group_id), "seq": i.seq, "status": "delivered"}
+            await self._receipt(i.group_id, i.seq, "delivered")
             for i in out
             if i.verified and i.kind in CONTENT_KINDS
         ]
@@ -370,10 +376,24 @@ class MessagingClient(GroupsClient):
 
     async def mark_read(self, group_id: uuid.UUID, seq: int) -> None:
         """Tell the sender that this user read the item."""
-        await self._call(
-            "POST",
-            "/api/v1/receipts",
-            json={"receipts": [{"group_id": str(group_id), "seq": seq, "status": "read"}]},
+        receipt = await self._receipt(group_id, seq, "read")
+        await self._call("POST", "/api/v1/receipts", json={"receipts": [receipt]})
+
+    async def _receipt(self, group_id: uuid.UUID, seq: int, status: str) -> dict[str, Any]:
+        """A receipt signed by this device for the item at `seq`, named as its sender did."""
+        session = await self._session(group_id)
+        ref = await ref_at(self._refs, self._fetch_item, session, group_id, seq)
+        if ref is None:
+            raise CordonClientError(f"seq {seq}: no item this device can read")
+        _, keystore = self.state.require()
+        return receipt_body(
+            keystore.signing_key,
+            group_id=group_id,
+            seq=seq,
+            item=ref,
+            device_id=keystore.device_id,
+            status=status,
+            ts=now_ms(),
         )
 
     def listen(
@@ -447,7 +467,10 @@ class MessagingClient(GroupsClient):
         meta = item_meta(item)
         envelope = base64.b64decode(item["envelope"])
         if not envelope.startswith(ENVELOPE_MAGIC) and item["kind"] not in CONTENT_KINDS:
-            return self._server_event(meta, envelope)
+            incoming = self._server_event(meta, envelope)
+            if incoming.kind == "receipt" and incoming.event is not None:
+                return await self._checked_receipt(incoming)
+            return incoming
         try:
             session = await self._session(group_id)
             meta["parent_seq"] = await self._check_routing(
@@ -476,6 +499,23 @@ class MessagingClient(GroupsClient):
         await self._after_keys(group_id, received)
         review = received.header.labels.review_of is not None
         return Incoming(**meta, verified=True, content=received.content, review=review)
+
+    async def _checked_receipt(self, incoming: Incoming) -> Incoming:
+        """A receipt is verified only if the receipting roster device signed it for this
+        device's own item at that seq."""
+        assert incoming.event is not None
+        group_id, seq = incoming.group_id, incoming.event.get("seq")
+        try:
+            session = await self._session(group_id)
+            mine = None
+            if isinstance(seq, int):
+                mine = await ref_at(self._refs, self._fetch_item, session, group_id, seq)
+            if mine is not None and mine.sender_device_id != session.device_id:
+                mine = None
+            check_receipt(incoming.event, group_id=group_id, session=session, mine=mine)
+        except CryptoError as exc:
+            return dataclasses.replace(incoming, error=exc.reason)
+        return dataclasses.replace(incoming, verified=True)
 
     async def _ask_owner(self, group_id: uuid.UUID, exc: MissingChainError) -> str:
         """Ask for a missing chain; the note added to the item's error."""

@@ -315,9 +315,9 @@ class Listener:
         self._positions.advance(group_id, seq)
         self._persist()
         if item.verified and item.kind in CONTENT_KINDS:
-            receipt = {"type": "receipt", "group_id": str(group_id), "seq": seq}
+            receipt = await self._cordon._receipt(group_id, seq, "delivered")
             with contextlib.suppress(ConnectionClosed):
-                await ws.send(json.dumps({**receipt, "status": "delivered"}))
+                await ws.send(json.dumps({"type": "receipt", **receipt}))
         if item.kind in KEY_KINDS and not item.event and item.verified:
             return None
         return item

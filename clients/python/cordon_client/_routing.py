@@ -15,10 +15,17 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from cordon_client import wire
 from cordon_client._crypto import GroupSession, parse_envelope
 from cordon_client._crypto.envelope import verify_envelope
-from cordon_client.exceptions import ApiError, RoutingMismatchError, UntrustedSenderError
+from cordon_client.exceptions import (
+    ApiError,
+    RoutingMismatchError,
+    SignatureError,
+    UntrustedSenderError,
+)
 from cordon_client.wire import Header, Labels, MessageRef
 
 REF_CACHE_SIZE = 50_000
@@ -123,3 +130,59 @@ async def fetch_item(call: Callable[..., Awaitable[Any]], group_id: uuid.UUID, s
         if exc.status == 404:
             return None
         raise
+
+
+def receipt_body(
+    signing_key: Ed25519PrivateKey,
+    *,
+    group_id: uuid.UUID,
+    seq: int,
+    item: MessageRef,
+    device_id: uuid.UUID,
+    status: str,
+    ts: int,
+) -> dict[str, Any]:
+    """A receipt as posted (HTTP or websocket frame), signed by the receipting device."""
+    signed = wire.receipt_signing_input(
+        group_id=group_id, item=item, device_id=device_id, status=status, ts=ts
+    )
+    return {
+        "group_id": str(group_id),
+        "seq": seq,
+        "status": status,
+        "ts": ts,
+        "sig": wire.b64e(signing_key.sign(signed)),
+    }
+
+
+def check_receipt(
+    event: dict[str, Any], *, group_id: uuid.UUID, session: GroupSession, mine: MessageRef | None
+) -> None:
+    """A receipt item pushed to the sender: signed by a roster device, for this device's own
+    item at that seq (`mine`, as this device sent it); RoutingMismatchError otherwise."""
+    try:
+        device_id = uuid.UUID(str(event["device_id"]))
+        item = event["item"]
+        ref = MessageRef(
+            uuid.UUID(str(item["sender_device_id"])), uuid.UUID(str(item["message_id"]))
+        )
+        status, ts = str(event["status"]), event["ts"]
+        sig = wire.b64d(event["sig"], length=64, what="receipt.sig")
+        if not isinstance(ts, int) or isinstance(ts, bool):
+            raise ValueError("ts")
+        signed = wire.receipt_signing_input(
+            group_id=group_id, item=ref, device_id=device_id, status=status, ts=ts
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RoutingMismatchError(
+            f"receipt for seq {event.get('seq')}: malformed ({exc})"
+        ) from None
+    device = session.roster.device(device_id)
+    if device is None:
+        raise UntrustedSenderError(f"receipt from device {device_id}, not in the verified roster")
+    if not wire.verify_ed25519(device.signing_key, sig, signed):
+        raise SignatureError(f"receipt for seq {event.get('seq')}: signature does not verify")
+    if mine is None or ref != mine:
+        raise RoutingMismatchError(
+            f"receipt for seq {event.get('seq')}: signed for another item than the one there"
+        )

@@ -197,7 +197,7 @@ class Reader:
             raise WireFormatError("unexpected trailing bytes")
 
 
-# ---- §2.3 canonical JSON ----------------------------------------------------------------
+# ---- §2.2 canonical JSON ----------------------------------------------------------------
 
 
 def _check_json(node: object, path: str) -> None:
@@ -228,7 +228,7 @@ def _check_json(node: object, path: str) -> None:
 
 
 def canonical_json(value: object) -> bytes:
-    """One byte string per JSON value (PROTOCOL.md §2.3).
+    """One byte string per JSON value (PROTOCOL.md §2.2).
 
     Object keys sorted by Unicode code point, no whitespace, UTF-8; in strings only `"`,
     `\\` and U+0000..U+001F are escaped (`\\b \\f \\n \\r \\t`, else `\\u00xx` lowercase);
@@ -271,7 +271,7 @@ def parse_canonical_json(data: bytes) -> object:
     return value
 
 
-# ---- §5.3 padding -----------------------------------------------------------------------
+# ---- §5.4 padding -----------------------------------------------------------------------
 
 
 def is_bucket(size: int) -> bool:
@@ -376,6 +376,9 @@ class Labels:
     roles: tuple[tuple[uuid.UUID, int], ...] = ()
     category: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "roles", tuple(sorted(self.roles, key=lambda r: r[0].bytes)))
+
     @property
     def target(self) -> MessageRef | None:
         """The item this one threads under (reply or review), if any."""
@@ -395,8 +398,8 @@ def encode_labels(labels: Labels, content_type: int) -> bytes:
     if labels.review_of is not None:
         entries.append((TAG_REVIEW_OF, labels.review_of.to_bytes()))
     if labels.roles:
-        roles = sorted(labels.roles, key=lambda r: r[0].bytes)
-        entries.append((TAG_ROLES, b"".join(u.bytes + bytes([role]) for u, role in roles)))
+        value = b"".join(u.bytes + bytes([role]) for u, role in labels.roles)
+        entries.append((TAG_ROLES, value))
     if labels.category is not None:
         entries.append((TAG_CATEGORY, labels.category.encode("ascii")))
     raw = b"".join(bytes([tag]) + len(v).to_bytes(2, "big") + v for tag, v in entries)
@@ -698,7 +701,7 @@ def message_id_of(envelope: bytes) -> uuid.UUID:
     return uuid.UUID(bytes=envelope[70:86])
 
 
-# ---- §5.6 routing copy ------------------------------------------------------------------
+# ---- §5.5 routing copy ------------------------------------------------------------------
 
 # The posted `kind` each content type travels as (pre-notifications have their own route).
 POSTED_KIND: dict[int, frozenset[str]] = {
@@ -742,7 +745,7 @@ def routing_mismatch(
     return None
 
 
-# ---- §7.4 signed receipts ---------------------------------------------------------------
+# ---- §7.2 signed receipts ---------------------------------------------------------------
 
 RECEIPT_STATUSES = ("delivered", "read")
 
