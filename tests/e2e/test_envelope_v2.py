@@ -4,6 +4,7 @@ and persist-before-send across a client killed between sealing and posting."""
 
 import asyncio
 import base64
+import json
 import os
 import signal
 import sys
@@ -294,3 +295,50 @@ async def test_a_client_killed_between_sealing_and_posting_never_reuses_a_nonce(
     for c in op.clients.values():
         await c.aclose()
     await op.admin.aclose()
+
+
+async def test_receipts_are_signed_by_the_receipting_device(
+    live: Server, session: AsyncSession, tmp_path: Path
+):
+    """Alice's device signs its receipts; the coordinator's client accepts them as verified.
+    A receipt the operator edits (delivered → read) or moves to another item is refused with
+    the reason, and the next one is still accepted."""
+    op = await _operation(live, session, tmp_path, "Operation Receipts")
+    gid, coord, alice = op.gid, op.coord, op.clients["alice"]
+    first = await coord.send(gid, "first", kind="alert")
+    second = await coord.send(gid, "second", kind="alert")
+    await alice.receive()  # delivered receipts for both, signed by Alice's device
+    receipts = (
+        await session.execute(
+            select(StreamItem.seq, StreamItem.envelope)
+            .where(StreamItem.group_id == gid, StreamItem.kind == "receipt")
+            .order_by(StreamItem.seq)
+        )
+    ).all()
+    assert [json.loads(e)["seq"] for _, e in receipts] == [first, second]
+    (edited_seq, edited), (moved_seq, moved) = receipts
+    await _edit(
+        session,
+        gid,
+        edited_seq,
+        envelope=json.dumps(json.loads(edited) | {"status": "read"}).encode(),
+    )
+    await _edit(
+        session, gid, moved_seq, envelope=json.dumps(json.loads(moved) | {"seq": first}).encode()
+    )
+    await alice.mark_read(gid, second)
+    got = [i for i in await coord.receive() if i.kind == "receipt"]
+    assert [(i.seq, i.verified, i.error) for i in got] == [
+        (edited_seq, False, f"receipt for seq {first}: signature does not verify"),
+        (
+            moved_seq,
+            False,
+            f"receipt for seq {first}: signed for another item than the one there",
+        ),
+        (got[2].seq, True, None),
+    ]
+    assert got[2].event is not None and (got[2].event["seq"], got[2].event["status"]) == (
+        second,
+        "read",
+    )
+    await op.close()
