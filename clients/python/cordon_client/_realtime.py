@@ -30,6 +30,7 @@ from cordon_client._messaging import (
     MessagingClient,
     item_meta,
 )
+from cordon_client._recovery import retry_parked
 from cordon_client.exceptions import ApiError, RealtimeError
 
 CURSOR_PREFIX = "c1."
@@ -274,10 +275,19 @@ class Listener:
                     item = await self._accept(ws, frame)
                     if item is not None:
                         yield item
+                    for recovered in await self._recovered():
+                        yield recovered
                 elif frame.get("type") == "caught_up":
                     self._positions.merge(Positions.decode(frame.get("cursor")))
                     self._persist(force=True)
                     self.caught_up.set()
+
+    async def _recovered(self) -> list[Incoming]:
+        """Parked broadcasts that a just-installed chain opens (PROTOCOL.md §6.3)."""
+        if not self._cordon._chain_arrived:
+            return []
+        self._cordon._chain_arrived = False
+        return [i for i in await retry_parked(self._cordon) if i.kind in CONTENT_KINDS]
 
     async def _frame(self, ws: ClientConnection) -> dict[str, Any]:
         """The next JSON frame, sending an application ping after each quiet interval."""
