@@ -15,7 +15,8 @@ from app.keys.protocol import FormatError, encode, label, verify_signature
 MAGIC = b"CXM"
 VERSION = 1
 HEADER_FIXED = 96
-WRAP_SIZE = 84
+WRAP_SIZE = 85  # u8 prekey_type ‖ u32 prekey_id ‖ HPKE enc (32) ‖ ct (48)
+PREKEY_TYPES = (1, 2)  # signed prekey, one-time prekey
 BROADCAST_KEYING_SIZE = 20
 SIG_SIZE = 64
 MAX_RECIPIENTS = 4096
@@ -93,6 +94,10 @@ def parse_envelope(data: bytes) -> EnvelopeHeader:
         raise FormatError("envelope: ciphertext is not a padded bucket size")
     if len(data) != cpos + 4 + clen + SIG_SIZE:
         raise FormatError("envelope: length does not match its sections")
+    if kind == TARGETED and any(
+        data[hlen + 4 + i * WRAP_SIZE] not in PREKEY_TYPES for i in range(n)
+    ):
+        raise FormatError("envelope: a wrap names an unknown prekey type")
     keying, ciphertext = data[hlen + 4 : cpos], data[cpos + 4 : -SIG_SIZE]
     signed = label("envelope") + encode(
         bytes(data[:hlen]), hashlib.sha256(keying).digest(), hashlib.sha256(ciphertext).digest()

@@ -28,7 +28,8 @@ from cordon_client.exceptions import (
 MAGIC = b"CXM"
 VERSION = 1
 HEADER_FIXED = 96
-WRAP_SIZE = 84
+WRAP_SIZE = 85  # u8 prekey_type ‖ u32 prekey_id ‖ HPKE enc ‖ HPKE ct
+PREKEY_TYPES = (1, 2)  # prekeys.PrekeyType: signed, one-time
 BROADCAST_KEYING_SIZE = 20
 SIG_SIZE = 64
 MAX_RECIPIENTS = 4096
@@ -102,6 +103,7 @@ class Recipient:
     device_id: uuid.UUID
     prekey_id: int
     public_key: X25519PublicKey
+    prekey_type: int = 1  # prekeys.PrekeyType.SIGNED; ONE_TIME = 2 (chosen in _crypto.prekeys)
 
 
 def _bad(reason: str) -> MalformedError:
@@ -150,6 +152,10 @@ def parse_envelope(data: bytes) -> Envelope:
         raise _bad("ciphertext is not a padded bucket size")
     if len(data) != cpos + 4 + clen + SIG_SIZE:
         raise _bad("length does not match its sections")
+    if kind == Kind.TARGETED and any(
+        data[hlen + 4 + i * WRAP_SIZE] not in PREKEY_TYPES for i in range(n)
+    ):
+        raise _bad("a wrap names an unknown prekey type")
     header = RoutingHeader(
         ver,
         kind,
@@ -230,9 +236,9 @@ def sign_input(header: bytes, keying: bytes, ciphertext: bytes) -> bytes:
     return signing_input("envelope", header, sha256(keying), sha256(ciphertext))
 
 
-def wrap_info(header_hash: bytes, device_id: uuid.UUID, prekey_id: int) -> bytes:
+def wrap_info(header_hash: bytes, device_id: uuid.UUID, prekey_type: int, prekey_id: int) -> bytes:
     """HPKE `info` binding a wrap to this header's hash, one recipient device and one prekey."""
-    return signing_input("wrap", header_hash, device_id, prekey_id)
+    return signing_input("wrap", header_hash, device_id, prekey_type, prekey_id)
 
 
 def _assemble(key: Ed25519PrivateKey, header: bytes, keying: bytes, ct: bytes) -> bytes:
@@ -270,9 +276,12 @@ def seal_targeted(
     ct = AESGCM(content_key).encrypt(_ZERO_NONCE, pad(content), _CONTENT_LABEL + header)
     header_hash = sha256(header)
     wraps = b"".join(
-        r.prekey_id.to_bytes(4, "big")
+        bytes([r.prekey_type])
+        + r.prekey_id.to_bytes(4, "big")
         + SUITE.encrypt(
-            content_key, r.public_key, info=wrap_info(header_hash, r.device_id, r.prekey_id)
+            content_key,
+            r.public_key,
+            info=wrap_info(header_hash, r.device_id, r.prekey_type, r.prekey_id),
         )
         for r in recipients
     )
@@ -322,22 +331,37 @@ def broadcast_position(env: Envelope) -> tuple[uuid.UUID, int]:
     return uuid.UUID(bytes=env.keying[:16]), int.from_bytes(env.keying[16:20], "big")
 
 
-def open_wrap(
-    env: Envelope, device_id: uuid.UUID, prekeys: Mapping[int, X25519PrivateKey]
-) -> bytes:
-    """Find this device's wrap and HPKE-open the content key with the named prekey."""
+def wrap_prekey(env: Envelope, device_id: uuid.UUID) -> tuple[int, int]:
+    """(prekey_type, prekey_id) of the prekey this device's wrap was sealed to."""
     try:
         slot = env.header.recipients.index(device_id)
     except ValueError:
         raise KeyUnavailableError("this device is not a recipient of the envelope") from None
+    wrap = env.keying[slot * WRAP_SIZE : slot * WRAP_SIZE + 5]
+    return wrap[0], int.from_bytes(wrap[1:5], "big")
+
+
+def open_wrap(
+    env: Envelope,
+    device_id: uuid.UUID,
+    prekeys: Mapping[int, X25519PrivateKey],
+    one_time: Mapping[int, X25519PrivateKey] | None = None,
+) -> bytes:
+    """Find this device's wrap and HPKE-open the content key with the named prekey."""
+    prekey_type, prekey_id = wrap_prekey(env, device_id)
+    slot = env.header.recipients.index(device_id)
     wrap = env.keying[slot * WRAP_SIZE : (slot + 1) * WRAP_SIZE]
-    prekey_id = int.from_bytes(wrap[:4], "big")
-    private = prekeys.get(prekey_id)
-    if private is None:
-        raise KeyUnavailableError(f"prekey {prekey_id} is unknown or already deleted")
-    info = wrap_info(sha256(env.header.raw), device_id, prekey_id)
+    if prekey_type == PREKEY_TYPES[1]:
+        private = (one_time or {}).get(prekey_id)
+        if private is None:
+            raise KeyUnavailableError(f"one-time prekey {prekey_id} is unknown or already used")
+    else:
+        private = prekeys.get(prekey_id)
+        if private is None:
+            raise KeyUnavailableError(f"prekey {prekey_id} is unknown or already deleted")
+    info = wrap_info(sha256(env.header.raw), device_id, prekey_type, prekey_id)
     try:
-        key = SUITE.decrypt(wrap[4:], private, info=info)
+        key = SUITE.decrypt(wrap[5:], private, info=info)
     except (InvalidTag, ValueError):
         raise DecryptionError("message could not be decrypted") from None
     if len(key) != 32:
