@@ -18,7 +18,6 @@ from cordon_client._crypto.envelope import (
     RoutingHeader,
     broadcast_position,
     decrypt_body,
-    open_wrap,
     parse_envelope,
     seal_broadcast,
     seal_targeted,
@@ -31,6 +30,7 @@ from cordon_client._crypto.history import (
     encode_document_keys,
 )
 from cordon_client._crypto.keys import SignedPrekey, verify_prekey
+from cordon_client._crypto.prekeys import OneTimePrekeyStore, open_targeted_wrap
 from cordon_client._crypto.ratchet import ReceiverChain, SenderChain
 from cordon_client._crypto.roster import Device, Roster, detect_fork
 from cordon_client.exceptions import (
@@ -67,6 +67,7 @@ class GroupSession:
         device_id: uuid.UUID,
         signing_key: Ed25519PrivateKey,
         prekeys: Mapping[int, X25519PrivateKey] | None = None,
+        one_time_prekeys: OneTimePrekeyStore | None = None,
     ) -> None:
         me = roster.device(device_id)
         if me is None:
@@ -76,6 +77,7 @@ class GroupSession:
         self.member_id = me.member_id
         self._signing_key = signing_key
         self.prekeys: dict[int, X25519PrivateKey] = dict(prekeys or {})
+        self.one_time_prekeys = one_time_prekeys  # shared by the device's sessions
         self.sender_chain: SenderChain | None = None
         self.receiver_chains: dict[tuple[uuid.UUID, uuid.UUID], ReceiverChain] = {}
         self.document_keys: dict[tuple[uuid.UUID, int], DocumentKey] = {}
@@ -318,8 +320,13 @@ class GroupSession:
             content = decrypt_body(env, pending.key, pending.nonce)
             chain.commit(pending)
         else:
-            content = decrypt_body(env, open_wrap(env, self.device_id, self.prekeys))
+            key, one_time_id = open_targeted_wrap(
+                env, self.device_id, self.prekeys, self.one_time_prekeys
+            )
+            content = decrypt_body(env, key)
             self._accept_keys(h, sender, epoch_seq, content)
+            if one_time_id is not None and self.one_time_prekeys is not None:
+                self.one_time_prekeys.consume(one_time_id)  # one-time: deleted after first use
         self._seen[seen_key] = None
         if len(self._seen) > REPLAY_CACHE_SIZE:
             self._seen.popitem(last=False)
