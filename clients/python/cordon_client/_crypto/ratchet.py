@@ -185,15 +185,19 @@ class ReceiverChain:
         self.evict(pending.now_ms)
 
     def evict(self, now_ms: int) -> list[int]:
-        """Drop skipped keys older than 7 days, then the lowest indices beyond 2,000 kept."""
-        order = sorted(self.skipped)
-        stale = [i for i in order if now_ms - self.skipped[i][1] > SKIPPED_MAX_AGE_MS]
-        stale_set = set(stale)
-        fresh = [i for i in order if i not in stale_set]
-        gone = stale + fresh[: max(0, len(fresh) - MAX_SKIPPED)]
-        for i in gone:
-            del self.skipped[i]
-            self.dropped_below = max(self.dropped_below, i + 1)
+        """Drop skipped keys older than 7 days, then the lowest indices beyond 2,000 kept.
+
+        `skipped` is in insertion order, which is index order and storage-time order, so the
+        oldest key is always first and eviction costs only what it drops."""
+        gone: list[int] = []
+        while self.skipped:
+            index = next(iter(self.skipped))
+            stored = self.skipped[index][1]
+            if len(self.skipped) <= MAX_SKIPPED and now_ms - stored <= SKIPPED_MAX_AGE_MS:
+                break
+            del self.skipped[index]
+            self.dropped_below = max(self.dropped_below, index + 1)
+            gone.append(index)
         return gone
 
     def to_bytes(self) -> bytes:
