@@ -13,18 +13,20 @@ from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from cordon_client._crypto._encoding import b64d, b64e, decode, encode, fields_to_ints, parse_uuid
 from cordon_client._crypto.envelope import Envelope, Recipient, open_wrap, wrap_prekey
-from cordon_client._crypto.keys import SignedPrekey, verify_prekey, verify_sig
+from cordon_client._crypto.keys import SignedPrekey, verify_prekey
 from cordon_client._crypto.roster import Roster
 from cordon_client.exceptions import (
     CryptoError,
     KeyUnavailableError,
     MalformedError,
     PrekeyReuseError,
+    SignatureError,
     UntrustedSenderError,
 )
 
@@ -107,15 +109,18 @@ def verify_one_time_prekey(
     prekey: OneTimePrekey, device_id: uuid.UUID, device_signing_key: bytes
 ) -> X25519PublicKey:
     """Accept a served one-time prekey only if it is for that device and its key signed it."""
-    what = f"one-time prekey {prekey.prekey_id} of device {device_id}"
     if prekey.device_id != device_id:
-        raise UntrustedSenderError(f"{what}: it names device {prekey.device_id}")
-    verify_sig(
-        device_signing_key,
-        prekey.signature,
-        one_time_prekey_signing_input(prekey.device_id, prekey.prekey_id, prekey.public_key),
-        what=what,
-    )
+        raise UntrustedSenderError(
+            f"one-time prekey {prekey.prekey_id} of device {device_id}: "
+            f"it names device {prekey.device_id}"
+        )
+    signed = one_time_prekey_signing_input(prekey.device_id, prekey.prekey_id, prekey.public_key)
+    try:
+        Ed25519PublicKey.from_public_bytes(device_signing_key).verify(prekey.signature, signed)
+    except (InvalidSignature, ValueError):
+        raise SignatureError(
+            f"one-time prekey {prekey.prekey_id} of device {device_id}: signature does not verify"
+        ) from None
     return X25519PublicKey.from_public_bytes(prekey.public_key)
 
 
