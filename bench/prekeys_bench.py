@@ -1,7 +1,8 @@
 """A targeted send to 200 devices with one-time prekeys, and broadcast seal/open by size,
 each beside the cost of the primitives it cannot avoid.
 
-Run: python bench/prekeys_bench.py [--quick]
+Run: python bench/prekeys_bench.py [--quick] [--claim]  (--claim: the server's claim of 200
+keys on SQLite and PostgreSQL instead of the client-side tables)
 Results and their reading: docs/benchmarks-crypto.md ("Protocol v2: one-time prekeys").
 """
 
@@ -20,7 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "clients" / "python"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import _harness as h  # noqa: E402
 import cryptography  # noqa: E402
 from cordon_client._crypto import (  # noqa: E402
     ContentType,
@@ -219,16 +222,69 @@ def bench_broadcast(iterations: int) -> None:
         )
 
 
+async def _claims(url: str, rounds: int) -> tuple[list[float], list[float]]:
+    """Seed 200 readers with `rounds` keys each, then time `rounds` claims of all 200."""
+    import asyncio
+
+    from app.core.db import create_engine, create_sessionmaker
+    from app.keys import prekeys as server_prekeys
+    from app.keys.models import OneTimePrekey
+
+    seeded = await asyncio.to_thread(h.seed, url, senders=1, readers=TARGETS)
+    devices = [uuid.UUID(d.device_id) for d in seeded.readers]
+    engine = create_engine(url)
+    maker = create_sessionmaker(engine)
+    async with maker() as session:
+        session.add_all(
+            OneTimePrekey(device_id=d, prekey_id=i, public_key=os.urandom(32), sig=os.urandom(64))
+            for d in devices
+            for i in range(1, rounds + 1)
+        )
+        await session.commit()
+    wall, cpu = [], []
+    for _ in range(rounds):
+        async with maker() as session:
+            start, start_cpu = time.perf_counter_ns(), time.process_time_ns()
+            got = await server_prekeys.claim(
+                session, group_id=uuid.UUID(seeded.group_id), device_ids=devices
+            )
+            cpu.append((time.process_time_ns() - start_cpu) / 1000)
+            wall.append((time.perf_counter_ns() - start) / 1000)
+        assert all(p is not None for _, p in got)
+    await engine.dispose()
+    return wall, cpu
+
+
+def bench_claim(rounds: int) -> None:
+    """The server's claim of one key for each of 200 devices, in-process, both databases."""
+    import asyncio
+
+    print(f"\nServer: one claim for {TARGETS} devices (service call, no HTTP)\n")
+    print("| database | wall p50 µs | wall p99 µs | CPU p50 µs (this process) |")
+    print("|---|---:|---:|---:|")
+    for backend in ("sqlite", "postgresql"):
+        with h.scratch_database(backend) as url:
+            wall, cpu = asyncio.run(_claims(url, rounds))
+        ordered = sorted(wall)
+        print(
+            f"| {backend} | {p50(wall):,.0f} | {ordered[int(len(ordered) * 0.99)]:,.0f} "
+            f"| {p50(cpu):,.0f} |"
+        )
+
+
 def main() -> None:
-    """Print both tables with the machine they ran on."""
+    """Print the tables with the machine they ran on."""
     quick = "--quick" in sys.argv
     iterations = 20 if quick else 100
     print(
         f"Python {platform.python_version()}, cryptography {cryptography.__version__}, "
         f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f} before"
     )
-    bench_targeted(iterations)
-    bench_broadcast(iterations * 20)
+    if "--claim" in sys.argv:
+        bench_claim(10 if quick else 30)
+    else:
+        bench_targeted(iterations)
+        bench_broadcast(iterations * 20)
     print(f"\nload {os.getloadavg()[0]:.2f} after")
 
 

@@ -1,16 +1,16 @@
 """One-time prekeys: batches in, each key claimed at most once (docs/PROTOCOL.md §3.2).
 
-A claim deletes the row it returns in the same statement, so no second claim can see it. On
-PostgreSQL the row is locked as it is chosen (`FOR UPDATE SKIP LOCKED`): an overlapping claim
-for the same device takes the next key without waiting (without the lock it would pick the
-same row, find it deleted and come back empty). SQLite runs one writer at a time, so each
-claim sees the database as the previous one left it.
+A claim is one `DELETE … RETURNING` for all its devices, so no second claim can see a key it
+returned. On PostgreSQL each row is locked as it is chosen (`FOR UPDATE SKIP LOCKED`): an
+overlapping claim for the same device takes the next key without waiting (without the lock it
+would pick the same row, find it deleted and come back empty). SQLite runs one writer at a
+time, so each claim sees the database as the previous one left it.
 """
 
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -89,57 +89,56 @@ async def upload(session: AsyncSession, *, device: Device, batch: list[dict[str,
     return stored + len(parsed)
 
 
-async def _claimable(
-    session: AsyncSession, *, group_id: uuid.UUID, device_ids: list[uuid.UUID]
-) -> set[uuid.UUID]:
-    """The requested devices that are live devices of live members of this group."""
-    rows = await session.scalars(
-        select(Device.id)
-        .join(Membership, Membership.user_id == Device.user_id)
-        .where(
-            Membership.group_id == group_id,
-            Membership.removed_at.is_(None),
-            Device.revoked_at.is_(None),
-            Device.id.in_(device_ids),
-        )
-    )
-    return set(rows)
-
-
-def claim_statement(device_id: uuid.UUID) -> Any:
-    """DELETE … RETURNING of the device's lowest-numbered unclaimed, unlocked key."""
-    oldest = (
-        select(OneTimePrekey.id)
-        .where(OneTimePrekey.device_id == device_id)
-        .order_by(OneTimePrekey.prekey_id)
+def _claim_statement() -> Any:
+    """One DELETE … RETURNING for a whole claim: for each requested device that is a live
+    device of a live member of the group, its lowest-numbered unclaimed key not locked by
+    another claim. Built once; the device list is an expanding parameter."""
+    key = OneTimePrekey.__table__.alias("candidate")
+    lowest = (
+        select(key.c.id)
+        .where(key.c.device_id == Device.id)
+        .order_by(key.c.prekey_id)
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
+    chosen = (
+        select(lowest)
+        .select_from(Device)
+        .join(Membership, Membership.user_id == Device.user_id)
+        .where(
+            Membership.group_id == bindparam("group_id"),
+            Membership.removed_at.is_(None),
+            Device.revoked_at.is_(None),
+            Device.id.in_(bindparam("device_ids", expanding=True)),
+        )
+    )
     return (
         delete(OneTimePrekey)
-        .where(OneTimePrekey.id == oldest)
-        .returning(OneTimePrekey.prekey_id, OneTimePrekey.public_key, OneTimePrekey.sig)
+        .where(OneTimePrekey.id.in_(chosen))
+        .returning(
+            OneTimePrekey.device_id,
+            OneTimePrekey.prekey_id,
+            OneTimePrekey.public_key,
+            OneTimePrekey.sig,
+        )
     )
+
+
+CLAIM = _claim_statement()
 
 
 async def claim(
     session: AsyncSession, *, group_id: uuid.UUID, device_ids: list[uuid.UUID]
 ) -> list[tuple[uuid.UUID, dict[str, Any] | None]]:
-    """Claim one one-time prekey per requested device of the group, in request order
-    (a repeated id is answered once).
+    """Claim one one-time prekey per requested device of the group, in request order (a
+    repeated id is answered once), in one statement that deletes what it returns.
 
     A device outside the group, revoked, or with no key left gets None (the sender then uses
-    its signed prekey). Every returned key is deleted in the same transaction."""
+    its signed prekey)."""
     wanted = list(dict.fromkeys(device_ids))
-    eligible = await _claimable(session, group_id=group_id, device_ids=wanted)
-    await session.commit()  # end the read snapshot: SQLite refuses to upgrade a stale one
-    claimed: dict[uuid.UUID, dict[str, Any]] = {}
-    for device_id in wanted:
-        if device_id not in eligible:
-            continue
-        row = (await session.execute(claim_statement(device_id))).first()
-        if row is not None:
-            claimed[device_id] = one_time_prekey_json(device_id, row[0], row[1], row[2])
+    await session.commit()  # end any read snapshot: SQLite refuses to upgrade a stale one
+    rows = await session.execute(CLAIM, {"group_id": group_id, "device_ids": wanted})
+    claimed = {row[0]: one_time_prekey_json(*row) for row in rows}
     await session.commit()
     return [(d, claimed.get(d)) for d in wanted]

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.keys.models import OneTimePrekey as OneTimePrekeyRow
-from app.keys.prekeys import MAX_STORED_PER_DEVICE, claim_statement
+from app.keys.prekeys import CLAIM, MAX_STORED_PER_DEVICE
 from tests import factories as f
 from tests.factories import assert_problem
 
@@ -179,13 +179,14 @@ async def test_a_claim_in_flight_does_not_block_or_empty_another(
     device_id = uuid.UUID(g.coordinator.device_id)
     assert (await upload(client, g.coordinator, batch(g.coordinator, 1, 3))).status_code == 201
     maker = app.state.sessionmaker  # type: ignore[attr-defined]
+    params = {"group_id": uuid.UUID(g.group_id), "device_ids": [device_id]}
     async with maker() as first, maker() as second:
-        held = (await first.execute(claim_statement(device_id))).one()
-        racing = asyncio.create_task(second.execute(claim_statement(device_id)))
+        held = (await first.execute(CLAIM, params)).one()
+        racing = asyncio.create_task(second.execute(CLAIM, params))
         await asyncio.sleep(0.3)
         await first.commit()
         raced = (await racing).one()
         await second.commit()
-    assert held[0] == 1
-    assert raced[0] == 2
+    assert held[1] == 1
+    assert raced[1] == 2
     assert await stored(session) == 1
