@@ -7,7 +7,8 @@ import uuid
 import pytest
 from cordon_client._crypto import ContentType, GroupSession, parse_envelope
 from cordon_client._crypto.envelope import wrap_prekey
-from cordon_client._crypto.keys import DAY_MS
+from cordon_client._crypto.keys import DAY_MS, SignedPrekey
+from cordon_client._crypto.keystore import KeystoreData
 from cordon_client._crypto.prekeys import (
     KEEP_PRIVATE_MAX,
     ClaimLedger,
@@ -249,3 +250,42 @@ def test_the_signed_prekey_is_used_when_no_one_time_prekey_is_served() -> None:
     assert wrap_prekey(parse_envelope(data), receiver) == (PrekeyType.SIGNED, 1)
     store = OneTimePrekeyStore()
     assert _receiver_session(group, receiver, store).decrypt(data).content == b"hi"
+
+
+def test_an_envelope_to_a_deleted_signed_prekey_fails_cleanly() -> None:
+    """48 h after its replacement the old signed prekey's private half is gone: an envelope
+    still sealed to it fails with KeyUnavailableError naming the prekey, and the session
+    keeps opening envelopes sealed to the new one."""
+    group = make_group(2)
+    sender, receiver = _pair(group)
+    keystore = KeystoreData(receiver, group.key_of(receiver))
+    old = keystore.rotate_prekeys(T0)
+    new = keystore.rotate_prekeys(T0 + 6 * DAY_MS)
+    assert old is not None and new is not None
+    assert keystore.delete_expired_prekeys(T0 + 8 * DAY_MS) == [old.prekey_id]
+    session = GroupSession(
+        roster=group.roster(),
+        device_id=receiver,
+        signing_key=group.key_of(receiver),
+        prekeys=keystore.prekey_privates(),
+    )
+    sealer = group.session(sender)
+
+    def sealed_to(prekey: SignedPrekey, text: bytes) -> bytes:
+        recipient, _ = choose_prekey(
+            sealer.roster,
+            receiver,
+            claimed=None,
+            signed=prekey,
+            now_ms=prekey.created_ts + 1,
+            ledger=ClaimLedger(),
+        )
+        return sealer.encrypt_targeted(
+            ContentType.MESSAGE, text, [recipient], now_ms=prekey.created_ts + 1
+        )
+
+    with pytest.raises(
+        KeyUnavailableError, match=f"^prekey {old.prekey_id} is unknown or already deleted$"
+    ):
+        session.decrypt(sealed_to(old, b"late"))
+    assert session.decrypt(sealed_to(new, b"current")).content == b"current"

@@ -45,6 +45,8 @@ INBOX_KINDS = {"alert", "chat", "prenotification", "prenotification_event"}
 INBOX_LIMIT = 5_000  # newest kept when nobody reads the inbox
 KEY_KINDS = {"sender_key", "library", "history_transfer"}
 ENVELOPE_MAGIC = b"CXM"
+STOCK_CHECKED = "one-time-prekeys-checked"
+STOCK_CHECK_MS = 86_400_000
 
 if TYPE_CHECKING:
     from cordon_client._realtime import Listener
@@ -342,7 +344,8 @@ class MessagingClient(GroupsClient):
 
     async def _maintain_prekeys(self, *, caught_up: bool, used_one_time: bool) -> None:
         """After a sync: rotate the signed prekey when due, delete superseded private halves
-        once caught up (PROTOCOL §10), top up one-time prekeys when some were used."""
+        once caught up (PROTOCOL §10), top up one-time prekeys when some were used (and check
+        the server's count at least daily, in case keys were claimed and never used)."""
         _, keystore = self.state.require()
         now = now_ms()
         rotated = await self._rotate_signed_prekey(now)
@@ -350,8 +353,10 @@ class MessagingClient(GroupsClient):
             for session in self._sessions.values():
                 session.prekeys = keystore.prekey_privates()
             self._save()
-        if used_one_time or rotated:
+        checked = int.from_bytes(self.state.secret(STOCK_CHECKED) or b"", "big")
+        if used_one_time or rotated or now - checked >= STOCK_CHECK_MS:
             await self._replenish_one_time_prekeys()
+            self.state.set_secret(STOCK_CHECKED, now.to_bytes(8, "big"))
 
     async def mark_read(self, group_id: uuid.UUID, seq: int) -> None:
         """Tell the sender that this user read the item."""
