@@ -175,3 +175,36 @@ def parse_prekey(obj: object, *, device_signing_key: bytes) -> Prekey:
     )
     verify_signature(device_signing_key, prekey.sig, signed, "sig")
     return prekey
+
+
+ONE_TIME_PREKEY_FIELDS = frozenset({"device_id", "prekey_id", "public_key", "sig"})
+
+
+@dataclass(frozen=True)
+class OneTimePrekey:
+    """A parsed one-time prekey record (§3.2)."""
+
+    device_id: uuid.UUID
+    prekey_id: int
+    public_key: bytes
+    sig: bytes
+
+
+def parse_one_time_prekey(obj: object, *, device_signing_key: bytes, what: str) -> OneTimePrekey:
+    """Check a one-time prekey's shape and its signature by the device key."""
+    if not isinstance(obj, dict) or set(obj) != ONE_TIME_PREKEY_FIELDS:
+        raise FormatError(f"{what}: fields must be exactly {sorted(ONE_TIME_PREKEY_FIELDS)}")
+    try:
+        prekey = OneTimePrekey(
+            device_id=parse_uuid(obj["device_id"], what="device_id"),
+            prekey_id=_uint(obj, "prekey_id", bits=32),
+            public_key=b64d(obj["public_key"], length=32, what="public_key"),
+            sig=b64d(obj["sig"], length=64, what="sig"),
+        )
+        signed = label("one-time-prekey") + encode(
+            prekey.device_id, prekey.prekey_id, prekey.public_key
+        )
+        verify_signature(device_signing_key, prekey.sig, signed, "sig")
+    except FormatError as exc:
+        raise FormatError(f"{what}.{exc}") from None
+    return prekey

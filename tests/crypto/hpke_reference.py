@@ -1,6 +1,10 @@
-"""An independent RFC 9180 base-mode HPKE (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
-AES-256-GCM) with a chosen ephemeral key, for known-answer vectors: it exposes every
-intermediate value, and `cryptography`'s HPKE must open what it seals."""
+"""RFC 9180 base-mode HPKE written out step by step, for known-answer vectors only.
+
+Suite: DHKEM(X25519, HKDF-SHA256) (0x0020), HKDF-SHA256 (0x0001), AES-256-GCM (0x0002). The
+library's `hpke.Suite` draws its ephemeral key at random and shows no intermediate value; this
+reference takes the ephemeral key as input and returns every value RFC 9180 names, so a
+second implementation can check itself step by step, and `Suite.decrypt` proves the two agree.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,15 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 KEM_ID, KDF_ID, AEAD_ID = 0x0020, 0x0001, 0x0002
 KEM_SUITE = b"KEM" + KEM_ID.to_bytes(2, "big")
 HPKE_SUITE = b"HPKE" + b"".join(i.to_bytes(2, "big") for i in (KEM_ID, KDF_ID, AEAD_ID))
+MODE_BASE = b"\x00"
 
 
 def _extract(salt: bytes, ikm: bytes) -> bytes:
-    return hmac.digest(salt or bytes(32), ikm, "sha256")
+    return hmac.digest(salt or b"\x00" * 32, ikm, "sha256")
 
 
 def _expand(prk: bytes, info: bytes, length: int) -> bytes:
@@ -31,24 +35,25 @@ def _expand(prk: bytes, info: bytes, length: int) -> bytes:
 
 
 def labeled_extract(suite: bytes, salt: bytes, label: bytes, ikm: bytes) -> bytes:
+    """RFC 9180 §4: LabeledExtract."""
     return _extract(salt, b"HPKE-v1" + suite + label + ikm)
 
 
 def labeled_expand(suite: bytes, prk: bytes, label: bytes, info: bytes, length: int) -> bytes:
+    """RFC 9180 §4: LabeledExpand."""
     return _expand(prk, length.to_bytes(2, "big") + b"HPKE-v1" + suite + label + info, length)
-
-
-def _raw(key: X25519PublicKey) -> bytes:
-    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
 @dataclass(frozen=True)
 class HpkeTrace:
-    """Every value of one SealBase, in RFC 9180's names."""
+    """Every intermediate value of one base-mode seal (RFC 9180 §4.1, §5.1, §5.2)."""
 
     enc: bytes
     dh: bytes
+    kem_context: bytes
     shared_secret: bytes
+    psk_id_hash: bytes
+    info_hash: bytes
     key_schedule_context: bytes
     secret: bytes
     key: bytes
@@ -56,26 +61,41 @@ class HpkeTrace:
     ct: bytes
 
     def as_hex(self) -> dict[str, str]:
+        """Every value in hex, by its RFC 9180 name (as the vector files store them)."""
         return {name: getattr(self, name).hex() for name in self.__dataclass_fields__}
 
 
 def seal_base(
-    recipient: X25519PublicKey, ephemeral: X25519PrivateKey, info: bytes, pt: bytes
+    recipient: X25519PublicKey, ephemeral: X25519PrivateKey, info: bytes, plaintext: bytes
 ) -> HpkeTrace:
-    """SealBase(pkR, info, aad = "", pt) with the given ephemeral key."""
-    enc = _raw(ephemeral.public_key())
+    """Base-mode single-shot seal with a given ephemeral key and empty AAD."""
+    enc = ephemeral.public_key().public_bytes_raw()
     dh = ephemeral.exchange(recipient)
+    kem_context = enc + recipient.public_bytes_raw()
     eae_prk = labeled_extract(KEM_SUITE, b"", b"eae_prk", dh)
-    shared_secret = labeled_expand(KEM_SUITE, eae_prk, b"shared_secret", enc + _raw(recipient), 32)
+    shared_secret = labeled_expand(KEM_SUITE, eae_prk, b"shared_secret", kem_context, 32)
     psk_id_hash = labeled_extract(HPKE_SUITE, b"", b"psk_id_hash", b"")
     info_hash = labeled_extract(HPKE_SUITE, b"", b"info_hash", info)
-    context = b"\x00" + psk_id_hash + info_hash
+    context = MODE_BASE + psk_id_hash + info_hash
     secret = labeled_extract(HPKE_SUITE, shared_secret, b"secret", b"")
     key = labeled_expand(HPKE_SUITE, secret, b"key", context, 32)
     base_nonce = labeled_expand(HPKE_SUITE, secret, b"base_nonce", context, 12)
-    ct = AESGCM(key).encrypt(base_nonce, pt, b"")
-    return HpkeTrace(enc, dh, shared_secret, context, secret, key, base_nonce, ct)
+    ciphertext = AESGCM(key).encrypt(base_nonce, plaintext, b"")
+    return HpkeTrace(
+        enc,
+        dh,
+        kem_context,
+        shared_secret,
+        psk_id_hash,
+        info_hash,
+        context,
+        secret,
+        key,
+        base_nonce,
+        ciphertext,
+    )
 
 
 def sha256(data: bytes) -> bytes:
+    """SHA-256, for header hashes in the vectors."""
     return hashlib.sha256(data).digest()

@@ -191,6 +191,7 @@ def _private_key_bytes(*clients: Cordon, gid: uuid.UUID) -> list[bytes]:
         if ks.member_key is not None:
             keys.append(ks.member_key.private_bytes_raw())
         keys += [p.private.private_bytes_raw() for p in ks.prekeys.values()]
+        keys += [k.private_bytes_raw() for k in c.one_time_prekeys().privates.values()]
         root = c.state.root_key(gid)
         if root is not None:
             keys.append(root.private_bytes_raw())

@@ -31,6 +31,7 @@ GROUP_ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/groups/{group_id}/member-keys"): ALL,
     ("GET", "/api/v1/groups/{group_id}/log"): ALL,
     ("POST", "/api/v1/groups/{group_id}/log"): ALL,
+    ("POST", "/api/v1/groups/{group_id}/one-time-prekeys/claim"): POSTERS,
 }
 EXTRA_GROUP_ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/groups/{group_id}/messages"): POSTERS,

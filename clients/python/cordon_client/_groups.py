@@ -248,6 +248,7 @@ class GroupsClient(AccountClient):
                 device_id=keystore.device_id,
                 signing_key=keystore.signing_key,
                 prekeys=keystore.prekey_privates(),
+                one_time_prekeys=self.one_time_prekeys(),
             )
             saved = self.state.secret(f"session:{group_id}")
             if saved:

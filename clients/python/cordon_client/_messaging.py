@@ -26,6 +26,7 @@ from cordon_client._crypto import (
     SignedPrekey,
     parse_routing_header,
 )
+from cordon_client._crypto.prekeys import parse_claim, select_recipients
 from cordon_client._groups import GroupsClient
 from cordon_client._recovery import RecoveryState, answer, ask_owner, park, retry_parked
 from cordon_client._routing import (
@@ -60,6 +61,8 @@ INBOX_KINDS = {"alert", "chat", "prenotification", "prenotification_event"}
 INBOX_LIMIT = 5_000  # newest kept when nobody reads the inbox
 KEY_KINDS = {"sender_key", "library", "history_transfer"}
 ENVELOPE_MAGIC = b"CXM"
+STOCK_CHECKED = "one-time-prekeys-checked"
+STOCK_CHECK_MS = 86_400_000
 
 if TYPE_CHECKING:
     from cordon_client._realtime import Listener
@@ -194,7 +197,8 @@ class MessagingClient(GroupsClient):
         the roster, seal to them with `seal(recipients, now_ms)`, post to exactly them."""
         now = now_ms()
         served = prekeys if prekeys is not None else await self._prekeys(group_id)
-        envelope = seal(session.recipients_for(served, now_ms=now, devices=devices), now)
+        recipients = await self._choose_prekeys(group_id, session, served, devices, now)
+        envelope = seal(recipients, now)
         self._save()  # persist before send: whatever sealing advanced is on disk first
         return await self._post(
             group_id,
@@ -205,6 +209,33 @@ class MessagingClient(GroupsClient):
             parent_seq=parent_seq,
             urgent=urgent,
         )
+
+    async def _choose_prekeys(
+        self,
+        group_id: uuid.UUID,
+        session: GroupSession,
+        served: Mapping[uuid.UUID, SignedPrekey],
+        devices: Sequence[uuid.UUID],
+        now: int,
+    ) -> list[Recipient]:
+        """Claim one one-time prekey per device and pick each wrap's prekey (PROTOCOL §3.3);
+        a served one-time prekey that fails its checks is refused, kept in `prekey_refusals`,
+        and the device's signed prekey is used instead."""
+        answer = await self._call(
+            "POST",
+            f"/api/v1/groups/{group_id}/one-time-prekeys/claim",
+            json={"device_ids": [str(d) for d in devices]},
+        )
+        selection = select_recipients(
+            session.roster,
+            devices,
+            signed=served,
+            claimed=parse_claim(answer.get("items"), devices),
+            now_ms=now,
+            ledger=self.claim_ledger(),
+        )
+        self.prekey_refusals.extend(selection.refusals)
+        return selection.recipients
 
     async def _distribute_chain(self, group_id: uuid.UUID, session: GroupSession) -> None:
         """Hand the current sender chain to roster devices that do not have it yet."""
@@ -359,6 +390,7 @@ class MessagingClient(GroupsClient):
         if group_id is not None:
             params["group_id"] = str(group_id)
         page = await self._call("GET", "/api/v1/sync", params=params)
+        one_time_before = len(self.one_time_prekeys().privates)
         out = [await self._open(item) for item in page["items"]]
         if self._chain_arrived:
             self._chain_arrived = False
@@ -372,7 +404,27 @@ class MessagingClient(GroupsClient):
         if delivered:
             await self._call("POST", "/api/v1/receipts", json={"receipts": delivered})
         self._save()
+        await self._maintain_prekeys(
+            caught_up=not page.get("has_more", False),
+            used_one_time=len(self.one_time_prekeys().privates) < one_time_before,
+        )
         return [i for i in out if i.kind not in KEY_KINDS or i.event or not i.verified]
+
+    async def _maintain_prekeys(self, *, caught_up: bool, used_one_time: bool) -> None:
+        """After a sync: rotate the signed prekey when due, delete superseded private halves
+        once caught up (PROTOCOL §10), top up one-time prekeys when some were used (and check
+        the server's count at least daily, in case keys were claimed and never used)."""
+        _, keystore = self.state.require()
+        now = now_ms()
+        rotated = await self._rotate_signed_prekey(now)
+        if caught_up and keystore.delete_expired_prekeys(now):
+            for session in self._sessions.values():
+                session.prekeys = keystore.prekey_privates()
+            self._save()
+        checked = int.from_bytes(self.state.secret(STOCK_CHECKED) or b"", "big")
+        if used_one_time or rotated or now - checked >= STOCK_CHECK_MS:
+            await self._replenish_one_time_prekeys()
+            self.state.set_secret(STOCK_CHECKED, now.to_bytes(8, "big"))
 
     async def mark_read(self, group_id: uuid.UUID, seq: int) -> None:
         """Tell the sender that this user read the item."""

@@ -82,7 +82,7 @@ async def post_targeted(
             raise KeyUnavailableError(f"user {user_id} has no certified device with a prekey")
         devices += sorted(usable, key=str)
     now = now_ms()
-    targets = session.recipients_for(prekeys, now_ms=now, devices=devices)
+    targets = await cordon._choose_prekeys(group_id, session, prekeys, devices, now)
     envelope = session.encrypt_targeted(
         ContentType.PRENOTIFICATION,
         content,

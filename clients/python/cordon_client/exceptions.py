@@ -29,6 +29,8 @@ Tree::
           +-- StaleChainError        a broadcast uses a sender chain that predates a removal
           +-- KeyUnavailableError    the needed key is unknown, expired, deleted or too far ahead
           |    +-- MissingChainError     a broadcast on a sender chain this device never received
+          |    +-- SkippedKeyDroppedError  a skipped message key was evicted (count or age bound)
+          +-- PrekeyReuseError       the server served a one-time prekey this client already used
           +-- DecryptionError        authenticated decryption failed (one error for every cause)
           |    +-- TruncatedError        a STREAM document ends before its final segment
           +-- KeystoreError          the keystore file cannot be read or written
@@ -182,6 +184,14 @@ class MissingChainError(KeyUnavailableError):
         self.sender_device_id = sender_device_id
         self.chain_id = chain_id
         self.index = index
+
+
+class SkippedKeyDroppedError(KeyUnavailableError):
+    """The message's key was skipped and then dropped (over 2,000 kept or older than 7 days)."""
+
+
+class PrekeyReuseError(CryptoError):
+    """A served one-time prekey is one this client already sealed to: the server reused it."""
 
 
 class DecryptionError(CryptoError):

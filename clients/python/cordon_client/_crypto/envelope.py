@@ -201,8 +201,9 @@ def open_wrap(env: Envelope, device_id: uuid.UUID, prekeys: PrekeyLookup) -> byt
         raise KeyUnavailableError("this device is not a recipient of the envelope")
     private = prekeys(wrap.prekey_type, wrap.prekey_id)
     if private is None:
-        what = "one-time prekey" if wrap.prekey_type == wire.PREKEY_ONE_TIME else "prekey"
-        raise KeyUnavailableError(f"{what} {wrap.prekey_id} is unknown or already deleted")
+        if wrap.prekey_type == wire.PREKEY_ONE_TIME:
+            raise KeyUnavailableError(f"one-time prekey {wrap.prekey_id} is unknown or already used")
+        raise KeyUnavailableError(f"prekey {wrap.prekey_id} is unknown or already deleted")
     info = wire.wrap_info(wire.sha256(env.header.raw), device_id, wrap.prekey_type, wrap.prekey_id)
     try:
         key = SUITE.decrypt(wrap.enc + wrap.ct, private, info=info)

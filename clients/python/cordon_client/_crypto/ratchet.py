@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -14,9 +15,16 @@ from cordon_client._crypto._encoding import (
     hmac_sha256,
     signing_input,
 )
-from cordon_client.exceptions import KeyUnavailableError, MalformedError, ReplayError
+from cordon_client.exceptions import (
+    KeyUnavailableError,
+    MalformedError,
+    ReplayError,
+    SkippedKeyDroppedError,
+)
 
 MAX_SKIP = 2000
+MAX_SKIPPED = 2000  # skipped message keys kept per chain; the oldest are dropped first
+SKIPPED_MAX_AGE_MS = 7 * 86_400_000  # a skipped key older than this is dropped
 ROTATE_AFTER_MS = 7 * 86_400_000
 ROTATE_AFTER_MESSAGES = 10_000
 _MK_CONST = b"\x01"
@@ -26,6 +34,10 @@ _CK_CONST = b"\x02"
 def chain_step(chain_key: bytes) -> tuple[bytes, bytes]:
     """Return (MK_i, CK_{i+1}) from CK_i; the old chain key must then be forgotten."""
     return hmac_sha256(chain_key, _MK_CONST), hmac_sha256(chain_key, _CK_CONST)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def message_key(mk: bytes, chain_id: uuid.UUID, index: int) -> tuple[bytes, bytes]:
@@ -135,11 +147,16 @@ class PendingKey:
     next_index: int
     chain_key: bytes = field(repr=False)
     new_skipped: tuple[tuple[int, bytes], ...] = field(repr=False)
+    now_ms: int
 
 
 @dataclass(slots=True)
 class ReceiverChain:
-    """Another device's chain as received; skipped keys are kept (bounded) until used."""
+    """Another device's chain as received; skipped keys are kept until used, at most
+    `MAX_SKIPPED` of them and none older than `SKIPPED_MAX_AGE_MS` (PROTOCOL §6.4).
+
+    `skipped` maps index → (MK, time it was stored); `dropped_below` is one past the highest
+    index whose skipped key was dropped, so a late message there fails as dropped, not replayed."""
 
     chain_id: uuid.UUID
     sender_device_id: uuid.UUID
@@ -147,7 +164,8 @@ class ReceiverChain:
     chain_key: bytes = field(repr=False)
     created_ts: int
     epoch_seq: int
-    skipped: dict[int, bytes] = field(default_factory=dict, repr=False)
+    skipped: dict[int, tuple[bytes, int]] = field(default_factory=dict, repr=False)
+    dropped_below: int = 0
 
     @classmethod
     def from_distribution(
@@ -160,14 +178,25 @@ class ReceiverChain:
         index, created = fields_to_ints([f[1], f[3]])
         return cls(uuid.UUID(bytes=f[0]), sender_device_id, index, f[2], created, epoch_seq)
 
-    def derive(self, index: int) -> PendingKey:
+    def derive(self, index: int, now_ms: int | None = None) -> PendingKey:
         """Derive the key for `index` without changing state (so bad input cannot poison it)."""
+        now = _now_ms() if now_ms is None else now_ms
         if index < self.next_index:
-            mk = self.skipped.get(index)
-            if mk is None:
+            kept = self.skipped.get(index)
+            if kept is not None and now - kept[1] > SKIPPED_MAX_AGE_MS:
+                kept = None
+                dropped = True
+            else:
+                dropped = index < self.dropped_below
+            if kept is None and dropped:
+                raise SkippedKeyDroppedError(
+                    f"message index {index} on this chain: its skipped key was dropped "
+                    f"(at most {MAX_SKIPPED} are kept per chain, for at most 7 days)"
+                )
+            if kept is None:
                 raise ReplayError(f"message index {index} on this chain was already used")
-            key, nonce = message_key(mk, self.chain_id, index)
-            return PendingKey(index, key, nonce, self.next_index, self.chain_key, ())
+            key, nonce = message_key(kept[0], self.chain_id, index)
+            return PendingKey(index, key, nonce, self.next_index, self.chain_key, (), now)
         if index - self.next_index > MAX_SKIP:
             raise KeyUnavailableError(f"message index {index} is more than {MAX_SKIP} ahead")
         ck, skipped = self.chain_key, []
@@ -176,20 +205,36 @@ class ReceiverChain:
             skipped.append((i, mk))
         mk, ck = chain_step(ck)
         key, nonce = message_key(mk, self.chain_id, index)
-        return PendingKey(index, key, nonce, index + 1, ck, tuple(skipped))
+        return PendingKey(index, key, nonce, index + 1, ck, tuple(skipped), now)
 
     def commit(self, pending: PendingKey) -> None:
-        """Advance after a successful decryption and delete the used key."""
+        """Advance after a successful decryption, delete the used key, then drop skipped keys
+        past the age bound and, oldest first, past the count bound."""
         self.skipped.pop(pending.index, None)
-        self.skipped.update(pending.new_skipped)
-        while len(self.skipped) > MAX_SKIP:
-            del self.skipped[min(self.skipped)]
+        self.skipped.update((i, (mk, pending.now_ms)) for i, mk in pending.new_skipped)
         self.next_index = pending.next_index
         self.chain_key = pending.chain_key
+        self.evict(pending.now_ms)
+
+    def evict(self, now_ms: int) -> list[int]:
+        """Drop skipped keys older than 7 days, then the lowest indices beyond 2,000 kept.
+
+        `skipped` is in insertion order, which is index order and storage-time order, so the
+        oldest key is always first and eviction costs only what it drops."""
+        gone: list[int] = []
+        while self.skipped:
+            index = next(iter(self.skipped))
+            stored = self.skipped[index][1]
+            if len(self.skipped) <= MAX_SKIPPED and now_ms - stored <= SKIPPED_MAX_AGE_MS:
+                break
+            del self.skipped[index]
+            self.dropped_below = max(self.dropped_below, index + 1)
+            gone.append(index)
+        return gone
 
     def to_bytes(self) -> bytes:
         """Serialise for the keystore and for history transfer to the member's new device."""
-        skipped = [encode(i, mk) for i, mk in sorted(self.skipped.items())]
+        skipped = [encode(i, mk, ts) for i, (mk, ts) in sorted(self.skipped.items())]
         return encode(
             self.chain_id,
             self.sender_device_id,
@@ -198,19 +243,34 @@ class ReceiverChain:
             self.created_ts,
             self.epoch_seq,
             encode(*skipped),
+            self.dropped_below,
         )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> ReceiverChain:
         """Restore from the keystore or a history transfer."""
         f = decode(data)
-        if len(f) != 7 or len(f[0]) != 16 or len(f[1]) != 16 or len(f[3]) != 32:
+        if len(f) != 8 or len(f[0]) != 16 or len(f[1]) != 16 or len(f[3]) != 32:
             raise MalformedError("receiver chain record is malformed")
-        nxt, created, epoch = fields_to_ints([f[2], f[4], f[5]])
-        skipped: dict[int, bytes] = {}
+        nxt, created, epoch, dropped = fields_to_ints([f[2], f[4], f[5], f[7]])
+        skipped: dict[int, tuple[bytes, int]] = {}
         for item in decode(f[6]):
-            pair = decode(item)
-            if len(pair) != 2 or len(pair[1]) != 32:
+            triple = decode(item)
+            if len(triple) != 3 or len(triple[1]) != 32:
                 raise MalformedError("skipped key record is malformed")
-            skipped[fields_to_ints([pair[0]])[0]] = pair[1]
-        return cls(uuid.UUID(bytes=f[0]), uuid.UUID(bytes=f[1]), nxt, f[3], created, epoch, skipped)
+            index, stored = fields_to_ints([triple[0], triple[2]])
+            if index >= nxt or index in skipped:
+                raise MalformedError("skipped key record is malformed")
+            skipped[index] = (triple[1], stored)
+        if len(skipped) > MAX_SKIPPED:
+            raise MalformedError("receiver chain holds more skipped keys than allowed")
+        return cls(
+            uuid.UUID(bytes=f[0]),
+            uuid.UUID(bytes=f[1]),
+            nxt,
+            f[3],
+            created,
+            epoch,
+            skipped,
+            dropped,
+        )

@@ -19,7 +19,6 @@ from cordon_client._crypto.envelope import (
     RoutingHeader,
     broadcast_position,
     decrypt_body,
-    open_wrap,
     parse_envelope,
     seal_broadcast,
     seal_targeted,
@@ -32,6 +31,7 @@ from cordon_client._crypto.history import (
     encode_document_keys,
 )
 from cordon_client._crypto.keys import SignedPrekey, verify_prekey
+from cordon_client._crypto.prekeys import OneTimePrekeyStore, open_targeted_wrap
 from cordon_client._crypto.ratchet import ReceiverChain, SenderChain
 from cordon_client._crypto.roster import Device, Roster, detect_fork
 from cordon_client.exceptions import (
@@ -44,7 +44,7 @@ from cordon_client.exceptions import (
     StaleChainError,
     UntrustedSenderError,
 )
-from cordon_client.wire import NO_LABELS, PREKEY_ONE_TIME
+from cordon_client.wire import NO_LABELS
 
 REPLAY_CACHE_SIZE = 100_000
 
@@ -80,6 +80,7 @@ class GroupSession:
         device_id: uuid.UUID,
         signing_key: Ed25519PrivateKey,
         prekeys: Mapping[int, X25519PrivateKey] | None = None,
+        one_time_prekeys: OneTimePrekeyStore | None = None,
     ) -> None:
         me = roster.device(device_id)
         if me is None:
@@ -89,7 +90,7 @@ class GroupSession:
         self.member_id = me.member_id
         self._signing_key = signing_key
         self.prekeys: dict[int, X25519PrivateKey] = dict(prekeys or {})
-        self.one_time_prekeys: dict[int, X25519PrivateKey] = {}
+        self.one_time_prekeys = one_time_prekeys  # shared by the device's sessions
         self.sender_chain: SenderChain | None = None
         self.receiver_chains: dict[tuple[uuid.UUID, uuid.UUID], ReceiverChain] = {}
         self.document_keys: dict[tuple[uuid.UUID, int], DocumentKey] = {}
@@ -140,12 +141,6 @@ class GroupSession:
                 Recipient(did, prekey.prekey_id, verify_prekey(prekey, dev.signing_key, now_ms))
             )
         return out
-
-    def prekey_private(self, prekey_type: int, prekey_id: int) -> X25519PrivateKey | None:
-        """The private half a wrap names: signed prekeys (type 1) or one-time ones (type 2)."""
-        if prekey_type == PREKEY_ONE_TIME:
-            return self.one_time_prekeys.get(prekey_id)
-        return self.prekeys.get(prekey_id)
 
     def _check_can_send(self) -> None:
         if self._roster.device(self.device_id) is None:
@@ -347,8 +342,13 @@ class GroupSession:
             content = decrypt_body(env, pending.key, pending.nonce)
             chain.commit(pending)
         else:
-            content = decrypt_body(env, open_wrap(env, self.device_id, self.prekey_private))
+            key, one_time_id = open_targeted_wrap(
+                env, self.device_id, self.prekeys, self.one_time_prekeys
+            )
+            content = decrypt_body(env, key)
             self._accept_keys(h, sender, epoch_seq, content)
+            if one_time_id is not None and self.one_time_prekeys is not None:
+                self.one_time_prekeys.consume(one_time_id)  # one-time: deleted after first use
         self._seen[seen_key] = None
         if len(self._seen) > REPLAY_CACHE_SIZE:
             self._seen.popitem(last=False)
