@@ -202,7 +202,9 @@ def open_wrap(env: Envelope, device_id: uuid.UUID, prekeys: PrekeyLookup) -> byt
     private = prekeys(wrap.prekey_type, wrap.prekey_id)
     if private is None:
         if wrap.prekey_type == wire.PREKEY_ONE_TIME:
-            raise KeyUnavailableError(f"one-time prekey {wrap.prekey_id} is unknown or already used")
+            raise KeyUnavailableError(
+                f"one-time prekey {wrap.prekey_id} is unknown or already used"
+            )
         raise KeyUnavailableError(f"prekey {wrap.prekey_id} is unknown or already deleted")
     info = wire.wrap_info(wire.sha256(env.header.raw), device_id, wrap.prekey_type, wrap.prekey_id)
     try:
