@@ -19,7 +19,7 @@ from cordon_client._crypto._encoding import (
 from cordon_client._crypto.keys import public_bytes
 from cordon_client.exceptions import MalformedError, UnsupportedVersionError
 
-LOG_VERSION = 1
+LOG_VERSION = 2
 ZERO_HASH = b"\x00" * 32
 ROLES = ("coordinator", "member")
 HISTORY_SCOPES = ("library",)
