@@ -322,18 +322,15 @@ def verify_log(
 
 
 def check_known_head(roster: Roster, known: Sequence[LogEntry]) -> None:
-    """A log that drops or rewrites entries this device already verified is refused (§4.6)."""
-    head = known[-1]
+    """A log that drops or rewrites entries this device already verified is refused (§4.6).
+
+    A different entry at a known seq is a fork (checked first: a forked log may also be
+    shorter); otherwise a log ending before the known head is a rollback.
+    """
     gid = roster.group_id
-    if head.seq > roster.head_seq:
-        raise LogRollbackError(
-            f"group {gid}: rollback refused: the server's log ends at seq {roster.head_seq}, "
-            f"but this device already verified seq {head.seq} "
-            f"(epoch {head.entry_hash().hex()[:16]})"
-        )
-    if roster.entries[head.seq].entry_hash() == head.entry_hash():
-        return
     for mine in known:
+        if mine.seq > roster.head_seq:
+            break
         theirs = roster.entries[mine.seq]
         if theirs.entry_hash() == mine.entry_hash():
             continue
@@ -348,6 +345,13 @@ def check_known_head(roster: Roster, known: Sequence[LogEntry]) -> None:
             mine.seq,
             (mine, theirs),
             proof,
+        )
+    head = known[-1]
+    if head.seq > roster.head_seq:
+        raise LogRollbackError(
+            f"group {gid}: rollback refused: the server's log ends at seq {roster.head_seq}, "
+            f"but this device already verified seq {head.seq} "
+            f"(epoch {head.entry_hash().hex()[:16]})"
         )
 
 
