@@ -416,8 +416,9 @@ class GroupsClient(AccountClient):
         return loghead.fork_record(self.state, group_id)
 
     async def resolve_fork(self, group_id: uuid.UUID, confirmed_epoch: str) -> int:
-        """Lift a freeze once your coordinator confirmed a head (hex epoch id, ≥ 16 digits)
-        out of band: the served log must contain it; its head becomes this device's head."""
+        """Lift a freeze once your coordinator confirmed their current head (hex epoch id,
+        at least 16 digits) out of band: the served log must end at exactly that head, which
+        becomes this device's persisted head."""
         confirmed = confirmed_epoch.strip().lower()
         if len(confirmed) < 16:
             raise TrustError("give at least the first 16 hex digits of the confirmed epoch id")
@@ -425,10 +426,11 @@ class GroupsClient(AccountClient):
         if root is None:
             raise TrustError("no trust root pinned for this group: join it first")
         roster = verify_log(root, group_id, await self._log_entries(group_id))
-        if not any(e.entry_hash().hex().startswith(confirmed) for e in roster.entries):
+        if not roster.epoch_id.hex().startswith(confirmed):
             raise TrustError(
-                f"the server's log (head seq {roster.head_seq}) does not contain the epoch "
-                "your coordinator confirmed: the group stays frozen"
+                f"the server's log head (seq {roster.head_seq}, epoch "
+                f"{roster.epoch_id.hex()[:16]}) is not the head your coordinator confirmed: "
+                "the group stays frozen; compare again"
             )
         loghead.unfreeze(self.state, group_id)
         loghead.forget_head(self.state, group_id)
