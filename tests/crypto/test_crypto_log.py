@@ -64,7 +64,7 @@ def test_injected_member_with_forged_signature() -> None:
     """An add_member claiming the root as signer but with a bad signature is rejected."""
     g = make_group(1)
     entry = g.writer.add_member(g.root, uuid.uuid4(), public_bytes(new_signing_key()), "member", T0)
-    g.writer.entries[-1] = dataclasses.replace(entry, sig=bytes(64), _hash=[])
+    g.writer.entries[-1] = dataclasses.replace(entry, sig=bytes(64))
     with pytest.raises(InjectedMemberError, match="signature"):
         g.roster()
 

@@ -122,19 +122,28 @@ class _State:
         self.root_key = root_key
         self.members: dict[uuid.UUID, Member] = {}
         self.retired_devices: set[uuid.UUID] = set()
+        self.live_devices: set[uuid.UUID] = set()
         self.removals: list[int] = []
+        self._coordinators: set[bytes] | None = None
 
     def copy(self) -> _State:
         twin = _State(self.root_key)
         twin.members = dict(self.members)
         twin.retired_devices = set(self.retired_devices)
+        twin.live_devices = set(self.live_devices)
         twin.removals = list(self.removals)
         return twin
 
     def coordinator_keys(self) -> set[bytes]:
-        return {self.root_key} | {
-            m.member_key for m in self.members.values() if m.role == "coordinator"
-        }
+        """Cached between entries that cannot change it, so verification stays linear."""
+        if self._coordinators is None:
+            self._coordinators = {self.root_key} | {
+                m.member_key for m in self.members.values() if m.role == "coordinator"
+            }
+        return self._coordinators
+
+    def coordinators_changed(self) -> None:
+        self._coordinators = None
 
     def member(self, entry: LogEntry) -> Member:
         mid = uuid.UUID(entry.body["member_id"])
@@ -187,6 +196,10 @@ def _authorise(state: _State, entry: LogEntry) -> None:
 def _apply(state: _State, entry: LogEntry) -> None:
     """Apply an authorised entry, rejecting changes that make no sense at this head."""
     op, body, seq = entry.op, entry.body, entry.seq
+    if op in ("remove_member", "set_role", "rotate_member_key") or (
+        op == "add_member" and body["role"] == "coordinator"
+    ):
+        state.coordinators_changed()
     if op == "add_member":
         mid = uuid.UUID(body["member_id"])
         if mid in state.members:
@@ -196,6 +209,7 @@ def _apply(state: _State, entry: LogEntry) -> None:
     elif op == "remove_member":
         member = state.member(entry)
         state.retired_devices |= set(member.devices)
+        state.live_devices -= set(member.devices)
         del state.members[member.member_id]
         state.removals.append(seq)
     elif op == "set_role":
@@ -208,15 +222,17 @@ def _apply(state: _State, entry: LogEntry) -> None:
             raise LogError(f"seq {seq}: checkpoint does not match the computed roster")
     elif op == "add_device":
         member, did = state.member(entry), uuid.UUID(body["device_id"])
-        if did in state.retired_devices or any(did in m.devices for m in state.members.values()):
+        if did in state.retired_devices or did in state.live_devices:
             raise InjectedDeviceError(f"seq {seq}: device {did} was already used in this group")
         dev = Device(did, member.member_id, b64d(body["device_key"], length=32))
+        state.live_devices.add(did)
         state.replace(member, devices={**member.devices, did: dev})
     elif op == "revoke_device":
         member, did = state.member(entry), uuid.UUID(body["device_id"])
         if did not in member.devices:
             raise LogError(f"seq {seq}: device {did} is not a device of member {member.member_id}")
         state.retired_devices.add(did)
+        state.live_devices.discard(did)
         state.replace(member, devices={k: v for k, v in member.devices.items() if k != did})
         state.removals.append(seq)
     elif op == "rotate_member_key":
