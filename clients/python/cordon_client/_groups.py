@@ -345,6 +345,12 @@ class GroupsClient(AccountClient):
                     f"the join request from {user} answers an invitation this device did not issue"
                 )
                 continue
+            if issued.for_user is not None and issued.for_user != request["username"]:
+                failure = BindingError(
+                    f"the invitation answered by {request['username']} was issued for "
+                    f"{issued.for_user}"
+                )
+                continue
             if now_ms() - issued.created_ts > INVITATION_TTL_MS:
                 failure = BindingError(f"the invitation {user} answered has expired")
                 continue
