@@ -45,7 +45,13 @@ async def register(
     invitation_id: str,
     ttl_hours: int,
 ) -> GroupInvitation:
-    """Open an invitation id for one joiner; the secret behind it stays with the coordinator."""
+    """Open an invitation id for one joiner (dropping the group's expired ones, with their
+    requests); the secret behind it stays with the coordinator."""
+    await session.execute(
+        delete(GroupInvitation).where(
+            GroupInvitation.group_id == group_id, GroupInvitation.expires_at <= utcnow()
+        )
+    )
     row = GroupInvitation(
         group_id=group_id,
         invitation_id=parse_invitation_id(invitation_id),

@@ -2,6 +2,7 @@
 problem documents, and that outsiders learn nothing."""
 
 import uuid
+from datetime import timedelta
 
 import httpx
 from cordon_client._account import now_ms
@@ -12,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.types import utcnow
 from app.invitations.models import GroupInvitation, JoinRequest
 from tests import factories as f
 from tests.factories import assert_problem
@@ -146,3 +148,36 @@ async def test_invitation_registration_rules(client: httpx.AsyncClient, session:
     assert await session.scalar(select(func.count()).select_from(GroupInvitation)) == 1
     gone = await client.delete(f"{url}/{b64e(b'x' * 16)}", headers=g.coordinator.headers)
     assert_problem(gone, 404, "invitation.not_found")
+
+
+async def test_expired_invitation_is_closed_and_dropped(
+    client: httpx.AsyncClient, session: AsyncSession
+):
+    """Past its expiry an invitation answers like a missing group, and the next registration
+    in the group deletes it with its join request."""
+    g, inv, _ = await _opened(client, session)
+    key = public_bytes(Ed25519PrivateKey.generate())
+    r = await client.post(_url(inv), headers=g.member.headers, json=_answer(inv, g.member.id, key))
+    assert r.status_code == 201
+    row = await session.scalar(select(GroupInvitation))
+    assert row is not None
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    await session.commit()
+    late = await client.post(
+        _url(inv), headers=g.member.headers, json=_answer(inv, g.member.id, key)
+    )
+    assert_problem(late, 404, "group.not_found")
+    listed = await client.get(
+        f"/api/v1/groups/{inv.group_id}/join-requests", headers=g.coordinator.headers
+    )
+    assert listed.json() == []
+    fresh = Invitation.create(inv.group_id, b"\x03" * 32)
+    r = await client.post(
+        f"/api/v1/groups/{inv.group_id}/invitations",
+        headers=g.coordinator.headers,
+        json={"invitation_id": b64e(fresh.invitation_id)},
+    )
+    assert r.status_code == 201
+    session.expire_all()
+    assert await session.scalar(select(func.count()).select_from(GroupInvitation)) == 1
+    assert await session.scalar(select(func.count()).select_from(JoinRequest)) == 0
