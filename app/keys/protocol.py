@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.core.encoding import b64url_strict
 
-LOG_VERSION = 1
+LOG_VERSION = 2
 ZERO_HASH = b"\x00" * 32
 PREKEY_MAX_LIFETIME_MS = 7 * 24 * 3600 * 1000
 ROLES = ("coordinator", "member")

@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 
 from cordon_client._account import now_ms
-from cordon_client._crypto import LogWriter
 from cordon_client._library import (
     Downloaded,
     LibraryClient,
@@ -158,10 +157,8 @@ class Cordon(MessagingClient):
         """As coordinator: record an explicit library-history grant for a member in the signed
         log, then send them every document key this device holds (PROTOCOL §9)."""
         root = self._coordinator_key(group_id)
-        entries = await self._log_entries(group_id)
-        await self._append(
-            group_id, LogWriter(group_id, entries).grant_history(root, user_id, now_ms())
-        )
+        writer = await self._verified_writer(group_id)
+        await self._append(group_id, writer.grant_history(root, user_id, now_ms()))
         session = await self._session(group_id, refresh=True)
         member = session.roster.members.get(user_id)
         prekeys = await self._prekeys(group_id)

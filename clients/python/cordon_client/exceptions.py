@@ -20,11 +20,16 @@ Tree::
           |    +-- LogChainError         `prev` does not match the previous entry's hash
           |    +-- LogRollbackError      the log ends before a head this client already saw
           |    +-- ForkError             two different signed entries share one `seq`
+          |    +-- ForkProofError        a fork proof does not prove a fork
           +-- TrustError             no pinned root, an uncertified member or device, or a
-          |                          fingerprint or key that does not match what was expected
+          |    |                     fingerprint or key that does not match what was expected
+          |    +-- BindingError          a key not bound by an invitation, link code or fingerprint
+          |    +-- DeviceKeyMismatchError  the log certifies another key for this device's id
+          |    +-- GroupFrozenError      a fork was detected; the group is frozen on this device
           +-- EpochMismatchError     the envelope names a roster head this client does not hold
           +-- RoutingMismatchError   the server's routing copy (kind, urgent, parent_seq, a
           |                          receipt's item) disagrees with what the sender signed
+          +-- StaleEpochError        the envelope names a known head outside the grace window
           +-- ReplayError            a duplicate or replayed envelope
           +-- StaleChainError        a broadcast uses a sender chain that predates a removal
           +-- KeyUnavailableError    the needed key is unknown, expired, deleted or too far ahead
@@ -146,10 +151,17 @@ class LogRollbackError(LogError):
 class ForkError(LogError):
     """Two different validly signed entries share a `seq`: the log was forked."""
 
-    def __init__(self, reason: str, seq: int = -1, evidence: tuple[object, object] | None = None):
+    def __init__(
+        self,
+        reason: str,
+        seq: int = -1,
+        evidence: tuple[object, object] | None = None,
+        proof: dict[str, object] | None = None,
+    ):
         super().__init__(reason)
         self.seq = seq
         self.evidence = evidence
+        self.proof = proof
 
 
 class EpochMismatchError(CryptoError):
@@ -162,6 +174,19 @@ class EpochMismatchError(CryptoError):
 
 class RoutingMismatchError(CryptoError):
     """The server's routing copy of an item disagrees with the sender's signed labels."""
+
+
+class StaleEpochError(CryptoError):
+    """The envelope names a known but too old head (outside the grace window, or before a
+    removal): its sender worked from an outdated roster."""
+
+    def __init__(self, reason: str, epoch_id: bytes = b"") -> None:
+        super().__init__(reason)
+        self.epoch_id = epoch_id
+
+
+class ForkProofError(LogError):
+    """A claimed fork proof does not prove a fork of this group's log."""
 
 
 class ReplayError(CryptoError):
@@ -212,3 +237,15 @@ class WrongPassphraseError(KeystoreError):
 
 class TrustError(CryptoError):
     """The chain of trust is incomplete or contradicts what the user confirmed out of band."""
+
+
+class BindingError(TrustError):
+    """A key is not bound by the out-of-band step (invitation, link code or fingerprint)."""
+
+
+class DeviceKeyMismatchError(TrustError):
+    """The verified log certifies, for this device's id, a signing key that is not its own."""
+
+
+class GroupFrozenError(TrustError):
+    """A fork of the group's log was detected; nothing is sent or accepted until resolved."""

@@ -19,7 +19,7 @@ from cordon_client._crypto._encoding import (
 from cordon_client._crypto.keys import public_bytes
 from cordon_client.exceptions import MalformedError, UnsupportedVersionError
 
-LOG_VERSION = 1
+LOG_VERSION = 2
 ZERO_HASH = b"\x00" * 32
 ROLES = ("coordinator", "member")
 HISTORY_SCOPES = ("library",)
@@ -80,10 +80,16 @@ class LogEntry:
     body: Mapping[str, str]
     signer: bytes
     sig: bytes
-    _hash: list[bytes] = field(default_factory=list, compare=False, repr=False)
+    _hash: list[bytes] = field(default_factory=list, compare=False, repr=False, init=False)
+    _signed: list[bytes] = field(default_factory=list, compare=False, repr=False, init=False)
 
     def signed_bytes(self) -> bytes:
-        """The exact bytes the signer signed (label `log-entry`)."""
+        """The exact bytes the signer signed (label `log-entry`), computed once."""
+        if not self._signed:
+            self._signed.append(self._signing_input())
+        return self._signed[0]
+
+    def _signing_input(self) -> bytes:
         return signing_input(
             "log-entry",
             self.v,

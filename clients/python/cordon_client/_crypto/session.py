@@ -33,9 +33,8 @@ from cordon_client._crypto.history import (
 from cordon_client._crypto.keys import SignedPrekey, verify_prekey
 from cordon_client._crypto.prekeys import OneTimePrekeyStore, open_targeted_wrap
 from cordon_client._crypto.ratchet import ReceiverChain, SenderChain
-from cordon_client._crypto.roster import Device, Roster, detect_fork
+from cordon_client._crypto.roster import Device, Roster, detect_fork, envelope_epoch_seq
 from cordon_client.exceptions import (
-    EpochMismatchError,
     KeyUnavailableError,
     LogRollbackError,
     MalformedError,
@@ -296,11 +295,7 @@ class GroupSession:
         """Step 1: group, epoch, sender device and per-type sender policy."""
         if h.group_id != self._roster.group_id:
             raise UntrustedSenderError("envelope is for another group")
-        epoch_seq = self._roster.epoch_seq(h.epoch_id)
-        if epoch_seq is None:
-            raise EpochMismatchError(
-                "envelope names an unknown roster head; refresh the log", h.epoch_id
-            )
+        epoch_seq = envelope_epoch_seq(self._roster, h.epoch_id)
         sender = self._roster.device(h.sender_device_id)
         if sender is None:
             raise UntrustedSenderError("sender device is not in the verified roster")
