@@ -30,6 +30,7 @@ CONTENT_TYPES = {
     5: "document_key",
     6: "library_grant",
     7: "history_transfer",
+    9: "history_grant",
 }
 BROADCAST_TYPES = frozenset({1, 2, 3})
 _FIXED = struct.Struct(">3sBBB16s32s16s16sQH")

@@ -63,7 +63,7 @@ async def create_upload(
         session,
         access=access,
         store=store,
-        device_id=principal.device.id,
+        device=principal.device,
         upload_in=upload_in,
         settings=settings,
     )

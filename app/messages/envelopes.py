@@ -20,7 +20,7 @@ _CONTENT = {
     MessageKind.ALERT: ({2}, True),
     MessageKind.CHAT: ({1}, True),
     MessageKind.SENDER_KEY: ({4}, False),
-    MessageKind.LIBRARY: ({5, 6}, False),
+    MessageKind.LIBRARY: ({5, 6, 9}, False),
     MessageKind.HISTORY_TRANSFER: ({7}, False),
 }
 ROUTED_KINDS = frozenset({MessageKind.PRENOTIFICATION, MessageKind.PRENOTIFICATION_EVENT})

@@ -27,7 +27,7 @@ from cordon_client._library import (
     RemoteVersion,
 )
 from cordon_client._messaging import Incoming, MessagingClient, item_meta
-from cordon_client.exceptions import KeyUnavailableError, TrustError
+from cordon_client.exceptions import KeyUnavailableError
 
 __all__ = ["Cordon", "Incoming", "item_meta"]
 
@@ -99,6 +99,7 @@ class Cordon(MessagingClient):
                 document_id=document_id,
                 version=version,
                 progress=progress,
+                epoch_id=session.roster.epoch_id,
             )
         session.document_keys[(published.document_id, published.version)] = published.key
         prekeys = await self._prekeys(group_id)
@@ -128,8 +129,8 @@ class Cordon(MessagingClient):
         *,
         progress: Progress | None = None,
     ) -> Downloaded:
-        """Download and decrypt a version; the manifest must be signed by a device of the
-        verified roster and the key must have reached this device end to end."""
+        """Download and decrypt a version; the manifest must be signed by a coordinator's device
+        of the verified log and the key must have reached this device end to end."""
         session = await self._session(group_id, refresh=True)
         key = session.document_keys.get((document_id, version))
         if key is None:
@@ -139,19 +140,18 @@ class Cordon(MessagingClient):
             )
         with self._library() as library:
             remote = await asyncio.to_thread(library.version, group_id, document_id, version)
-            uploader = session.roster.device(remote.manifest.uploader_device_id)
-            if uploader is None:
-                raise TrustError("the document was not uploaded by a device of the roster")
+            document = await asyncio.to_thread(library.document, group_id, document_id)
             return await asyncio.to_thread(
                 library.download,
                 group_id,
                 document_id,
                 version,
                 key=key,
-                uploader_signing_key=uploader.signing_key,
+                roster=session.roster,
                 dest=dest,
                 progress=progress,
-                remote=remote,  # fetched above to find the uploader: not twice
+                remote=remote,
+                category=document.category,
             )
 
     async def grant_library(self, group_id: uuid.UUID, user_id: uuid.UUID) -> int:

@@ -185,3 +185,21 @@ class WrongPassphraseError(KeystoreError):
 
 class TrustError(CryptoError):
     """The chain of trust is incomplete or contradicts what the user confirmed out of band."""
+
+
+class UnauthorisedKeyingError(UntrustedSenderError):
+    """A document key, library grant or manifest comes from a device that was not a
+    coordinator's in the verified log at the head it names (PROTOCOL.md §8)."""
+
+
+class DocumentKeyConflictError(CryptoError):
+    """A second, different key for a document version this device already holds a key for."""
+
+
+class CategoryMismatchError(CryptoError):
+    """The server's document category differs from the one signed in the manifest."""
+
+
+class HistoryGrantError(UntrustedSenderError):
+    """A history grant that the verified log does not back (no logged grant, sender not a
+    coordinator, scope not granted) or whose items do not verify (PROTOCOL.md §9)."""

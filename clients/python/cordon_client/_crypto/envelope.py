@@ -59,6 +59,7 @@ class ContentType(IntEnum):
     DOCUMENT_KEY = 5
     LIBRARY_GRANT = 6
     HISTORY_TRANSFER = 7
+    HISTORY_GRANT = 9
 
 
 BROADCAST_TYPES = frozenset({ContentType.MESSAGE, ContentType.ALERT, ContentType.PRENOTIFICATION})
