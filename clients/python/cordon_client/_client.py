@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from cordon_client import _history as history
 from cordon_client._account import now_ms
 from cordon_client._crypto import LogWriter
 from cordon_client._library import (
@@ -153,6 +154,12 @@ class Cordon(MessagingClient):
                 remote=remote,
                 category=document.category,
             )
+
+    async def grant_history(self, group_id: uuid.UUID, user_id: uuid.UUID, scope: str) -> int:
+        """As coordinator: log a `cases` or `prenotifications` history grant for a member and
+        send them the keys of the earlier items this device opened (PROTOCOL §9). Returns how
+        many items were granted."""
+        return await history.grant(self, group_id, user_id, scope)
 
     async def grant_library(self, group_id: uuid.UUID, user_id: uuid.UUID) -> int:
         """As coordinator: record an explicit library-history grant for a member in the signed

@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import Iterable
 
+from cordon_client import _history as history
 from cordon_client._client import Cordon
 from cordon_client._crypto import GroupSession, Roster
 from cordon_client._domainview import (
@@ -130,6 +131,8 @@ async def sync(cordon: Cordon, *, registry: TemplateRegistry | None = None) -> l
     reg = registry or domain_registry()
     await cordon.receive()
     incoming = cordon.take_inbox()  # also what `listen()` took off the stream meanwhile
+    for group_id in _groups_with_grants(cordon):
+        incoming += await history.import_granted(cordon, group_id)  # PROTOCOL §9
     _, device_id = whoami(cordon)
     out: list[Item] = []
     for group_id in dict.fromkeys(i.group_id for i in incoming):
@@ -143,6 +146,17 @@ async def sync(cordon: Cordon, *, registry: TemplateRegistry | None = None) -> l
         store(cordon, group_id, items)
         out += items
     return out
+
+
+def _groups_with_grants(cordon: Cordon) -> list[uuid.UUID]:
+    """Groups for which a verified history grant waits to be imported."""
+    prefix = history.PENDING.format("")
+    _, keystore = cordon.state.require()
+    return [
+        uuid.UUID(name[len(prefix) :])
+        for name, value in keystore.secrets.items()
+        if name.startswith(prefix) and value not in (b"", b"{}")
+    ]
 
 
 async def _verify_event(

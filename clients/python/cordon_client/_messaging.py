@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cordon_client import _history as history
 from cordon_client._account import now_ms
 from cordon_client._crypto import (
     ContentType,
@@ -401,6 +402,10 @@ class MessagingClient(GroupsClient):
                 content=None,
                 error="the server's sender does not match the signed sender",
             )
+        if received.content_type == ContentType.HISTORY_GRANT:  # PROTOCOL §9: kept to import
+            history.keep_grant(self.state, group_id, received)
+        else:
+            history.observe(self.state, session, meta, envelope, received)
         return Incoming(**meta, verified=True, content=received.content)
 
     def _server_event(self, meta: dict[str, Any], raw: bytes) -> Incoming:

@@ -1,0 +1,204 @@
+"""History for late joiners (PROTOCOL.md §9): a coordinator grants a member the operation's
+earlier cases or pre-notifications; the member fetches the ORIGINAL envelopes and opens them.
+
+Three steps, each checked against the signed log:
+
+1. A coordinator's device keeps, for every case or pre-notification it opens, the key that
+   opened it (`observe`, in the keystore beside the decrypted archive it already keeps).
+2. `grant` appends `grant_history(member, scope)` to the log, then sends a HISTORY_GRANT to the
+   member's devices: per item its seq, sender device, message id, envelope hash and key.
+3. The member's device keeps the verified grant (`keep_grant`) and `import_granted` fetches
+   the original envelopes from `/groups/{id}/history/{scope}`, verifies each against the
+   original sender's device key in the log at the head it names, and decrypts it; the
+   domain layer archives the result, so `cordon cases list` shows earlier cases.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from cordon_client._account import now_ms
+from cordon_client._crypto import LogWriter
+from cordon_client._crypto.authority import COORDINATOR, open_granted_item
+from cordon_client._crypto.history import GRANT_SCOPES, GrantedItem, HistoryGrant
+from cordon_client._crypto.session import GroupSession, Received
+from cordon_client.exceptions import (
+    CordonClientError,
+    CryptoError,
+    HistoryGrantError,
+    KeyUnavailableError,
+)
+
+if TYPE_CHECKING:
+    from cordon_client._messaging import Incoming, MessagingClient
+    from cordon_client._state import LocalState as ClientState
+
+ITEM_KEY = "history-key:{}:{}"  # group id, seq: one keystore secret per kept key
+PENDING = "history-grants:{}"
+FETCH_BATCH = 500  # seqs per history request, as the server allows
+SCOPE_KINDS = {"cases": ("alert", "chat"), "prenotifications": ("prenotification",)}
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _load(state: ClientState, name: str) -> dict[str, Any]:
+    raw = state.secret(name) if state.keystore else None
+    loaded: dict[str, Any] = json.loads(raw) if raw else {}
+    return loaded
+
+
+def scope_of(kind: str, parent_seq: int | None) -> str | None:
+    """The history scope an item belongs to: cases and their threads, or pre-notifications."""
+    if kind == "alert" or (kind == "chat" and parent_seq is not None):
+        return "cases"
+    if kind == "prenotification":
+        return "prenotifications"
+    return None
+
+
+def observe(
+    state: ClientState,
+    session: GroupSession,
+    meta: dict[str, Any],
+    envelope: bytes,
+    received: Received,
+) -> None:
+    """On a coordinator's device, remember the key of a case or pre-notification it opened,
+    so it can later grant it; other devices keep nothing (no key outlives its use)."""
+    scope = scope_of(meta["kind"], meta["parent_seq"])
+    me = session.roster.members.get(session.member_id)
+    if scope is None or me is None or me.role != COORDINATOR or not received.item_key:
+        return
+    record = {
+        "scope": scope,
+        "sender_device_id": str(received.header.sender_device_id),
+        "message_id": str(received.header.message_id),
+        "envelope_hash": _b64(hashlib.sha256(envelope).digest()),
+        "key": _b64(received.item_key),
+    }
+    state.set_secret(ITEM_KEY.format(meta["group_id"], meta["seq"]), json.dumps(record).encode())
+
+
+def granted_items(state: ClientState, group_id: uuid.UUID, scope: str) -> list[GrantedItem]:
+    """Every item of `scope` whose key this device holds, by seq."""
+    prefix = ITEM_KEY.format(group_id, "")
+    _, keystore = state.require()
+    out = []
+    for name, raw in keystore.secrets.items():
+        if not name.startswith(prefix):
+            continue
+        k = json.loads(raw)
+        if k["scope"] == scope:
+            out.append(
+                GrantedItem(
+                    int(name[len(prefix) :]),
+                    uuid.UUID(k["sender_device_id"]),
+                    uuid.UUID(k["message_id"]),
+                    base64.b64decode(k["envelope_hash"]),
+                    base64.b64decode(k["key"]),
+                )
+            )
+    return sorted(out, key=lambda i: i.seq)
+
+
+def keep_grant(state: ClientState, group_id: uuid.UUID, received: Received) -> None:
+    """Keep a verified HISTORY_GRANT until its items are imported (a crash loses nothing)."""
+    name = PENDING.format(group_id)
+    pending = _load(state, name)
+    pending[str(received.header.message_id)] = _b64(received.content)
+    state.set_secret(name, json.dumps(pending).encode())
+
+
+async def grant(
+    client: MessagingClient, group_id: uuid.UUID, user_id: uuid.UUID, scope: str
+) -> int:
+    """As coordinator: log `grant_history(user, scope)` (once) and send the member's devices
+    the keys of every earlier item of that scope this device holds. Returns how many."""
+    if scope not in GRANT_SCOPES:
+        raise CordonClientError(f"scope must be one of {', '.join(GRANT_SCOPES)}")
+    session = await client._session(group_id, refresh=True)
+    member = session.roster.members.get(user_id)
+    if member is None:
+        raise CordonClientError(f"user {user_id} is not a member in the verified log")
+    if scope not in member.history_scopes:
+        root = client._coordinator_key(group_id)
+        entries = await client._log_entries(group_id)
+        entry = LogWriter(group_id, entries).grant_history(root, user_id, now_ms(), scope)
+        await client._append(group_id, entry)
+        session = await client._session(group_id, refresh=True)
+        member = session.roster.members[user_id]
+    items = tuple(granted_items(client.state, group_id, scope))
+    prekeys = await client._prekeys(group_id)
+    devices = [d for d in member.devices if d in prekeys]
+    if not devices:
+        raise KeyUnavailableError("the member has no certified device to receive the grant")
+    history = HistoryGrant(user_id, scope, items)
+    await client._post_targeted(
+        group_id,
+        session,
+        "library",
+        devices,
+        lambda targets, at: session.grant_history(history, targets, now_ms=at),
+        prekeys=prekeys,
+    )
+    client._save()
+    return len(items)
+
+
+async def import_granted(client: MessagingClient, group_id: uuid.UUID) -> list[Incoming]:
+    """Fetch, verify and decrypt the items of every pending grant of the group.
+
+    Returns them as verified `Incoming` items (for the domain layer to validate and archive)
+    and, for any that fail, unverified ones naming the item and the reason. A grant whose
+    fetch failed stays pending for the next sync."""
+    from cordon_client._messaging import Incoming, item_meta
+
+    name = PENDING.format(group_id)
+    pending = _load(client.state, name)
+    if not pending:
+        return []
+    session = await client._session(group_id, refresh=True)
+    out: list[Incoming] = []
+    for grant_id, raw in list(pending.items()):
+        history = HistoryGrant.from_bytes(base64.b64decode(raw))
+        wanted = {i.seq: i for i in history.items}
+        served: dict[int, dict[str, Any]] = {}
+        seqs = sorted(wanted)
+        for start in range(0, len(seqs), FETCH_BATCH):
+            batch = seqs[start : start + FETCH_BATCH]
+            page = await client._call(
+                "GET",
+                f"/api/v1/groups/{group_id}/history/{history.scope}",
+                params=[("seq", str(s)) for s in batch],
+            )
+            served.update((int(item["seq"]), item) for item in page)
+        for seq, granted_item in wanted.items():
+            item = served.get(seq)
+            if item is None:
+                continue
+            meta = item_meta(item)
+            try:
+                _, sender, content = open_granted_item(
+                    session.roster,
+                    history.scope,
+                    granted_item,
+                    base64.b64decode(item["envelope"]),
+                )
+                if str(sender.member_id) != str(meta["sender_user_id"]):
+                    raise HistoryGrantError(
+                        f"granted item seq {seq}: the server's sender is not the signed sender"
+                    )
+            except CryptoError as exc:
+                out.append(Incoming(**meta, verified=False, content=None, error=exc.reason))
+                continue
+            out.append(Incoming(**meta, verified=True, content=content))
+        del pending[grant_id]
+    client.state.set_secret(name, json.dumps(pending).encode())
+    client._save()
+    return out
