@@ -10,6 +10,14 @@ from cordon_client._crypto.ratchet import ReceiverChain
 from cordon_client.exceptions import MalformedError
 
 
+def _fields(data: bytes, what: str) -> list[bytes]:
+    """The canonical fields of `data`, or a MalformedError naming what was being parsed."""
+    try:
+        return decode(data)
+    except MalformedError as exc:
+        raise MalformedError(f"{what} is malformed: {exc.reason}") from None
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentKey:
     """The key of one document version, bound to the manifest it decrypts."""
@@ -26,7 +34,7 @@ class DocumentKey:
     @classmethod
     def from_bytes(cls, data: bytes) -> DocumentKey:
         """Parse strictly."""
-        f = decode(data)
+        f = _fields(data, "document key record")
         if len(f) != 4 or len(f[0]) != 16 or len(f[2]) != 32 or len(f[3]) != 32:
             raise MalformedError("document key record is malformed")
         return cls(uuid.UUID(bytes=f[0]), fields_to_ints([f[1]])[0], f[2], f[3])
@@ -98,7 +106,7 @@ class GrantedItem:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> GrantedItem:
-        f = decode(data)
+        f = _fields(data, "history grant item")
         if len(f) != 5 or len(f[1]) != 16 or len(f[2]) != 16 or len(f[3]) != 32:
             raise MalformedError("history grant item is malformed")
         if len(f[4]) not in (BROADCAST_ITEM_KEY, TARGETED_ITEM_KEY):
@@ -129,7 +137,7 @@ class HistoryGrant:
     @classmethod
     def from_bytes(cls, data: bytes) -> HistoryGrant:
         """Parse strictly: version, member id, a known scope, at most 10,000 distinct seqs."""
-        f = decode(data)
+        f = _fields(data, "history grant")
         if len(f) != 4 or len(f[0]) != 8 or len(f[1]) != 16:
             raise MalformedError("history grant is malformed")
         version = fields_to_ints([f[0]])[0]
@@ -140,7 +148,7 @@ class HistoryGrant:
             raise MalformedError(
                 f"history grant scope {scope!r} is not one of cases, prenotifications"
             )
-        raw_items = decode(f[3])
+        raw_items = _fields(f[3], "history grant item list")
         if len(raw_items) > MAX_GRANT_ITEMS:
             raise MalformedError(f"history grant carries more than {MAX_GRANT_ITEMS} items")
         items = tuple(GrantedItem.from_bytes(i) for i in raw_items)
