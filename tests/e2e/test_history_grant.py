@@ -1,6 +1,7 @@
 """History for late joiners end to end (PROTOCOL.md §9): a coordinator's logged grant lets a
-replacement officer read the operation's earlier cases and pre-notifications; a member
-without the grant gets neither the items from the server nor anything in `cases list`."""
+replacement officer read the operation's earlier cases (with their replies and the
+coordinator's own review) and pre-notifications; a member without the grant gets neither the
+items from the server nor anything in `cases list`."""
 
 import asyncio
 import json
@@ -55,6 +56,7 @@ async def test_granted_late_joiner_reads_earlier_cases_and_prenotifications(
     )
     pn_id = re.search(r"pre-notification ([0-9a-f-]{36})", sent.output).group(1)  # type: ignore[union-attr]
     assert str(case_seq) in (await coord.run("cases", "list")).output  # coord opens them
+    await coord.run("cases", "review", str(case_seq), "--verdict", "verified", "--note", "ok")
     assert pn_id in (await coord.run("prenotifications", "list")).output
 
     gid = coord.group_id
@@ -72,14 +74,15 @@ async def test_granted_late_joiner_reads_earlier_cases_and_prenotifications(
         env,
     )
     assert granted.exit_code == 0, granted.output + repr(granted.exception)
-    assert "cases history granted" in granted.output and "2 earlier items" in granted.output
+    assert "cases history granted" in granted.output and "3 earlier items" in granted.output
     async with Cordon(coord.home, PASSPHRASE, server=server.base, scrypt_n=2**14) as c:
         assert await c.grant_history(gid, late.id, "prenotifications") == 1
 
-    listed = await late.run("cases", "list")
+    listed = await late.run("cases", "list", "--status", "verified")
     assert str(case_seq) in listed.output
     shown = await late.run("cases", "show", str(case_seq))
     assert "reply: Which airport exactly?" in shown.output and "refused" not in shown.output
+    assert "review: verified ok" in shown.output
     [record] = [c for c in await late.export("cases") if c["meta"]["seq"] == case_seq]
     assert record["data"]["reporting_country"] == samples.case()["reporting_country"]
     assert pn_id in (await late.run("prenotifications", "list")).output

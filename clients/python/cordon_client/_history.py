@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 from cordon_client._account import now_ms
 from cordon_client._crypto import LogWriter
 from cordon_client._crypto.authority import COORDINATOR, open_granted_item
+from cordon_client._crypto.envelope import parse_routing_header
 from cordon_client._crypto.history import GRANT_SCOPES, GrantedItem, HistoryGrant
+from cordon_client._crypto.ratchet import chain_step, message_key
 from cordon_client._crypto.session import GroupSession, Received
 from cordon_client.exceptions import (
     CordonClientError,
@@ -62,6 +64,25 @@ def scope_of(kind: str, parent_seq: int | None) -> str | None:
     return None
 
 
+def _is_coordinator(session: GroupSession) -> bool:
+    me = session.roster.members.get(session.member_id)
+    return me is not None and me.role == COORDINATOR
+
+
+def _keep(
+    state: ClientState, group_id: uuid.UUID, seq: int, scope: str, envelope: bytes, key: bytes
+) -> None:
+    header = parse_routing_header(envelope)
+    record = {
+        "scope": scope,
+        "sender_device_id": str(header.sender_device_id),
+        "message_id": str(header.message_id),
+        "envelope_hash": _b64(hashlib.sha256(envelope).digest()),
+        "key": _b64(key),
+    }
+    state.set_secret(ITEM_KEY.format(group_id, seq), json.dumps(record).encode())
+
+
 def observe(
     state: ClientState,
     session: GroupSession,
@@ -72,17 +93,35 @@ def observe(
     """On a coordinator's device, remember the key of a case or pre-notification it opened,
     so it can later grant it; other devices keep nothing (no key outlives its use)."""
     scope = scope_of(meta["kind"], meta["parent_seq"])
-    me = session.roster.members.get(session.member_id)
-    if scope is None or me is None or me.role != COORDINATOR or not received.item_key:
+    if scope is None or not received.item_key or not _is_coordinator(session):
         return
-    record = {
-        "scope": scope,
-        "sender_device_id": str(received.header.sender_device_id),
-        "message_id": str(received.header.message_id),
-        "envelope_hash": _b64(hashlib.sha256(envelope).digest()),
-        "key": _b64(received.item_key),
-    }
-    state.set_secret(ITEM_KEY.format(meta["group_id"], meta["seq"]), json.dumps(record).encode())
+    _keep(state, meta["group_id"], meta["seq"], scope, envelope, received.item_key)
+
+
+def next_broadcast_key(session: GroupSession) -> bytes:
+    """On a coordinator's device, the key ‖ nonce its next broadcast will use (its own cases
+    and reviews are granted too); empty elsewhere. Call right before `encrypt_broadcast`."""
+    chain = session.sender_chain
+    if chain is None or not _is_coordinator(session):
+        return b""
+    mk, _ = chain_step(chain.chain_key)
+    key, nonce = message_key(mk, chain.chain_id, chain.index)
+    return key + nonce
+
+
+def observe_sent(
+    state: ClientState,
+    group_id: uuid.UUID,
+    seq: int,
+    kind: str,
+    parent_seq: int | None,
+    envelope: bytes,
+    item_key: bytes,
+) -> None:
+    """Keep the key of a broadcast this coordinator's device just posted, if in a scope."""
+    scope = scope_of(kind, parent_seq)
+    if scope is not None and item_key:
+        _keep(state, group_id, seq, scope, envelope, item_key)
 
 
 def granted_items(state: ClientState, group_id: uuid.UUID, scope: str) -> list[GrantedItem]:

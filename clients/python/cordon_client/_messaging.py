@@ -202,6 +202,7 @@ class MessagingClient(GroupsClient):
         session = await self._session(group_id, refresh=True)
         if to_users is None:
             await self._distribute_chain(group_id, session)
+            item_key = history.next_broadcast_key(session)  # a coordinator's own, to grant later
             envelope = session.encrypt_broadcast(content_type, data, now_ms=now_ms())
             seq = await self._post(
                 group_id,
@@ -211,6 +212,7 @@ class MessagingClient(GroupsClient):
                 parent_seq=parent_seq,
                 urgent=urgent,
             )
+            history.observe_sent(self.state, group_id, seq, kind, parent_seq, envelope, item_key)
         else:
             wanted = set(to_users) | {session.member_id}
             devices = [
