@@ -11,9 +11,11 @@ from __future__ import annotations
 import hmac
 import uuid
 from collections import OrderedDict
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from cordon_client._crypto._encoding import sha256
+from cordon_client._crypto._encoding import b64d, sha256
 from cordon_client._crypto.envelope import (
     ContentType,
     Kind,
@@ -29,7 +31,8 @@ from cordon_client._crypto.history import (
     GrantedItem,
     HistoryGrant,
 )
-from cordon_client._crypto.roster import Device, Roster, verify_log
+from cordon_client._crypto.log import LogEntry
+from cordon_client._crypto.roster import Device, Roster
 from cordon_client._crypto.stream import Manifest, check_key_commitment, verify_manifest
 from cordon_client.exceptions import (
     CategoryMismatchError,
@@ -45,22 +48,70 @@ SCOPE_CONTENT = {
     "cases": (Kind.BROADCAST, frozenset({ContentType.ALERT, ContentType.MESSAGE})),
     "prenotifications": (Kind.TARGETED, frozenset({ContentType.PRENOTIFICATION})),
 }
-_CACHE_SIZE = 64
-_past: OrderedDict[tuple[uuid.UUID, bytes], Roster] = OrderedDict()
+_CACHE_SIZE = 16
+_OPEN = 1 << 62
 
 
-def roster_at(roster: Roster, seq: int) -> Roster:
-    """The roster as it stood at `seq` of an already verified log (cached per head)."""
-    if seq == roster.head_seq:
-        return roster
-    head = roster.entries[seq].entry_hash()
-    slot = (roster.group_id, head)
-    found = _past.get(slot)
+@dataclass(slots=True)
+class _Timeline:
+    """When each device was certified and which role each member held, per seq, from one
+    pass over an already verified log (no signature is checked again)."""
+
+    devices: dict[uuid.UUID, list[list[Any]]] = field(default_factory=dict)
+    roles: dict[uuid.UUID, list[tuple[int, str | None]]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, entries: Sequence[LogEntry]) -> _Timeline:
+        t = cls()
+        live: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for e in entries:
+            if e.op not in (
+                "add_member",
+                "set_role",
+                "remove_member",
+                "add_device",
+                "revoke_device",
+            ):
+                continue
+            member = uuid.UUID(e.body["member_id"])
+            if e.op in ("add_member", "set_role"):
+                t.roles.setdefault(member, []).append((e.seq, e.body["role"]))
+            elif e.op == "remove_member":
+                t.roles.setdefault(member, []).append((e.seq, None))
+                for device in live.pop(member, []):
+                    t.devices[device][-1][1] = e.seq
+            elif e.op == "add_device":
+                device = uuid.UUID(e.body["device_id"])
+                key = b64d(e.body["device_key"], length=32)
+                t.devices.setdefault(device, []).append([e.seq, _OPEN, member, key])
+                live.setdefault(member, []).append(device)
+            else:
+                device = uuid.UUID(e.body["device_id"])
+                t.devices[device][-1][1] = e.seq
+                live[member].remove(device)
+        return t
+
+    def device_at(self, device_id: uuid.UUID, seq: int) -> tuple[Device, str] | None:
+        for start, end, member, key in self.devices.get(device_id, ()):
+            if start <= seq < end:
+                role = None
+                for at, value in self.roles.get(member, ()):
+                    if at <= seq:
+                        role = value
+                return (Device(device_id, member, key), role) if role else None
+        return None
+
+
+_timelines: OrderedDict[tuple[uuid.UUID, bytes], _Timeline] = OrderedDict()
+
+
+def _timeline(roster: Roster) -> _Timeline:
+    slot = (roster.group_id, roster.epoch_id)
+    found = _timelines.get(slot)
     if found is None:
-        found = verify_log(roster.root_key, roster.group_id, roster.entries[: seq + 1])
-        _past[slot] = found
-        if len(_past) > _CACHE_SIZE:
-            _past.popitem(last=False)
+        found = _timelines[slot] = _Timeline.of(roster.entries)
+        if len(_timelines) > _CACHE_SIZE:
+            _timelines.popitem(last=False)
     return found
 
 
@@ -70,11 +121,7 @@ def device_at(roster: Roster, device_id: uuid.UUID, epoch_id: bytes) -> tuple[De
     seq = roster.epoch_seq(epoch_id)
     if seq is None:
         raise EpochMismatchError("names a log head this device has not verified", epoch_id)
-    past = roster_at(roster, seq)
-    device = past.device(device_id)
-    if device is None:
-        return None
-    return device, past.members[device.member_id].role
+    return _timeline(roster).device_at(device_id, seq)
 
 
 def coordinator_device_at(
