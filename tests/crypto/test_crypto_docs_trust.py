@@ -243,3 +243,23 @@ def test_history_grant_refusals() -> None:
         open_granted_item(late_s.roster, "prenotifications", items["cases"], envelopes["cases"])
     ok = boss_s.grant_history(grant, _to(g, boss_s, late_s), now_ms=T0 + 7)
     assert HistoryGrant.from_bytes(late_s.decrypt(ok).content) == grant
+
+
+def test_device_at_follows_revocation_removal_and_roles() -> None:
+    """A device is found only at heads where it was certified, with its member's role then."""
+    from cordon_client._crypto.authority import device_at
+
+    g, boss, plain, *_ = _setup()
+    heads = [g.roster().epoch_id]
+    g.writer.set_role(g.root, plain.member_id, "coordinator", T0 + 1)
+    heads.append(g.roster().epoch_id)
+    g.writer.revoke_device(g.root, plain.member_id, _only(plain), T0 + 2)
+    heads.append(g.roster().epoch_id)
+    g.writer.remove_member(g.root, boss.member_id, T0 + 3)
+    heads.append(g.roster().epoch_id)
+    roster = g.roster()
+    roles = [device_at(roster, _only(plain), h) for h in heads]
+    assert [r[1] if r else None for r in roles] == ["member", "coordinator", None, None]
+    bosses = [device_at(roster, _only(boss), h) for h in heads]
+    assert [r[1] if r else None for r in bosses] == ["coordinator"] * 3 + [None]
+    assert device_at(roster, uuid.uuid4(), heads[0]) is None
