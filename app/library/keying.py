@@ -8,12 +8,15 @@ from app.groups.models import GroupRole
 from app.groups.service import GroupAccess
 from app.library.exceptions import KeyingNotAllowed
 
-KEYING_ROLES = frozenset({GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR})
-
 
 def ensure_may_key(access: GroupAccess) -> None:
-    """Refuse a DOCUMENT_KEY, LIBRARY_GRANT or HISTORY_GRANT post from anyone else."""
-    if access.role not in KEYING_ROLES:
+    """Refuse a DOCUMENT_KEY, LIBRARY_GRANT or HISTORY_GRANT post from anyone but those who
+    may publish: coordinators, and co-coordinators where the group lets them publish (their
+    documents are accepted by readers only if the log gives them the coordinator role)."""
+    publisher = access.role == GroupRole.COORDINATOR or (
+        access.role == GroupRole.CO_COORDINATOR and access.group.co_coordinators_publish
+    )
+    if not publisher:
         raise KeyingNotAllowed(
             "Only coordinators post document keys, library grants and history grants."
         )
