@@ -28,7 +28,7 @@ from cordon_client._library import (
     RemoteVersion,
 )
 from cordon_client._messaging import Incoming, MessagingClient, item_meta
-from cordon_client.exceptions import KeyUnavailableError
+from cordon_client.exceptions import KeyUnavailableError, UntrustedSenderError
 
 __all__ = ["Cordon", "Incoming", "item_meta"]
 
@@ -91,6 +91,12 @@ class Cordon(MessagingClient):
         """Encrypt, upload and publish a file (coordinators), then wrap its fresh key to every
         verified device of the group as a DOCUMENT_KEY envelope."""
         session = await self._session(group_id, refresh=True)
+        me = session.roster.members.get(session.member_id)
+        if me is None or me.role != "coordinator":
+            raise UntrustedSenderError(
+                "only a coordinator in the signed log may publish: readers refuse documents "
+                "keyed by anyone else"
+            )
         with self._library() as library:
             published = await asyncio.to_thread(
                 library.publish,
