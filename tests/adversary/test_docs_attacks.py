@@ -278,3 +278,18 @@ async def test_granted_late_joiner_reads_earlier_cases_and_a_swapped_item_is_ref
         )
     assert (denied.value.status, denied.value.code) == (403, "library.history_not_granted")
     assert [i for i in await domain_sync(other) if i.seq == case_seq] == []
+
+
+async def test_withheld_granted_items_are_asked_for_again(party: Party, proxy: RewritingProxy):
+    """The operator answering the history request with nothing (or an error) loses the late
+    joiner nothing: the grant stays pending and the next sync imports the case."""
+    group, case_seq, late, late_u, _, _ = await _case_then_late_joiners(party)
+    await group.coordinator.grant_history(group.id, late_u.id, "cases")
+    path = f"/api/v1/groups/{group.id}/history/cases"
+    empty = proxy.respond_json("GET", path, [], times=1)
+    assert [i for i in await domain_sync(late) if i.seq == case_seq] == []
+    failing = proxy.respond_json("GET", path, {"code": "x"}, status=503, times=1)
+    assert [i for i in await domain_sync(late) if i.seq == case_seq] == []
+    assert (empty.hits, failing.hits) == (1, 1)
+    [item] = [i for i in await domain_sync(late) if i.seq == case_seq]
+    assert item.valid and item.type == "seizure_case"

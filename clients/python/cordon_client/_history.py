@@ -29,6 +29,7 @@ from cordon_client._crypto.history import GRANT_SCOPES, GrantedItem, HistoryGran
 from cordon_client._crypto.ratchet import chain_step, message_key
 from cordon_client._crypto.session import GroupSession, Received
 from cordon_client.exceptions import (
+    ApiError,
     CordonClientError,
     CryptoError,
     HistoryGrantError,
@@ -194,8 +195,9 @@ async def import_granted(client: MessagingClient, group_id: uuid.UUID) -> list[I
     """Fetch, verify and decrypt the items of every pending grant of the group.
 
     Returns them as verified `Incoming` items (for the domain layer to validate and archive)
-    and, for any that fail, unverified ones naming the item and the reason. A grant whose
-    fetch failed stays pending for the next sync."""
+    and, for any that fail, unverified ones naming the item and the reason. Items the server
+    does not serve (withheld, or a refused request) stay pending and are asked for again at
+    the next sync; nothing else is kept."""
     from cordon_client._messaging import Incoming, item_meta
 
     name = PENDING.format(group_id)
@@ -211,22 +213,24 @@ async def import_granted(client: MessagingClient, group_id: uuid.UUID) -> list[I
         seqs = sorted(wanted)
         for start in range(0, len(seqs), FETCH_BATCH):
             batch = seqs[start : start + FETCH_BATCH]
-            page = await client._call(
-                "GET",
-                f"/api/v1/groups/{group_id}/history/{history.scope}",
-                params=[("seq", str(s)) for s in batch],
-            )
+            try:
+                page = await client._call(
+                    "GET",
+                    f"/api/v1/groups/{group_id}/history/{history.scope}",
+                    params=[("seq", str(s)) for s in batch],
+                )
+            except ApiError:
+                break  # try again at the next sync
             served.update((int(item["seq"]), item) for item in page)
-        for seq, granted_item in wanted.items():
-            item = served.get(seq)
-            if item is None:
+        for seq, item in sorted(served.items()):
+            if seq not in wanted:
                 continue
             meta = item_meta(item)
             try:
                 _, sender, content = open_granted_item(
                     session.roster,
                     history.scope,
-                    granted_item,
+                    wanted.pop(seq),
                     base64.b64decode(item["envelope"]),
                 )
                 if str(sender.member_id) != str(meta["sender_user_id"]):
@@ -237,7 +241,11 @@ async def import_granted(client: MessagingClient, group_id: uuid.UUID) -> list[I
                 out.append(Incoming(**meta, verified=False, content=None, error=exc.reason))
                 continue
             out.append(Incoming(**meta, verified=True, content=content))
-        del pending[grant_id]
+        if wanted:
+            rest = HistoryGrant(history.member_id, history.scope, tuple(wanted.values()))
+            pending[grant_id] = _b64(rest.to_bytes())
+        else:
+            del pending[grant_id]
     client.state.set_secret(name, json.dumps(pending).encode())
     client._save()
     return out
