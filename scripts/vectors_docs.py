@@ -287,7 +287,7 @@ def history_vectors(roster_epoch: bytes) -> tuple[dict[str, Any], list[dict[str,
             "history_grant.parse",
             encode(*fields[:3], encode(dataclasses.replace(item, item_key=bytes(16)).to_bytes())),
             "MalformedError",
-            "history grant item key is 16 bytes, not 44 or 32",
+            "history grant item key is 16 bytes, not 44, 32 or 0",
         ),
         _neg(
             "served envelope swapped",

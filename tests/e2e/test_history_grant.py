@@ -57,6 +57,21 @@ async def test_granted_late_joiner_reads_earlier_cases_and_prenotifications(
     pn_id = re.search(r"pre-notification ([0-9a-f-]{36})", sent.output).group(1)  # type: ignore[union-attr]
     assert str(case_seq) in (await coord.run("cases", "list")).output  # coord opens them
     await coord.run("cases", "review", str(case_seq), "--verdict", "verified", "--note", "ok")
+    await bob.run("prenotifications", "ack", pn_id)
+    await bob.run("prenotifications", "arrive", pn_id)
+    await bob.run(
+        "prenotifications",
+        "discrepancy",
+        pn_id,
+        "--kind",
+        "quantity",
+        "--details",
+        "one pallet missing",
+        "--lot",
+        "FF1234",
+        "--quantity-found",
+        "50000",
+    )
     assert pn_id in (await coord.run("prenotifications", "list")).output
 
     gid = coord.group_id
@@ -76,7 +91,8 @@ async def test_granted_late_joiner_reads_earlier_cases_and_prenotifications(
     assert granted.exit_code == 0, granted.output + repr(granted.exception)
     assert "cases history granted" in granted.output and "3 earlier items" in granted.output
     async with Cordon(coord.home, PASSPHRASE, server=server.base, scrypt_n=2**14) as c:
-        assert await c.grant_history(gid, late.id, "prenotifications") == 1
+        # the pre-notification, its discrepancy detail and three signed status events
+        assert await c.grant_history(gid, late.id, "prenotifications") == 5
 
     listed = await late.run("cases", "list", "--status", "verified")
     assert str(case_seq) in listed.output
@@ -86,6 +102,9 @@ async def test_granted_late_joiner_reads_earlier_cases_and_prenotifications(
     [record] = [c for c in await late.export("cases") if c["meta"]["seq"] == case_seq]
     assert record["data"]["reporting_country"] == samples.case()["reporting_country"]
     assert pn_id in (await late.run("prenotifications", "list")).output
+    shown = await late.run("prenotifications", "show", pn_id)
+    assert "status: discrepancy" in shown.output and "one pallet missing" in shown.output
+    assert "refused" not in shown.output
 
     assert str(case_seq) not in (await other.run("cases", "list")).output
     async with Cordon(other.home, PASSPHRASE, server=server.base, scrypt_n=2**14) as c:

@@ -23,7 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from cordon_client._account import now_ms
 from cordon_client._crypto import LogWriter
-from cordon_client._crypto.authority import COORDINATOR, open_granted_item
+from cordon_client._crypto.authority import (
+    COORDINATOR,
+    check_granted_event,
+    open_granted_item,
+)
 from cordon_client._crypto.envelope import parse_routing_header
 from cordon_client._crypto.history import GRANT_SCOPES, GrantedItem, HistoryGrant
 from cordon_client._crypto.ratchet import chain_step, message_key
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     from cordon_client._messaging import Incoming, MessagingClient
     from cordon_client._state import LocalState as ClientState
 
+ARCHIVE = "domain-archive:{}"  # the domain layer's archive (cordon_client._domainstore)
 ITEM_KEY = "history-key:{}:{}"  # group id, seq: one keystore secret per kept key
 PENDING = "history-grants:{}"
 FETCH_BATCH = 500  # seqs per history request, as the server allows
@@ -174,6 +179,8 @@ async def grant(
         session = await client._session(group_id, refresh=True)
         member = session.roster.members[user_id]
     items = tuple(granted_items(client.state, group_id, scope))
+    if scope == "prenotifications":
+        items += tuple(await _granted_events(client, group_id, {i.seq for i in items}))
     prekeys = await client._prekeys(group_id)
     devices = [d for d in member.devices if d in prekeys]
     if not devices:
@@ -189,6 +196,27 @@ async def grant(
     )
     client._save()
     return len(items)
+
+
+async def _granted_events(
+    client: MessagingClient, group_id: uuid.UUID, granted: set[int]
+) -> list[GrantedItem]:
+    """The verified status events of the granted pre-notifications in this device's archive,
+    bound by the hash of the server's event item as it serves it now (no key: they are
+    signed, not encrypted)."""
+    from cordon_client._domainview import STATUS_EVENT, Item  # the domain layer sits above
+
+    raw = client.state.secret(ARCHIVE.format(group_id))
+    archived = [Item.from_json(i) for i in json.loads(raw)] if raw else []
+    out = []
+    for item in archived:
+        if item.type != STATUS_EVENT or not item.valid or item.parent_seq not in granted:
+            continue
+        served = await client._call("GET", f"/api/v1/groups/{group_id}/messages/{item.seq}")
+        digest = hashlib.sha256(base64.b64decode(served["envelope"])).digest()
+        actor = item.sender_device_id or uuid.UUID(int=0)
+        out.append(GrantedItem(item.seq, actor, uuid.UUID(int=0), digest, b""))
+    return out
 
 
 async def import_granted(client: MessagingClient, group_id: uuid.UUID) -> list[Incoming]:
@@ -226,12 +254,15 @@ async def import_granted(client: MessagingClient, group_id: uuid.UUID) -> list[I
             if seq not in wanted:
                 continue
             meta = item_meta(item)
+            granted_item, raw = wanted.pop(seq), base64.b64decode(item["envelope"])
             try:
+                if not granted_item.item_key:  # a signed status event, verified when archived
+                    check_granted_event(history.scope, granted_item, raw)
+                    event = json.loads(raw)
+                    out.append(Incoming(**meta, verified=False, content=None, event=event))
+                    continue
                 _, sender, content = open_granted_item(
-                    session.roster,
-                    history.scope,
-                    wanted.pop(seq),
-                    base64.b64decode(item["envelope"]),
+                    session.roster, history.scope, granted_item, raw
                 )
                 if str(sender.member_id) != str(meta["sender_user_id"]):
                     raise HistoryGrantError(

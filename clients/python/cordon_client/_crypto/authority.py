@@ -218,6 +218,16 @@ def check_grant(roster: Roster, grant: HistoryGrant, member_id: uuid.UUID) -> No
         )
 
 
+def check_granted_event(scope: str, item: GrantedItem, served: bytes) -> None:
+    """A granted status event (empty key) is the server's signed-event JSON the coordinator
+    saw, byte for byte; its signature is checked like any status event's afterwards."""
+    what = f"granted item seq {item.seq}"
+    if scope != "prenotifications":
+        raise HistoryGrantError(f"{what}: a status event is not in scope {scope}")
+    if sha256(served) != item.envelope_hash:
+        raise HistoryGrantError(f"{what}: the served status event is not the one granted")
+
+
 def open_granted_item(
     roster: Roster, scope: str, item: GrantedItem, envelope: bytes
 ) -> tuple[RoutingHeader, Device, bytes]:

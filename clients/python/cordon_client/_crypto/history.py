@@ -85,6 +85,7 @@ GRANT_SCOPES = ("cases", "prenotifications")
 MAX_GRANT_ITEMS = 10_000
 BROADCAST_ITEM_KEY = 44  # AES-256 key ‖ 12-byte nonce of one broadcast message
 TARGETED_ITEM_KEY = 32  # the content key of one targeted envelope
+STATUS_EVENT_KEY = 0  # a signed pre-notification status event: public, bound by its hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +110,8 @@ class GrantedItem:
         f = _fields(data, "history grant item")
         if len(f) != 5 or len(f[1]) != 16 or len(f[2]) != 16 or len(f[3]) != 32:
             raise MalformedError("history grant item is malformed")
-        if len(f[4]) not in (BROADCAST_ITEM_KEY, TARGETED_ITEM_KEY):
-            raise MalformedError(f"history grant item key is {len(f[4])} bytes, not 44 or 32")
+        if len(f[4]) not in (BROADCAST_ITEM_KEY, TARGETED_ITEM_KEY, STATUS_EVENT_KEY):
+            raise MalformedError(f"history grant item key is {len(f[4])} bytes, not 44, 32 or 0")
         seq = fields_to_ints([f[0]])[0]
         return cls(seq, uuid.UUID(bytes=f[1]), uuid.UUID(bytes=f[2]), f[3], f[4])
 
