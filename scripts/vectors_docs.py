@@ -260,7 +260,24 @@ def history_vectors(roster_epoch: bytes) -> tuple[dict[str, Any], list[dict[str,
         "library_grant_content": lib.hex(),
     }
     fields = decode(grant.to_bytes())
+    event_json = b'{"from":"sent","seq":1,"to":"acknowledged"}'
+    event_item = GrantedItem(
+        6, ALICE_DEV, uuid.UUID(int=0), hashlib.sha256(event_json).digest(), b""
+    )
+    event_grant = HistoryGrant(LATE, "prenotifications", (event_item,))
+    positive["status_event_item"] = {
+        "grant_content": event_grant.to_bytes().hex(),
+        "served_event": event_json.hex(),
+    }
     negatives = [
+        _neg(
+            "served status event swapped",
+            "history_grant.event",
+            event_grant.to_bytes(),
+            "HistoryGrantError",
+            "granted item seq 6: the served status event is not the one granted",
+            envelope=event_json.replace(b"acknowledged", b"cleared").hex(),
+        ),
         _neg(
             "unknown scope",
             "history_grant.parse",

@@ -13,7 +13,12 @@ import pytest
 from cordon_client import exceptions
 from cordon_client._crypto import LogEntry, Roster, public_bytes, signing_key_from_seed, verify_log
 from cordon_client._crypto._encoding import label
-from cordon_client._crypto.authority import check_grant, check_manifest, open_granted_item
+from cordon_client._crypto.authority import (
+    check_grant,
+    check_granted_event,
+    check_manifest,
+    open_granted_item,
+)
 from cordon_client._crypto.history import (
     DocumentKey,
     HistoryGrant,
@@ -85,6 +90,11 @@ def test_history_and_library_grant_bytes() -> None:
     _, sender, content = open_granted_item(roster, "cases", item, envelope)
     assert content.hex() == h["original_plaintext"]
     assert str(sender.device_id) == h["item"]["sender_device_id"]
+    event = h["status_event_item"]
+    event_grant = HistoryGrant.from_bytes(bytes.fromhex(event["grant_content"]))
+    check_granted_event(
+        "prenotifications", event_grant.items[0], bytes.fromhex(event["served_event"])
+    )
     keys = decode_document_keys(bytes.fromhex(h["library_grant_content"]))
     assert [k.to_bytes() for k in keys] and keys[0].version == 1
 
@@ -137,6 +147,9 @@ def _run(vector: dict[str, Any]) -> None:
     elif construction == "history_grant.open":
         grant = HistoryGrant.from_bytes(data)
         open_granted_item(roster, grant.scope, grant.items[0], bytes.fromhex(vector["envelope"]))
+    elif construction == "history_grant.event":
+        grant = HistoryGrant.from_bytes(data)
+        check_granted_event(grant.scope, grant.items[0], bytes.fromhex(vector["envelope"]))
     elif construction == "template.verify":
         verify_signed_template(
             json.loads(data), group_id=GROUP, trusted_keys={public_bytes(_key("coord-dev"))}
