@@ -20,7 +20,7 @@ LOG_VERSION = 2
 ZERO_HASH = b"\x00" * 32
 PREKEY_MAX_LIFETIME_MS = 7 * 24 * 3600 * 1000
 ROLES = ("coordinator", "member")
-SCOPES = ("library",)
+SCOPES = ("library", "cases", "prenotifications")
 COORDINATOR_OPS = frozenset(
     {"genesis", "add_member", "remove_member", "set_role", "grant_history", "checkpoint"}
 )

@@ -14,9 +14,11 @@ from app.devices.models import Device
 from app.groups import service as groups_service
 from app.groups.dependencies import GroupPoster
 from app.groups.service import GroupAccess
+from app.library import keying as library_keying
 from app.messages import envelopes, service
 from app.messages.batching import Committer
 from app.messages.exceptions import EnvelopeTooLarge
+from app.messages.models import MessageKind
 from app.messages.receipts import ReceiptCommitter
 from app.messages.schemas import MessageCreate
 
@@ -57,6 +59,8 @@ def check_post(
     if len(message_in.envelope) > settings.envelope_max_bytes:
         raise EnvelopeTooLarge(f"Envelopes are limited to {settings.envelope_max_bytes} bytes.")
     envelopes.check(message_in, group_id=access.group.id, device=device)
+    if message_in.kind == MessageKind.LIBRARY:
+        library_keying.ensure_may_key(access)
 
 
 async def valid_post(

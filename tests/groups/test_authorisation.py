@@ -53,6 +53,7 @@ EXTRA_GROUP_ROUTES: dict[tuple[str, str], set[str]] = {
         "/api/v1/groups/{group_id}/library/documents/{document_id}/versions/{version}/content",
     ): ALL,
     ("POST", "/api/v1/groups/{group_id}/library/documents/{document_id}/withdraw"): COORDINATING,
+    ("GET", "/api/v1/groups/{group_id}/history/{scope}"): ALL,
     ("POST", "/api/v1/groups/{group_id}/templates"): COORDINATOR,
     ("GET", "/api/v1/groups/{group_id}/templates"): ALL,
     ("GET", "/api/v1/groups/{group_id}/templates/{template_id}/versions/{version}"): ALL,

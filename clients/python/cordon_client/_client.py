@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from cordon_client import _history as history
 from cordon_client._account import now_ms
 from cordon_client._library import (
     Downloaded,
@@ -26,7 +27,7 @@ from cordon_client._library import (
     RemoteVersion,
 )
 from cordon_client._messaging import Incoming, MessagingClient, item_meta
-from cordon_client.exceptions import KeyUnavailableError, TrustError
+from cordon_client.exceptions import KeyUnavailableError, UntrustedSenderError
 
 __all__ = ["Cordon", "Incoming", "item_meta"]
 
@@ -89,6 +90,12 @@ class Cordon(MessagingClient):
         """Encrypt, upload and publish a file (coordinators), then wrap its fresh key to every
         verified device of the group as a DOCUMENT_KEY envelope."""
         session = await self._session(group_id, refresh=True)
+        me = session.roster.members.get(session.member_id)
+        if me is None or me.role != "coordinator":
+            raise UntrustedSenderError(
+                "only a coordinator in the signed log may publish: readers refuse documents "
+                "keyed by anyone else"
+            )
         with self._library() as library:
             published = await asyncio.to_thread(
                 library.publish,
@@ -98,6 +105,7 @@ class Cordon(MessagingClient):
                 document_id=document_id,
                 version=version,
                 progress=progress,
+                epoch_id=session.roster.epoch_id,
             )
         session.document_keys[(published.document_id, published.version)] = published.key
         prekeys = await self._prekeys(group_id)
@@ -127,8 +135,8 @@ class Cordon(MessagingClient):
         *,
         progress: Progress | None = None,
     ) -> Downloaded:
-        """Download and decrypt a version; the manifest must be signed by a device of the
-        verified roster and the key must have reached this device end to end."""
+        """Download and decrypt a version; the manifest must be signed by a coordinator's device
+        of the verified log and the key must have reached this device end to end."""
         session = await self._session(group_id, refresh=True)
         key = session.document_keys.get((document_id, version))
         if key is None:
@@ -138,20 +146,25 @@ class Cordon(MessagingClient):
             )
         with self._library() as library:
             remote = await asyncio.to_thread(library.version, group_id, document_id, version)
-            uploader = session.roster.device(remote.manifest.uploader_device_id)
-            if uploader is None:
-                raise TrustError("the document was not uploaded by a device of the roster")
+            document = await asyncio.to_thread(library.document, group_id, document_id)
             return await asyncio.to_thread(
                 library.download,
                 group_id,
                 document_id,
                 version,
                 key=key,
-                uploader_signing_key=uploader.signing_key,
+                roster=session.roster,
                 dest=dest,
                 progress=progress,
-                remote=remote,  # fetched above to find the uploader: not twice
+                remote=remote,
+                category=document.category,
             )
+
+    async def grant_history(self, group_id: uuid.UUID, user_id: uuid.UUID, scope: str) -> int:
+        """As coordinator: log a `cases` or `prenotifications` history grant for a member and
+        send them the keys of the earlier items this device opened (PROTOCOL §9). Returns how
+        many items were granted."""
+        return await history.grant(self, group_id, user_id, scope)
 
     async def grant_library(self, group_id: uuid.UUID, user_id: uuid.UUID) -> int:
         """As coordinator: record an explicit library-history grant for a member in the signed

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cordon_client import _history as history
 from cordon_client._account import now_ms
 from cordon_client._crypto import (
     ContentType,
@@ -293,6 +294,7 @@ class MessagingClient(GroupsClient):
         labels = sending_labels(urgent=urgent, parent=parent, review=review)
         if to_users is None:
             await self._distribute_chain(group_id, session)
+            item_key = history.next_broadcast_key(session)  # a coordinator's own, to grant later
             envelope = session.encrypt_broadcast(content_type, data, now_ms=now_ms(), labels=labels)
             self._save()  # persist before send: the chain index is spent on disk first
             seq = await self._post(
@@ -303,6 +305,7 @@ class MessagingClient(GroupsClient):
                 parent_seq=parent_seq,
                 urgent=urgent,
             )
+            history.observe_sent(self.state, group_id, seq, kind, parent_seq, envelope, item_key)
         else:
             wanted = set(to_users) | {session.member_id}
             devices = [
@@ -531,7 +534,8 @@ class MessagingClient(GroupsClient):
             try:
                 received = session.decrypt(envelope)
             except EpochMismatchError:
-                received = (await self._session(group_id, refresh=True)).decrypt(envelope)
+                session = await self._session(group_id, refresh=True)
+                received = session.decrypt(envelope)
         except MissingChainError as exc:
             reason = exc.reason
             if park_missing:
@@ -549,6 +553,10 @@ class MessagingClient(GroupsClient):
             )
         self._refs.remember(group_id, meta["seq"], received.header.ref)
         await self._after_keys(group_id, received)
+        if received.content_type == ContentType.HISTORY_GRANT:  # PROTOCOL §9: kept to import
+            history.keep_grant(self.state, group_id, received)
+        else:
+            history.observe(self.state, session, meta, envelope, received)
         review = received.header.labels.review_of is not None
         return Incoming(**meta, verified=True, content=received.content, review=review)
 

@@ -160,14 +160,28 @@ async def send_prenotification(
 async def prenotification(
     cordon: Cordon, group_id: uuid.UUID, prenotification_id: uuid.UUID
 ) -> PrenotificationView:
-    """One pre-notification: decrypted on this device, joined with the server's record."""
-    record = await cordon._call(
-        "GET", f"/api/v1/groups/{group_id}/prenotifications/{prenotification_id}"
-    )
+    """One pre-notification: decrypted on this device, joined with the server's record.
+
+    An earlier one imported through a history grant (PROTOCOL.md §9.1) has no server record
+    for a member who is not a party: it is shown from the archive alone."""
+    missing: ApiError | None = None
+    try:
+        record: dict[str, Any] | None = await cordon._call(
+            "GET", f"/api/v1/groups/{group_id}/prenotifications/{prenotification_id}"
+        )
+    except ApiError as exc:
+        if exc.code != "prenotification.not_found":
+            raise
+        record, missing = None, exc
     for view in build_prenotifications(archived(cordon, group_id)):
-        if view.seq == record["stream_seq"]:
+        routing = view.original.routing or {}
+        if record is not None and view.seq == record["stream_seq"]:
             view.server = record
             return view
+        if record is None and routing.get("prenotification_id") == str(prenotification_id):
+            return view
+    if missing is not None:
+        raise missing
     raise DomainError(f"pre-notification {prenotification_id} is not decrypted on this device")
 
 

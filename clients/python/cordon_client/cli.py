@@ -339,6 +339,18 @@ def group_grant_library(group: GroupArg, user: UserArg) -> None:
     common.console().print(f"library keys sent to {user} (#{seq})")
 
 
+@group_app.command("grant-history")
+def group_grant_history(
+    group: GroupArg,
+    user: UserArg,
+    scope: Annotated[str, typer.Option(help="cases or prenotifications")] = "cases",
+) -> None:
+    """As coordinator: let a member who joined later read the operation's earlier cases or
+    pre-notifications (logged in the signed log; sends the keys of the items you hold)."""
+    count = common.run(lambda c: c.grant_history(group, user, scope))
+    common.console().print(f"{scope} history granted to {user}: {count} earlier items")
+
+
 @device_app.command("link-code")
 def device_link_code() -> None:
     """On a new device: show the code (and QR payload) your first device enters to link it."""

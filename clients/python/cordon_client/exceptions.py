@@ -10,6 +10,8 @@ Tree::
           |    +-- UnsupportedVersionError   a version number this client does not speak
           +-- SignatureError         a signature does not verify
           +-- UntrustedSenderError   a valid signature from a key the roster does not allow here
+          |    +-- UnauthorisedKeyingError  a document key or manifest not from a coordinator
+          |    +-- HistoryGrantError     a history grant the verified log does not back
           +-- LogError               the signed membership log is not a valid chain from the root
           |    +-- LogRootError          genesis is not signed by the pinned coordinator key
           |    +-- UnauthorisedEntryError  an entry has a bad signature or an unauthorised signer
@@ -38,6 +40,8 @@ Tree::
           +-- PrekeyReuseError       the server served a one-time prekey this client already used
           +-- DecryptionError        authenticated decryption failed (one error for every cause)
           |    +-- TruncatedError        a STREAM document ends before its final segment
+          +-- DocumentKeyConflictError  a second, different key for a document version held
+          +-- CategoryMismatchError  the server's document category differs from the signed one
           +-- KeystoreError          the keystore file cannot be read or written
                +-- WrongPassphraseError  the passphrase does not open the keystore
 """
@@ -249,3 +253,21 @@ class DeviceKeyMismatchError(TrustError):
 
 class GroupFrozenError(TrustError):
     """A fork of the group's log was detected; nothing is sent or accepted until resolved."""
+
+
+class UnauthorisedKeyingError(UntrustedSenderError):
+    """A document key, library grant or manifest comes from a device that was not a
+    coordinator's in the verified log at the head it names (PROTOCOL.md §8)."""
+
+
+class DocumentKeyConflictError(CryptoError):
+    """A second, different key for a document version this device already holds a key for."""
+
+
+class CategoryMismatchError(CryptoError):
+    """The server's document category differs from the one signed in the manifest."""
+
+
+class HistoryGrantError(UntrustedSenderError):
+    """A history grant that the verified log does not back (no logged grant, sender not a
+    coordinator, scope not granted) or whose items do not verify (PROTOCOL.md §9)."""

@@ -22,7 +22,7 @@ from cordon_client.exceptions import MalformedError, UnsupportedVersionError
 LOG_VERSION = 2
 ZERO_HASH = b"\x00" * 32
 ROLES = ("coordinator", "member")
-HISTORY_SCOPES = ("library",)
+HISTORY_SCOPES = ("library", "cases", "prenotifications")
 COORDINATOR_OPS = frozenset(
     {"genesis", "add_member", "remove_member", "set_role", "grant_history", "checkpoint"}
 )
@@ -214,7 +214,7 @@ class LogWriter:
     def grant_history(
         self, signer: Ed25519PrivateKey, member_id: uuid.UUID, ts: int, scope: str = "library"
     ) -> LogEntry:
-        """Record the coordinator's explicit grant of library history to a member."""
+        """Record the coordinator's explicit grant of one history scope to a member."""
         return self.append(
             signer, "grant_history", {"member_id": str(member_id), "scope": scope}, ts
         )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from cordon_client._crypto import authority
 from cordon_client._crypto._encoding import decode, encode
 from cordon_client._crypto.envelope import (
     ContentType,
@@ -27,6 +28,7 @@ from cordon_client._crypto.envelope import (
 from cordon_client._crypto.history import (
     DocumentKey,
     HistoryBundle,
+    HistoryGrant,
     decode_document_keys,
     encode_document_keys,
 )
@@ -67,6 +69,7 @@ class Received:
     sender_member_id: uuid.UUID
     content_type: ContentType
     content: bytes
+    item_key: bytes = b""  # what opened it (key ‖ nonce, or the content key): history grants
 
 
 class GroupSession:
@@ -216,10 +219,16 @@ class GroupSession:
             labels=labels,
         )
 
+    def _check_coordinator(self, what: str) -> None:
+        me = self._roster.members.get(self.member_id)
+        if me is None or me.role != authority.COORDINATOR:
+            raise UntrustedSenderError(f"only a coordinator's device may send {what}")
+
     def share_document_key(
         self, key: DocumentKey, recipients: Sequence[Recipient], *, now_ms: int
     ) -> bytes:
-        """Wrap a document key to roster devices, as for any targeted message."""
+        """Wrap a document key to roster devices (coordinators only: PROTOCOL.md §8)."""
+        self._check_coordinator("a document key")
         return self.encrypt_targeted(
             ContentType.DOCUMENT_KEY, key.to_bytes(), recipients, now_ms=now_ms
         )
@@ -242,6 +251,20 @@ class GroupSession:
             raise UntrustedSenderError("library grants go only to the granted member's devices")
         return self.encrypt_targeted(
             ContentType.LIBRARY_GRANT, encode_document_keys(keys), recipients, now_ms=now_ms
+        )
+
+    def grant_history(
+        self, grant: HistoryGrant, recipients: Sequence[Recipient], *, now_ms: int
+    ) -> bytes:
+        """Seal a HISTORY_GRANT to the granted member's devices once the log holds the grant."""
+        self._check_coordinator("a history grant")
+        member = self._roster.members.get(grant.member_id)
+        if member is None or grant.scope not in member.history_scopes:
+            raise UntrustedSenderError(f"the log holds no {grant.scope} grant for this member")
+        if any(r.device_id not in member.devices for r in recipients):
+            raise UntrustedSenderError("history grants go only to the granted member's devices")
+        return self.encrypt_targeted(
+            ContentType.HISTORY_GRANT, grant.to_bytes(), recipients, now_ms=now_ms
         )
 
     def export_history(self, archive: bytes = b"") -> HistoryBundle:
@@ -306,6 +329,12 @@ class GroupSession:
             mine = self._roster.members[self.member_id].history_scopes
             if role != "coordinator" or "library" not in mine:
                 raise UntrustedSenderError("library grant without a coordinator and a logged grant")
+        if h.content_type in (ContentType.DOCUMENT_KEY, ContentType.LIBRARY_GRANT):
+            authority.coordinator_device_at(
+                self._roster, sender.device_id, h.epoch_id, what="document key"
+            )
+        if h.content_type == ContentType.HISTORY_GRANT:
+            authority.check_grant_sender(self._roster, sender, self.member_id)
         if h.content_type == ContentType.HISTORY_TRANSFER and sender.member_id != self.member_id:
             raise UntrustedSenderError("history transfer from a device of another member")
         if h.kind == Kind.TARGETED and self.device_id not in h.recipients:
@@ -336,18 +365,19 @@ class GroupSession:
             pending = chain.derive(index)
             content = decrypt_body(env, pending.key, pending.nonce)
             chain.commit(pending)
+            item_key = pending.key + pending.nonce
         else:
-            key, one_time_id = open_targeted_wrap(
+            item_key, one_time_id = open_targeted_wrap(
                 env, self.device_id, self.prekeys, self.one_time_prekeys
             )
-            content = decrypt_body(env, key)
+            content = decrypt_body(env, item_key)
             self._accept_keys(h, sender, epoch_seq, content)
             if one_time_id is not None and self.one_time_prekeys is not None:
                 self.one_time_prekeys.consume(one_time_id)  # one-time: deleted after first use
         self._seen[seen_key] = None
         if len(self._seen) > REPLAY_CACHE_SIZE:
             self._seen.popitem(last=False)
-        return Received(h, sender.member_id, ContentType(h.content_type), content)
+        return Received(h, sender.member_id, ContentType(h.content_type), content, item_key)
 
     def _accept_keys(
         self, h: RoutingHeader, sender: Device, epoch_seq: int, content: bytes
@@ -357,14 +387,19 @@ class GroupSession:
         if ctype == ContentType.SENDER_KEY:
             chain = ReceiverChain.from_distribution(content, sender.device_id, epoch_seq)
             self._install_chain(chain)
-        elif ctype == ContentType.DOCUMENT_KEY:
-            key = DocumentKey.from_bytes(content)
-            self.document_keys[(key.document_id, key.version)] = key
-        elif ctype == ContentType.LIBRARY_GRANT:
-            for key in decode_document_keys(content):
+        elif ctype in (ContentType.DOCUMENT_KEY, ContentType.LIBRARY_GRANT):
+            keys = (
+                [DocumentKey.from_bytes(content)]
+                if ctype == ContentType.DOCUMENT_KEY
+                else decode_document_keys(content)
+            )
+            authority.check_new_keys(self.document_keys, keys)
+            for key in keys:
                 self.document_keys[(key.document_id, key.version)] = key
         elif ctype == ContentType.KEY_REQUEST:
             parse_key_request(content)
+        elif ctype == ContentType.HISTORY_GRANT:
+            authority.check_grant(self._roster, HistoryGrant.from_bytes(content), self.member_id)
         elif ctype == ContentType.HISTORY_TRANSFER:
             bundle = HistoryBundle.from_bytes(content)
             for chain in bundle.chains:
