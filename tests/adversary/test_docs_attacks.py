@@ -197,7 +197,7 @@ async def _case_then_late_joiners(party: Party) -> tuple[Group, int, Cordon, Any
     for name in ("late", "other"):
         user, _ = await party.user()
         client = await party.device(user, name, proxied=name == "late")
-        await group.coordinator.add_member(group.id, user.id)
+        await party.admit(group.coordinator, client, group.id, user.username)
         await client.join_group(group.id, expected_fingerprint=group.code)
         joined += [client, user]
     return group, case_seq, *joined  # type: ignore[return-value]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from tests import factories as f
+from tests.e2e.joining import admit
 from tests.e2e.server import Server
 from tests.e2e.test_domain_cli import PASSPHRASE, Officer, _group, _seq
 from tests.templates import samples
@@ -31,7 +32,7 @@ async def _join(server: Server, session: AsyncSession, tmp: Path, name: str, gid
     member = Cordon(tmp / name, PASSPHRASE, server=server.base, scrypt_n=2**14)
     try:
         await member.login(u.username, f.PASSWORD)
-        await coord.add_member(gid, u.id)
+        await admit(coord, member, gid, u.username)
         await member.join_group(gid, expected_fingerprint=coord.fingerprint(gid)[0])
     finally:
         await member.aclose()
