@@ -13,8 +13,6 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cordon_client._account import now_ms
@@ -24,20 +22,12 @@ from cordon_client._crypto import (
     Received,
     Recipient,
     SignedPrekey,
-    parse_routing_header,
 )
-from cordon_client._groups import GroupsClient
+from cordon_client._incoming import Incoming as Incoming
+from cordon_client._incoming import incoming_from_json, incoming_json
+from cordon_client._incoming import item_meta as item_meta
 from cordon_client._recovery import RecoveryState, answer, ask_owner, park, retry_parked
-from cordon_client._routing import (
-    Refs,
-    check_identity,
-    check_receipt,
-    check_routing,
-    fetch_item,
-    receipt_body,
-    ref_at,
-    sending_labels,
-)
+from cordon_client._routing import RoutingClient, sending_labels
 from cordon_client.exceptions import (
     ApiError,
     CordonClientError,
@@ -65,37 +55,6 @@ if TYPE_CHECKING:
     from cordon_client._realtime import Listener
 
 
-@dataclass(frozen=True)
-class Incoming:
-    """One item received by sync.
-
-    End-to-end content comes back decrypted with `verified=True`, or with `verified=False` and
-    the `error` saying why it was refused. For verified items `kind`, `urgent`, `parent_seq`
-    and `review` (the parent is a reviewed case) agree with what the sender signed; a
-    `parent_seq` this device cannot read is shown as None. Server events (membership changes,
-    receipts, library notices) carry `event`: the server's own JSON, not end-to-end protected.
-    """
-
-    group_id: uuid.UUID
-    seq: int
-    kind: str
-    sender_user_id: uuid.UUID | None
-    sender_device_id: uuid.UUID | None
-    verified: bool
-    content: bytes | None
-    error: str | None = None
-    urgent: bool = False
-    parent_seq: int | None = None
-    event: dict[str, Any] | None = None
-    created_at: datetime | None = None
-    review: bool = False
-
-    @property
-    def text(self) -> str | None:
-        """The content as text, for chat and CLI display."""
-        return self.content.decode("utf-8", "replace") if self.content is not None else None
-
-
 def _sendable(kind: str) -> ContentType:
     """The content type of a kind `send` may post; pre-notifications have their own route."""
     if kind not in SENDABLE_KINDS:
@@ -105,11 +64,10 @@ def _sendable(kind: str) -> ContentType:
     return CONTENT_KINDS[kind]
 
 
-class MessagingClient(GroupsClient):
+class MessagingClient(RoutingClient):
     """Sending, receiving and listening, on top of the trust layer."""
 
     _inbox: list[dict[str, Any]] | None = None
-    _refs_cache: Refs | None = None
     _recovery_state: RecoveryState | None = None
     _chain_arrived = False
 
@@ -118,28 +76,6 @@ class MessagingClient(GroupsClient):
         if self._recovery_state is None:
             self._recovery_state = RecoveryState()
         return self._recovery_state
-
-    @property
-    def _refs(self) -> Refs:
-        if self._refs_cache is None:
-            self._refs_cache = Refs()
-        return self._refs_cache
-
-    async def _fetch_item(self, group_id: uuid.UUID, seq: int) -> dict[str, Any] | None:
-        item: dict[str, Any] | None = await fetch_item(self._call, group_id, seq)
-        return item
-
-    async def _parent_ref(
-        self, group_id: uuid.UUID, session: GroupSession, parent_seq: int | None
-    ) -> MessageRef | None:
-        """How a reply or review names the item at `parent_seq` (checked, never the server's
-        word alone)."""
-        if parent_seq is None:
-            return None
-        ref = await ref_at(self._refs, self._fetch_item, session, group_id, parent_seq)
-        if ref is None:
-            raise CordonClientError(f"parent_seq {parent_seq}: no item this device can read")
-        return ref
 
     async def _prekeys(self, group_id: uuid.UUID) -> dict[uuid.UUID, SignedPrekey]:
         keys = await self._call("GET", f"/api/v1/groups/{group_id}/keys")
@@ -379,23 +315,6 @@ class MessagingClient(GroupsClient):
         receipt = await self._receipt(group_id, seq, "read")
         await self._call("POST", "/api/v1/receipts", json={"receipts": [receipt]})
 
-    async def _receipt(self, group_id: uuid.UUID, seq: int, status: str) -> dict[str, Any]:
-        """A receipt signed by this device for the item at `seq`, named as its sender did."""
-        session = await self._session(group_id)
-        ref = await ref_at(self._refs, self._fetch_item, session, group_id, seq)
-        if ref is None:
-            raise CordonClientError(f"seq {seq}: no item this device can read")
-        _, keystore = self.state.require()
-        return receipt_body(
-            keystore.signing_key,
-            group_id=group_id,
-            seq=seq,
-            item=ref,
-            device_id=keystore.device_id,
-            status=status,
-            ts=now_ms(),
-        )
-
     def listen(
         self,
         *,
@@ -439,7 +358,7 @@ class MessagingClient(GroupsClient):
         incoming = await self._decrypt_item(item, park_missing=park_missing)
         if incoming.kind in INBOX_KINDS:
             inbox = self._loaded_inbox()
-            inbox.append(_incoming_json(incoming))
+            inbox.append(incoming_json(incoming))
             del inbox[:-INBOX_LIMIT]
         return incoming
 
@@ -447,7 +366,7 @@ class MessagingClient(GroupsClient):
         """Content items received since the last call, whether `receive()` or `listen()` took
         them off the stream: an application keeping its own archive (cases, pre-notifications)
         reads them here, since a broadcast can be decrypted only once."""
-        items = [_incoming_from_json(raw) for raw in self._loaded_inbox()]
+        items = [incoming_from_json(raw) for raw in self._loaded_inbox()]
         self._inbox = []
         return items
 
@@ -504,17 +423,9 @@ class MessagingClient(GroupsClient):
         """A receipt is verified only if the receipting roster device signed it for this
         device's own item at that seq."""
         assert incoming.event is not None
-        group_id, seq = incoming.group_id, incoming.event.get("seq")
-        try:
-            session = await self._session(group_id)
-            mine = None
-            if isinstance(seq, int):
-                mine = await ref_at(self._refs, self._fetch_item, session, group_id, seq)
-            if mine is not None and mine.sender_device_id != session.device_id:
-                mine = None
-            check_receipt(incoming.event, group_id=group_id, session=session, mine=mine)
-        except CryptoError as exc:
-            return dataclasses.replace(incoming, error=exc.reason)
+        problem = await self._receipt_problem(incoming.group_id, incoming.event)
+        if problem is not None:
+            return dataclasses.replace(incoming, error=problem)
         return dataclasses.replace(incoming, verified=True)
 
     async def _ask_owner(self, group_id: uuid.UUID, exc: MissingChainError) -> str:
@@ -534,28 +445,6 @@ class MessagingClient(GroupsClient):
             with contextlib.suppress(CordonClientError):
                 await answer(self, group_id, received.header.sender_device_id, received.content)
 
-    async def _check_routing(
-        self,
-        group_id: uuid.UUID,
-        session: GroupSession,
-        envelope: bytes,
-        meta: dict[str, Any],
-        item_msg_id: object,
-    ) -> int | None:
-        """Refuse a routing copy that disagrees with the signed labels (before any state
-        changes); returns the `parent_seq` to show (None if this device cannot read it)."""
-        header = parse_routing_header(envelope)
-        check_identity(header, meta, item_msg_id)
-        target, parent_seq = header.labels.target, meta["parent_seq"]
-        parent = None
-        if target is not None and parent_seq is not None:
-            parent = await ref_at(self._refs, self._fetch_item, session, group_id, parent_seq)
-            if parent is None:  # not readable here: compare presence only, show no parent
-                check_routing(header, meta, target)
-                return None
-        check_routing(header, meta, parent)
-        return parent_seq if isinstance(parent_seq, int) else None
-
     def _server_event(self, meta: dict[str, Any], raw: bytes) -> Incoming:
         """A server-written item; a membership change means the roster must be re-verified."""
         try:
@@ -572,46 +461,6 @@ class MessagingClient(GroupsClient):
             content=None,
             event=event if isinstance(event, dict) else {"value": event},
         )
-
-
-def item_meta(item: dict[str, Any]) -> dict[str, Any]:
-    """The routing fields of a served stream item (sync page or `item` frame), parsed."""
-    created = item.get("created_at")
-    return {
-        "group_id": uuid.UUID(item["group_id"]),
-        "seq": int(item["seq"]),
-        "kind": item["kind"],
-        "sender_user_id": uuid.UUID(item["sender_user_id"]) if item["sender_user_id"] else None,
-        "sender_device_id": (
-            uuid.UUID(item["sender_device_id"]) if item["sender_device_id"] else None
-        ),
-        "urgent": bool(item.get("urgent")),
-        "parent_seq": item.get("parent_seq"),
-        "created_at": datetime.fromisoformat(created) if isinstance(created, str) else None,
-    }
-
-
-def _incoming_json(item: Incoming) -> dict[str, Any]:
-    """An `Incoming` as JSON for the keystore's inbox."""
-    raw = dataclasses.asdict(item)
-    for name in ("group_id", "sender_user_id", "sender_device_id"):
-        raw[name] = str(raw[name]) if raw[name] else None
-    raw["content"] = base64.b64encode(item.content).decode() if item.content is not None else None
-    raw["created_at"] = item.created_at.isoformat() if item.created_at else None
-    return raw
-
-
-def _incoming_from_json(raw: dict[str, Any]) -> Incoming:
-    """The inverse of `_incoming_json`."""
-    values = dict(raw)
-    values["group_id"] = uuid.UUID(values["group_id"])
-    for name in ("sender_user_id", "sender_device_id"):
-        values[name] = uuid.UUID(values[name]) if values[name] else None
-    values["content"] = base64.b64decode(values["content"]) if values["content"] else None
-    values["created_at"] = (
-        datetime.fromisoformat(values["created_at"]) if values["created_at"] else None
-    )
-    return Incoming(**values)
 
 
 def _message_id(envelope: bytes) -> uuid.UUID:
