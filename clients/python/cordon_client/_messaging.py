@@ -26,6 +26,7 @@ from cordon_client._crypto import (
 from cordon_client._incoming import Incoming as Incoming
 from cordon_client._incoming import incoming_from_json, incoming_json
 from cordon_client._incoming import item_meta as item_meta
+from cordon_client._recipients import select_recipients
 from cordon_client._recovery import RecoveryState, answer, ask_owner, park, retry_parked
 from cordon_client._routing import RoutingClient, sending_labels
 from cordon_client.exceptions import (
@@ -33,6 +34,7 @@ from cordon_client.exceptions import (
     CordonClientError,
     CryptoError,
     EpochMismatchError,
+    ExcludedDeviceError,
     KeyUnavailableError,
     MissingChainError,
 )
@@ -67,6 +69,8 @@ def _sendable(kind: str) -> ContentType:
 class MessagingClient(RoutingClient):
     """Sending, receiving and listening, on top of the trust layer."""
 
+    excluded: list[ExcludedDeviceError] = []
+    """Devices left out of the latest send because their served prekey did not verify."""
     _inbox: list[dict[str, Any]] | None = None
     _recovery_state: RecoveryState | None = None
     _chain_arrived = False
@@ -127,17 +131,23 @@ class MessagingClient(RoutingClient):
         urgent: bool = False,
     ) -> int:
         """The one path of every targeted envelope: verify the devices' served prekeys against
-        the roster, seal to them with `seal(recipients, now_ms)`, post to exactly them."""
+        the roster, seal with `seal(recipients, now_ms)` to those that verify, post to exactly
+        them. Devices left out are added to `excluded`; if none is left, the first exclusion
+        is raised (PROTOCOL §3, recipient selection)."""
         now = now_ms()
         served = prekeys if prekeys is not None else await self._prekeys(group_id)
-        envelope = seal(session.recipients_for(served, now_ms=now, devices=devices), now)
+        recipients, left_out = select_recipients(session, served, devices, now_ms=now)
+        self.excluded = [*self.excluded, *left_out]
+        if not recipients:
+            raise left_out[0] if left_out else KeyUnavailableError("no recipient device")
+        envelope = seal(recipients, now)
         self._save()  # persist before send: whatever sealing advanced is on disk first
         return await self._post(
             group_id,
             kind,
             envelope,
             message_id=_message_id(envelope),
-            recipients=devices,
+            recipients=[r.device_id for r in recipients],
             parent_seq=parent_seq,
             urgent=urgent,
         )
@@ -164,8 +174,16 @@ class MessagingClient(RoutingClient):
             chain = session.sender_chain.distribution()
             return session.encrypt_targeted(ContentType.SENDER_KEY, chain, recipients, now_ms=at)
 
-        await self._post_targeted(group_id, session, "sender_key", missing, seal, prekeys=prekeys)
-        holders = sorted(given | set(missing), key=str)
+        try:
+            await self._post_targeted(
+                group_id, session, "sender_key", missing, seal, prekeys=prekeys
+            )
+        except ExcludedDeviceError:
+            if rotate:
+                raise  # a removal must rotate the chain: refuse to send on the old one
+            return  # every device lacking the chain was left out; retried on the next send
+        left_out = {e.device_id for e in self.excluded}
+        holders = sorted(given | (set(missing) - left_out), key=str)
         self.state.set_secret(f"chain-holders:{group_id}", b"".join(d.bytes for d in holders))
 
     def _chain_holders(self, group_id: uuid.UUID) -> list[uuid.UUID]:
@@ -193,6 +211,7 @@ class MessagingClient(RoutingClient):
         saved before the envelope leaves the process."""
         content_type = _sendable(kind)
         data = content.encode() if isinstance(content, str) else content
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         parent = await self._parent_ref(group_id, session, parent_seq)
         labels = sending_labels(urgent=urgent, parent=parent, review=review)
@@ -245,6 +264,7 @@ class MessagingClient(RoutingClient):
         Returns their sequence numbers in order. If the server refuses any item, the others
         stay stored and `ApiError` is raised for the first refused one."""
         content_type = _sendable(kind)
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         await self._distribute_chain(group_id, session)
         labels = Labels(urgent=urgent) if urgent else NO_LABELS
