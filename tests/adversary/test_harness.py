@@ -137,8 +137,9 @@ async def test_websocket_item_tampered_in_flight_is_refused_and_the_stream_goes_
                 got.append((item.seq, item.verified, item.text, item.error))
             if item.seq == follow:
                 break
-    assert got == [
+    assert got == [  # the refused frame moved nothing: the authentic item came through /sync
         (forged, False, None, "envelope: signature does not verify"),
+        (forged, True, "tampered in flight", None),
         (follow, True, "delivered intact", None),
     ]
     assert rule.hits == 1

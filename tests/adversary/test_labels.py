@@ -64,7 +64,8 @@ async def test_review_moved_to_another_case_is_refused(
     party: Party, proxy: RewritingProxy, operator_db: OperatorDB
 ) -> None:
     """The coordinator verified case A; the operator moves that review to case B, in the
-    database for everyone and on the websocket for Alice: both refused, no case shows it."""
+    database for everyone and on the websocket for Alice: both refused, case B never shows
+    it; Alice's listener then reads the authentic review of case A through /sync."""
     group = await party.group(("alice", "bob"))
     coord = group.coordinator
     case_a = await coord.send(group.id, "case A", kind="alert")
@@ -103,6 +104,7 @@ async def test_review_moved_to_another_case_is_refused(
             False,
             _mismatch(moved, "parent_seq: names another item than the envelope's signed target"),
         ),
+        (moved, True, case_a, True, None),  # the authentic item, fetched through /sync
         (follow, True, case_a, True, None),
     ]
 

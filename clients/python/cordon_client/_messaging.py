@@ -13,8 +13,6 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cordon_client import _history as history
@@ -25,26 +23,19 @@ from cordon_client._crypto import (
     Received,
     Recipient,
     SignedPrekey,
-    parse_routing_header,
 )
 from cordon_client._crypto.prekeys import parse_claim, select_recipients
-from cordon_client._groups import GroupsClient
+from cordon_client._incoming import Incoming as Incoming
+from cordon_client._incoming import incoming_from_json, incoming_json
+from cordon_client._incoming import item_meta as item_meta
 from cordon_client._recovery import RecoveryState, answer, ask_owner, park, retry_parked
-from cordon_client._routing import (
-    Refs,
-    check_identity,
-    check_receipt,
-    check_routing,
-    fetch_item,
-    receipt_body,
-    ref_at,
-    sending_labels,
-)
+from cordon_client._routing import RoutingClient, sending_labels
 from cordon_client.exceptions import (
     ApiError,
     CordonClientError,
     CryptoError,
     EpochMismatchError,
+    ExcludedDeviceError,
     KeyUnavailableError,
     MissingChainError,
 )
@@ -69,37 +60,6 @@ if TYPE_CHECKING:
     from cordon_client._realtime import Listener
 
 
-@dataclass(frozen=True)
-class Incoming:
-    """One item received by sync.
-
-    End-to-end content comes back decrypted with `verified=True`, or with `verified=False` and
-    the `error` saying why it was refused. For verified items `kind`, `urgent`, `parent_seq`
-    and `review` (the parent is a reviewed case) agree with what the sender signed; a
-    `parent_seq` this device cannot read is shown as None. Server events (membership changes,
-    receipts, library notices) carry `event`: the server's own JSON, not end-to-end protected.
-    """
-
-    group_id: uuid.UUID
-    seq: int
-    kind: str
-    sender_user_id: uuid.UUID | None
-    sender_device_id: uuid.UUID | None
-    verified: bool
-    content: bytes | None
-    error: str | None = None
-    urgent: bool = False
-    parent_seq: int | None = None
-    event: dict[str, Any] | None = None
-    created_at: datetime | None = None
-    review: bool = False
-
-    @property
-    def text(self) -> str | None:
-        """The content as text, for chat and CLI display."""
-        return self.content.decode("utf-8", "replace") if self.content is not None else None
-
-
 def _sendable(kind: str) -> ContentType:
     """The content type of a kind `send` may post; pre-notifications have their own route."""
     if kind not in SENDABLE_KINDS:
@@ -109,11 +69,12 @@ def _sendable(kind: str) -> ContentType:
     return CONTENT_KINDS[kind]
 
 
-class MessagingClient(GroupsClient):
+class MessagingClient(RoutingClient):
     """Sending, receiving and listening, on top of the trust layer."""
 
+    excluded: list[ExcludedDeviceError] = []
+    """Devices left out of the latest send because their served prekey did not verify."""
     _inbox: list[dict[str, Any]] | None = None
-    _refs_cache: Refs | None = None
     _recovery_state: RecoveryState | None = None
     _chain_arrived = False
 
@@ -122,28 +83,6 @@ class MessagingClient(GroupsClient):
         if self._recovery_state is None:
             self._recovery_state = RecoveryState()
         return self._recovery_state
-
-    @property
-    def _refs(self) -> Refs:
-        if self._refs_cache is None:
-            self._refs_cache = Refs()
-        return self._refs_cache
-
-    async def _fetch_item(self, group_id: uuid.UUID, seq: int) -> dict[str, Any] | None:
-        item: dict[str, Any] | None = await fetch_item(self._call, group_id, seq)
-        return item
-
-    async def _parent_ref(
-        self, group_id: uuid.UUID, session: GroupSession, parent_seq: int | None
-    ) -> MessageRef | None:
-        """How a reply or review names the item at `parent_seq` (checked, never the server's
-        word alone)."""
-        if parent_seq is None:
-            return None
-        ref = await ref_at(self._refs, self._fetch_item, session, group_id, parent_seq)
-        if ref is None:
-            raise CordonClientError(f"parent_seq {parent_seq}: no item this device can read")
-        return ref
 
     async def _prekeys(self, group_id: uuid.UUID) -> dict[uuid.UUID, SignedPrekey]:
         keys = await self._call("GET", f"/api/v1/groups/{group_id}/keys")
@@ -195,7 +134,9 @@ class MessagingClient(GroupsClient):
         urgent: bool = False,
     ) -> int:
         """The one path of every targeted envelope: verify the devices' served prekeys against
-        the roster, seal to them with `seal(recipients, now_ms)`, post to exactly them."""
+        the roster, seal with `seal(recipients, now_ms)` to those that verify, post to exactly
+        them. Devices left out are added to `excluded`; if none is left, the first exclusion
+        is raised (PROTOCOL §3, recipient selection)."""
         now = now_ms()
         served = prekeys if prekeys is not None else await self._prekeys(group_id)
         recipients = await self._choose_prekeys(group_id, session, served, devices, now)
@@ -206,7 +147,7 @@ class MessagingClient(GroupsClient):
             kind,
             envelope,
             message_id=_message_id(envelope),
-            recipients=devices,
+            recipients=[r.device_id for r in recipients],
             parent_seq=parent_seq,
             urgent=urgent,
         )
@@ -221,7 +162,9 @@ class MessagingClient(GroupsClient):
     ) -> list[Recipient]:
         """Claim one one-time prekey per device and pick each wrap's prekey (PROTOCOL §3.3);
         a served one-time prekey that fails its checks is refused, kept in `prekey_refusals`,
-        and the device's signed prekey is used instead."""
+        and the device's signed prekey is used instead. A device with no prekey that verifies
+        is left out and added to `excluded`; if no device is left, the first exclusion is
+        raised."""
         answer = await self._call(
             "POST",
             f"/api/v1/groups/{group_id}/one-time-prekeys/claim",
@@ -236,6 +179,13 @@ class MessagingClient(GroupsClient):
             ledger=self.claim_ledger(),
         )
         self.prekey_refusals.extend(selection.refusals)
+        self.excluded = [*self.excluded, *selection.excluded]
+        if not selection.recipients:
+            raise (
+                selection.excluded[0]
+                if selection.excluded
+                else KeyUnavailableError("no recipient device")
+            )
         return selection.recipients
 
     async def _distribute_chain(self, group_id: uuid.UUID, session: GroupSession) -> None:
@@ -260,8 +210,16 @@ class MessagingClient(GroupsClient):
             chain = session.sender_chain.distribution()
             return session.encrypt_targeted(ContentType.SENDER_KEY, chain, recipients, now_ms=at)
 
-        await self._post_targeted(group_id, session, "sender_key", missing, seal, prekeys=prekeys)
-        holders = sorted(given | set(missing), key=str)
+        try:
+            await self._post_targeted(
+                group_id, session, "sender_key", missing, seal, prekeys=prekeys
+            )
+        except ExcludedDeviceError:
+            if rotate:
+                raise  # a removal must rotate the chain: refuse to send on the old one
+            return  # every device lacking the chain was left out; retried on the next send
+        left_out = {e.device_id for e in self.excluded}
+        holders = sorted(given | (set(missing) - left_out), key=str)
         self.state.set_secret(f"chain-holders:{group_id}", b"".join(d.bytes for d in holders))
 
     def _chain_holders(self, group_id: uuid.UUID) -> list[uuid.UUID]:
@@ -289,6 +247,7 @@ class MessagingClient(GroupsClient):
         saved before the envelope leaves the process."""
         content_type = _sendable(kind)
         data = content.encode() if isinstance(content, str) else content
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         parent = await self._parent_ref(group_id, session, parent_seq)
         labels = sending_labels(urgent=urgent, parent=parent, review=review)
@@ -343,6 +302,7 @@ class MessagingClient(GroupsClient):
         Returns their sequence numbers in order. If the server refuses any item, the others
         stay stored and `ApiError` is raised for the first refused one."""
         content_type = _sendable(kind)
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         await self._distribute_chain(group_id, session)
         labels = Labels(urgent=urgent) if urgent else NO_LABELS
@@ -434,23 +394,6 @@ class MessagingClient(GroupsClient):
         receipt = await self._receipt(group_id, seq, "read")
         await self._call("POST", "/api/v1/receipts", json={"receipts": [receipt]})
 
-    async def _receipt(self, group_id: uuid.UUID, seq: int, status: str) -> dict[str, Any]:
-        """A receipt signed by this device for the item at `seq`, named as its sender did."""
-        session = await self._session(group_id)
-        ref = await ref_at(self._refs, self._fetch_item, session, group_id, seq)
-        if ref is None:
-            raise CordonClientError(f"seq {seq}: no item this device can read")
-        _, keystore = self.state.require()
-        return receipt_body(
-            keystore.signing_key,
-            group_id=group_id,
-            seq=seq,
-            item=ref,
-            device_id=keystore.device_id,
-            status=status,
-            ts=now_ms(),
-        )
-
     def listen(
         self,
         *,
@@ -494,7 +437,7 @@ class MessagingClient(GroupsClient):
         incoming = await self._decrypt_item(item, park_missing=park_missing)
         if incoming.kind in INBOX_KINDS:
             inbox = self._loaded_inbox()
-            inbox.append(_incoming_json(incoming))
+            inbox.append(incoming_json(incoming))
             del inbox[:-INBOX_LIMIT]
         return incoming
 
@@ -502,7 +445,7 @@ class MessagingClient(GroupsClient):
         """Content items received since the last call, whether `receive()` or `listen()` took
         them off the stream: an application keeping its own archive (cases, pre-notifications)
         reads them here, since a broadcast can be decrypted only once."""
-        items = [_incoming_from_json(raw) for raw in self._loaded_inbox()]
+        items = [incoming_from_json(raw) for raw in self._loaded_inbox()]
         self._inbox = []
         return items
 
@@ -564,17 +507,9 @@ class MessagingClient(GroupsClient):
         """A receipt is verified only if the receipting roster device signed it for this
         device's own item at that seq."""
         assert incoming.event is not None
-        group_id, seq = incoming.group_id, incoming.event.get("seq")
-        try:
-            session = await self._session(group_id)
-            mine = None
-            if isinstance(seq, int):
-                mine = await ref_at(self._refs, self._fetch_item, session, group_id, seq)
-            if mine is not None and mine.sender_device_id != session.device_id:
-                mine = None
-            check_receipt(incoming.event, group_id=group_id, session=session, mine=mine)
-        except CryptoError as exc:
-            return dataclasses.replace(incoming, error=exc.reason)
+        problem = await self._receipt_problem(incoming.group_id, incoming.event)
+        if problem is not None:
+            return dataclasses.replace(incoming, error=problem)
         return dataclasses.replace(incoming, verified=True)
 
     async def _ask_owner(self, group_id: uuid.UUID, exc: MissingChainError) -> str:
@@ -594,28 +529,6 @@ class MessagingClient(GroupsClient):
             with contextlib.suppress(CordonClientError):
                 await answer(self, group_id, received.header.sender_device_id, received.content)
 
-    async def _check_routing(
-        self,
-        group_id: uuid.UUID,
-        session: GroupSession,
-        envelope: bytes,
-        meta: dict[str, Any],
-        item_msg_id: object,
-    ) -> int | None:
-        """Refuse a routing copy that disagrees with the signed labels (before any state
-        changes); returns the `parent_seq` to show (None if this device cannot read it)."""
-        header = parse_routing_header(envelope)
-        check_identity(header, meta, item_msg_id)
-        target, parent_seq = header.labels.target, meta["parent_seq"]
-        parent = None
-        if target is not None and parent_seq is not None:
-            parent = await ref_at(self._refs, self._fetch_item, session, group_id, parent_seq)
-            if parent is None:  # not readable here: compare presence only, show no parent
-                check_routing(header, meta, target)
-                return None
-        check_routing(header, meta, parent)
-        return parent_seq if isinstance(parent_seq, int) else None
-
     def _server_event(self, meta: dict[str, Any], raw: bytes) -> Incoming:
         """A server-written item; a membership change means the roster must be re-verified."""
         try:
@@ -632,46 +545,6 @@ class MessagingClient(GroupsClient):
             content=None,
             event=event if isinstance(event, dict) else {"value": event},
         )
-
-
-def item_meta(item: dict[str, Any]) -> dict[str, Any]:
-    """The routing fields of a served stream item (sync page or `item` frame), parsed."""
-    created = item.get("created_at")
-    return {
-        "group_id": uuid.UUID(item["group_id"]),
-        "seq": int(item["seq"]),
-        "kind": item["kind"],
-        "sender_user_id": uuid.UUID(item["sender_user_id"]) if item["sender_user_id"] else None,
-        "sender_device_id": (
-            uuid.UUID(item["sender_device_id"]) if item["sender_device_id"] else None
-        ),
-        "urgent": bool(item.get("urgent")),
-        "parent_seq": item.get("parent_seq"),
-        "created_at": datetime.fromisoformat(created) if isinstance(created, str) else None,
-    }
-
-
-def _incoming_json(item: Incoming) -> dict[str, Any]:
-    """An `Incoming` as JSON for the keystore's inbox."""
-    raw = dataclasses.asdict(item)
-    for name in ("group_id", "sender_user_id", "sender_device_id"):
-        raw[name] = str(raw[name]) if raw[name] else None
-    raw["content"] = base64.b64encode(item.content).decode() if item.content is not None else None
-    raw["created_at"] = item.created_at.isoformat() if item.created_at else None
-    return raw
-
-
-def _incoming_from_json(raw: dict[str, Any]) -> Incoming:
-    """The inverse of `_incoming_json`."""
-    values = dict(raw)
-    values["group_id"] = uuid.UUID(values["group_id"])
-    for name in ("sender_user_id", "sender_device_id"):
-        values[name] = uuid.UUID(values[name]) if values[name] else None
-    values["content"] = base64.b64decode(values["content"]) if values["content"] else None
-    values["created_at"] = (
-        datetime.fromisoformat(values["created_at"]) if values["created_at"] else None
-    )
-    return Incoming(**values)
 
 
 def _message_id(envelope: bytes) -> uuid.UUID:

@@ -92,7 +92,7 @@ async def post_targeted(
         labels=labels,
     )
     cordon._save()
-    return envelope, devices
+    return envelope, [t.device_id for t in targets]  # a device left out is not routed
 
 
 def _with_routing(content: bytes, routing: Mapping[str, Any]) -> bytes:

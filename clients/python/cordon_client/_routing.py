@@ -18,10 +18,14 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cordon_client import wire
-from cordon_client._crypto import GroupSession, parse_envelope
+from cordon_client._account import now_ms
+from cordon_client._crypto import GroupSession, parse_envelope, parse_routing_header
 from cordon_client._crypto.envelope import verify_envelope
+from cordon_client._groups import GroupsClient
 from cordon_client.exceptions import (
     ApiError,
+    CordonClientError,
+    CryptoError,
     RoutingMismatchError,
     SignatureError,
     UntrustedSenderError,
@@ -186,3 +190,87 @@ def check_receipt(
         raise RoutingMismatchError(
             f"receipt for seq {event.get('seq')}: signed for another item than the one there"
         )
+
+
+class RoutingClient(GroupsClient):
+    """The client side of §7 step 2 and §7.2: parents named and checked, receipts signed
+    and checked."""
+
+    _refs_cache: Refs | None = None
+
+    @property
+    def _refs(self) -> Refs:
+        if self._refs_cache is None:
+            self._refs_cache = Refs()
+        return self._refs_cache
+
+    async def _fetch_item(self, group_id: uuid.UUID, seq: int) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = await fetch_item(self._call, group_id, seq)
+        return item
+
+    async def _parent_ref(
+        self, group_id: uuid.UUID, session: GroupSession, parent_seq: int | None
+    ) -> MessageRef | None:
+        """How a reply or review names the item at `parent_seq` (checked, never the server's
+        word alone)."""
+        if parent_seq is None:
+            return None
+        ref = await ref_at(self._refs, self._fetch_item, session, group_id, parent_seq)
+        if ref is None:
+            raise CordonClientError(f"parent_seq {parent_seq}: no item this device can read")
+        return ref
+
+    async def _receipt(self, group_id: uuid.UUID, seq: int, status: str) -> dict[str, Any]:
+        """A receipt signed by this device for the item at `seq`, named as its sender did."""
+        session = await self._session(group_id)
+        ref = await ref_at(self._refs, self._fetch_item, session, group_id, seq)
+        if ref is None:
+            raise CordonClientError(f"seq {seq}: no item this device can read")
+        _, keystore = self.state.require()
+        return receipt_body(
+            keystore.signing_key,
+            group_id=group_id,
+            seq=seq,
+            item=ref,
+            device_id=keystore.device_id,
+            status=status,
+            ts=now_ms(),
+        )
+
+    async def _check_routing(
+        self,
+        group_id: uuid.UUID,
+        session: GroupSession,
+        envelope: bytes,
+        meta: dict[str, Any],
+        item_msg_id: object,
+    ) -> int | None:
+        """Refuse a routing copy that disagrees with the signed labels (before any state
+        changes); returns the `parent_seq` to show (None if this device cannot read it)."""
+        header = parse_routing_header(envelope)
+        check_identity(header, meta, item_msg_id)
+        target, parent_seq = header.labels.target, meta["parent_seq"]
+        parent = None
+        if target is not None and parent_seq is not None:
+            parent = await ref_at(self._refs, self._fetch_item, session, group_id, parent_seq)
+            if parent is None:  # not readable here: compare presence only, show no parent
+                check_routing(header, meta, target)
+                return None
+        check_routing(header, meta, parent)
+        return parent_seq if isinstance(parent_seq, int) else None
+
+    async def _receipt_problem(self, group_id: uuid.UUID, event: dict[str, Any]) -> str | None:
+        """Why a pushed receipt is not this device's own item's, signed by a roster device;
+        None when it is."""
+        seq = event.get("seq")
+        try:
+            session = await self._session(group_id)
+            mine = None
+            if isinstance(seq, int):
+                mine = await ref_at(self._refs, self._fetch_item, session, group_id, seq)
+            if mine is not None and mine.sender_device_id != session.device_id:
+                mine = None
+            check_receipt(event, group_id=group_id, session=session, mine=mine)
+        except CryptoError as exc:
+            return exc.reason
+        return None

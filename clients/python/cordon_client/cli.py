@@ -22,7 +22,7 @@ from cordon_client import _cli_common as common
 from cordon_client._client import Cordon, Incoming
 from cordon_client._domain_cli import cases_app, prenotifications_app
 from cordon_client._library_cli import library_app
-from cordon_client.exceptions import ApiError
+from cordon_client.exceptions import ApiError, ExcludedDeviceError
 
 app = typer.Typer(
     help="Cordon: end-to-end encrypted messaging for customs administrations.",
@@ -396,12 +396,17 @@ def send(
 ) -> None:
     """Encrypt and send an alert (or a chat message) to the group or to some members."""
     kind = "chat" if chat else "alert"
-    seq = common.run(
-        lambda c: c.send(
+
+    async def work(c: Cordon) -> tuple[int, list[ExcludedDeviceError]]:
+        seq = await c.send(
             group, text, kind=kind, to_users=to or None, parent_seq=reply_to, urgent=urgent
         )
-    )
+        return seq, c.excluded
+
+    seq, excluded = common.run(work)
     common.console().print(f"sent #{seq}")
+    for left_out in excluded:
+        common.console().print(f"[yellow]warning: {escape(left_out.reason)}[/yellow]")
 
 
 def _status(item: Incoming) -> str:

@@ -205,6 +205,17 @@ class KeyUnavailableError(CryptoError):
     """The key needed is unknown, expired, deleted or beyond the allowed skip."""
 
 
+class ExcludedDeviceError(CryptoError):
+    """A recipient device was left out of a send: its served prekey did not verify against the
+    roster (forged, expired or missing), so nothing was sealed to it (PROTOCOL §3)."""
+
+    def __init__(self, device_id: object, member_id: object, cause: str) -> None:
+        super().__init__(f"device {device_id} of member {member_id} left out: {cause}")
+        self.device_id = device_id
+        self.member_id = member_id
+        self.cause = cause
+
+
 class MissingChainError(KeyUnavailableError):
     """A broadcast on a chain this device does not hold; it may ask the owner (KEY_REQUEST)."""
 

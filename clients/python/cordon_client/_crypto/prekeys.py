@@ -32,6 +32,7 @@ from cordon_client._crypto.keys import SignedPrekey, verify_prekey
 from cordon_client._crypto.roster import Roster
 from cordon_client.exceptions import (
     CryptoError,
+    ExcludedDeviceError,
     KeyUnavailableError,
     MalformedError,
     PrekeyReuseError,
@@ -235,10 +236,12 @@ class ClaimLedger:
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """The recipients to seal to, and each served one-time prekey the sender refused (and why)."""
+    """The recipients to seal to, each served one-time prekey the sender refused (and why),
+    and each device left out because none of its prekeys verified."""
 
     recipients: list[Recipient]
     refusals: list[CryptoError]
+    excluded: list[ExcludedDeviceError] = field(default_factory=list)
 
 
 def choose_prekey(
@@ -284,22 +287,31 @@ def select_recipients(
     now_ms: int,
     ledger: ClaimLedger,
 ) -> Selection:
-    """`choose_prekey` for each device, in order; any device without a usable prekey fails."""
+    """`choose_prekey` for each device, in order. A device none of whose prekeys verifies
+    (forged, expired, missing) is left out, not the whole send (PROTOCOL §3.3): nothing is
+    sealed to it and it is reported in `excluded`. A device outside the roster still raises."""
     recipients: list[Recipient] = []
     refusals: list[CryptoError] = []
+    excluded: list[ExcludedDeviceError] = []
     for device_id in devices:
-        recipient, refusal = choose_prekey(
-            roster,
-            device_id,
-            claimed=claimed.get(device_id),
-            signed=signed.get(device_id),
-            now_ms=now_ms,
-            ledger=ledger,
-        )
+        try:
+            recipient, refusal = choose_prekey(
+                roster,
+                device_id,
+                claimed=claimed.get(device_id),
+                signed=signed.get(device_id),
+                now_ms=now_ms,
+                ledger=ledger,
+            )
+        except (SignatureError, KeyUnavailableError) as exc:
+            device = roster.device(device_id)
+            member = device.member_id if device is not None else None
+            excluded.append(ExcludedDeviceError(device_id, member, exc.reason))
+            continue
         recipients.append(recipient)
         if refusal is not None:
             refusals.append(refusal)
-    return Selection(recipients, refusals)
+    return Selection(recipients, refusals, excluded)
 
 
 def parse_claim(items: object, requested: Sequence[uuid.UUID]) -> dict[uuid.UUID, OneTimePrekey]:

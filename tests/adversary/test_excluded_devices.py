@@ -1,0 +1,78 @@
+"""The operator replaces one member device's prekey (issue 11; PROTOCOL.md §3): the sender
+leaves exactly that device out, names it and the reason, and still reaches everyone else.
+Nothing is sealed to the forged key, so the device gets nothing it can decrypt."""
+
+import re
+import uuid
+
+import pytest
+from cordon_client.exceptions import ExcludedDeviceError
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from tests.adversary.expect import exactly, outcomes
+from tests.adversary.operator_db import OperatorDB
+from tests.adversary.party import Group, Party
+
+
+async def _forge_prekeys(operator_db: OperatorDB, device_id: uuid.UUID) -> None:
+    """Every stored prekey of the device gets the operator's public key (signature kept)."""
+    for prekey in await operator_db.prekeys(device_id):
+        forged = X25519PrivateKey.generate().public_key().public_bytes_raw()
+        await operator_db.replace_prekey(device_id, prekey.prekey_id, public_key=forged)
+
+
+def _left_out(group: Group, name: str) -> str:
+    return (
+        f"device {group.device_id(name)} of member {group.users[name].id} left out: "
+        "prekey: signature does not verify"
+    )
+
+
+async def test_forged_prekey_leaves_out_only_that_device(
+    party: Party, operator_db: OperatorDB
+) -> None:
+    """Bob's prekey is forged before the coordinator's first broadcast: the chain goes to
+    Alice only, the send reports Bob's device, Alice reads the alert verified, Bob cannot."""
+    group = await party.group(("alice", "bob"), proxied=())
+    coord, bob_device = group.coordinator, group.device_id("bob")
+    await _forge_prekeys(operator_db, bob_device)
+
+    seq = await coord.send(group.id, "to everyone", kind="alert")
+    assert [type(e) for e in coord.excluded] == [ExcludedDeviceError]
+    (excluded,) = coord.excluded
+    assert (excluded.device_id, excluded.member_id, excluded.cause, excluded.reason) == (
+        bob_device,
+        group.users["bob"].id,
+        "prekey: signature does not verify",
+        _left_out(group, "bob"),
+    )
+    assert outcomes(await group["alice"].receive()) == {seq: (True, "to everyone", None)}
+    bob = {i.seq: i for i in await group["bob"].receive()}
+    assert (bob[seq].verified, bob[seq].content) == (False, None)
+    assert re.fullmatch(
+        f"no sender key for chain [0-9a-f-]{{36}} of device {group.device_id('coordinator')}; "
+        "the sender was asked to re-share it",
+        bob[seq].error or "",
+    )
+
+    users = [group.users["alice"].id, group.users["bob"].id]
+    targeted = await coord.send(group.id, "to both", kind="alert", to_users=users)
+    assert [e.reason for e in coord.excluded] == [_left_out(group, "bob")]
+    stored = await operator_db.item(group.id, targeted)
+    assert {uuid.UUID(str(r)) for r in stored.recipients} == {group.device_id("alice")}
+    assert outcomes(await group["alice"].receive()) == {targeted: (True, "to both", None)}
+    assert targeted not in {i.seq for i in await group["bob"].receive()}
+
+    with pytest.raises(ExcludedDeviceError, match=exactly(_left_out(group, "bob"))):
+        await coord.send(group.id, "to bob only", kind="alert", to_users=users[1:])
+    after = await coord.send(group.id, "still working", kind="alert")
+    assert [e.reason for e in coord.excluded] == [_left_out(group, "bob")]  # tried again
+    assert outcomes(await group["alice"].receive()) == {after: (True, "still working", None)}
+
+    cli = await party.cli("coordinator")  # closes the coordinator's SDK client
+    result = await cli.run("send", str(group.id), "from the command line")
+    lines = result.output.splitlines()
+    assert lines[0].startswith("sent #")
+    assert lines[1:] == [f"warning: {_left_out(group, 'bob')}"]
+    sent = int(lines[0].removeprefix("sent #"))
+    assert outcomes(await group["alice"].receive()) == {sent: (True, "from the command line", None)}
