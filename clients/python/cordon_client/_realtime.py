@@ -314,6 +314,7 @@ class Listener:
             )
         self._positions.advance(group_id, seq)
         self._persist()
+        await self._cordon._key_maintenance(caught_up=self.caught_up.is_set())
         if item.verified and item.kind in CONTENT_KINDS:
             receipt = {"type": "receipt", "group_id": str(group_id), "seq": seq}
             with contextlib.suppress(ConnectionClosed):
