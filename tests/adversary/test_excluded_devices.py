@@ -8,17 +8,24 @@ import uuid
 import pytest
 from cordon_client.exceptions import ExcludedDeviceError
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import update
 
+from app.keys.models import OneTimePrekey
 from tests.adversary.expect import exactly, outcomes
 from tests.adversary.operator_db import OperatorDB
 from tests.adversary.party import Group, Party
 
 
 async def _forge_prekeys(operator_db: OperatorDB, device_id: uuid.UUID) -> None:
-    """Every stored prekey of the device gets the operator's public key (signature kept)."""
+    """Every stored prekey of the device, signed and one-time, gets the operator's public key
+    (signature kept): a sender refuses the one-time prekey and then the signed one."""
     for prekey in await operator_db.prekeys(device_id):
         forged = X25519PrivateKey.generate().public_key().public_bytes_raw()
         await operator_db.replace_prekey(device_id, prekey.prekey_id, public_key=forged)
+    forged = X25519PrivateKey.generate().public_key().public_bytes_raw()
+    await operator_db.execute(
+        update(OneTimePrekey).where(OneTimePrekey.device_id == device_id).values(public_key=forged)
+    )
 
 
 def _left_out(group: Group, name: str) -> str:

@@ -1,6 +1,7 @@
 """One-time prekeys end to end: uploaded at login, claimed by senders, opened once,
 replenished by the receiver, and the signed prekey used once a device has none left."""
 
+import asyncio
 import base64
 import uuid
 from pathlib import Path
@@ -65,5 +66,29 @@ async def test_one_time_prekeys_through_a_real_server(
         seq = await op.coord.send(op.gid, "empty", kind="chat", to_users=[op.users["alice"].id])
         assert (await _wrap_of(alice, op.gid, seq, alice_device))[0] == PrekeyType.SIGNED
         assert [i.text for i in await alice.receive() if i.seq == seq] == ["empty"]
+    finally:
+        await op.close()
+
+
+async def test_a_listening_device_replenishes_its_one_time_prekeys(
+    server: Server, session: AsyncSession, tmp_path: Path
+):
+    """A device that only listens (no `receive()`) still tops its stock up once a live
+    envelope used one of its last 25 keys."""
+    op = await _operation(server, session, tmp_path, "Operation Live Keys")
+    alice = op.clients["alice"]
+    alice_device = alice.state.require()[1].device_id
+    try:
+        await alice.receive()  # the daily count check is done: only a used key triggers one
+        await _drain(op.coord, op.gid, alice_device, ONE_TIME_BATCH - REPLENISH_BELOW + 1)
+        listener = alice.listen(backoff_base=0.05)
+        async with listener:
+            first = asyncio.ensure_future(anext(aiter(listener)))  # iterating connects
+            await asyncio.wait_for(listener.caught_up.wait(), 30)
+            seq = await op.coord.send(op.gid, "live", kind="chat", to_users=[op.users["alice"].id])
+            item = await asyncio.wait_for(first, 30)
+        assert (item.seq, item.text, item.verified) == (seq, "live", True)
+        assert (await _wrap_of(alice, op.gid, seq, alice_device))[0] == PrekeyType.ONE_TIME
+        assert (await alice._call("GET", COUNT))["count"] == REPLENISH_BELOW - 2 + ONE_TIME_BATCH
     finally:
         await op.close()

@@ -15,6 +15,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from cordon_client import _history as history
 from cordon_client._account import now_ms
 from cordon_client._crypto import (
@@ -353,7 +355,6 @@ class MessagingClient(RoutingClient):
         if group_id is not None:
             params["group_id"] = str(group_id)
         page = await self._call("GET", "/api/v1/sync", params=params)
-        one_time_before = len(self.one_time_prekeys().privates)
         out = [await self._open(item) for item in page["items"]]
         if self._chain_arrived:
             self._chain_arrived = False
@@ -367,15 +368,12 @@ class MessagingClient(RoutingClient):
         if delivered:
             await self._call("POST", "/api/v1/receipts", json={"receipts": delivered})
         self._save()
-        await self._maintain_prekeys(
-            caught_up=not page.get("has_more", False),
-            used_one_time=len(self.one_time_prekeys().privates) < one_time_before,
-        )
+        await self._key_maintenance(caught_up=not page.get("has_more", False))
         return [i for i in out if i.kind not in KEY_KINDS or i.event or not i.verified]
 
-    async def _maintain_prekeys(self, *, caught_up: bool, used_one_time: bool) -> None:
+    async def _maintain_prekeys(self, *, caught_up: bool) -> None:
         """After a sync: rotate the signed prekey when due, delete superseded private halves
-        once caught up (PROTOCOL §10), top up one-time prekeys when some were used (and check
+        once caught up (PROTOCOL §3), top up one-time prekeys when some were used (and check
         the server's count at least daily, in case keys were claimed and never used)."""
         _, keystore = self.state.require()
         now = now_ms()
@@ -384,10 +382,18 @@ class MessagingClient(RoutingClient):
             for session in self._sessions.values():
                 session.prekeys = keystore.prekey_privates()
             self._save()
+        store = self.one_time_prekeys()
         checked = int.from_bytes(self.state.secret(STOCK_CHECKED) or b"", "big")
-        if used_one_time or rotated or now - checked >= STOCK_CHECK_MS:
+        if store.consumed or rotated or now - checked >= STOCK_CHECK_MS:
             await self._replenish_one_time_prekeys()
+            store.consumed = 0
             self.state.set_secret(STOCK_CHECKED, now.to_bytes(8, "big"))
+
+    async def _key_maintenance(self, *, caught_up: bool) -> None:
+        """`_maintain_prekeys` after each sync page or live item: local checks, a request only
+        when something is due; a failure is left for the next time (what was received stands)."""
+        with contextlib.suppress(ApiError, httpx.TransportError):
+            await self._maintain_prekeys(caught_up=caught_up)
 
     async def mark_read(self, group_id: uuid.UUID, seq: int) -> None:
         """Tell the sender that this user read the item."""

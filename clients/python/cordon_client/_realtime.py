@@ -367,6 +367,7 @@ class Listener:
             return []
         else:
             self._refused.add((group_id, seq))
+        await self._cordon._key_maintenance(caught_up=self.caught_up.is_set())
         if item.verified and item.kind in CONTENT_KINDS:
             receipt = await self._cordon._receipt(group_id, seq, "delivered")
             with contextlib.suppress(ConnectionClosed):

@@ -139,6 +139,7 @@ class OneTimePrekeyStore:
 
     next_id: int = 1
     privates: dict[int, X25519PrivateKey] = field(default_factory=dict)
+    consumed: int = 0  # used since the owner last topped the server's stock up (not stored)
 
     def __repr__(self) -> str:
         return f"OneTimePrekeyStore(next_id={self.next_id}, held={len(self.privates)})"
@@ -159,7 +160,8 @@ class OneTimePrekeyStore:
 
     def consume(self, prekey_id: int) -> None:
         """Delete a private half after the first envelope sealed to it has opened."""
-        self.privates.pop(prekey_id, None)
+        if self.privates.pop(prekey_id, None) is not None:
+            self.consumed += 1
 
     def to_bytes(self) -> bytes:
         """Serialise for the keystore: `enc(next_id, enc(enc(id, private)…))`."""
