@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -203,10 +204,13 @@ async def test_501_entry_log_with_a_removal_at_entry_500_is_read_and_honoured(
     assert pages.hits == 3
     after = await coord.send(group.id, "after the removal", kind="alert")
     assert outcomes(await bob.receive())[after] == (True, "after the removal", None)
-    assert outcomes(await alice.receive())[after] == (
-        False,
-        None,
-        "no sender key for this chain has been received",
+    verified, content, error = outcomes(await alice.receive())[after]
+    assert (verified, content) == (False, None)
+    assert re.fullmatch(  # removed: she may not even ask for the chain (KEY_REQUEST, §6.3)
+        f"no sender key for chain [0-9a-f-]{{36}} of device {group.device_id('coordinator')}; "
+        r"could not ask the sender to re-share it "
+        r"\(this device has been revoked and may not send\)",
+        error or "",
     )
     assert group.users["alice"].id not in (await alice.roster(group.id)).members
     carol = group["carol"]
