@@ -39,6 +39,7 @@ class Cordon(MessagingClient):
         """Hand this device's chain states and document keys to another device of yours, so
         it can read the library and broadcasts in flight (PROTOCOL §9); nobody else may
         receive them."""
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         bundle = session.export_history()
         seq = await self._post_targeted(
@@ -89,6 +90,7 @@ class Cordon(MessagingClient):
     ) -> Published:
         """Encrypt, upload and publish a file (coordinators), then wrap its fresh key to every
         verified device of the group as a DOCUMENT_KEY envelope."""
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         with self._library() as library:
             published = await asyncio.to_thread(
@@ -162,6 +164,7 @@ class Cordon(MessagingClient):
         await self._append(
             group_id, LogWriter(group_id, entries).grant_history(root, user_id, now_ms())
         )
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         member = session.roster.members.get(user_id)
         prekeys = await self._prekeys(group_id)

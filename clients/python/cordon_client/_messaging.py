@@ -70,7 +70,8 @@ class MessagingClient(RoutingClient):
     """Sending, receiving and listening, on top of the trust layer."""
 
     excluded: list[ExcludedDeviceError] = []
-    """Devices left out of the latest send because their served prekey did not verify."""
+    """Devices left out of the latest send (`send`, `send_many`, document key, library grant,
+    history transfer) because their served prekey did not verify."""
     _inbox: list[dict[str, Any]] | None = None
     _recovery_state: RecoveryState | None = None
     _chain_arrived = False
