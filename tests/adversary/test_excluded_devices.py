@@ -6,6 +6,7 @@ import re
 import uuid
 
 import pytest
+from cordon_client import _domain as domain
 from cordon_client.exceptions import ExcludedDeviceError
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import update
@@ -14,6 +15,7 @@ from app.keys.models import OneTimePrekey
 from tests.adversary.expect import exactly, outcomes
 from tests.adversary.operator_db import OperatorDB
 from tests.adversary.party import Group, Party
+from tests.templates import samples
 
 
 async def _forge_prekeys(operator_db: OperatorDB, device_id: uuid.UUID) -> None:
@@ -83,3 +85,27 @@ async def test_forged_prekey_leaves_out_only_that_device(
     assert lines[1:] == [f"warning: {_left_out(group, 'bob')}"]
     sent = int(lines[0].removeprefix("sent #"))
     assert outcomes(await group["alice"].receive()) == {sent: (True, "from the command line", None)}
+
+
+async def test_forged_prekey_of_a_prenotification_party_is_named(
+    party: Party, operator_db: OperatorDB
+) -> None:
+    """A pre-notification must reach every named administration (the server refuses one that
+    does not): with Bob's prekey forged, naming Bob fails with his device and the reason
+    before anything is posted; one to Alice alone goes through and is read verified."""
+    group = await party.group(("alice", "bob"), proxied=())
+    coord = group.coordinator
+    await _forge_prekeys(operator_db, group.device_id("bob"))
+    alice_id, bob_id = group.users["alice"].id, group.users["bob"].id
+    with pytest.raises(ExcludedDeviceError, match=exactly(_left_out(group, "bob"))):
+        await domain.send_prenotification(
+            coord, group.id, samples.prenotification(), destination=[alice_id, bob_id]
+        )
+    record = await domain.send_prenotification(
+        coord, group.id, samples.prenotification(), destination=[alice_id]
+    )
+    assert coord.excluded == []
+    seq = int(record["stream_seq"])
+    got = {i.seq: i for i in await group["alice"].receive()}
+    assert (got[seq].kind, got[seq].verified) == ("prenotification", True)
+    assert seq not in {i.seq for i in await group["bob"].receive()}

@@ -39,6 +39,7 @@ class Cordon(MessagingClient):
         """Hand this device's chain states and document keys to another device of yours, so
         it can read the library and broadcasts in flight (PROTOCOL §9); nobody else may
         receive them."""
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         bundle = session.export_history()
         seq = await self._post_targeted(
@@ -89,6 +90,7 @@ class Cordon(MessagingClient):
     ) -> Published:
         """Encrypt, upload and publish a file (coordinators), then wrap its fresh key to every
         verified device of the group as a DOCUMENT_KEY envelope."""
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         me = session.roster.members.get(session.member_id)
         if me is None or me.role != "coordinator":
@@ -172,6 +174,7 @@ class Cordon(MessagingClient):
         root = self._coordinator_key(group_id)
         writer = await self._verified_writer(group_id)
         await self._append(group_id, writer.grant_history(root, user_id, now_ms()))
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         member = session.roster.members.get(user_id)
         prekeys = await self._prekeys(group_id)

@@ -185,6 +185,7 @@ async def grant(
     if not devices:
         raise KeyUnavailableError("the member has no certified device to receive the grant")
     history = HistoryGrant(user_id, scope, items)
+    client.excluded = []
     await client._post_targeted(
         group_id,
         session,

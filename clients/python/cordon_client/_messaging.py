@@ -26,7 +26,7 @@ from cordon_client._crypto import (
     Recipient,
     SignedPrekey,
 )
-from cordon_client._crypto.prekeys import parse_claim, select_recipients
+from cordon_client._crypto.prekeys import Selection, parse_claim, select_recipients
 from cordon_client._incoming import Incoming as Incoming
 from cordon_client._incoming import incoming_from_json, incoming_json
 from cordon_client._incoming import item_meta as item_meta
@@ -75,7 +75,8 @@ class MessagingClient(RoutingClient):
     """Sending, receiving and listening, on top of the trust layer."""
 
     excluded: list[ExcludedDeviceError] = []
-    """Devices left out of the latest send because their served prekey did not verify."""
+    """Devices left out of the latest send (`send`, `send_many`, document key, library grant,
+    history transfer) because their served prekey did not verify."""
     _inbox: list[dict[str, Any]] | None = None
     _recovery_state: RecoveryState | None = None
     _chain_arrived = False
@@ -141,7 +142,14 @@ class MessagingClient(RoutingClient):
         is raised (PROTOCOL §3, recipient selection)."""
         now = now_ms()
         served = prekeys if prekeys is not None else await self._prekeys(group_id)
-        recipients = await self._choose_prekeys(group_id, session, served, devices, now)
+        selection = await self._choose_prekeys(group_id, session, served, devices, now)
+        recipients = selection.recipients
+        if not recipients:
+            raise (
+                selection.excluded[0]
+                if selection.excluded
+                else KeyUnavailableError("no recipient device")
+            )
         envelope = seal(recipients, now)
         self._save()  # persist before send: whatever sealing advanced is on disk first
         return await self._post(
@@ -161,12 +169,11 @@ class MessagingClient(RoutingClient):
         served: Mapping[uuid.UUID, SignedPrekey],
         devices: Sequence[uuid.UUID],
         now: int,
-    ) -> list[Recipient]:
+    ) -> Selection:
         """Claim one one-time prekey per device and pick each wrap's prekey (PROTOCOL §3.3);
         a served one-time prekey that fails its checks is refused, kept in `prekey_refusals`,
         and the device's signed prekey is used instead. A device with no prekey that verifies
-        is left out and added to `excluded`; if no device is left, the first exclusion is
-        raised."""
+        is left out and added to `excluded`; the caller decides whether what is left will do."""
         answer = await self._call(
             "POST",
             f"/api/v1/groups/{group_id}/one-time-prekeys/claim",
@@ -182,13 +189,7 @@ class MessagingClient(RoutingClient):
         )
         self.prekey_refusals.extend(selection.refusals)
         self.excluded = [*self.excluded, *selection.excluded]
-        if not selection.recipients:
-            raise (
-                selection.excluded[0]
-                if selection.excluded
-                else KeyUnavailableError("no recipient device")
-            )
-        return selection.recipients
+        return selection
 
     async def _distribute_chain(self, group_id: uuid.UUID, session: GroupSession) -> None:
         """Hand the current sender chain to roster devices that do not have it yet."""

@@ -67,7 +67,9 @@ async def post_targeted(
 
     Returns the envelope and its recipient devices; the caller posts it to the route that
     enforces the routing (``/prenotifications``). Every named user must have a certified
-    device with a valid prekey, else KeyUnavailableError names them. `session` is the group's
+    device with a valid prekey, else KeyUnavailableError names them; a device whose prekey
+    does not verify is left out and reported in `cordon.excluded`; a named user left with no
+    device raises that ExcludedDeviceError (PROTOCOL §3). `session` is the group's
     session its caller just refreshed (and decided the parties on): not fetched again.
     """
     group_id = session.roster.group_id
@@ -82,7 +84,13 @@ async def post_targeted(
             raise KeyUnavailableError(f"user {user_id} has no certified device with a prekey")
         devices += sorted(usable, key=str)
     now = now_ms()
-    targets = await cordon._choose_prekeys(group_id, session, prekeys, devices, now)
+    selection = await cordon._choose_prekeys(group_id, session, prekeys, devices, now)
+    targets = selection.recipients
+    kept = {t.device_id for t in targets}
+    for user_id in sorted(wanted, key=str):  # the server refuses a party it does not reach
+        lost = [e for e in selection.excluded if e.member_id == user_id]
+        if lost and not any(d in kept for d in session.roster.members[user_id].devices):
+            raise lost[0]
     envelope = session.encrypt_targeted(
         ContentType.PRENOTIFICATION,
         content,
@@ -92,7 +100,7 @@ async def post_targeted(
         labels=labels,
     )
     cordon._save()
-    return envelope, [t.device_id for t in targets]  # a device left out is not routed
+    return envelope, [d for d in devices if d in kept]  # a device left out is not routed
 
 
 def _with_routing(content: bytes, routing: Mapping[str, Any]) -> bytes:
@@ -135,6 +143,7 @@ async def send_prenotification(
         "transit": [str(u) for u in transit],
     }
     content = _with_routing(content, routing)
+    cordon.excluded = []
     parties = {*destination, *transit, *coordinators(session.roster)}
     roles = [(u, ROLE_DESTINATION) for u in destination] + [(u, ROLE_TRANSIT) for u in transit]
     envelope, _ = await post_targeted(
