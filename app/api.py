@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from app.auth.router import router as auth_router
 from app.devices.router import router as devices_router
 from app.groups.router import router as groups_router
+from app.invitations.router import router as invitations_router
 from app.keys.router import group_router as keys_group_router
 from app.keys.router import router as keys_router
 from app.library.router import group_router as library_group_router
@@ -24,6 +25,7 @@ api_router.include_router(devices_router, prefix="/devices", tags=["devices"])
 api_router.include_router(groups_router, prefix="/groups", tags=["groups"])
 api_router.include_router(keys_router, prefix="/devices/me", tags=["keys"])
 api_router.include_router(keys_group_router, prefix="/groups", tags=["keys"])
+api_router.include_router(invitations_router, prefix="/groups", tags=["invitations"])
 api_router.include_router(library_group_router, prefix="/groups", tags=["library"])
 api_router.include_router(library_upload_router, prefix="/library", tags=["library"])
 api_router.include_router(messages_router, tags=["messages"])

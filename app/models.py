@@ -3,6 +3,7 @@
 from app.auth.models import AccessToken, LoginFailure
 from app.devices.models import Device
 from app.groups.models import Group, Membership, MembershipEvent
+from app.invitations.models import GroupInvitation, JoinRequest
 from app.keys.models import DevicePrekey, GroupLogEntry, MemberKey
 from app.library.models import Blob, BlobSegment, BlobUpload, Document, DocumentVersion, Upload
 from app.messages.models import GroupStream, Receipt, StreamItem
@@ -28,7 +29,9 @@ __all__ = [
     "Group",
     "GroupStream",
     "GroupTemplate",
+    "GroupInvitation",
     "GroupLogEntry",
+    "JoinRequest",
     "LoginFailure",
     "Membership",
     "MemberKey",

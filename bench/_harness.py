@@ -150,7 +150,7 @@ class Device:
 
     token: str
     device_id: str
-    signing_key: Any = None  # Ed25519PrivateKey for senders
+    signing_key: Any = None  # Ed25519PrivateKey (envelopes, receipts)
 
 
 @dataclass
@@ -194,8 +194,8 @@ async def _seed(url: str, senders: int, readers: int) -> Seeded:
                 display_name="Bench Officer",
                 password_hash=None,
             )
-            key = Ed25519PrivateKey.generate() if index < senders else None
-            public = key.public_key().public_bytes_raw() if key is not None else os.urandom(32)
+            key = Ed25519PrivateKey.generate()  # readers sign their receipts
+            public = key.public_key().public_bytes_raw()
             device = DeviceRow(
                 id=uuid.uuid4(),
                 user_id=user.id,
@@ -216,7 +216,7 @@ async def _seed(url: str, senders: int, readers: int) -> Seeded:
                 Membership(group_id=group.id, user_id=user.id, role="member", added_at=since),
             ]
             entry = Device(token=secret, device_id=str(device.id), signing_key=key)
-            (seeded.senders if key is not None else seeded.readers).append(entry)
+            (seeded.senders if index < senders else seeded.readers).append(entry)
         for rows in (users, devices, rest):  # parents first: no relationships to order them
             session.add_all(rows)
             await session.flush()

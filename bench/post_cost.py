@@ -79,21 +79,51 @@ async def _acknowledge(app: Any, seeded: Any) -> None:
     """Every reader acknowledges each of the last items at once, as `cordon listen` does
     over its socket when an alert arrives (`delivered`); CPU per receipt."""
     import _harness as h
+    from cordon_client import wire
+    from sqlalchemy import select
 
     from app.messages import service
+    from app.messages.models import StreamItem
 
     source = app.state.realtime.source
     viewers = [await source.authenticate(reader.token) for reader in seeded.readers]
     group_id = uuid.UUID(seeded.group_id)
     async with app.state.sessionmaker() as session:
         last = (await service.heads(session, group_ids=[group_id]))[group_id]
+    walls: list[float] = []
+    async with app.state.sessionmaker() as session:
+        rows = await session.execute(
+            select(StreamItem.seq, StreamItem.sender_device_id, StreamItem.client_msg_id).where(
+                StreamItem.group_id == group_id, StreamItem.seq > last - RECEIPTED_ITEMS
+            )
+        )
+        refs = {seq: wire.MessageRef(device, uuid.UUID(mid)) for seq, device, mid in rows}
+
+    def frame(reader: Any, seq: int) -> dict[str, Any]:
+        """A delivered receipt as `cordon listen` sends it, signed by the reader's device."""
+        ts = int(time.time() * 1000)
+        signed = wire.receipt_signing_input(
+            group_id=group_id,
+            item=refs[seq],
+            device_id=uuid.UUID(reader.device_id),
+            status="delivered",
+            ts=ts,
+        )
+        sig = wire.b64e(reader.signing_key.sign(signed))
+        body = {"group_id": seeded.group_id, "seq": seq, "status": "delivered"}
+        return {"type": "receipt", **body, "ts": ts, "sig": sig}
+
+    signed = {
+        seq: [frame(reader, seq) for reader in seeded.readers]
+        for seq in range(last - RECEIPTED_ITEMS + 1, last + 1)
+    }  # signed before the clock starts: signing is the clients' cost
     cpu = time.process_time()
     started = time.perf_counter()
-    walls: list[float] = []
-    for seq in range(last - RECEIPTED_ITEMS + 1, last + 1):
-        frame = {"type": "receipt", "group_id": seeded.group_id, "seq": seq, "status": "delivered"}
+    for frames in signed.values():
         t = time.perf_counter()
-        problems = await asyncio.gather(*(source.receipt(v, frame) for v in viewers))
+        problems = await asyncio.gather(
+            *(source.receipt(v, f) for v, f in zip(viewers, frames, strict=True))
+        )
         walls.append((time.perf_counter() - t) * 1000)
         if any(problems):
             raise SystemExit(f"receipts refused: {set(problems)}")

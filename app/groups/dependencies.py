@@ -10,6 +10,7 @@ refuses (`app.groups.status`: content in a closed group, anything in an archived
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
@@ -22,6 +23,10 @@ from app.groups.exceptions import GroupNotFound, GroupRoleRequired
 from app.groups.models import GroupRole
 from app.groups.service import GroupAccess
 from app.groups.status import GroupWrite, ensure_accepts
+from app.invitations import service as invitations_service
+from app.invitations.exceptions import MalformedInvitation
+from app.invitations.models import GroupInvitation
+from app.users.models import User
 
 ALL_ROLES = frozenset(GroupRole)
 POSTING_ROLES = frozenset({GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR, GroupRole.MEMBER})
@@ -90,3 +95,28 @@ GroupCoordinatorPublishing = Annotated[
     GroupAccess, Depends(require_group_role(COORDINATOR_ONLY, GroupWrite.CONTENT))
 ]
 GroupLifecycle = Annotated[GroupAccess, Depends(require_group_role(COORDINATOR_ONLY))]
+
+
+@dataclass(frozen=True)
+class InviteeAccess:
+    """A caller holding an open invitation of the group (member or not yet)."""
+
+    invitation: GroupInvitation
+    user: User
+
+
+async def invitee_access(
+    group_id: uuid.UUID, invitation_id: str, session: SessionDep, principal: CurrentPrincipal
+) -> InviteeAccess:
+    """The invitation in the path is the capability; without an open one, the group's 404."""
+    try:
+        raw = invitations_service.parse_invitation_id(invitation_id)
+    except MalformedInvitation:
+        raise GroupNotFound() from None
+    found = await invitations_service.find_open(session, group_id=group_id, invitation_id=raw)
+    if found is None:
+        raise GroupNotFound()
+    return InviteeAccess(invitation=found, user=principal.user)
+
+
+GroupInvitee = Annotated[InviteeAccess, Depends(invitee_access)]

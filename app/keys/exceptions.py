@@ -6,6 +6,7 @@ Tree::
     Conflict     -> LogOutOfOrder          keys.log_out_of_order
     Conflict     -> PrekeyExists           keys.prekey_exists
     Conflict     -> MemberKeyExists        keys.member_key_exists
+    Conflict     -> OneTimePrekeysFull     keys.one_time_prekeys_full
     Forbidden    -> LogEntryNotAllowed     keys.log_entry_not_allowed
 """
 
@@ -30,3 +31,7 @@ class LogEntryNotAllowed(Forbidden):
 
 class MemberKeyExists(Conflict):
     code, title = "keys.member_key_exists", "A different member key is already published"
+
+
+class OneTimePrekeysFull(Conflict):
+    code, title = "keys.one_time_prekeys_full", "The device already stores its maximum of prekeys"

@@ -70,3 +70,20 @@ class MemberKey(Base):
     )
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
     created_at: Mapped[CreatedAt]
+
+
+class OneTimePrekey(Base):
+    """An unclaimed X25519 one-time prekey signed by its device; the row is deleted when claimed,
+    so the server never hands the same key out twice (docs/PROTOCOL.md §3.2)."""
+
+    __tablename__ = "one_time_prekey"
+    __table_args__ = (UniqueConstraint("device_id", "prekey_id"),)
+
+    id: Mapped[PrimaryKey]
+    device_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("device.id", ondelete="CASCADE"), nullable=False
+    )
+    prekey_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    sig: Mapped[bytes] = mapped_column(LargeBinary(64), nullable=False)
+    uploaded_at: Mapped[CreatedAt]

@@ -1,26 +1,26 @@
 """The server's mirror of the wire formats it must check (docs/PROTOCOL.md §2–4).
 
-Pure functions, no I/O. The server imports nothing from the client package, so the canonical
-encoding, the log entry's signed bytes and the prekey's signed bytes are restated here; the
-checked-in vectors in tests/crypto/vectors/ pin both implementations to the same bytes.
+Pure functions, no I/O. Labels and the canonical encoding come from `cordon_client.wire`, the
+one implementation of the wire format that server and SDK share; the log entry's and the
+prekey's signed bytes are built from them here.
 """
 
 import hashlib
-import struct
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cordon_client import wire
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.core.encoding import b64url_strict
 
-LOG_VERSION = 1
+LOG_VERSION = 2
 ZERO_HASH = b"\x00" * 32
 PREKEY_MAX_LIFETIME_MS = 7 * 24 * 3600 * 1000
 ROLES = ("coordinator", "member")
-SCOPES = ("library",)
+SCOPES = ("library", "cases", "prenotifications")
 COORDINATOR_OPS = frozenset(
     {"genesis", "add_member", "remove_member", "set_role", "grant_history", "checkpoint"}
 )
@@ -41,28 +41,12 @@ PREKEY_FIELDS = frozenset(
 )
 
 
+label = wire.label
+encode = wire.enc
+
+
 class FormatError(ValueError):
     """The input is not a well-formed protocol object; the message names the field."""
-
-
-def label(purpose: str) -> bytes:
-    return b"CXM/1/" + purpose.encode("ascii") + b"\x00"
-
-
-def encode(*fields: bytes | str | int | uuid.UUID) -> bytes:
-    """`u32be(len) ‖ bytes` per field; ints as u64be, UUIDs raw, text UTF-8."""
-    out = bytearray()
-    for value in fields:
-        if isinstance(value, bytes):
-            raw = value
-        elif isinstance(value, str):
-            raw = value.encode()
-        elif isinstance(value, uuid.UUID):
-            raw = value.bytes
-        else:
-            raw = struct.pack(">Q", value)
-        out += struct.pack(">I", len(raw)) + raw
-    return bytes(out)
 
 
 def b64d(text: object, *, length: int, what: str) -> bytes:
@@ -190,4 +174,37 @@ def parse_prekey(obj: object, *, device_signing_key: bytes) -> Prekey:
         prekey.expires_ts,
     )
     verify_signature(device_signing_key, prekey.sig, signed, "sig")
+    return prekey
+
+
+ONE_TIME_PREKEY_FIELDS = frozenset({"device_id", "prekey_id", "public_key", "sig"})
+
+
+@dataclass(frozen=True)
+class OneTimePrekey:
+    """A parsed one-time prekey record (§3.2)."""
+
+    device_id: uuid.UUID
+    prekey_id: int
+    public_key: bytes
+    sig: bytes
+
+
+def parse_one_time_prekey(obj: object, *, device_signing_key: bytes, what: str) -> OneTimePrekey:
+    """Check a one-time prekey's shape and its signature by the device key."""
+    if not isinstance(obj, dict) or set(obj) != ONE_TIME_PREKEY_FIELDS:
+        raise FormatError(f"{what}: fields must be exactly {sorted(ONE_TIME_PREKEY_FIELDS)}")
+    try:
+        prekey = OneTimePrekey(
+            device_id=parse_uuid(obj["device_id"], what="device_id"),
+            prekey_id=_uint(obj, "prekey_id", bits=32),
+            public_key=b64d(obj["public_key"], length=32, what="public_key"),
+            sig=b64d(obj["sig"], length=64, what="sig"),
+        )
+        signed = label("one-time-prekey") + encode(
+            prekey.device_id, prekey.prekey_id, prekey.public_key
+        )
+        verify_signature(device_signing_key, prekey.sig, signed, "sig")
+    except FormatError as exc:
+        raise FormatError(f"{what}.{exc}") from None
     return prekey

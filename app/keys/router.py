@@ -10,16 +10,22 @@ from app.core.deps import SessionDep
 from app.core.encoding import b64url
 from app.core.routing import CordonRoute
 from app.core.schemas import BoundedInt
-from app.groups.dependencies import GroupParticipant, GroupReader
-from app.keys import service
+from app.groups.dependencies import GroupParticipant, GroupPoster, GroupReader
+from app.keys import prekeys, service
 from app.keys.models import GroupLogEntry
 from app.keys.schemas import (
+    MAX_ONE_TIME_BATCH,
+    ClaimedPrekey,
     DeviceKeysRead,
     LogAppend,
     LogEntryRead,
     LogPage,
     MemberKeyPublish,
     MemberKeyRead,
+    OneTimePrekeyCount,
+    OneTimePrekeyUpload,
+    PrekeyClaim,
+    PrekeyClaimRead,
     PrekeyUpload,
 )
 
@@ -92,3 +98,39 @@ async def read_log(
         session, group_id=access.group.id, after_seq=after_seq, limit=limit
     )
     return LogPage(items=[_read(r) for r in rows], head_seq=head)
+
+
+def _count(stored: int) -> OneTimePrekeyCount:
+    return OneTimePrekeyCount(
+        count=stored, max_stored=prekeys.MAX_STORED_PER_DEVICE, max_batch=MAX_ONE_TIME_BATCH
+    )
+
+
+@router.post(
+    "/one-time-prekeys", status_code=status.HTTP_201_CREATED, response_model=OneTimePrekeyCount
+)
+async def upload_one_time_prekeys(
+    body: OneTimePrekeyUpload, session: SessionDep, principal: CurrentPrincipal
+) -> OneTimePrekeyCount:
+    """Store a batch of the calling device's signed one-time prekeys, all or nothing."""
+    stored = await prekeys.upload(session, device=principal.device, batch=body.prekeys)
+    return _count(stored)
+
+
+@router.get("/one-time-prekeys", response_model=OneTimePrekeyCount)
+async def count_one_time_prekeys(
+    session: SessionDep, principal: CurrentPrincipal
+) -> OneTimePrekeyCount:
+    """How many of the calling device's one-time prekeys are still unclaimed."""
+    return _count(await prekeys.count(session, device_id=principal.device.id))
+
+
+@group_router.post("/{group_id}/one-time-prekeys/claim", response_model=PrekeyClaimRead)
+async def claim_one_time_prekeys(
+    body: PrekeyClaim, session: SessionDep, access: GroupPoster
+) -> PrekeyClaimRead:
+    """Claim one one-time prekey of each named device of the group; each key is served once."""
+    claimed = await prekeys.claim(session, group_id=access.group.id, device_ids=body.device_ids)
+    return PrekeyClaimRead(
+        items=[ClaimedPrekey(device_id=d, one_time_prekey=p) for d, p in claimed]
+    )

@@ -50,3 +50,38 @@ class MemberKeyPublish(InputModel):
 class MemberKeyRead(ReadModel):
     user_id: uuid.UUID
     member_key: str
+
+
+MAX_ONE_TIME_BATCH = 100
+MAX_CLAIM_DEVICES = 4096
+
+
+class OneTimePrekeyUpload(InputModel):
+    """A batch of signed one-time prekeys exactly as docs/PROTOCOL.md §3.2 defines them."""
+
+    prekeys: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_ONE_TIME_BATCH)
+
+
+class OneTimePrekeyCount(ReadModel):
+    """How many unclaimed one-time prekeys the server holds for the calling device."""
+
+    count: int
+    max_stored: int
+    max_batch: int
+
+
+class PrekeyClaim(InputModel):
+    """The devices whose one-time prekey a sender claims, one each."""
+
+    device_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_CLAIM_DEVICES)
+
+
+class ClaimedPrekey(ReadModel):
+    device_id: uuid.UUID
+    one_time_prekey: dict[str, Any] | None = Field(
+        description="The claimed key, now deleted on the server; null when none is left"
+    )
+
+
+class PrekeyClaimRead(ReadModel):
+    items: list[ClaimedPrekey]

@@ -14,13 +14,24 @@ Tree::
     InvalidInput -> SegmentOutOfRange        library.segment_out_of_range
     InvalidInput -> SegmentSizeMismatch      library.segment_size
     InvalidInput -> HashMismatch             library.hash_mismatch
+    InvalidInput -> InvalidManifest          library.invalid_manifest
+    InvalidInput -> CategoryMismatch         library.category_mismatch
+    Forbidden    -> KeyingNotAllowed         library.keying_not_allowed
+    Forbidden    -> HistoryNotGranted        library.history_not_granted
     TooLarge     -> DocumentTooLarge         library.document_too_large
     TooLarge     -> SegmentTooLarge          library.segment_too_large
     TooLarge     -> QuotaExceeded            library.quota_exceeded
     CordonError  -> RangeNotSatisfiable (416) library.range_not_satisfiable
 """
 
-from app.core.errors import Conflict, CordonError, InvalidInput, NotFound, TooLarge
+from app.core.errors import (
+    Conflict,
+    CordonError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+)
 
 
 class DocumentNotFound(NotFound):
@@ -89,3 +100,19 @@ class RangeNotSatisfiable(CordonError):
 
 class BlobUnavailable(CordonError):
     status, code, title = 503, "library.blob_unavailable", "The document's content is missing"
+
+
+class InvalidManifest(InvalidInput):
+    code, title = "library.invalid_manifest", "The manifest is malformed or not signed by you"
+
+
+class CategoryMismatch(InvalidInput):
+    code, title = "library.category_mismatch", "The category differs from the signed manifest"
+
+
+class KeyingNotAllowed(Forbidden):
+    code, title = "library.keying_not_allowed", "Only coordinators key documents or grant history"
+
+
+class HistoryNotGranted(Forbidden):
+    code, title = "library.history_not_granted", "The log grants you no history of this scope"

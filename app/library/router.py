@@ -11,11 +11,12 @@ from starlette.responses import StreamingResponse
 
 from app.auth.dependencies import CurrentPrincipal
 from app.core.deps import SessionDep, SettingsDep
+from app.core.encoding import json_bytes
 from app.core.pagination import Page, PageDep
 from app.core.routing import CordonRoute
 from app.core.schemas import BoundedInt
 from app.groups.dependencies import GroupReader
-from app.library import queries, service
+from app.library import history, queries, service
 from app.library.dependencies import BlobStoreDep, LibraryPublisher, OwnUpload
 from app.library.exceptions import BlobUnavailable
 from app.library.models import Category, Document, DocumentVersion, Upload
@@ -28,6 +29,7 @@ from app.library.schemas import (
     UploadRead,
     VersionRead,
 )
+from app.messages.schemas import MessageRead
 
 logger = logging.getLogger("cordon.library")
 SEGMENTS_PREFIX = "/api/v1/library/segments/"
@@ -68,7 +70,7 @@ async def create_upload(
         session,
         access=access,
         store=store,
-        device_id=principal.device.id,
+        device=principal.device,
         upload_in=upload_in,
         settings=settings,
     )
@@ -224,3 +226,17 @@ async def finalise(
 async def abort_upload(own: OwnUpload, session: SessionDep, store: BlobStoreDep) -> None:
     """Abandon an upload and delete its segments."""
     await service.abort(session, store=store, upload=own.upload)
+
+
+@group_router.get("/{group_id}/history/{scope}", response_model=list[MessageRead])
+async def history_items(
+    scope: Annotated[str, Path(pattern="^(cases|prenotifications)$")],
+    access: GroupReader,
+    session: SessionDep,
+    seq: Annotated[list[int], Query(min_length=1, max_length=history.MAX_ITEMS)],
+) -> Response:
+    """Earlier items of a history scope the signed log grants the caller, by seq."""
+    items = await history.get_items(
+        session, group_id=access.group.id, user_id=access.user.id, scope=scope, seqs=seq
+    )
+    return Response(json_bytes(items), media_type="application/json")

@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.types import utcnow
+from app.devices.models import Device
 from app.groups import service as groups_service
 from app.groups.exceptions import GroupRoleRequired
 from app.groups.models import Group, GroupRole, Membership
 from app.groups.service import GroupAccess
 from app.groups.status import GroupWrite
+from app.library import manifest as manifests
 from app.library.exceptions import (
     DocumentNotFound,
     DocumentTooLarge,
@@ -108,16 +110,26 @@ async def create_upload(
     *,
     access: GroupAccess,
     store: BlobStore,
-    device_id: uuid.UUID,
+    device: Device,
     upload_in: UploadCreate,
     settings: Settings,
 ) -> Upload:
-    """Open a resumable upload after checking role, shape, size limit, version and quota
+    """Open a resumable upload after checking role, shape, the signed manifest (it must name
+    this group, document, version, category and device), size limit, version and quota
     (abandoned uploads are purged first, so their reserved space comes back)."""
     ensure_may_publish(access)
     await purge_expired(session, store=store, now=utcnow())
     _check_shape(upload_in, max_bytes=settings.document_max_bytes)
     category = await _check_version(session, group=access.group, upload_in=upload_in)
+    manifests.check(
+        upload_in.manifest,
+        group_id=access.group.id,
+        document_id=upload_in.document_id,
+        version=upload_in.version,
+        category=category.value,
+        device_id=device.id,
+        device_signing_key=device.signing_key,
+    )
     now = utcnow()
     used = await _used_bytes(session, group_id=access.group.id, now=now)
     if used + upload_in.size > settings.library_quota_bytes:
@@ -132,7 +144,7 @@ async def create_upload(
         size=upload_in.size,
         manifest=upload_in.manifest,
         user_id=access.user.id,
-        device_id=device_id,
+        device_id=device.id,
         created_at=now,
         expires_at=now + timedelta(hours=settings.upload_ttl_hours),
     )

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import CordonError
 from app.devices.models import Device
 from app.groups.models import Membership
-from app.messages import service
+from app.messages import envelopes, service
 from app.messages.exceptions import (
     ClientMsgIdReused,
     InvalidRecipients,
@@ -84,6 +84,49 @@ async def _member_devices(session: AsyncSession, *, group_id: uuid.UUID) -> set[
     return set(rows)
 
 
+_PARENTS = select(StreamItem.seq, StreamItem.sender_device_id, StreamItem.client_msg_id).where(
+    StreamItem.group_id == bindparam("group_id"),
+    StreamItem.seq.in_(bindparam("seqs", expanding=True)),
+)
+
+
+async def _stored_parents(
+    session: AsyncSession, *, group_id: uuid.UUID, posts: list[tuple[int, Post]], head: int
+) -> dict[int, tuple[uuid.UUID | None, str | None]]:
+    """(sender device, client_msg_id) of each stored item a post names as its parent."""
+    seqs = {
+        p.message_in.parent_seq
+        for _, p in posts
+        if p.message_in.parent_seq is not None and p.message_in.parent_seq <= head
+    }
+    if not seqs:
+        return {}
+    rows = await session.execute(_PARENTS, {"group_id": group_id, "seqs": sorted(seqs)})
+    return {seq: (device, msg_id) for seq, device, msg_id in rows}
+
+
+def _parent_problem(
+    message_in: MessageCreate,
+    *,
+    head: int,
+    stored: dict[int, tuple[uuid.UUID | None, str | None]],
+    accepted: list[tuple[int, Post]],
+) -> CordonError | None:
+    """ParentNotFound, or a RoutingMismatch if the item at `parent_seq` is not the signed
+    target (the parent may be stored or earlier in this batch)."""
+    parent_seq = message_in.parent_seq
+    if parent_seq is None:
+        return None
+    if parent_seq > head + len(accepted):
+        return ParentNotFound()
+    if parent_seq <= head:
+        device, msg_id = stored.get(parent_seq, (None, None))
+    else:
+        earlier = accepted[parent_seq - head - 1][1]
+        device, msg_id = earlier.device_id, earlier.message_in.client_msg_id
+    return envelopes.check_parent(message_in, sender_device_id=device, client_msg_id=msg_id)
+
+
 async def _append_group(
     session: AsyncSession, *, group_id: uuid.UUID, posts: list[tuple[int, Post]]
 ) -> dict[int, Outcome]:
@@ -102,6 +145,7 @@ async def _append_group(
             _STORED, {"group_id": group_id, "senders": list(senders), "keys": list(keys)}
         )
     }
+    parents = await _stored_parents(session, group_id=group_id, posts=posts, head=head)
     devices: set[uuid.UUID] | None = None
     outcomes: dict[int, Outcome] = {}
     accepted: list[tuple[int, Post]] = []
@@ -118,8 +162,9 @@ async def _append_group(
         if message_in.kind in TARGETED_KINDS and not message_in.recipients:
             outcomes[index] = RecipientsRequired()
             continue
-        if message_in.parent_seq is not None and message_in.parent_seq > head + len(accepted):
-            outcomes[index] = ParentNotFound()
+        parent_problem = _parent_problem(message_in, head=head, stored=parents, accepted=accepted)
+        if parent_problem is not None:
+            outcomes[index] = parent_problem
             continue
         if message_in.recipients:
             devices = (

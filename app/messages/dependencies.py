@@ -16,9 +16,11 @@ from app.groups.dependencies import GroupPoster, check_status
 from app.groups.exceptions import GroupReadOnly
 from app.groups.service import GroupAccess
 from app.groups.status import GroupWrite
+from app.library import keying as library_keying
 from app.messages import envelopes, service
 from app.messages.batching import Committer
 from app.messages.exceptions import EnvelopeTooLarge, InvalidEnvelope, KindNotPostable
+from app.messages.models import MessageKind
 from app.messages.receipts import ReceiptCommitter
 from app.messages.schemas import MessageCreate
 
@@ -61,6 +63,8 @@ def check_post(
     if len(message_in.envelope) > settings.envelope_max_bytes:
         raise EnvelopeTooLarge(f"Envelopes are limited to {settings.envelope_max_bytes} bytes.")
     envelopes.check(message_in, group_id=access.group.id, device=device)
+    if message_in.kind == MessageKind.LIBRARY:
+        library_keying.ensure_may_key(access)
 
 
 @raises(EnvelopeTooLarge, InvalidEnvelope, KindNotPostable)

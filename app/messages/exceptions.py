@@ -12,6 +12,8 @@ CordonError
  |    +-- ReceiptNotApplicable     messages.receipt_not_applicable
  |    +-- InvalidEnvelope          messages.invalid_envelope
  |    +-- KindNotPostable          messages.kind_not_postable
+ |    +-- RoutingMismatch          messages.routing_mismatch
+ |    +-- InvalidReceipt           messages.invalid_receipt
  +-- TooLarge (413)
  |    +-- EnvelopeTooLarge         messages.envelope_too_large
  +-- pagination.InvalidCursor (400, core)
@@ -53,6 +55,17 @@ class InvalidEnvelope(InvalidInput):
 
 class KindNotPostable(InvalidInput):
     code, title = "messages.kind_not_postable", "This kind is posted through its own route"
+
+
+class RoutingMismatch(InvalidInput):
+    code, title = (
+        "messages.routing_mismatch",
+        "The routing copy (kind, urgent, parent_seq) disagrees with the signed envelope",
+    )
+
+
+class InvalidReceipt(InvalidInput):
+    code, title = "messages.invalid_receipt", "The receipt is not signed by the receipting device"
 
 
 class EnvelopeTooLarge(TooLarge):

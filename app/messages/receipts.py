@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from cordon_client import wire
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import realtime
 from app.auth.exceptions import InvalidToken
+from app.core.encoding import b64url
 from app.core.errors import CordonError
 from app.core.types import utcnow
 from app.devices.models import Device
@@ -33,7 +35,7 @@ from app.groups.exceptions import GroupReadOnly
 from app.groups.models import Group, Membership
 from app.groups.status import GroupWrite, ensure_accepts
 from app.messages import service
-from app.messages.exceptions import MessageNotFound, ReceiptNotApplicable
+from app.messages.exceptions import InvalidReceipt, MessageNotFound, ReceiptNotApplicable
 from app.messages.group_commit import GroupCommit
 from app.messages.models import MessageKind, Receipt, StreamItem
 from app.messages.schemas import ReceiptCreate
@@ -83,6 +85,7 @@ _LIVE_MEMBERS = (
 )
 
 Key = tuple[uuid.UUID, int, uuid.UUID]  # group, seq, receiving device
+_NO_REF = wire.MessageRef(uuid.UUID(int=0), uuid.UUID(int=0))
 
 
 @dataclass(frozen=True)
@@ -104,16 +107,33 @@ class _Row:
     read_changed: bool = False
 
 
-def _envelope(key: Key, row: _Row, status: str) -> bytes:
-    """The receipt item's body: which device got how far with which seq, and when."""
-    at = row.read_at if status == "read" else row.delivered_at
+_KEYS = select(Device.id, Device.signing_key).where(
+    Device.id.in_(bindparam("devices", expanding=True))
+)
+
+
+def _item_ref(item: Any) -> wire.MessageRef | None:
+    """How the item's sender named it, or None for items that take no receipt."""
+    try:
+        return wire.MessageRef(item.sender_device_id, uuid.UUID(item.client_msg_id))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _envelope(key: Key, row: _Row, receipt: ReceiptCreate, ref: wire.MessageRef) -> bytes:
+    """The receipt item's body: which device got how far with which item, and when, with
+    the receipting device's signature for the sender to check (docs/PROTOCOL.md §7.2)."""
+    at = row.read_at if receipt.status == "read" else row.delivered_at
     return json.dumps(
         {
             "seq": key[1],
             "device_id": str(key[2]),
             "user_id": str(row.user_id),
-            "status": status,
+            "status": receipt.status,
             "at": at.isoformat() if at else None,
+            "item": {"sender_device_id": str(ref.sender_device_id), "message_id": str(ref[1])},
+            "ts": receipt.ts,
+            "sig": b64url(receipt.sig),
         }
     ).encode()
 
@@ -127,6 +147,7 @@ class _Batch:
         self.memberships: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
         self.items: dict[tuple[uuid.UUID, int], Any] = {}
         self.rows: dict[Key, _Row] = {}
+        self.keys: dict[uuid.UUID, bytes] = {}
         self.appends: dict[uuid.UUID, list[service.NewItem]] = {}
 
     async def load_access(self, acks: Sequence[Acknowledgement]) -> None:
@@ -155,6 +176,10 @@ class _Batch:
                 seqs, devices = wanted.setdefault(receipt.group_id, (set(), set()))
                 seqs.add(receipt.seq)
                 devices.add(ack.viewer.device_id)
+        receipting = sorted({ack.viewer.device_id for ack in acks})
+        if receipting:
+            keys = await self.session.execute(_KEYS, {"devices": receipting})
+            self.keys = {row.id: row.signing_key for row in keys}
         for group_id in sorted(wanted):
             await service.lock_stream(self.session, group_id=group_id)
         for group_id in sorted(wanted):
@@ -183,8 +208,22 @@ class _Batch:
             item = self.items.get((receipt.group_id, receipt.seq))
             if item is None or not realtime.can_read(ack.viewer, service.routing(item)):
                 return MessageNotFound()
-            if item.sender_device_id is None or item.kind == MessageKind.RECEIPT:
+            ref = _item_ref(item)
+            if ref is None or item.kind == MessageKind.RECEIPT:
                 return ReceiptNotApplicable()
+            signed = wire.receipt_signing_input(
+                group_id=receipt.group_id,
+                item=ref,
+                device_id=ack.viewer.device_id,
+                status=receipt.status,
+                ts=receipt.ts,
+            )
+            key = self.keys.get(ack.viewer.device_id, b"")
+            if not wire.verify_ed25519(key, receipt.sig, signed):
+                return InvalidReceipt(
+                    f"receipt for seq {receipt.seq}: the signature does not verify under "
+                    "the receipting device's key"
+                )
         return None
 
     def record(self, ack: Acknowledgement) -> None:
@@ -207,7 +246,7 @@ class _Batch:
             self.appends.setdefault(receipt.group_id, []).append(
                 service.NewItem(
                     kind=MessageKind.RECEIPT,
-                    envelope=_envelope(key, row, receipt.status),
+                    envelope=_envelope(key, row, receipt, _item_ref(item) or _NO_REF),
                     sender_user_id=viewer.user_id,
                     sender_device_id=viewer.device_id,
                     recipients=[item.sender_device_id],

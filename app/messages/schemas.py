@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from app.core.encoding import b64_lenient
+from app.core.encoding import b64_lenient, b64url_strict
 from app.core.schemas import InputModel, Seq
 from app.messages.models import CLIENT_KINDS, MessageKind
 
@@ -96,12 +96,25 @@ class SyncPage(BaseModel):
     has_more: bool
 
 
+def _signature(value: Any) -> bytes:
+    try:
+        return b64url_strict(value, length=64, what="sig")
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class ReceiptCreate(InputModel):
-    """This device received (or its user read) one item."""
+    """This device received (or its user read) one item, signed by the device: `sig` is
+    Ed25519 over `sig_input("receipt", group_id, item's sender_device_id, item's message_id,
+    device_id, status, ts)` (docs/PROTOCOL.md §7.2)."""
 
     group_id: uuid.UUID
     seq: Seq
     status: Literal["delivered", "read"]
+    ts: int = Field(ge=0, le=2**53 - 1)
+    sig: Annotated[bytes, BeforeValidator(_signature)] = Field(
+        json_schema_extra={"type": "string", "format": "base64url"}
+    )
 
 
 class ReceiptBatch(InputModel):

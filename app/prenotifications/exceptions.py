@@ -16,6 +16,7 @@ CordonError
       +-- InvalidRecipients           prenotification.invalid_recipients
       +-- CoordinatorsMissing         prenotification.coordinators_missing
       +-- DetailRequired              prenotification.detail_required
+      +-- RoutingMismatch             prenotification.routing_mismatch
 """
 
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -63,3 +64,10 @@ class CoordinatorsMissing(InvalidInput):
 
 class DetailRequired(InvalidInput):
     code, title = "prenotification.detail_required", "This transition needs a detail envelope"
+
+
+class RoutingMismatch(InvalidInput):
+    code, title = (
+        "prenotification.routing_mismatch",
+        "The posted parties or parent disagree with the envelope's signed labels",
+    )

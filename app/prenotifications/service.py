@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import Iterable
 
+from cordon_client import wire
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +36,7 @@ from app.prenotifications.exceptions import (
     InvalidSignature,
     InvalidTransition,
     RecipientNotMember,
+    RoutingMismatch,
     StatusChanged,
     TransitionNotAllowed,
 )
@@ -71,6 +73,26 @@ def _envelope(data: bytes, *, access: GroupAccess, device: Device) -> EnvelopeHe
     if header.group_id != access.group.id or header.sender_device_id != device.id:
         raise InvalidEnvelope("envelope: must name this group and the calling device")
     return header
+
+
+def _check_roles(header: EnvelopeHeader, pn_in: PrenotificationCreate) -> None:
+    """The posted destination and transit users are the ones the sender signed, and a
+    pre-notification replies to nothing (docs/PROTOCOL.md §5.2)."""
+    posted = dict.fromkeys(pn_in.destination, wire.ROLE_DESTINATION)
+    posted |= dict.fromkeys(pn_in.transit, wire.ROLE_TRANSIT)
+    if dict(header.labels.roles) != posted:
+        raise RoutingMismatch("roles: destination/transit differ from the envelope's signed roles")
+    if header.labels.target is not None:
+        raise RoutingMismatch("parent: a pre-notification names no reply target")
+
+
+def _check_detail_target(header: EnvelopeHeader, row: Prenotification) -> None:
+    """A detail (amendment, findings) names its pre-notification as its signed reply target."""
+    expected = (
+        wire.MessageRef(row.sender_device_id, row.id) if row.sender_device_id is not None else None
+    )
+    if header.labels.reply_to is None or header.labels.reply_to != expected:
+        raise RoutingMismatch("parent: the detail names another reply target than this one")
 
 
 async def _live_roles(
@@ -176,6 +198,7 @@ async def create(
         sender_id=access.user.id,
         complete=True,
     )
+    _check_roles(header, pn_in)
     item = await messages_service.append(
         session,
         group_id=access.group.id,
@@ -314,6 +337,7 @@ async def transition(
             sender_id=row.sender_user_id,
             complete=False,
         )
+        _check_detail_target(header, row)
         detail = await messages_service.append(
             session,
             group_id=access.group.id,

@@ -7,7 +7,7 @@ Protocol (JSON text frames; see docs/REALTIME.md):
     server → {"type": "ready", "device_id": ...}
     server → {"type": "item", ...}   every readable item after the cursor, then live ones
     server → {"type": "caught_up", "cursor": str}   once the backlog is sent
-    client → {"type": "receipt", "group_id", "seq", "status": "delivered"|"read"}
+    client → {"type": "receipt", "group_id", "seq", "status": "delivered"|"read", "ts", "sig"}
     client → {"type": "ping"}  server → {"type": "pong"}
 Close codes: 4001 unauthenticated, 4003 access lost (revoked, disabled, removed, group closed),
 4008 slow consumer, 4400 bad frame or cursor, 4403 origin not allowed, 4408 idle.

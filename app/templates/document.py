@@ -6,11 +6,12 @@ their verified roster before they use it.
 """
 
 import hashlib
-import json
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from cordon_client import wire
 
 from app.keys.protocol import FormatError, b64d, encode, label, verify_signature
 
@@ -30,20 +31,12 @@ class SignedTemplate:
 
 
 def canonical_json(value: object) -> bytes:
-    """Sorted keys, no whitespace, UTF-8, integers only (the client's encoding, restated)."""
-
-    def check(node: object) -> None:
-        if isinstance(node, float):
-            raise FormatError("template: numbers must be integers")
-        if isinstance(node, dict):
-            node = list(node.values())
-        if isinstance(node, list):
-            for child in node:
-                check(child)
-
-    check(value)
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.encode()
+    """The canonical JSON of docs/PROTOCOL.md §2.2, from `cordon_client.wire` (the client's
+    implementation, shared)."""
+    try:
+        return wire.canonical_json(value)
+    except wire.WireFormatError as exc:
+        raise FormatError(f"template: {exc}") from None
 
 
 def _positive(value: object, what: str) -> int:

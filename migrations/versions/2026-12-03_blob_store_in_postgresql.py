@@ -1,7 +1,7 @@
 """blob store in postgresql
 
-Revision ID: 0013
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 09:50:00.000000
 """
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0013'
-down_revision: str | None = '0006'
+revision: str = '0009'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

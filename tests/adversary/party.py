@@ -2,7 +2,8 @@
 
 Users are created with the test factories (as the e2e tests do); everything else goes through
 the SDK against the real server: the admin opens the group, the coordinator opens its signed
-log and adds members, members join by comparing the root fingerprint. Each device has its own
+log and admits members by invitation (`admit`), members join by comparing the root
+fingerprint. Each device has its own
 state directory; a device named in `proxied` talks through the rewriting proxy.
 """
 
@@ -79,9 +80,16 @@ class Party:
         await coordinator.set_group_status(gid, "active")
         code = await coordinator.open_group_log(gid)
         for m in members if joined is None else joined:
-            await coordinator.add_member(gid, users[m].id)
+            await self.admit(coordinator, clients[m], gid, users[m].username)
             await clients[m].join_group(gid, expected_fingerprint=code)
         return Group(gid, code, admin, coordinator, coord_u, users, clients)
+
+    @staticmethod
+    async def admit(coordinator: Cordon, member: Cordon, gid: uuid.UUID, username: str) -> None:
+        """The default way in (PROTOCOL §3.5): an invitation, the member's join request, and
+        the coordinator certifying the key its MAC binds."""
+        assert await member.request_join(await coordinator.invite(gid, for_user=username)) == gid
+        assert await coordinator.add_member(gid, username) == "invitation"
 
     async def cli(self, name: str, *, proxied: bool = False) -> Cli:
         """The `cordon` CLI on the state directory `home/name`. An open SDK client of that

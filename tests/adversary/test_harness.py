@@ -78,13 +78,15 @@ async def test_proxy_serving_an_older_log_is_refused_as_a_rollback(
     log = f"/api/v1/groups/{group.id}/log"
     await alice.send(group.id, "opens alice's session", kind="alert")
     old_log = proxy.requests("GET", log)[-1].response_json
-    await group.coordinator.add_member(group.id, group.users["bob"].id)
+    await party.admit(group.coordinator, bob, group.id, group.users["bob"].username)
     await bob.join_group(group.id, expected_fingerprint=group.code)
     assert (await alice.roster(group.id)).head_seq == 6
 
     rollback = proxy.respond_json("GET", log, old_log)
     with pytest.raises(
-        LogRollbackError, match=exactly("the new roster is older than the one already verified")
+        LogRollbackError,
+        match=f"group {group.id}: rollback refused: the server's log ends at seq 4, but this "
+        r"device already verified seq 6 \(epoch [0-9a-f]{16}\)$",
     ):
         await alice.roster(group.id)
     rollback.remove()
@@ -135,8 +137,9 @@ async def test_websocket_item_tampered_in_flight_is_refused_and_the_stream_goes_
                 got.append((item.seq, item.verified, item.text, item.error))
             if item.seq == follow:
                 break
-    assert got == [
+    assert got == [  # the refused frame moved nothing: the authentic item came through /sync
         (forged, False, None, "envelope: signature does not verify"),
+        (forged, True, "tampered in flight", None),
         (follow, True, "delivered intact", None),
     ]
     assert rule.hits == 1

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.messages import cursor as server_cursor
 from app.messages.models import StreamItem
 from tests import factories as f
+from tests.e2e.joining import admit
 from tests.e2e.server import Server
 
 PASSPHRASE = "keystore passphrase for tests"
@@ -147,7 +148,7 @@ async def scene(server: Server, session: AsyncSession, tmp_path: Path) -> AsyncI
     gid = await admin.create_group("Operation Live Wire", coordinator_id=coord_u.id)
     await coord.set_group_status(gid, "active")
     code = await coord.open_group_log(gid)
-    await coord.add_member(gid, alice_u.id)
+    await admit(coord, alice, gid, alice_u.username)
     await alice.join_group(gid, expected_fingerprint=code)
     yield Scene(gid, code, coord, alice, alice_u.id)
     for c in clients:
@@ -223,8 +224,7 @@ async def test_revoked_device_listener_stops_with_a_clear_error(
     username = scene.alice.state.require()[0].username
     phone = Cordon(tmp_path / "alice-phone", PASSPHRASE, server=server.base, scrypt_n=2**14)
     await phone.login(username, f.PASSWORD)
-    phone_id = uuid.UUID(phone.state.require()[0].device_id)
-    await scene.alice.certify_device(scene.gid, phone_id)
+    phone_id = await scene.alice.certify_device(scene.gid, phone.link_code())
     await phone.join_group(scene.gid, expected_fingerprint=scene.code)
     feed = Collector(phone.listen(backoff_base=0.05))
     await feed.ready()

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 
 def test_label_format() -> None:
-    """Every label is `CXM/1/<purpose>` followed by a NUL byte."""
-    assert label("envelope") == b"CXM/1/envelope\x00"
+    """Every label is `CXM/2/<purpose>` followed by a NUL byte."""
+    assert label("envelope") == b"CXM/2/envelope\x00"
 
 
 def test_encoding_is_injective_on_field_boundaries() -> None:

@@ -84,12 +84,12 @@ def test_unknown_version_and_garbage() -> None:
     """Unknown versions and structurally invalid input are refused before any crypto."""
     a, b = _fresh()
     env = bytearray(a.encrypt_broadcast(ContentType.MESSAGE, b"x", now_ms=T0 + 2))
-    env[3] = 2
+    env[3] = 1
     with pytest.raises(UnsupportedVersionError):
         parse_routing_header(bytes(env))
     with pytest.raises(UnsupportedVersionError):
         b.decrypt(bytes(env))
-    for junk in (b"", b"CXM", bytes(200), b"CXM\x01" + bytes(400)):
+    for junk in (b"", b"CXM", bytes(200), b"CXM\x02" + bytes(400)):
         with pytest.raises(MalformedError):
             parse_routing_header(junk)
 

@@ -69,12 +69,12 @@ def test_refuses_world_readable_and_corrupt(tmp_path: Path) -> None:
 
 
 def test_prekey_schedule() -> None:
-    """A new prekey after six days; private halves deleted 14 days after expiry."""
+    """A new prekey after six days; the old private half deleted 48 h after that, not before."""
     data = _data()
     assert data.rotate_prekeys(T0 + DAY_MS) is None
     new = data.rotate_prekeys(T0 + 6 * DAY_MS)
     assert new is not None and new.prekey_id == 2
     assert data.current_prekey(T0 + 7 * DAY_MS) == new
-    assert data.delete_expired_prekeys(T0 + 20 * DAY_MS) == []
-    assert data.delete_expired_prekeys(T0 + 21 * DAY_MS) == [1]
+    assert data.delete_expired_prekeys(T0 + 8 * DAY_MS - 1) == []
+    assert data.delete_expired_prekeys(T0 + 8 * DAY_MS) == [1]
     assert set(data.prekeys) == {2}

@@ -20,6 +20,7 @@ from cordon_client._crypto import (
 from cordon_client.exceptions import (
     CryptoError,
     ForkError,
+    ForkProofError,
     InjectedDeviceError,
     InjectedMemberError,
     LogChainError,
@@ -63,7 +64,7 @@ def test_injected_member_with_forged_signature() -> None:
     """An add_member claiming the root as signer but with a bad signature is rejected."""
     g = make_group(1)
     entry = g.writer.add_member(g.root, uuid.uuid4(), public_bytes(new_signing_key()), "member", T0)
-    g.writer.entries[-1] = dataclasses.replace(entry, sig=bytes(64), _hash=[])
+    g.writer.entries[-1] = dataclasses.replace(entry, sig=bytes(64))
     with pytest.raises(InjectedMemberError, match="signature"):
         g.roster()
 
@@ -152,8 +153,11 @@ def test_fork_between_two_clients() -> None:
     assert info.value.evidence is not None
     first, second = info.value.evidence
     assert isinstance(first, LogEntry) and isinstance(second, LogEntry)
-    assert verify_fork_proof(first, second)
-    assert not verify_fork_proof(first, first)
+    assert info.value.proof is not None
+    assert verify_fork_proof(g.root_key, g.group_id, info.value.proof) == (first, second)
+    same = {**info.value.proof, "entries": [first.to_json(), first.to_json()]}
+    with pytest.raises(ForkProofError, match="both entries at seq .* are the same entry"):
+        verify_fork_proof(g.root_key, g.group_id, same)
 
 
 def test_fork_inside_one_list() -> None:
@@ -176,13 +180,16 @@ def test_known_head_rollback_and_fork() -> None:
     """Serving a shorter log or a different entry at a seen head is detected."""
     g = make_group(3)
     seen = g.roster()
-    with pytest.raises(LogRollbackError):
-        verify_log(
-            g.root_key, g.group_id, g.writer.entries[:-1], known_head=(seen.head_seq, seen.epoch_id)
-        )
+    known = seen.entries[-4:]
+    with pytest.raises(
+        LogRollbackError, match=f"ends at seq {seen.head_seq - 1}.*seq {seen.head_seq}"
+    ):
+        verify_log(g.root_key, g.group_id, g.writer.entries[:-1], known_head=known)
     _, b_entries = _fork(g.writer.entries[:-1], g.group_id, g.root)
-    with pytest.raises(ForkError):
-        verify_log(g.root_key, g.group_id, b_entries, known_head=(seen.head_seq, seen.epoch_id))
+    with pytest.raises(ForkError, match=f"fork detected at seq {seen.head_seq}") as info:
+        verify_log(g.root_key, g.group_id, b_entries, known_head=known)
+    assert info.value.proof is not None
+    verify_fork_proof(g.root_key, g.group_id, info.value.proof)
 
 
 def test_removal_revocation_and_rotation_ops() -> None:
@@ -231,7 +238,7 @@ def test_json_round_trip_and_unknown_version() -> None:
     g = make_group(2)
     parsed = [LogEntry.from_json(json.loads(json.dumps(e.to_json()))) for e in g.writer.entries]
     assert verify_log(g.root_key, g.group_id, parsed).epoch_id == g.roster().epoch_id
-    bad = {**g.writer.entries[0].to_json(), "v": 2}
+    bad = {**g.writer.entries[0].to_json(), "v": 1}
     with pytest.raises(UnsupportedVersionError):
         LogEntry.from_json(bad)
 

@@ -7,8 +7,14 @@ import uuid
 
 import pytest
 from cordon_client._crypto import ReceiverChain, SenderChain
-from cordon_client._crypto.ratchet import MAX_SKIP, ROTATE_AFTER_MS, chain_step
-from cordon_client.exceptions import KeyUnavailableError, ReplayError
+from cordon_client._crypto.ratchet import (
+    MAX_SKIP,
+    MAX_SKIPPED,
+    ROTATE_AFTER_MS,
+    SKIPPED_MAX_AGE_MS,
+    chain_step,
+)
+from cordon_client.exceptions import KeyUnavailableError, ReplayError, SkippedKeyDroppedError
 
 from .helpers import T0
 
@@ -75,3 +81,62 @@ def test_serialisation_round_trip() -> None:
     assert ReceiverChain.from_bytes(r.to_bytes()) == r
     assert SenderChain.from_bytes(s.to_bytes()) == s
     assert "chain_key" not in repr(s) or repr(s.chain_key) not in repr(s)
+
+
+def _skipped_chain(ahead: int, now: int) -> tuple[SenderChain, ReceiverChain, list]:
+    s, r = _pair()
+    keys = [s.next_key() for _ in range(ahead + 1)]
+    r.commit(r.derive(ahead, now))
+    return s, r, keys
+
+
+def test_skipped_keys_are_bounded_in_count_oldest_dropped_first() -> None:
+    """Past 2,000 kept keys the lowest indices go first, and a message there fails as
+    dropped with SkippedKeyDroppedError, not as a replay; newer skipped keys still open."""
+    s, r, keys = _skipped_chain(MAX_SKIP, T0)
+    assert len(r.skipped) == MAX_SKIPPED
+    keys += [s.next_key() for _ in range(500)]
+    r.commit(r.derive(MAX_SKIP + 500, T0))
+    assert len(r.skipped) == MAX_SKIPPED
+    assert min(r.skipped) == 499 and r.dropped_below == 499
+    with pytest.raises(
+        SkippedKeyDroppedError,
+        match=r"^message index 0 on this chain: its skipped key was dropped \(at most 2000 are "
+        r"kept per chain, for at most 7 days\)$",
+    ):
+        r.derive(0, T0)
+    pending = r.derive(499, T0)
+    assert (pending.key, pending.nonce) == keys[499][1:]
+
+
+def test_skipped_keys_are_bounded_in_age() -> None:
+    """A skipped key opens for seven days; after that it is refused and dropped."""
+    _, r, keys = _skipped_chain(3, T0)
+    assert (r.derive(1, T0 + SKIPPED_MAX_AGE_MS).key, r.derive(1, T0).nonce) == keys[1][1:]
+    with pytest.raises(SkippedKeyDroppedError, match="^message index 1 on this chain"):
+        r.derive(1, T0 + SKIPPED_MAX_AGE_MS + 1)
+    assert r.evict(T0 + SKIPPED_MAX_AGE_MS + 1) == [0, 1, 2]
+    assert r.skipped == {} and r.dropped_below == 3
+    with pytest.raises(SkippedKeyDroppedError):
+        r.derive(2, T0)
+
+
+def test_a_used_key_above_the_watermark_is_a_replay() -> None:
+    """Only dropped keys report as dropped: a used one stays a replay."""
+    _, r, _ = _skipped_chain(3, T0)
+    r.commit(r.derive(1, T0))
+    with pytest.raises(ReplayError, match="already used"):
+        r.derive(1, T0)
+
+
+def test_skipped_keys_keep_their_age_and_the_watermark_across_restarts() -> None:
+    """The keystore form carries each key's storage time and the dropped watermark."""
+    _, r, _ = _skipped_chain(MAX_SKIP, T0)
+    r.evict(T0)
+    r.skipped.pop(0)
+    r.dropped_below = 1
+    again = ReceiverChain.from_bytes(r.to_bytes())
+    assert again.skipped == r.skipped and again.dropped_below == 1
+    assert all(ts == T0 for _, ts in again.skipped.values())
+    with pytest.raises(SkippedKeyDroppedError):
+        again.derive(0, T0)

@@ -10,6 +10,7 @@ from cordon_client.exceptions import (
     CryptoError,
     KeyUnavailableError,
     StaleChainError,
+    StaleEpochError,
     UntrustedSenderError,
 )
 
@@ -62,7 +63,7 @@ def test_revoked_device_cannot_read_or_send() -> None:
     )
     with pytest.raises(KeyUnavailableError):
         victim.decrypt(a.encrypt_broadcast(ContentType.MESSAGE, b"x", now_ms=T0 + 4))
-    with pytest.raises(UntrustedSenderError):
+    with pytest.raises(StaleEpochError, match="before the removal at seq"):
         a.decrypt(late)
     with pytest.raises(UntrustedSenderError):
         victim.encrypt_targeted(ContentType.MESSAGE, b"x", to_a, now_ms=T0 + 4)

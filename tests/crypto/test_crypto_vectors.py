@@ -105,7 +105,8 @@ def test_targeted_envelope_vector_decrypt_side() -> None:
     sender = signing_key_from_seed(bytes.fromhex(v["sender_device_seed"]))
     verify_envelope(env, public_bytes(sender))
     prekey = X25519PrivateKey.from_private_bytes(bytes.fromhex(t["prekey_private"]))
-    key = open_wrap(env, uuid.UUID(t["recipient_device_id"]), {t["prekey_id"]: prekey})
+    keys = {(1, t["prekey_id"]): prekey}
+    key = open_wrap(env, uuid.UUID(t["recipient_device_id"]), lambda kt, kid: keys.get((kt, kid)))
     assert decrypt_body(env, key).hex() == t["plaintext"]
 
 

@@ -78,7 +78,12 @@ async def test_cli_login_join_send_receive_listen(
     opened = await coord.run("group", "open-log", str(gid))
     code = re.search(r"fingerprint: ([\d ]+)\n", opened.output).group(1).strip()  # type: ignore[union-attr]
     assert "QR payload:" in opened.output
-    await coord.run("group", "add", str(gid), str(alice_u.id))
+    invited = await coord.run("group", "invite", str(gid), "--for", alice_u.username)
+    invitation = re.search(r"invitation: (\S+)", invited.output).group(1)  # type: ignore[union-attr]
+    answered = await alice.run("group", "join", "--invitation", invitation)
+    assert f"root of group {gid} verified against your invitation" in answered.output
+    added = await coord.run("group", "add", str(gid), alice_u.username)
+    assert "key bound by invitation" in added.output
 
     wrong = await alice.run("group", "join", str(gid), "--fingerprint", "00000 " * 12, ok=False)
     _clean_failure(wrong, "does not match the fingerprint")

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from tests import factories as f
+from tests.e2e.joining import admit
 from tests.e2e.server import Server
 from tests.templates import samples
 
@@ -73,7 +74,7 @@ async def _group(server: Server, session: AsyncSession, tmp: Path, names: list[s
         u, _ = await f.user(session)
         member = Cordon(tmp / name, PASSPHRASE, server=server.base, scrypt_n=2**14)
         await member.login(u.username, f.PASSWORD)
-        await coord.add_member(gid, u.id)
+        await admit(coord, member, gid, u.username)
         await member.join_group(gid, expected_fingerprint=code)
         await member.aclose()
         people[name] = Officer(tmp / name, u.id, gid)

@@ -26,6 +26,7 @@ from app.core.db import Base
 from app.messages.models import StreamItem
 from app.users.models import User
 from tests import factories as f
+from tests.e2e.joining import admit
 from tests.e2e.server import Server, running
 
 PASSPHRASE = "keystore passphrase for tests"
@@ -83,7 +84,7 @@ async def _operation(
     await coord.set_group_status(gid, "active")
     code = await coord.open_group_log(gid)
     for m in joined:
-        await coord.add_member(gid, users[m].id)
+        await admit(coord, clients[m], gid, users[m].username)
         await clients[m].join_group(gid, expected_fingerprint=code)
     return Operation(gid, code, admin, coord, coord_u.id, users, clients)
 
@@ -127,8 +128,8 @@ async def test_end_to_end_encryption_through_a_real_server(
     await coord.set_group_status(gid, "active")
 
     code = await coord.open_group_log(gid)
-    for member in (alice_u, bob_u):
-        await coord.add_member(gid, member.id)
+    for member_u, member in ((alice_u, alice), (bob_u, bob)):
+        await admit(coord, member, gid, member_u.username)
     with pytest.raises(TrustError):
         await alice.join_group(gid, expected_fingerprint="00000 " * 12)
     assert await alice.join_group(gid, expected_fingerprint=code) == code
@@ -191,6 +192,7 @@ def _private_key_bytes(*clients: Cordon, gid: uuid.UUID) -> list[bytes]:
         if ks.member_key is not None:
             keys.append(ks.member_key.private_bytes_raw())
         keys += [p.private.private_bytes_raw() for p in ks.prekeys.values()]
+        keys += [k.private_bytes_raw() for k in c.one_time_prekeys().privates.values()]
         root = c.state.root_key(gid)
         if root is not None:
             keys.append(root.private_bytes_raw())
@@ -212,8 +214,7 @@ async def test_new_device_and_forged_items(live: Server, session: AsyncSession, 
     await phone.login(alice_u.username, f.PASSWORD)
     with pytest.raises(TrustError):
         await phone.join_group(gid, expected_fingerprint=code)  # it holds no member key
-    phone_id = uuid.UUID(phone.state.require()[0].device_id)
-    await alice.certify_device(gid, phone_id)
+    phone_id = await alice.certify_device(gid, phone.link_code())
     await phone.join_group(gid, expected_fingerprint=code)
     await alice.transfer_history(gid, phone_id)
     await phone.receive()
@@ -256,7 +257,7 @@ async def test_library_publish_download_and_explicit_grant(
     assert got.name == report.name
     assert (tmp_path / "alice-copy.pdf").read_bytes() == report.read_bytes()
 
-    await coord.add_member(gid, late_u.id)
+    await admit(coord, late, gid, late_u.username)
     await late.join_group(gid, expected_fingerprint=code)
     await late.receive()
     with pytest.raises(CryptoError, match="library grant"):

@@ -19,7 +19,8 @@ from websockets.uri import parse_uri
 from app.messages import cursor as cursor_codec
 from tests import factories as f
 from tests.e2e.server import Server, recv, recv_items, recv_until, running, ws_connect
-from tests.messages.helpers import post
+from tests.messages.helpers import post, ref_of
+from tests.messages.helpers import receipt as signed_receipt
 
 pytestmark = pytest.mark.e2e
 
@@ -240,9 +241,8 @@ async def test_receipts_are_pushed_to_the_sender(
             )
         ).json()["seq"]
     (item,) = await recv_items(reader, 1, kinds=("sender_key",))
-    await reader.send(
-        json.dumps({"type": "receipt", "group_id": g.group_id, "seq": seq, "status": "read"})
-    )
+    signed = signed_receipt(g.coordinator, g.group_id, seq, "read", ref_of(item))
+    await reader.send(json.dumps({"type": "receipt", **signed}))
     (receipt,) = await recv_items(sender, 1, kinds=("receipt",))
     body = json.loads(base64.b64decode(receipt["envelope"]))
     assert (body["seq"], body["status"], body["device_id"]) == (

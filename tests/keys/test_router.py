@@ -243,7 +243,8 @@ async def test_fork_between_two_clients_is_proven(client: httpx.AsyncClient, ses
     second_view = await _client_view(client, sg, sg.g.co_coordinator)
     with pytest.raises(cx.ForkError) as caught:
         detect_fork(first_view, second_view)
-    assert verify_fork_proof(*caught.value.evidence)
+    proof = caught.value.proof
+    assert verify_fork_proof(first_view.root_key, gid, proof) == caught.value.evidence
 
 
 async def test_prekeys_directory(client: httpx.AsyncClient, session: AsyncSession):

@@ -6,11 +6,57 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
-from cordon_client._crypto import Manifest, StreamEncryptor, create_manifest, new_document_key
+from cordon_client._crypto import (
+    LogWriter,
+    Manifest,
+    Roster,
+    StreamEncryptor,
+    create_manifest,
+    new_document_key,
+    public_bytes,
+    signing_key_from_seed,
+    verify_log,
+)
 from cordon_client._crypto.history import DocumentKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.factories import Actor, b64
+
+T0 = 1_700_000_000_000
+
+
+def coordinator_roster(group_id: str, coordinator: Actor, *readers: Actor) -> Roster:
+    """A verified log in which `coordinator`'s device belongs to a coordinator and each
+    reader's device to a member. Deterministic per group and actors (seeded keys, fixed
+    times), so every call yields the same heads."""
+    members = [(who.user.id, uuid.UUID(who.device_id), who.signing_key) for who in readers]
+    assert coordinator.signing_key is not None
+    coord = (coordinator.user.id, uuid.UUID(coordinator.device_id), coordinator.signing_key)
+    return roster_of(group_id, coord, *members)  # type: ignore[arg-type]
+
+
+def roster_of(
+    group_id: str,
+    coordinator: tuple[uuid.UUID, uuid.UUID, Ed25519PrivateKey],
+    *members: tuple[uuid.UUID, uuid.UUID, Ed25519PrivateKey],
+) -> Roster:
+    """A verified log: (member id, device id, device key) of one coordinator and members."""
+    gid = uuid.UUID(group_id)
+
+    def seeded(*parts: str) -> Ed25519PrivateKey:
+        return signing_key_from_seed(hashlib.sha256("/".join(parts).encode()).digest())
+
+    root = seeded("root", group_id)
+    writer = LogWriter(gid)
+    writer.genesis(root, T0)
+    for role, (member_id, device_id, device_key) in [
+        ("coordinator", coordinator),
+        *(("member", m) for m in members),
+    ]:
+        member_key = seeded("member", group_id, str(member_id))
+        writer.add_member(root, member_id, public_bytes(member_key), role, T0)
+        writer.add_device(member_key, member_id, device_id, public_bytes(device_key), T0)
+    return verify_log(public_bytes(root), gid, writer.entries)
 
 
 @dataclass
@@ -23,6 +69,8 @@ class Encrypted:
     manifest: Manifest
     signing_key: Ed25519PrivateKey
     segments: list[bytes]
+    data: bytes = b""
+    category: str = "newsletter"
 
     @property
     def size(self) -> int:
@@ -41,11 +89,15 @@ def encrypt(
     version: int = 1,
     segment_size: int = 64 * 1024,
     device_id: str | None = None,
+    signing: Ed25519PrivateKey | None = None,
+    category: str = "newsletter",
+    doc_key: bytes | None = None,
+    epoch_id: bytes | None = None,
 ) -> Encrypted:
     """Encrypt as an uploader would: fresh key, signed manifest, STREAM segments."""
-    signing = Ed25519PrivateKey.generate()
+    signing = signing or Ed25519PrivateKey.generate()
     doc_id = document_id or uuid.uuid4()
-    doc_key = new_document_key()
+    doc_key = doc_key or new_document_key()
     manifest = create_manifest(
         doc_key=doc_key,
         signing_key=signing,
@@ -56,7 +108,9 @@ def encrypt(
         ts=int(time.time() * 1000),
         name="report.pdf",
         media_type="application/pdf",
+        category=category,
         segment_size=segment_size,
+        **({"epoch_id": epoch_id} if epoch_id else {}),
     )
     enc = StreamEncryptor(doc_key, manifest)
     segments = []
@@ -66,7 +120,30 @@ def encrypt(
             segments.append(out)
     segments.append(enc.finalize())
     key = DocumentKey(doc_id, version, doc_key, manifest.manifest_hash())
-    return Encrypted(doc_id, version, key, manifest, signing, segments)
+    return Encrypted(doc_id, version, key, manifest, signing, segments, data, category)
+
+
+def sign_as(enc: Encrypted, who: Actor, category: str | None) -> None:
+    """Re-encrypt `enc` in place under a manifest signed by `who`'s device, as a real uploader
+    would (the server checks that signature); same document, version, key and data."""
+    if who.signing_key is None:
+        return
+    wanted = category or enc.category
+    if enc.manifest.uploader_device_id == uuid.UUID(who.device_id) and wanted == enc.category:
+        return
+    again = encrypt(
+        str(enc.manifest.group_id),
+        enc.data,
+        document_id=enc.document_id,
+        version=enc.version,
+        segment_size=enc.manifest.segment_size,
+        device_id=who.device_id,
+        signing=who.signing_key,
+        category=wanted,
+        doc_key=enc.key.key,
+    )
+    for name in ("key", "manifest", "signing_key", "segments", "category"):
+        setattr(enc, name, getattr(again, name))
 
 
 def upload_body(enc: Encrypted, category: str | None = "newsletter", **overrides: object) -> dict:
@@ -86,6 +163,9 @@ def upload_body(enc: Encrypted, category: str | None = "newsletter", **overrides
 async def open_upload(
     client: httpx.AsyncClient, who: Actor, group_id: str, enc: Encrypted, **overrides: object
 ) -> httpx.Response:
+    category = overrides.get("category", "newsletter")
+    if "manifest" not in overrides and str(enc.manifest.group_id) == group_id:
+        sign_as(enc, who, category if isinstance(category, str) else None)
     return await client.post(
         f"/api/v1/groups/{group_id}/library/uploads",
         headers=who.headers,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cordon_client._crypto.keys import public_bytes
+from cordon_client._crypto import Roster
 from cordon_client._library import LibraryClient, PendingUpload, Published
 from cordon_client.exceptions import ApiError, DecryptionError, TruncatedError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f
 from tests.e2e.server import Server
+from tests.library import helpers as h
 
 pytestmark = pytest.mark.e2e
 MIB = 1024 * 1024
@@ -74,12 +75,23 @@ def _lib(
 ) -> LibraryClient:
     http = httpx.Client(base_url=live.base, headers=who.headers, timeout=60, transport=transport)
     _OPEN.append(http)
+    assert who.signing_key is not None
     return LibraryClient(
         http,
         device_id=uuid.UUID(who.device_id),
-        signing_key=key,
+        signing_key=who.signing_key,
         segments_per_put=segments_per_put,
+        epoch_id=_GROUPS["current"].epoch_id,
     )
+
+
+_GROUPS: dict[str, Roster] = {}  # the verified log of the group under test (set by `_group`)
+
+
+async def _group(client: httpx.AsyncClient, session: AsyncSession) -> f.GroupSetup:
+    g = await f.group_with_roles(client, session)
+    _GROUPS["current"] = h.coordinator_roster(g.group_id, g.coordinator, g.member)
+    return g
 
 
 async def _assert_member_downloads(
@@ -97,7 +109,7 @@ async def _assert_member_downloads(
         published.document_id,
         1,
         key=published.key,
-        uploader_signing_key=public_bytes(key),
+        roster=_GROUPS["current"],
         dest=dest,
     )
     assert _digest(got.path) == _digest(source)
@@ -107,7 +119,7 @@ async def test_large_file_round_trip(
     client: httpx.AsyncClient, session: AsyncSession, live_server: Server, tmp_path: Path
 ):
     """A 24 MiB file in 1 MiB segments goes up and comes back bit for bit, verified."""
-    g = await f.group_with_roles(client, session)
+    g = await _group(client, session)
     key = Ed25519PrivateKey.generate()
     source = _file(tmp_path / "scan.tiff", 24 * MIB + 12345)
     publisher = _lib(live_server, g.coordinator, key)
@@ -123,7 +135,7 @@ async def test_large_file_round_trip(
         published.document_id,
         1,
         key=published.key,
-        uploader_signing_key=public_bytes(key),
+        roster=_GROUPS["current"],
         dest=out_dir,
     )
     assert got.name == "scan.tiff" and got.media_type == "image/tiff"
@@ -134,7 +146,7 @@ async def test_interrupted_upload_resumes(
     client: httpx.AsyncClient, session: AsyncSession, live_server: Server, tmp_path: Path
 ):
     """After the link dies mid-upload, `send` again sends only the missing segments."""
-    g = await f.group_with_roles(client, session)
+    g = await _group(client, session)
     key = Ed25519PrivateKey.generate()
     source = _file(tmp_path / "video.mp4", 6 * MIB + 7)
     flaky = FlakyTransport(allowed=3)
@@ -156,7 +168,7 @@ async def test_batched_upload_resumes_per_segment(
 ):
     """Segments sent several to a request resume from the first missing one after a drop,
     and the published file is intact."""
-    g = await f.group_with_roles(client, session)
+    g = await _group(client, session)
     key = Ed25519PrivateKey.generate()
     source = _file(tmp_path / "scans.zip", 6 * MIB + 7)
     flaky = FlakyTransport(allowed=1)
@@ -174,7 +186,7 @@ async def test_body_cut_mid_segment_stores_nothing(
     client: httpx.AsyncClient, session: AsyncSession, live_server: Server, tmp_path: Path
 ):
     """A segment whose body is cut off is not stored; the retry then succeeds."""
-    g = await f.group_with_roles(client, session)
+    g = await _group(client, session)
     key = Ed25519PrivateKey.generate()
     source = _file(tmp_path / "doc.bin", 2 * MIB)
     lib = _lib(live_server, g.coordinator, key)
@@ -202,7 +214,7 @@ async def test_changed_file_on_resume_is_a_conflict(
     client: httpx.AsyncClient, session: AsyncSession, live_server: Server, tmp_path: Path
 ):
     """Resuming with different content is refused segment by segment, nothing published."""
-    g = await f.group_with_roles(client, session)
+    g = await _group(client, session)
     source = _file(tmp_path / "a.bin", 3 * MIB)
     flaky = FlakyTransport(allowed=2)
     lib = _lib(live_server, g.coordinator, Ed25519PrivateKey.generate(), flaky)
@@ -230,11 +242,17 @@ def _serve(enc_segments: list[bytes], version_json: dict) -> httpx.MockTransport
 @pytest.mark.parametrize("attack", ["flip", "truncate", "reorder", "append"])
 def test_tampered_downloads_leave_no_file(tmp_path: Path, attack: str):
     """Altered, cut, reordered or extended ciphertext fails and the destination never appears."""
-    from tests.library import helpers as h
-
     group_id = str(uuid.uuid4())
     data = os.urandom(3 * 64 * 1024 + 99)
-    enc = h.encrypt(group_id, data)
+    device_id, signing = uuid.uuid4(), Ed25519PrivateKey.generate()
+    roster = h.roster_of(group_id, (uuid.uuid4(), device_id, signing))
+    enc = h.encrypt(
+        group_id,
+        data,
+        device_id=str(device_id),
+        signing=signing,
+        epoch_id=roster.epoch_id,
+    )
     segs = list(enc.segments)
     if attack == "flip":
         segs[1] = bytes([segs[1][0] ^ 1]) + segs[1][1:]
@@ -266,7 +284,7 @@ def test_tampered_downloads_leave_no_file(tmp_path: Path, attack: str):
             enc.document_id,
             1,
             key=enc.key,
-            uploader_signing_key=public_bytes(enc.signing_key),
+            roster=roster,
             dest=dest,
         )
     assert list(tmp_path.iterdir()) == []
@@ -298,7 +316,7 @@ async def test_streamed_batch_dropped_mid_body_is_resent(
 ):
     """A batch whose streamed body dies part-way is re-encrypted from the file and sent again
     whole, while the segments after it keep flowing; the result is intact."""
-    g = await f.group_with_roles(client, session)
+    g = await _group(client, session)
     key = Ed25519PrivateKey.generate()
     source = _file(tmp_path / "maps.pdf", 6 * MIB + 7)
     drop = MidBodyDrop()
@@ -315,7 +333,7 @@ async def test_file_shrunk_before_send_fails_without_hanging(
 ):
     """If the file ends before a streamed batch is complete, `send` raises instead of leaving
     the PUT waiting for segments that never come, and nothing is published."""
-    g = await f.group_with_roles(client, session)
+    g = await _group(client, session)
     source = _file(tmp_path / "log.txt", 6 * MIB)
     lib = _lib(live_server, g.coordinator, Ed25519PrivateKey.generate(), segments_per_put=4)
     pending = await asyncio.to_thread(lib.prepare, uuid.UUID(g.group_id), source, category="other")

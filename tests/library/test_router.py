@@ -48,7 +48,9 @@ async def test_observer_lists_and_reads_versions(client: httpx.AsyncClient, sess
     g = await f.group_with_roles(client, session)
     v1 = h.encrypt(g.group_id, b"first")
     await h.publish(client, g.coordinator, g.group_id, v1, category="daily_report")
-    v2 = h.encrypt(g.group_id, b"second", document_id=v1.document_id, version=2)
+    v2 = h.encrypt(
+        g.group_id, b"second", document_id=v1.document_id, version=2, category="daily_report"
+    )
     await h.publish(client, g.co_coordinator, g.group_id, v2, category=None)
     base = f"/api/v1/groups/{g.group_id}/library/documents"
     listing = (await client.get(base, headers=g.observer.headers)).json()
@@ -202,6 +204,7 @@ async def test_tampered_content_is_detected_by_readers(
 
     g = await f.group_with_roles(client, session)
     enc = h.encrypt(g.group_id, _data(2 * SEG))
+    h.sign_as(enc, g.coordinator, None)
     enc.segments[1] = enc.segments[1][:-1] + bytes([enc.segments[1][-1] ^ 1])
     await h.publish(client, g.coordinator, g.group_id, enc)
     r = await client.get(h.content_url(g.group_id, enc.document_id), headers=g.member.headers)

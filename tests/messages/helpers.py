@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import httpx
+from cordon_client import wire
 from cordon_client._crypto import (
     ContentType,
     Recipient,
@@ -13,6 +14,7 @@ from cordon_client._crypto import (
     seal_broadcast,
     seal_targeted,
 )
+from cordon_client.wire import NO_LABELS, Labels, MessageRef
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from tests.factories import Actor
@@ -40,6 +42,7 @@ def sealed(
     kind: str = "alert",
     client_msg_id: str | None = None,
     recipients: list[str] | None = None,
+    labels: Labels = NO_LABELS,
 ) -> bytes:
     """An envelope as the actor's device would seal it (wrapped to throw-away prekeys: the
     server cannot tell, and these tests only exercise routing)."""
@@ -53,6 +56,7 @@ def sealed(
         "content": text.encode(),
         "ts": int(time.time() * 1000),
         "message_id": uuid.UUID(client_msg_id or message_id()),
+        "labels": labels,
     }
     if recipients:
         targets = [
@@ -68,17 +72,70 @@ def envelope(who: Actor, group_id: str, text: str = "hello", **kw: Any) -> str:
     return base64.b64encode(sealed(who, group_id, text, **kw)).decode()
 
 
+def ref_of(item: dict[str, Any]) -> MessageRef:
+    """How a reply or receipt names a served item: (sender device, message id)."""
+    return MessageRef(uuid.UUID(item["sender_device_id"]), uuid.UUID(item["client_msg_id"]))
+
+
+def receipt(
+    who: Actor, group_id: str, seq: int, status: str, item: MessageRef | None = None
+) -> dict[str, Any]:
+    """A receipt signed by `who`'s device for the item at `seq` (named by `item`)."""
+    assert who.signing_key is not None
+    ts = int(time.time() * 1000)
+    signed = wire.receipt_signing_input(
+        group_id=uuid.UUID(group_id),
+        item=item or some_ref(),
+        device_id=uuid.UUID(who.device_id),
+        status=status,
+        ts=ts,
+    )
+    sig = wire.b64e(who.signing_key.sign(signed))
+    return {"group_id": group_id, "seq": seq, "status": status, "ts": ts, "sig": sig}
+
+
+def some_ref() -> MessageRef:
+    """A reply target that names no stored item."""
+    return MessageRef(uuid.uuid4(), uuid.uuid4())
+
+
+async def target_at(
+    client: httpx.AsyncClient, who: Actor, group_id: str, seq: int | None
+) -> MessageRef | None:
+    """How a reply names the item at `seq`: its (sender device, message id), as a client
+    learns it from the item it read (a made-up one if there is no such item)."""
+    if seq is None:
+        return None
+    r = await client.get(f"/api/v1/groups/{group_id}/messages/{seq}", headers=who.headers)
+    if r.status_code != 200 or not r.json()["sender_device_id"]:
+        return some_ref()
+    item = r.json()
+    return MessageRef(uuid.UUID(item["sender_device_id"]), uuid.UUID(item["client_msg_id"]))
+
+
 async def post(
     client: httpx.AsyncClient, who: Actor, group_id: str, text: str = "hello", **extra: Any
 ) -> httpx.Response:
-    """Post a sealed message through the API (a fresh message id unless one is named)."""
+    """Post a sealed message through the API (a fresh message id unless one is named); the
+    envelope's signed labels agree with the `urgent` and `parent_seq` posted."""
     kind = extra.pop("kind", "alert")
     msg_id = message_id(extra.pop("client_msg_id", None))
+    parent_seq = extra.get("parent_seq")
+    labels = Labels(
+        urgent=bool(extra.get("urgent")),
+        reply_to=await target_at(client, who, group_id, parent_seq if parent_seq else None),
+    )
     body: dict[str, Any] = {
         "kind": kind,
         "client_msg_id": msg_id,
         "envelope": envelope(
-            who, group_id, text, kind=kind, client_msg_id=msg_id, recipients=extra.get("recipients")
+            who,
+            group_id,
+            text,
+            kind=kind,
+            client_msg_id=msg_id,
+            recipients=extra.get("recipients"),
+            labels=labels,
         ),
     }
     body.update(extra)

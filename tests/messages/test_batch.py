@@ -4,21 +4,30 @@ import base64
 from typing import Any
 
 import httpx
+from cordon_client.wire import Labels
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.messages.schemas import MessageBatchRead
 from tests import factories as f
 from tests.factories import Actor
-from tests.messages.helpers import envelope, message_id, post, sealed, sync_all
+from tests.messages.helpers import envelope, message_id, post, sealed, some_ref, sync_all
 
 
-def alert(who: Actor, group_id: str, text: str = "hello", mid: str | None = None) -> dict[str, Any]:
+def alert(
+    who: Actor, group_id: str, text: str = "hello", mid: str | None = None, **kw: Any
+) -> dict[str, Any]:
     mid = mid or message_id()
     return {
         "kind": "alert",
         "client_msg_id": mid,
-        "envelope": envelope(who, group_id, text, client_msg_id=mid),
+        "envelope": envelope(who, group_id, text, client_msg_id=mid, **kw),
     }
+
+
+def reply_to_nothing(who: Actor, group_id: str) -> dict[str, Any]:
+    """A signed reply whose parent_seq names no item yet."""
+    signed = alert(who, group_id, "reply", labels=Labels(reply_to=some_ref()))
+    return {**signed, "parent_seq": 100_000}
 
 
 async def post_batch(
@@ -77,7 +86,7 @@ async def test_each_message_is_answered_on_its_own(
     }
     reused = alert(g.member, g.group_id, "other content", mid=stored["client_msg_id"])
     fresh = alert(g.member, g.group_id, "fresh")
-    reply = {**alert(g.member, g.group_id, "reply"), "parent_seq": 100_000}
+    reply = reply_to_nothing(g.member, g.group_id)
     r = await post_batch(
         client, g.member, g.group_id, [forged, fresh, oversized, stored, reused, reply]
     )
@@ -126,7 +135,7 @@ async def test_replays_and_refusals_leave_no_gap_in_the_stream(
     stored = alert(g.member, g.group_id, "stored")
     await post_batch(client, g.member, g.group_id, [stored])
     fresh = alert(g.member, g.group_id, "fresh")
-    unknown_parent = {**alert(g.member, g.group_id, "reply"), "parent_seq": 100_000}
+    unknown_parent = reply_to_nothing(g.member, g.group_id)
     r = await post_batch(client, g.member, g.group_id, [stored, fresh, fresh, unknown_parent])
     assert [x["status"] for x in r.json()["results"]] == [200, 201, 200, 422]
     fresh_seq = r.json()["results"][1]["seq"]

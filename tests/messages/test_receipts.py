@@ -19,7 +19,7 @@ from app.messages.receipts import Acknowledgement, record_many
 from app.messages.schemas import ReceiptCreate
 from tests import factories as f
 from tests.factories import Actor, GroupSetup
-from tests.messages.helpers import post, sync_all
+from tests.messages.helpers import post, receipt, ref_of, sync_all
 
 
 async def _receipt_statuses(client: httpx.AsyncClient, sender: Actor, cursor: str) -> list[Any]:
@@ -46,8 +46,9 @@ async def _members(
     return actors
 
 
-def _receipts(g: GroupSetup, seq: int, *statuses: str) -> dict[str, Any]:
-    return {"receipts": [{"group_id": g.group_id, "seq": seq, "status": s} for s in statuses]}
+def _receipts(who: Actor, g: GroupSetup, sent: dict[str, Any], *statuses: str) -> dict[str, Any]:
+    ref = ref_of(sent)
+    return {"receipts": [receipt(who, g.group_id, sent["seq"], s, ref) for s in statuses]}
 
 
 async def test_many_devices_acknowledging_at_once_are_each_recorded_once(
@@ -61,7 +62,7 @@ async def test_many_devices_acknowledging_at_once_are_each_recorded_once(
         answers = await asyncio.gather(
             *(
                 client.post(
-                    "/api/v1/receipts", headers=r.headers, json=_receipts(g, sent["seq"], status)
+                    "/api/v1/receipts", headers=r.headers, json=_receipts(r, g, sent, status)
                 )
                 for r in readers
             )
@@ -84,14 +85,15 @@ async def test_a_request_is_recorded_whole_or_not_at_all(
     g = await f.group_with_roles(client, session)
     sent = (await post(client, g.member, g.group_id)).json()
     _, cursor = await sync_all(client, g.member)
-    good = {"group_id": g.group_id, "seq": sent["seq"], "status": "read"}
-    unknown = {"group_id": g.group_id, "seq": sent["seq"] + 50, "status": "read"}
+    good = receipt(g.observer, g.group_id, sent["seq"], "read", ref_of(sent))
+    unknown = receipt(g.observer, g.group_id, sent["seq"] + 50, "read")
+    good_too = receipt(g.co_coordinator, g.group_id, sent["seq"], "read", ref_of(sent))
     refused, accepted = await asyncio.gather(
         client.post(
             "/api/v1/receipts", headers=g.observer.headers, json={"receipts": [good, unknown]}
         ),
         client.post(
-            "/api/v1/receipts", headers=g.co_coordinator.headers, json={"receipts": [good]}
+            "/api/v1/receipts", headers=g.co_coordinator.headers, json={"receipts": [good_too]}
         ),
     )
     f.assert_problem(refused, 404, "messages.not_found")
@@ -119,17 +121,21 @@ async def test_one_group_commit_judges_each_acknowledgement_on_its_own(
             session, user_id=uuid.UUID(a.id), device_id=uuid.UUID(a.device_id)
         )
 
+    actors: dict[int, Actor] = {}
+
     def ack(v: Any, *receipts: tuple[int, str]) -> Acknowledgement:
-        gid = uuid.UUID(g.group_id)
-        return Acknowledgement(
-            v, tuple(ReceiptCreate(group_id=gid, seq=s, status=st) for s, st in receipts)
-        )
+        signed = [
+            receipt(actors[id(v)], g.group_id, s, st, ref_of(sent) if s == seq else None)
+            for s, st in receipts
+        ]
+        return Acknowledgement(v, tuple(ReceiptCreate.model_validate(r) for r in signed))
 
     coordinator, observer, sender = (
         await viewer(g.coordinator),
         await viewer(g.observer),
         await viewer(g.member),
     )
+    actors.update({id(coordinator): g.coordinator, id(observer): g.observer, id(sender): g.member})
     head = (await service.heads(session, group_ids=[uuid.UUID(g.group_id)]))[uuid.UUID(g.group_id)]
     problems = await record_many(
         session,

@@ -4,12 +4,23 @@ import asyncio
 import base64
 import json
 import uuid
+from typing import Any
 
 import httpx
+import pytest
+from cordon_client.wire import NO_LABELS, Labels, MessageRef
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f
-from tests.messages.helpers import envelope, message_id, post, sealed, sync_all
+from tests.messages.helpers import (
+    envelope,
+    message_id,
+    post,
+    receipt,
+    ref_of,
+    sealed,
+    sync_all,
+)
 
 
 def messages(items: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -148,7 +159,6 @@ async def test_forged_or_misrouted_envelopes_are_refused(
         sealed(g.coordinator, g.group_id, client_msg_id=mid),
         sealed(g.member, other.group_id, client_msg_id=mid),
         sealed(g.member, g.group_id, client_msg_id=message_id()),
-        sealed(g.member, g.group_id, kind="chat", client_msg_id=mid),
     ]
     for raw in cases:
         r = await client.post(
@@ -163,6 +173,80 @@ async def test_forged_or_misrouted_envelopes_are_refused(
         f.assert_problem(r, 422, "messages.invalid_envelope")
     items, _ = await sync_all(client, g.coordinator)
     assert messages(items) == []
+
+
+ROUTING_LIES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
+    # name: (signed labels/kind, posted routing copy, the problem's detail prefix)
+    "kind": ({"kind": "chat"}, {"kind": "alert"}, "kind:"),
+    "urgent added": ({}, {"urgent": True}, "urgent:"),
+    "urgent dropped": ({"labels": Labels(urgent=True)}, {}, "urgent:"),
+    "parent without target": ({}, {"parent_seq": "PARENT"}, "parent_seq:"),
+    "target without parent": ({"labels": "REPLY"}, {}, "parent_seq:"),
+    "parent moved": ({"labels": "REPLY"}, {"parent_seq": "OTHER"}, "parent_seq:"),
+}
+
+
+@pytest.mark.parametrize("route", ["single", "batch"])
+async def test_routing_copy_must_match_the_signed_labels(
+    client: httpx.AsyncClient, session: AsyncSession, route: str
+):
+    """Kind, urgency and reply target are signed; a posted copy that says otherwise is a 422
+    `messages.routing_mismatch` on the single and the batch route alike, and nothing is
+    stored (docs/PROTOCOL.md §5.5)."""
+    g = await f.group_with_roles(client, session)
+    parent = (await post(client, g.member, g.group_id, "case")).json()
+    other = (await post(client, g.member, g.group_id, "other case")).json()
+    target = MessageRef(uuid.UUID(parent["sender_device_id"]), uuid.UUID(parent["client_msg_id"]))
+    seqs = {"PARENT": parent["seq"], "OTHER": other["seq"]}
+    for name, (signed, posted, detail) in ROUTING_LIES.items():
+        mid = message_id()
+        labels = signed.get("labels", NO_LABELS)
+        labels = Labels(reply_to=target) if labels == "REPLY" else labels
+        raw = sealed(
+            g.coordinator,
+            g.group_id,
+            kind=signed.get("kind", "alert"),
+            client_msg_id=mid,
+            labels=labels,
+        )
+        body = {"kind": "alert", "client_msg_id": mid, "envelope": base64.b64encode(raw).decode()}
+        body |= {k: seqs.get(v, v) if isinstance(v, str) else v for k, v in posted.items()}
+        if route == "single":
+            r = await client.post(
+                f"/api/v1/groups/{g.group_id}/messages", headers=g.coordinator.headers, json=body
+            )
+            problem = f.assert_problem(r, 422, "messages.routing_mismatch")
+        else:
+            r = await client.post(
+                f"/api/v1/groups/{g.group_id}/messages/batch",
+                headers=g.coordinator.headers,
+                json={"messages": [body]},
+            )
+            (result,) = r.json()["results"]
+            assert result["status"] == 422, name
+            problem = result["problem"]
+            assert problem["code"] == "messages.routing_mismatch", name
+        assert str(problem["detail"]).startswith(detail), (name, problem)
+    honest = sealed(
+        g.coordinator,
+        g.group_id,
+        client_msg_id=(mid := message_id()),
+        labels=Labels(urgent=True, reply_to=target),
+    )
+    r = await client.post(
+        f"/api/v1/groups/{g.group_id}/messages",
+        headers=g.coordinator.headers,
+        json={
+            "kind": "alert",
+            "client_msg_id": mid,
+            "envelope": base64.b64encode(honest).decode(),
+            "urgent": True,
+            "parent_seq": parent["seq"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    items, _ = await sync_all(client, g.observer)
+    assert [i["seq"] for i in messages(items)] == [parent["seq"], other["seq"], r.json()["seq"]]
 
 
 async def test_prenotifications_go_through_their_own_route(
@@ -346,10 +430,9 @@ async def test_receipts_reach_the_sender(client: httpx.AsyncClient, session: Asy
     ).json()
     _, sender_cursor = await sync_all(client, g.member)
     for status in ("delivered", "delivered", "read", "read"):
+        signed = receipt(g.coordinator, g.group_id, sent["seq"], status, ref_of(sent))
         r = await client.post(
-            "/api/v1/receipts",
-            headers=g.coordinator.headers,
-            json={"receipts": [{"group_id": g.group_id, "seq": sent["seq"], "status": status}]},
+            "/api/v1/receipts", headers=g.coordinator.headers, json={"receipts": [signed]}
         )
         assert r.status_code == 204, r.text
     items, _ = await sync_all(client, g.member, sender_cursor)
@@ -378,12 +461,39 @@ async def test_receipts_for_unreadable_items_are_not_found(
             client, g.member, g.group_id, kind="sender_key", recipients=[g.coordinator.device_id]
         )
     ).json()
+    signed = receipt(g.observer, g.group_id, sent["seq"], "read", ref_of(sent))
     r = await client.post(
-        "/api/v1/receipts",
-        headers=g.observer.headers,
-        json={"receipts": [{"group_id": g.group_id, "seq": sent["seq"], "status": "read"}]},
+        "/api/v1/receipts", headers=g.observer.headers, json={"receipts": [signed]}
     )
     f.assert_problem(r, 404, "messages.not_found")
+
+
+async def test_a_receipt_must_be_signed_by_the_receipting_device(
+    client: httpx.AsyncClient, session: AsyncSession
+):
+    """Receipts are signed by the device that sends them, for the item as its sender named
+    it: another device's signature, another item's name or an edited status is a 422
+    `messages.invalid_receipt` and nothing reaches the sender."""
+    g = await f.group_with_roles(client, session)
+    sent = (await post(client, g.member, g.group_id)).json()
+    _, cursor = await sync_all(client, g.member)
+    forged = {
+        "another device": receipt(g.observer, g.group_id, sent["seq"], "read", ref_of(sent)),
+        "another item": receipt(g.coordinator, g.group_id, sent["seq"], "read"),
+        "status edited": receipt(g.coordinator, g.group_id, sent["seq"], "delivered", ref_of(sent))
+        | {"status": "read"},
+    }
+    for name, body in forged.items():
+        r = await client.post(
+            "/api/v1/receipts", headers=g.coordinator.headers, json={"receipts": [body]}
+        )
+        problem = f.assert_problem(r, 422, "messages.invalid_receipt")
+        assert problem["detail"] == (
+            f"receipt for seq {sent['seq']}: the signature does not verify under the "
+            "receipting device's key"
+        ), name
+    items, _ = await sync_all(client, g.member, cursor)
+    assert not [i for i in items if i["kind"] == "receipt"]
 
 
 async def test_envelopes_round_trip_byte_for_byte(client: httpx.AsyncClient, session: AsyncSession):

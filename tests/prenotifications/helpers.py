@@ -11,6 +11,7 @@ import httpx
 from cordon_client._crypto import ContentType, Recipient, seal_broadcast, seal_targeted
 from cordon_client._crypto.ratchet import SenderChain
 from cordon_client._workflow import sign_event
+from cordon_client.wire import Labels, MessageRef
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,11 +89,15 @@ def seal(
     *,
     signing_key: Ed25519PrivateKey | None = None,
     group_id: str | None = None,
+    labels: Labels | None = None,
 ) -> bytes:
-    """A targeted PRENOTIFICATION envelope from `actor`'s device."""
+    """A targeted PRENOTIFICATION envelope from `actor`'s device, signed with the shipment's
+    roles (destination, transit) unless other labels are given."""
     key = signing_key or actor.signing_key
     assert key is not None
+    roles = ((uuid.UUID(s.destination.id), 1), (uuid.UUID(s.transit.id), 2))
     return seal_targeted(
+        labels=labels if labels is not None else Labels(roles=roles),
         signing_key=key,
         sender_device_id=uuid.UUID(actor.device_id),
         group_id=uuid.UUID(group_id or s.group_id),
@@ -102,6 +107,11 @@ def seal(
         recipients=recipients_of(*to),
         ts=int(time.time() * 1000),
     )
+
+
+def detail_labels(s: Shipment, pn: dict) -> Labels:
+    """A detail names its pre-notification, (sender device, id), as its signed target."""
+    return Labels(reply_to=MessageRef(uuid.UUID(s.sender.device_id), uuid.UUID(pn["id"])))
 
 
 def broadcast(s: Shipment, actor: f.Actor) -> bytes:
@@ -189,7 +199,12 @@ async def move(
 ) -> httpx.Response:
     """Ask the server to move `pn` to `to` as `actor`."""
     if detail is None and to in ("amended", "discrepancy"):
-        detail = seal(s, actor, [a for a in [s.sender, *s.parties()] if a is not actor])
+        detail = seal(
+            s,
+            actor,
+            [a for a in [s.sender, *s.parties()] if a is not actor],
+            labels=detail_labels(s, pn),
+        )
     return await client.post(
         f"{s.url}/{pn['id']}/events",
         headers=actor.headers,

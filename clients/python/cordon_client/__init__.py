@@ -10,6 +10,7 @@ from cordon_client.exceptions import (
     ApiError,
     CordonClientError,
     CryptoError,
+    ExcludedDeviceError,
     RealtimeError,
     TrustError,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "Cordon",
     "CordonClientError",
     "CryptoError",
+    "ExcludedDeviceError",
     "Incoming",
     "Listener",
     "NotLoggedIn",

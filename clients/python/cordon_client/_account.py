@@ -22,10 +22,18 @@ from cordon_client._crypto import (
     public_bytes,
 )
 from cordon_client._crypto._encoding import b64e
+from cordon_client._crypto.prekeys import (
+    LEDGER_SECRET,
+    ONE_TIME_BATCH,
+    REPLENISH_BELOW,
+    ClaimLedger,
+    OneTimePrekeyStore,
+)
 from cordon_client._state import LocalState, Profile
 from cordon_client.exceptions import (
     ApiError,
     CordonClientError,
+    CryptoError,
 )
 
 
@@ -53,6 +61,9 @@ class AccountClient:
         self.server = base.rstrip("/")
         self._http = httpx.AsyncClient(base_url=self.server, transport=transport, timeout=30)
         self._sessions: dict[uuid.UUID, GroupSession] = {}
+        self._one_time: OneTimePrekeyStore | None = None
+        self._ledger: ClaimLedger | None = None
+        self.prekey_refusals: list[CryptoError] = []  # served one-time prekeys refused
 
     async def __aenter__(self) -> Self:
         return self
@@ -155,15 +166,11 @@ class AccountClient:
         return int(data["revoked"])
 
     async def publish_keys(self) -> None:
-        """Rotate and upload the signed prekey when due; publish the member key once."""
+        """Rotate and upload the signed prekey when due, top up the one-time prekeys, publish
+        the member key once. (Old signed prekeys are deleted only after a sync: `receive`.)"""
         _, keystore = self.state.require()
-        now = now_ms()
-        prekey = keystore.rotate_prekeys(now)
-        keystore.delete_expired_prekeys(now)
-        if prekey is not None:
-            await self._call(
-                "POST", "/api/v1/devices/me/prekeys", json={"prekey": prekey.to_json()}
-            )
+        await self._rotate_signed_prekey(now_ms())
+        await self._replenish_one_time_prekeys()
         if keystore.member_key is not None and not self.state.secret("member-key-published"):
             try:
                 await self._call(
@@ -178,7 +185,56 @@ class AccountClient:
             self.state.set_secret("member-key-published", b"1")
         self._save()
 
+    async def _rotate_signed_prekey(self, now: int) -> bool:
+        """Make and upload a new signed prekey once the newest is six days old."""
+        _, keystore = self.state.require()
+        prekey = keystore.rotate_prekeys(now)
+        if prekey is None:
+            return False
+        for session in self._sessions.values():
+            session.prekeys = keystore.prekey_privates()
+        self._save()  # the private half is on disk before anyone can seal to it
+        await self._call("POST", "/api/v1/devices/me/prekeys", json={"prekey": prekey.to_json()})
+        return True
+
+    async def _replenish_one_time_prekeys(self) -> int:
+        """Upload a batch of one-time prekeys when the server holds fewer than
+        `REPLENISH_BELOW` (it reports the count); returns the count it holds afterwards."""
+        _, keystore = self.state.require()
+        stock = await self._call("GET", "/api/v1/devices/me/one-time-prekeys")
+        count = int(stock["count"])
+        room = min(ONE_TIME_BATCH, int(stock["max_batch"]), int(stock["max_stored"]) - count)
+        if count >= REPLENISH_BELOW or room <= 0:
+            return count
+        keys = self.one_time_prekeys().generate(keystore.signing_key, keystore.device_id, room)
+        self._save()  # private halves on disk before the public halves are served
+        answer = await self._call(
+            "POST",
+            "/api/v1/devices/me/one-time-prekeys",
+            json={"prekeys": [k.to_json() for k in keys]},
+        )
+        return int(answer["count"])
+
+    def one_time_prekeys(self) -> OneTimePrekeyStore:
+        """This device's one-time prekey private halves, kept in the keystore."""
+        if self._one_time is None:
+            _, keystore = self.state.require()
+            self._one_time = OneTimePrekeyStore.load(keystore.secrets)
+        return self._one_time
+
+    def claim_ledger(self) -> ClaimLedger:
+        """The newest one-time prekey this device has sealed to, per target device."""
+        if self._ledger is None:
+            raw = self.state.secret(LEDGER_SECRET)
+            self._ledger = ClaimLedger.from_bytes(raw) if raw else ClaimLedger()
+        return self._ledger
+
     def _save(self) -> None:
+        if self.state.keystore is not None:
+            if self._one_time is not None:
+                self._one_time.save(self.state.keystore.secrets)
+            if self._ledger is not None:
+                self.state.set_secret(LEDGER_SECRET, self._ledger.to_bytes())
         for group_id, session in self._sessions.items():
             self.state.set_secret(f"session:{group_id}", session.export_state())
         if self.state.keystore is not None:

@@ -132,7 +132,7 @@ async def review_case(
     reg = registry or domain_registry()
     data = {"verdict": verdict, **({"note": note} if note else {})}
     content = reg.make_content(REVIEW, "case-review", data)
-    seq = await cordon.send(group_id, content, kind="chat", parent_seq=case_seq)
+    seq = await cordon.send(group_id, content, kind="chat", parent_seq=case_seq, review=True)
     return archive_own(cordon, group_id, seq, "chat", content, reg, case_seq)
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from cordon_client import _history as history
 from cordon_client._account import now_ms
-from cordon_client._crypto import LogWriter
 from cordon_client._library import (
     Downloaded,
     LibraryClient,
@@ -27,7 +27,7 @@ from cordon_client._library import (
     RemoteVersion,
 )
 from cordon_client._messaging import Incoming, MessagingClient, item_meta
-from cordon_client.exceptions import KeyUnavailableError, TrustError
+from cordon_client.exceptions import KeyUnavailableError, UntrustedSenderError
 
 __all__ = ["Cordon", "Incoming", "item_meta"]
 
@@ -39,6 +39,7 @@ class Cordon(MessagingClient):
         """Hand this device's chain states and document keys to another device of yours, so
         it can read the library and broadcasts in flight (PROTOCOL §9); nobody else may
         receive them."""
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         bundle = session.export_history()
         seq = await self._post_targeted(
@@ -89,7 +90,14 @@ class Cordon(MessagingClient):
     ) -> Published:
         """Encrypt, upload and publish a file (coordinators), then wrap its fresh key to every
         verified device of the group as a DOCUMENT_KEY envelope."""
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
+        me = session.roster.members.get(session.member_id)
+        if me is None or me.role != "coordinator":
+            raise UntrustedSenderError(
+                "only a coordinator in the signed log may publish: readers refuse documents "
+                "keyed by anyone else"
+            )
         with self._library() as library:
             published = await asyncio.to_thread(
                 library.publish,
@@ -99,6 +107,7 @@ class Cordon(MessagingClient):
                 document_id=document_id,
                 version=version,
                 progress=progress,
+                epoch_id=session.roster.epoch_id,
             )
         session.document_keys[(published.document_id, published.version)] = published.key
         prekeys = await self._prekeys(group_id)
@@ -128,8 +137,8 @@ class Cordon(MessagingClient):
         *,
         progress: Progress | None = None,
     ) -> Downloaded:
-        """Download and decrypt a version; the manifest must be signed by a device of the
-        verified roster and the key must have reached this device end to end."""
+        """Download and decrypt a version; the manifest must be signed by a coordinator's device
+        of the verified log and the key must have reached this device end to end."""
         session = await self._session(group_id, refresh=True)
         key = session.document_keys.get((document_id, version))
         if key is None:
@@ -139,29 +148,33 @@ class Cordon(MessagingClient):
             )
         with self._library() as library:
             remote = await asyncio.to_thread(library.version, group_id, document_id, version)
-            uploader = session.roster.device(remote.manifest.uploader_device_id)
-            if uploader is None:
-                raise TrustError("the document was not uploaded by a device of the roster")
+            document = await asyncio.to_thread(library.document, group_id, document_id)
             return await asyncio.to_thread(
                 library.download,
                 group_id,
                 document_id,
                 version,
                 key=key,
-                uploader_signing_key=uploader.signing_key,
+                roster=session.roster,
                 dest=dest,
                 progress=progress,
-                remote=remote,  # fetched above to find the uploader: not twice
+                remote=remote,
+                category=document.category,
             )
+
+    async def grant_history(self, group_id: uuid.UUID, user_id: uuid.UUID, scope: str) -> int:
+        """As coordinator: log a `cases` or `prenotifications` history grant for a member and
+        send them the keys of the earlier items this device opened (PROTOCOL §9). Returns how
+        many items were granted."""
+        return await history.grant(self, group_id, user_id, scope)
 
     async def grant_library(self, group_id: uuid.UUID, user_id: uuid.UUID) -> int:
         """As coordinator: record an explicit library-history grant for a member in the signed
         log, then send them every document key this device holds (PROTOCOL §9)."""
         root = self._coordinator_key(group_id)
-        entries = await self._log_entries(group_id)
-        await self._append(
-            group_id, LogWriter(group_id, entries).grant_history(root, user_id, now_ms())
-        )
+        writer = await self._verified_writer(group_id)
+        await self._append(group_id, writer.grant_history(root, user_id, now_ms()))
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         member = session.roster.members.get(user_id)
         prekeys = await self._prekeys(group_id)

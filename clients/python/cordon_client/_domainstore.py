@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import Iterable
 
+from cordon_client import _history as history
 from cordon_client._client import Cordon
 from cordon_client._crypto import GroupSession, Roster
 from cordon_client._domainview import (
@@ -21,7 +22,7 @@ from cordon_client._domainview import (
     verify_status_event,
 )
 from cordon_client._templates import TemplateError, TemplateRegistry
-from cordon_client.exceptions import CordonClientError
+from cordon_client.exceptions import ApiError, CordonClientError
 
 ARCHIVE = "domain-archive:{}"
 
@@ -130,6 +131,8 @@ async def sync(cordon: Cordon, *, registry: TemplateRegistry | None = None) -> l
     reg = registry or domain_registry()
     await cordon.receive()
     incoming = cordon.take_inbox()  # also what `listen()` took off the stream meanwhile
+    for group_id in _groups_with_grants(cordon):
+        incoming += await history.import_granted(cordon, group_id)  # PROTOCOL §9
     _, device_id = whoami(cordon)
     out: list[Item] = []
     for group_id in dict.fromkeys(i.group_id for i in incoming):
@@ -145,6 +148,29 @@ async def sync(cordon: Cordon, *, registry: TemplateRegistry | None = None) -> l
     return out
 
 
+def _groups_with_grants(cordon: Cordon) -> list[uuid.UUID]:
+    """Groups for which a verified history grant waits to be imported."""
+    prefix = history.PENDING.format("")
+    _, keystore = cordon.state.require()
+    return [
+        uuid.UUID(name[len(prefix) :])
+        for name, value in keystore.secrets.items()
+        if name.startswith(prefix) and value not in (b"", b"{}")
+    ]
+
+
+async def _granted_detail(cordon: Cordon, group_id: uuid.UUID, seq: int) -> dict[str, str]:
+    """The detail envelope of an imported status event, through the history route; an empty
+    one (so the event is refused) if the server does not serve it."""
+    try:
+        served = await cordon._call(
+            "GET", f"/api/v1/groups/{group_id}/history/prenotifications", params={"seq": seq}
+        )
+    except ApiError:
+        return {"envelope": ""}
+    return dict(served[0]) if served else {"envelope": ""}
+
+
 async def _verify_event(
     cordon: Cordon, group_id: uuid.UUID, session: GroupSession, item: Item
 ) -> Item:
@@ -153,6 +179,9 @@ async def _verify_event(
     detail_seq = (item.event or {}).get("detail_seq")
     detail = None
     if detail_seq is not None:
-        fetched = await cordon._call("GET", f"/api/v1/groups/{group_id}/messages/{detail_seq}")
+        try:
+            fetched = await cordon._call("GET", f"/api/v1/groups/{group_id}/messages/{detail_seq}")
+        except ApiError:  # an imported event of an earlier pre-notification (PROTOCOL §9.1)
+            fetched = await _granted_detail(cordon, group_id, int(detail_seq))
         detail = base64.b64decode(fetched["envelope"])
     return verify_status_event(item, session.roster, detail)

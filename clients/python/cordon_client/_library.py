@@ -30,9 +30,12 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cordon_client._crypto._encoding import b64d, b64e
+from cordon_client._crypto.authority import check_manifest
 from cordon_client._crypto.history import DocumentKey
+from cordon_client._crypto.roster import Roster
 from cordon_client._crypto.stream import (
     MAX_SEGMENT,
+    NO_EPOCH,
     TAG,
     Manifest,
     StreamDecryptor,
@@ -40,20 +43,10 @@ from cordon_client._crypto.stream import (
     create_manifest,
     decrypt_metadata,
     new_document_key,
-    verify_manifest,
 )
-from cordon_client.exceptions import ApiError, DecryptionError, MalformedError
+from cordon_client.exceptions import ApiError, MalformedError
 
 Progress = Callable[[int], None]
-CATEGORIES = (
-    "newsletter",
-    "daily_report",
-    "analysis_report",
-    "right_holder_material",
-    "best_practice",
-    "training",
-    "other",
-)
 SEGMENT_RETRIES = 5
 PARALLEL_PUTS = 3  # overlaps encryption and the next body with the server's work
 SEGMENTS_PER_PUT = 8  # amortises per-request cost; bodies are streamed, so memory stays flat
@@ -218,10 +211,12 @@ class LibraryClient:
         device_id: uuid.UUID | None = None,
         signing_key: Ed25519PrivateKey | None = None,
         segments_per_put: int = SEGMENTS_PER_PUT,
+        epoch_id: bytes = NO_EPOCH,
     ) -> None:
         self._http = http
         self._device_id = device_id
         self._signing_key = signing_key
+        self._epoch_id = epoch_id  # the verified log head signed into manifests by default
         self._segments_per_put = segments_per_put
 
     def _base(self, group_id: uuid.UUID) -> str:
@@ -250,6 +245,11 @@ class LibraryClient:
         url = f"{self._base(group_id)}/documents/{document_id}/versions"
         return [RemoteVersion.from_json(v) for v in _check(self._http.get(url)).json()]
 
+    def document(self, group_id: uuid.UUID, document_id: uuid.UUID) -> RemoteDocument:
+        """One document with its latest version (its category is checked against manifests)."""
+        url = f"{self._base(group_id)}/documents/{document_id}"
+        return RemoteDocument.from_json(_check(self._http.get(url)).json())
+
     def version(self, group_id: uuid.UUID, document_id: uuid.UUID, version: int) -> RemoteVersion:
         """One version's description."""
         url = f"{self._base(group_id)}/documents/{document_id}/versions/{version}"
@@ -266,12 +266,15 @@ class LibraryClient:
         name: str | None = None,
         media_type: str | None = None,
         segment_size: int = MAX_SEGMENT,
+        epoch_id: bytes | None = None,
     ) -> PendingUpload:
         """Make a fresh key and signed manifest and open the upload on the server.
 
         Args:
-            category: required for a new document; later versions keep the document's.
+            category: required for a new document; later versions keep the document's (the
+                manifest signs it, and the server refuses a mismatch).
             document_id: an existing document to add `version` to, or None for a new one.
+            epoch_id: this device's verified log head, signed into the manifest.
         Raises:
             ApiError: e.g. `group.role_required`, `library.quota_exceeded`,
                 `library.document_too_large`, `library.version_conflict`.
@@ -279,6 +282,10 @@ class LibraryClient:
         if self._signing_key is None or self._device_id is None:
             raise ValueError("publishing needs this device's id and signing key")
         doc_id = document_id or uuid.uuid4()
+        if category is None and document_id is not None:
+            category = self.document(group_id, document_id).category
+        if category is None:
+            raise ValueError("a new document needs a category")
         doc_key = new_document_key()
         manifest = create_manifest(
             doc_key=doc_key,
@@ -292,6 +299,8 @@ class LibraryClient:
             media_type=media_type
             or mimetypes.guess_type(path.name)[0]
             or "application/octet-stream",
+            category=category,
+            epoch_id=epoch_id or self._epoch_id,
             segment_size=segment_size,
         )
         count, size = segment_layout(path.stat().st_size, segment_size)
@@ -417,6 +426,7 @@ class LibraryClient:
         document_id: uuid.UUID | None = None,
         version: int = 1,
         progress: Progress | None = None,
+        epoch_id: bytes | None = None,
     ) -> Published:
         """Encrypt and publish a file as a new document or a new version of one.
 
@@ -424,7 +434,12 @@ class LibraryClient:
         (`GroupSession.share_document_key`); the server never sees it.
         """
         pending = self.prepare(
-            group_id, path, category=category, document_id=document_id, version=version
+            group_id,
+            path,
+            category=category,
+            document_id=document_id,
+            version=version,
+            epoch_id=epoch_id,
         )
         return self.send(pending, progress=progress)
 
@@ -435,35 +450,38 @@ class LibraryClient:
         version: int,
         *,
         key: DocumentKey,
-        uploader_signing_key: bytes,
+        roster: Roster,
         dest: Path,
         progress: Progress | None = None,
         remote: RemoteVersion | None = None,
+        category: str | None = None,
     ) -> Downloaded:
         """Download, verify and decrypt one version into `dest` (a file or a directory).
-        `remote` is the version as `version()` returned it, if the caller already fetched it.
+        `remote` is the version as `version()` returned it, if the caller already fetched it;
+        `category` is the server's routing copy, checked against the signed manifest.
 
-        The manifest must be signed by the uploader's roster device key and match `key`;
-        every segment must authenticate in order and the final one must be present, or
-        nothing is written under the final name.
+        The manifest must be signed by a device that belonged to a coordinator at the log
+        head it names, commit to `key`, and match it; every segment must authenticate in
+        order and the final one must be present, or nothing is written under the final name.
 
         Raises:
-            SignatureError: the manifest is not signed by `uploader_signing_key`.
+            UnauthorisedKeyingError: the uploader was not a coordinator's device there.
+            SignatureError: the manifest is not signed by the uploading device.
+            DocumentKeyConflictError: `key` was issued for another manifest or version.
+            CategoryMismatchError: the server's category is not the signed one.
             DecryptionError: a segment was altered, reordered, dropped or appended to.
             TruncatedError: the document ends before its final segment.
             ApiError: e.g. `library.withdrawn` (410), `group.not_found`.
         """
         remote = remote or self.version(group_id, document_id, version)
         manifest = remote.manifest
-        verify_manifest(manifest, uploader_signing_key)
         if (manifest.group_id, manifest.document_id, manifest.version) != (
             group_id,
             document_id,
             version,
         ) or (key.document_id, key.version) != (document_id, version):
             raise MalformedError("the manifest or key is for another document version")
-        if not secrets.compare_digest(key.manifest_hash, manifest.manifest_hash()):
-            raise DecryptionError("the document key belongs to a different manifest")
+        check_manifest(roster, manifest, key=key, category=category)
         name, media_type = decrypt_metadata(manifest, key.key)
         target = dest / Path(name).name if dest.is_dir() else dest
         tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")

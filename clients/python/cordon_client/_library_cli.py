@@ -23,7 +23,8 @@ from rich.table import Table
 
 from cordon_client import _cli_common as common
 from cordon_client._client import Cordon
-from cordon_client._library import CATEGORIES, Downloaded
+from cordon_client._crypto.stream import CATEGORIES
+from cordon_client._library import Downloaded
 
 library_app = typer.Typer(help="Browse, download and publish the group's document library.")
 

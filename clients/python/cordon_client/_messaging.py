@@ -8,29 +8,40 @@ waits in the encrypted inbox for application layers (`take_inbox`).
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
+from cordon_client import _history as history
 from cordon_client._account import now_ms
 from cordon_client._crypto import (
     ContentType,
     GroupSession,
+    Received,
     Recipient,
     SignedPrekey,
 )
-from cordon_client._groups import GroupsClient
+from cordon_client._crypto.prekeys import Selection, parse_claim, select_recipients
+from cordon_client._incoming import Incoming as Incoming
+from cordon_client._incoming import incoming_from_json, incoming_json
+from cordon_client._incoming import item_meta as item_meta
+from cordon_client._recovery import RecoveryState, answer, ask_owner, park, retry_parked
+from cordon_client._routing import RoutingClient, sending_labels
 from cordon_client.exceptions import (
     ApiError,
     CordonClientError,
     CryptoError,
     EpochMismatchError,
+    ExcludedDeviceError,
     KeyUnavailableError,
+    MissingChainError,
 )
+from cordon_client.wire import NO_LABELS, Labels, MessageRef, message_id_of
 
 CONTENT_KINDS = {
     "alert": ContentType.ALERT,
@@ -44,37 +55,11 @@ INBOX_KINDS = {"alert", "chat", "prenotification", "prenotification_event"}
 INBOX_LIMIT = 5_000  # newest kept when nobody reads the inbox
 KEY_KINDS = {"sender_key", "library", "history_transfer"}
 ENVELOPE_MAGIC = b"CXM"
+STOCK_CHECKED = "one-time-prekeys-checked"
+STOCK_CHECK_MS = 86_400_000
 
 if TYPE_CHECKING:
     from cordon_client._realtime import Listener
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """One item received by sync.
-
-    End-to-end content comes back decrypted with `verified=True`, or with `verified=False` and
-    the `error` saying why it was refused. Server events (membership changes, receipts,
-    library notices) carry `event`: the server's own JSON, not end-to-end protected.
-    """
-
-    group_id: uuid.UUID
-    seq: int
-    kind: str
-    sender_user_id: uuid.UUID | None
-    sender_device_id: uuid.UUID | None
-    verified: bool
-    content: bytes | None
-    error: str | None = None
-    urgent: bool = False
-    parent_seq: int | None = None
-    event: dict[str, Any] | None = None
-    created_at: datetime | None = None
-
-    @property
-    def text(self) -> str | None:
-        """The content as text, for chat and CLI display."""
-        return self.content.decode("utf-8", "replace") if self.content is not None else None
 
 
 def _sendable(kind: str) -> ContentType:
@@ -86,10 +71,21 @@ def _sendable(kind: str) -> ContentType:
     return CONTENT_KINDS[kind]
 
 
-class MessagingClient(GroupsClient):
+class MessagingClient(RoutingClient):
     """Sending, receiving and listening, on top of the trust layer."""
 
+    excluded: list[ExcludedDeviceError] = []
+    """Devices left out of the latest send (`send`, `send_many`, document key, library grant,
+    history transfer) because their served prekey did not verify."""
     _inbox: list[dict[str, Any]] | None = None
+    _recovery_state: RecoveryState | None = None
+    _chain_arrived = False
+
+    @property
+    def _recovery(self) -> RecoveryState:
+        if self._recovery_state is None:
+            self._recovery_state = RecoveryState()
+        return self._recovery_state
 
     async def _prekeys(self, group_id: uuid.UUID) -> dict[uuid.UUID, SignedPrekey]:
         keys = await self._call("GET", f"/api/v1/groups/{group_id}/keys")
@@ -122,7 +118,11 @@ class MessagingClient(GroupsClient):
         }
         body = {k: v for k, v in body.items() if v is not None}
         posted = await self._call("POST", f"/api/v1/groups/{group_id}/messages", json=body)
-        return int(posted["seq"])
+        seq = int(posted["seq"])
+        self._refs.remember(
+            group_id, seq, MessageRef(self.state.require()[1].device_id, message_id)
+        )
+        return seq
 
     async def _post_targeted(
         self,
@@ -137,19 +137,59 @@ class MessagingClient(GroupsClient):
         urgent: bool = False,
     ) -> int:
         """The one path of every targeted envelope: verify the devices' served prekeys against
-        the roster, seal to them with `seal(recipients, now_ms)`, post to exactly them."""
+        the roster, seal with `seal(recipients, now_ms)` to those that verify, post to exactly
+        them. Devices left out are added to `excluded`; if none is left, the first exclusion
+        is raised (PROTOCOL §3, recipient selection)."""
         now = now_ms()
         served = prekeys if prekeys is not None else await self._prekeys(group_id)
-        envelope = seal(session.recipients_for(served, now_ms=now, devices=devices), now)
+        selection = await self._choose_prekeys(group_id, session, served, devices, now)
+        recipients = selection.recipients
+        if not recipients:
+            raise (
+                selection.excluded[0]
+                if selection.excluded
+                else KeyUnavailableError("no recipient device")
+            )
+        envelope = seal(recipients, now)
+        self._save()  # persist before send: whatever sealing advanced is on disk first
         return await self._post(
             group_id,
             kind,
             envelope,
             message_id=_message_id(envelope),
-            recipients=devices,
+            recipients=[r.device_id for r in recipients],
             parent_seq=parent_seq,
             urgent=urgent,
         )
+
+    async def _choose_prekeys(
+        self,
+        group_id: uuid.UUID,
+        session: GroupSession,
+        served: Mapping[uuid.UUID, SignedPrekey],
+        devices: Sequence[uuid.UUID],
+        now: int,
+    ) -> Selection:
+        """Claim one one-time prekey per device and pick each wrap's prekey (PROTOCOL §3.3);
+        a served one-time prekey that fails its checks is refused, kept in `prekey_refusals`,
+        and the device's signed prekey is used instead. A device with no prekey that verifies
+        is left out and added to `excluded`; the caller decides whether what is left will do."""
+        answer = await self._call(
+            "POST",
+            f"/api/v1/groups/{group_id}/one-time-prekeys/claim",
+            json={"device_ids": [str(d) for d in devices]},
+        )
+        selection = select_recipients(
+            session.roster,
+            devices,
+            signed=served,
+            claimed=parse_claim(answer.get("items"), devices),
+            now_ms=now,
+            ledger=self.claim_ledger(),
+        )
+        self.prekey_refusals.extend(selection.refusals)
+        self.excluded = [*self.excluded, *selection.excluded]
+        return selection
 
     async def _distribute_chain(self, group_id: uuid.UUID, session: GroupSession) -> None:
         """Hand the current sender chain to roster devices that do not have it yet."""
@@ -173,8 +213,16 @@ class MessagingClient(GroupsClient):
             chain = session.sender_chain.distribution()
             return session.encrypt_targeted(ContentType.SENDER_KEY, chain, recipients, now_ms=at)
 
-        await self._post_targeted(group_id, session, "sender_key", missing, seal, prekeys=prekeys)
-        holders = sorted(given | set(missing), key=str)
+        try:
+            await self._post_targeted(
+                group_id, session, "sender_key", missing, seal, prekeys=prekeys
+            )
+        except ExcludedDeviceError:
+            if rotate:
+                raise  # a removal must rotate the chain: refuse to send on the old one
+            return  # every device lacking the chain was left out; retried on the next send
+        left_out = {e.device_id for e in self.excluded}
+        holders = sorted(given | (set(missing) - left_out), key=str)
         self.state.set_secret(f"chain-holders:{group_id}", b"".join(d.bytes for d in holders))
 
     def _chain_holders(self, group_id: uuid.UUID) -> list[uuid.UUID]:
@@ -190,18 +238,27 @@ class MessagingClient(GroupsClient):
         to_users: Sequence[uuid.UUID] | None = None,
         parent_seq: int | None = None,
         urgent: bool = False,
+        review: bool = False,
     ) -> int:
         """Encrypt and post one item; returns its sequence number in the group's stream.
 
         `to_users=None` broadcasts to the whole group; otherwise the content is sealed only to
         those users' verified devices and your own other devices. Pre-notifications go through
-        their workflow route instead (`cordon_client._domain.send_prenotification`)."""
+        their workflow route instead (`cordon_client._domain.send_prenotification`).
+        Kind, urgency and the parent (a reply, or with `review=True` a coordinator's review of
+        the case at `parent_seq`) are signed inside the envelope. The advanced chain state is
+        saved before the envelope leaves the process."""
         content_type = _sendable(kind)
         data = content.encode() if isinstance(content, str) else content
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
+        parent = await self._parent_ref(group_id, session, parent_seq)
+        labels = sending_labels(urgent=urgent, parent=parent, review=review)
         if to_users is None:
             await self._distribute_chain(group_id, session)
-            envelope = session.encrypt_broadcast(content_type, data, now_ms=now_ms())
+            item_key = history.next_broadcast_key(session)  # a coordinator's own, to grant later
+            envelope = session.encrypt_broadcast(content_type, data, now_ms=now_ms(), labels=labels)
+            self._save()  # persist before send: the chain index is spent on disk first
             seq = await self._post(
                 group_id,
                 kind,
@@ -210,6 +267,7 @@ class MessagingClient(GroupsClient):
                 parent_seq=parent_seq,
                 urgent=urgent,
             )
+            history.observe_sent(self.state, group_id, seq, kind, parent_seq, envelope, item_key)
         else:
             wanted = set(to_users) | {session.member_id}
             devices = [
@@ -225,7 +283,7 @@ class MessagingClient(GroupsClient):
                 kind,
                 devices,
                 lambda targets, at: session.encrypt_targeted(
-                    content_type, data, targets, now_ms=at
+                    content_type, data, targets, now_ms=at, labels=labels
                 ),
                 parent_seq=parent_seq,
                 urgent=urgent,
@@ -247,15 +305,19 @@ class MessagingClient(GroupsClient):
         Returns their sequence numbers in order. If the server refuses any item, the others
         stay stored and `ApiError` is raised for the first refused one."""
         content_type = _sendable(kind)
+        self.excluded = []
         session = await self._session(group_id, refresh=True)
         await self._distribute_chain(group_id, session)
+        labels = Labels(urgent=urgent) if urgent else NO_LABELS
         seqs: list[int] = []
         refused: ApiError | None = None
         for start in range(0, len(contents), BATCH_MAX):
             messages = []
             for content in contents[start : start + BATCH_MAX]:
                 data = content.encode() if isinstance(content, str) else content
-                envelope = session.encrypt_broadcast(content_type, data, now_ms=now_ms())
+                envelope = session.encrypt_broadcast(
+                    content_type, data, now_ms=now_ms(), labels=labels
+                )
                 messages.append(
                     {
                         "kind": kind,
@@ -264,7 +326,7 @@ class MessagingClient(GroupsClient):
                         "urgent": urgent,
                     }
                 )
-            self._save()  # the chain advanced: never reuse a message key, even on failure
+            self._save()  # persist before send: never reuse a message key, even after a crash
             answer = await self._call(
                 "POST", f"/api/v1/groups/{group_id}/messages/batch", json={"messages": messages}
             )
@@ -295,24 +357,49 @@ class MessagingClient(GroupsClient):
             params["group_id"] = str(group_id)
         page = await self._call("GET", "/api/v1/sync", params=params)
         out = [await self._open(item) for item in page["items"]]
+        if self._chain_arrived:
+            self._chain_arrived = False
+            out += await retry_parked(self)
         self.state.set_secret("sync-cursor", page["next_cursor"].encode())
         delivered = [
-            {"group_id": str(i.group_id), "seq": i.seq, "status": "delivered"}
+            await self._receipt(i.group_id, i.seq, "delivered")
             for i in out
             if i.verified and i.kind in CONTENT_KINDS
         ]
         if delivered:
             await self._call("POST", "/api/v1/receipts", json={"receipts": delivered})
         self._save()
+        await self._key_maintenance(caught_up=not page.get("has_more", False))
         return [i for i in out if i.kind not in KEY_KINDS or i.event or not i.verified]
+
+    async def _maintain_prekeys(self, *, caught_up: bool) -> None:
+        """After a sync: rotate the signed prekey when due, delete superseded private halves
+        once caught up (PROTOCOL §3), top up one-time prekeys when some were used (and check
+        the server's count at least daily, in case keys were claimed and never used)."""
+        _, keystore = self.state.require()
+        now = now_ms()
+        rotated = await self._rotate_signed_prekey(now)
+        if caught_up and keystore.delete_expired_prekeys(now):
+            for session in self._sessions.values():
+                session.prekeys = keystore.prekey_privates()
+            self._save()
+        store = self.one_time_prekeys()
+        checked = int.from_bytes(self.state.secret(STOCK_CHECKED) or b"", "big")
+        if store.consumed or rotated or now - checked >= STOCK_CHECK_MS:
+            await self._replenish_one_time_prekeys()
+            store.consumed = 0
+            self.state.set_secret(STOCK_CHECKED, now.to_bytes(8, "big"))
+
+    async def _key_maintenance(self, *, caught_up: bool) -> None:
+        """`_maintain_prekeys` after each sync page or live item: local checks, a request only
+        when something is due; a failure is left for the next time (what was received stands)."""
+        with contextlib.suppress(ApiError, httpx.TransportError):
+            await self._maintain_prekeys(caught_up=caught_up)
 
     async def mark_read(self, group_id: uuid.UUID, seq: int) -> None:
         """Tell the sender that this user read the item."""
-        await self._call(
-            "POST",
-            "/api/v1/receipts",
-            json={"receipts": [{"group_id": str(group_id), "seq": seq, "status": "read"}]},
-        )
+        receipt = await self._receipt(group_id, seq, "read")
+        await self._call("POST", "/api/v1/receipts", json={"receipts": [receipt]})
 
     def listen(
         self,
@@ -352,12 +439,12 @@ class MessagingClient(GroupsClient):
             persist_interval=persist_interval,
         )
 
-    async def _open(self, item: dict[str, Any]) -> Incoming:
+    async def _open(self, item: dict[str, Any], *, park_missing: bool = True) -> Incoming:
         """Verify and decrypt one stream item, and keep content for `take_inbox`."""
-        incoming = await self._decrypt_item(item)
+        incoming = await self._decrypt_item(item, park_missing=park_missing)
         if incoming.kind in INBOX_KINDS:
             inbox = self._loaded_inbox()
-            inbox.append(_incoming_json(incoming))
+            inbox.append(incoming_json(incoming))
             del inbox[:-INBOX_LIMIT]
         return incoming
 
@@ -365,7 +452,7 @@ class MessagingClient(GroupsClient):
         """Content items received since the last call, whether `receive()` or `listen()` took
         them off the stream: an application keeping its own archive (cases, pre-notifications)
         reads them here, since a broadcast can be decrypted only once."""
-        items = [_incoming_from_json(raw) for raw in self._loaded_inbox()]
+        items = [incoming_from_json(raw) for raw in self._loaded_inbox()]
         self._inbox = []
         return items
 
@@ -380,18 +467,31 @@ class MessagingClient(GroupsClient):
             self.state.set_secret(INBOX, json.dumps(self._inbox).encode())
         super()._save()
 
-    async def _decrypt_item(self, item: dict[str, Any]) -> Incoming:
+    async def _decrypt_item(self, item: dict[str, Any], *, park_missing: bool) -> Incoming:
         group_id = uuid.UUID(item["group_id"])
         meta = item_meta(item)
         envelope = base64.b64decode(item["envelope"])
         if not envelope.startswith(ENVELOPE_MAGIC) and item["kind"] not in CONTENT_KINDS:
-            return self._server_event(meta, envelope)
+            incoming = self._server_event(meta, envelope)
+            if incoming.kind == "receipt" and incoming.event is not None:
+                return await self._checked_receipt(incoming)
+            return incoming
         try:
             session = await self._session(group_id)
+            meta["parent_seq"] = await self._check_routing(
+                group_id, session, envelope, meta, item.get("client_msg_id")
+            )
             try:
                 received = session.decrypt(envelope)
             except EpochMismatchError:
-                received = (await self._session(group_id, refresh=True)).decrypt(envelope)
+                session = await self._session(group_id, refresh=True)
+                received = session.decrypt(envelope)
+        except MissingChainError as exc:
+            reason = exc.reason
+            if park_missing:
+                park(self, item)
+                reason += await self._ask_owner(group_id, exc)
+            return Incoming(**meta, verified=False, content=None, error=reason)
         except CryptoError as exc:
             return Incoming(**meta, verified=False, content=None, error=exc.reason)
         if str(received.sender_member_id) != str(meta["sender_user_id"]):
@@ -401,7 +501,40 @@ class MessagingClient(GroupsClient):
                 content=None,
                 error="the server's sender does not match the signed sender",
             )
-        return Incoming(**meta, verified=True, content=received.content)
+        self._refs.remember(group_id, meta["seq"], received.header.ref)
+        await self._after_keys(group_id, received)
+        if received.content_type == ContentType.HISTORY_GRANT:  # PROTOCOL §9: kept to import
+            history.keep_grant(self.state, group_id, received)
+        else:
+            history.observe(self.state, session, meta, envelope, received)
+        review = received.header.labels.review_of is not None
+        return Incoming(**meta, verified=True, content=received.content, review=review)
+
+    async def _checked_receipt(self, incoming: Incoming) -> Incoming:
+        """A receipt is verified only if the receipting roster device signed it for this
+        device's own item at that seq."""
+        assert incoming.event is not None
+        problem = await self._receipt_problem(incoming.group_id, incoming.event)
+        if problem is not None:
+            return dataclasses.replace(incoming, error=problem)
+        return dataclasses.replace(incoming, verified=True)
+
+    async def _ask_owner(self, group_id: uuid.UUID, exc: MissingChainError) -> str:
+        """Ask for a missing chain; the note added to the item's error."""
+        try:
+            session = await self._session(group_id)
+            asked = await ask_owner(self, group_id, session, exc)
+        except CordonClientError as failed:
+            return f"; could not ask the sender to re-share it ({failed})"
+        return "; the sender was asked to re-share it" if asked else "; already asked"
+
+    async def _after_keys(self, group_id: uuid.UUID, received: Received) -> None:
+        """Answer a KEY_REQUEST; note that a chain arrived so parked items are retried."""
+        if received.content_type == ContentType.SENDER_KEY:
+            self._chain_arrived = True
+        elif received.content_type == ContentType.KEY_REQUEST:
+            with contextlib.suppress(CordonClientError):
+                await answer(self, group_id, received.header.sender_device_id, received.content)
 
     def _server_event(self, meta: dict[str, Any], raw: bytes) -> Incoming:
         """A server-written item; a membership change means the roster must be re-verified."""
@@ -421,46 +554,6 @@ class MessagingClient(GroupsClient):
         )
 
 
-def item_meta(item: dict[str, Any]) -> dict[str, Any]:
-    """The routing fields of a served stream item (sync page or `item` frame), parsed."""
-    created = item.get("created_at")
-    return {
-        "group_id": uuid.UUID(item["group_id"]),
-        "seq": int(item["seq"]),
-        "kind": item["kind"],
-        "sender_user_id": uuid.UUID(item["sender_user_id"]) if item["sender_user_id"] else None,
-        "sender_device_id": (
-            uuid.UUID(item["sender_device_id"]) if item["sender_device_id"] else None
-        ),
-        "urgent": bool(item.get("urgent")),
-        "parent_seq": item.get("parent_seq"),
-        "created_at": datetime.fromisoformat(created) if isinstance(created, str) else None,
-    }
-
-
-def _incoming_json(item: Incoming) -> dict[str, Any]:
-    """An `Incoming` as JSON for the keystore's inbox."""
-    raw = dataclasses.asdict(item)
-    for name in ("group_id", "sender_user_id", "sender_device_id"):
-        raw[name] = str(raw[name]) if raw[name] else None
-    raw["content"] = base64.b64encode(item.content).decode() if item.content is not None else None
-    raw["created_at"] = item.created_at.isoformat() if item.created_at else None
-    return raw
-
-
-def _incoming_from_json(raw: dict[str, Any]) -> Incoming:
-    """The inverse of `_incoming_json`."""
-    values = dict(raw)
-    values["group_id"] = uuid.UUID(values["group_id"])
-    for name in ("sender_user_id", "sender_device_id"):
-        values[name] = uuid.UUID(values[name]) if values[name] else None
-    values["content"] = base64.b64decode(values["content"]) if values["content"] else None
-    values["created_at"] = (
-        datetime.fromisoformat(values["created_at"]) if values["created_at"] else None
-    )
-    return Incoming(**values)
-
-
 def _message_id(envelope: bytes) -> uuid.UUID:
     """The client message id bound into the signed header (bytes 70..86, PROTOCOL §5.1)."""
-    return uuid.UUID(bytes=envelope[70:86])
+    return message_id_of(envelope)

@@ -45,6 +45,13 @@ from cordon_client._workflow import (
 )
 from cordon_client._workflow import discrepancy_to_case as prefill_case
 from cordon_client.exceptions import ApiError, KeyUnavailableError
+from cordon_client.wire import (
+    NO_LABELS,
+    ROLE_DESTINATION,
+    ROLE_TRANSIT,
+    Labels,
+    MessageRef,
+)
 
 
 async def post_targeted(
@@ -54,12 +61,15 @@ async def post_targeted(
     user_ids: Iterable[uuid.UUID],
     *,
     message_id: uuid.UUID | None = None,
+    labels: Labels = NO_LABELS,
 ) -> tuple[bytes, list[uuid.UUID]]:
     """Seal PRENOTIFICATION content to the verified devices of those users and your others.
 
     Returns the envelope and its recipient devices; the caller posts it to the route that
     enforces the routing (``/prenotifications``). Every named user must have a certified
-    device with a valid prekey, else KeyUnavailableError names them. `session` is the group's
+    device with a valid prekey, else KeyUnavailableError names them; a device whose prekey
+    does not verify is left out and reported in `cordon.excluded`; a named user left with no
+    device raises that ExcludedDeviceError (PROTOCOL §3). `session` is the group's
     session its caller just refreshed (and decided the parties on): not fetched again.
     """
     group_id = session.roster.group_id
@@ -74,12 +84,23 @@ async def post_targeted(
             raise KeyUnavailableError(f"user {user_id} has no certified device with a prekey")
         devices += sorted(usable, key=str)
     now = now_ms()
-    targets = session.recipients_for(prekeys, now_ms=now, devices=devices)
+    selection = await cordon._choose_prekeys(group_id, session, prekeys, devices, now)
+    targets = selection.recipients
+    kept = {t.device_id for t in targets}
+    for user_id in sorted(wanted, key=str):  # the server refuses a party it does not reach
+        lost = [e for e in selection.excluded if e.member_id == user_id]
+        if lost and not any(d in kept for d in session.roster.members[user_id].devices):
+            raise lost[0]
     envelope = session.encrypt_targeted(
-        ContentType.PRENOTIFICATION, content, targets, now_ms=now, message_id=message_id
+        ContentType.PRENOTIFICATION,
+        content,
+        targets,
+        now_ms=now,
+        message_id=message_id,
+        labels=labels,
     )
     cordon._save()
-    return envelope, devices
+    return envelope, [d for d in devices if d in kept]  # a device left out is not routed
 
 
 def _with_routing(content: bytes, routing: Mapping[str, Any]) -> bytes:
@@ -122,8 +143,12 @@ async def send_prenotification(
         "transit": [str(u) for u in transit],
     }
     content = _with_routing(content, routing)
+    cordon.excluded = []
     parties = {*destination, *transit, *coordinators(session.roster)}
-    envelope, _ = await post_targeted(cordon, session, content, parties, message_id=message_id)
+    roles = [(u, ROLE_DESTINATION) for u in destination] + [(u, ROLE_TRANSIT) for u in transit]
+    envelope, _ = await post_targeted(
+        cordon, session, content, parties, message_id=message_id, labels=Labels(roles=tuple(roles))
+    )
     body: dict[str, Any] = {
         "envelope": base64.b64encode(envelope).decode(),
         "destination": [str(u) for u in destination],
@@ -144,14 +169,28 @@ async def send_prenotification(
 async def prenotification(
     cordon: Cordon, group_id: uuid.UUID, prenotification_id: uuid.UUID
 ) -> PrenotificationView:
-    """One pre-notification: decrypted on this device, joined with the server's record."""
-    record = await cordon._call(
-        "GET", f"/api/v1/groups/{group_id}/prenotifications/{prenotification_id}"
-    )
+    """One pre-notification: decrypted on this device, joined with the server's record.
+
+    An earlier one imported through a history grant (PROTOCOL.md §9.1) has no server record
+    for a member who is not a party: it is shown from the archive alone."""
+    missing: ApiError | None = None
+    try:
+        record: dict[str, Any] | None = await cordon._call(
+            "GET", f"/api/v1/groups/{group_id}/prenotifications/{prenotification_id}"
+        )
+    except ApiError as exc:
+        if exc.code != "prenotification.not_found":
+            raise
+        record, missing = None, exc
     for view in build_prenotifications(archived(cordon, group_id)):
-        if view.seq == record["stream_seq"]:
+        routing = view.original.routing or {}
+        if record is not None and view.seq == record["stream_seq"]:
             view.server = record
             return view
+        if record is None and routing.get("prenotification_id") == str(prenotification_id):
+            return view
+    if missing is not None:
+        raise missing
     raise DomainError(f"pre-notification {prenotification_id} is not decrypted on this device")
 
 
@@ -249,7 +288,11 @@ async def transition(
         else:
             content = reg.make_content(PN_DISCREPANCY, "prenotification-discrepancy", detail)
         parties = _parties(view, session.roster, record)
-        envelope, _ = await post_targeted(cordon, session, content, parties)
+        original = view.original.sender_device_id
+        target = MessageRef(original, prenotification_id) if original is not None else None
+        envelope, _ = await post_targeted(
+            cordon, session, content, parties, labels=Labels(reply_to=target)
+        )
     ts = now_ms()
     _, keystore = cordon.state.require()
     signature = sign_event(

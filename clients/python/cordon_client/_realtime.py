@@ -30,6 +30,7 @@ from cordon_client._messaging import (
     MessagingClient,
     item_meta,
 )
+from cordon_client._recovery import parked_items, retry_parked
 from cordon_client.exceptions import ApiError, RealtimeError
 
 CURSOR_PREFIX = "c1."
@@ -160,6 +161,7 @@ class Listener:
         self._ws: ClientConnection | None = None
         self._gen: AsyncGenerator[Incoming, None] | None = None
         self._saved_at = time.monotonic()
+        self._refused: set[tuple[uuid.UUID, int]] = set()
         self.connections = 0
         """How many times the server accepted this listener's socket (1 + reconnects)."""
         self.caught_up = asyncio.Event()
@@ -271,13 +273,21 @@ class Listener:
             while True:
                 frame = await self._frame(ws)
                 if frame.get("type") == "item":
-                    item = await self._accept(ws, frame)
-                    if item is not None:
+                    for item in await self._accept(ws, frame):
                         yield item
+                    for recovered in await self._recovered():
+                        yield recovered
                 elif frame.get("type") == "caught_up":
                     self._positions.merge(Positions.decode(frame.get("cursor")))
                     self._persist(force=True)
                     self.caught_up.set()
+
+    async def _recovered(self) -> list[Incoming]:
+        """Parked broadcasts that a just-installed chain opens (PROTOCOL.md §6.3)."""
+        if not self._cordon._chain_arrived:
+            return []
+        self._cordon._chain_arrived = False
+        return [i for i in await retry_parked(self._cordon) if i.kind in CONTENT_KINDS]
 
     async def _frame(self, ws: ClientConnection) -> dict[str, Any]:
         """The next JSON frame, sending an application ping after each quiet interval."""
@@ -294,14 +304,52 @@ class Listener:
             if isinstance(frame, dict):
                 return frame
 
-    async def _accept(self, ws: ClientConnection, frame: dict[str, Any]) -> Incoming | None:
-        """Open one pushed item once; acknowledge verified content; None when not for the app."""
+    async def _accept(self, ws: ClientConnection, frame: dict[str, Any]) -> list[Incoming]:
+        """Deliver one pushed item once, after any earlier item the socket has not carried yet.
+
+        A frame beyond the next expected seq may follow items that were reordered, dropped or
+        outrun by an injected frame: the range below it is fetched through `/sync` first, so
+        every item reaches the application exactly once whatever order frames arrive in."""
         group_id, seq = uuid.UUID(frame["group_id"]), int(frame["seq"])
         self._positions.merge(Positions.decode(self._stored_cursor()))  # receive() may be ahead
         if not self._positions.is_new(group_id, seq):
-            return None
+            return []
+        out: list[Incoming] = []
+        if seq > self._positions.get(group_id) + 1:
+            for earlier in await self._missing_below(group_id, seq):
+                out += await self._deliver(ws, earlier)
+        return out + await self._deliver(ws, frame)
+
+    async def _missing_below(self, group_id: uuid.UUID, seq: int) -> list[dict[str, Any]]:
+        """The items this device may read between its position and `seq`, from `/sync`."""
+        found: list[dict[str, Any]] = []
+        cursor = Positions({group_id: self._positions.get(group_id)}).encode()
+        while True:
+            params = {"cursor": cursor, "group_id": str(group_id), "limit": 500}
+            try:
+                page = await self._cordon._call("GET", "/api/v1/sync", params=params)
+            except httpx.TransportError as exc:
+                raise _Drop(f"could not fetch the items before seq {seq}: {exc}") from None
+            except ApiError as exc:
+                if exc.status == 401:
+                    raise RealtimeError(CLOSE_UNAUTHENTICATED, exc.detail) from None
+                raise _Drop(f"could not fetch the items before seq {seq}: {exc}") from None
+            below = [i for i in page["items"] if int(i["seq"]) < seq]
+            found += [i for i in below if self._positions.is_new(group_id, int(i["seq"]))]
+            if not page.get("has_more") or len(below) < len(page["items"]):
+                return found
+            cursor = page["next_cursor"]
+
+    async def _deliver(self, ws: ClientConnection, raw: dict[str, Any]) -> list[Incoming]:
+        """Open one item; acknowledge verified content; [] when not for the application.
+
+        Only an item that verified, a server event or an item parked for its chain moves the
+        position: a refused item (forged, tampered, injected) advances nothing, so a real item
+        below it, or the authentic copy fetched later through `/sync`, is still delivered. A
+        refusal is reported once per seq."""
+        group_id, seq = uuid.UUID(raw["group_id"]), int(raw["seq"])
         try:
-            item = await self._cordon._open(frame)
+            item = await self._cordon._open(raw)
         except httpx.TransportError as exc:
             raise _Drop(f"could not fetch what verification needs: {exc}") from None
         except ApiError as exc:
@@ -310,14 +358,28 @@ class Listener:
             if exc.status >= 500:
                 raise _Drop(str(exc)) from None
             item = Incoming(
-                **item_meta(frame), verified=False, content=None, error=f"could not verify: {exc}"
+                **item_meta(raw), verified=False, content=None, error=f"could not verify: {exc}"
             )
-        self._positions.advance(group_id, seq)
-        self._persist()
+        if item.verified or item.event is not None or _is_parked(self._cordon, group_id, seq):
+            self._positions.advance(group_id, seq)
+            self._persist()
+        elif (group_id, seq) in self._refused:
+            return []
+        else:
+            self._refused.add((group_id, seq))
+        await self._cordon._key_maintenance(caught_up=self.caught_up.is_set())
         if item.verified and item.kind in CONTENT_KINDS:
-            receipt = {"type": "receipt", "group_id": str(group_id), "seq": seq}
+            receipt = await self._cordon._receipt(group_id, seq, "delivered")
             with contextlib.suppress(ConnectionClosed):
-                await ws.send(json.dumps({**receipt, "status": "delivered"}))
+                await ws.send(json.dumps({"type": "receipt", **receipt}))
         if item.kind in KEY_KINDS and not item.event and item.verified:
-            return None
-        return item
+            return []
+        return [item]
+
+
+def _is_parked(cordon: MessagingClient, group_id: uuid.UUID, seq: int) -> bool:
+    """Whether the item waits for its sender chain (it is retried, not re-pushed)."""
+    return any(
+        int(p["seq"]) == seq and uuid.UUID(str(p["group_id"])) == group_id
+        for p in parked_items(cordon)
+    )

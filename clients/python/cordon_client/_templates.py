@@ -35,6 +35,7 @@ from jsonschema.exceptions import ValidationError as SchemaValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from cordon_client import wire
 from cordon_client._crypto._encoding import sha256, signing_input
 from cordon_client.exceptions import CordonClientError
 
@@ -258,23 +259,12 @@ class Template:
 
 
 def canonical_json(value: object) -> bytes:
-    """Sorted keys, no whitespace, UTF-8, integers only: one byte string per document."""
-
-    def check(node: object) -> None:
-        if isinstance(node, float):
-            raise TemplateError("template: numbers in templates must be integers")
-        if isinstance(node, dict):
-            for item in node.values():
-                check(item)
-        elif isinstance(node, list):
-            for item in node:
-                check(item)
-
-    check(value)
-    text = json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return text.encode("utf-8")
+    """The canonical JSON of PROTOCOL.md §2.2 (`cordon_client.wire`): one byte string per
+    document; a non-integer or an integer beyond ±(2^53−1) is refused."""
+    try:
+        return wire.canonical_json(value)
+    except wire.WireFormatError as exc:
+        raise TemplateError(f"template: {exc}") from None
 
 
 def _b64e(raw: bytes) -> str:

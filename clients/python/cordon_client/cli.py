@@ -22,7 +22,7 @@ from cordon_client import _cli_common as common
 from cordon_client._client import Cordon, Incoming
 from cordon_client._domain_cli import cases_app, prenotifications_app
 from cordon_client._library_cli import library_app
-from cordon_client.exceptions import ApiError
+from cordon_client.exceptions import ApiError, ExcludedDeviceError
 
 app = typer.Typer(
     help="Cordon: end-to-end encrypted messaging for customs administrations.",
@@ -202,14 +202,65 @@ def group_open_log(group: GroupArg) -> None:
 
 @group_app.command("join")
 def group_join(
-    group: GroupArg,
+    group: Annotated[
+        uuid.UUID | None, typer.Argument(help="Group id (not needed with --invitation).")
+    ] = None,
+    invitation: Annotated[
+        str | None, typer.Option(help="The invitation your coordinator gave you out of band.")
+    ] = None,
     fingerprint: Annotated[
-        str, typer.Option(help="The root fingerprint the coordinator gave you out of band.")
-    ],
+        str | None,
+        typer.Option(help="Fallback: the root fingerprint the coordinator read out to you."),
+    ] = None,
 ) -> None:
-    """Pin the group's root after checking its fingerprint, and certify this device."""
-    code = common.run(lambda c: c.join_group(group, expected_fingerprint=fingerprint))
-    common.console().print(f"joined group {group}; fingerprint verified: {code}")
+    """Answer an invitation (pins the root it names and sends your member key), or, once
+    admitted, certify this device in the group's log."""
+    out = common.console()
+    if invitation is not None:
+        gid = common.run(lambda c: c.request_join(invitation))
+        out.print(
+            f"root of group {gid} verified against your invitation; join request sent.\n"
+            f"Once your coordinator admits you, run: cordon group join {gid}"
+        )
+        return
+    if group is None:
+        common.fail("give the group id, or --invitation")
+    gid = group
+    code = common.run(lambda c: c.join_group(gid, expected_fingerprint=fingerprint))
+    how = "fingerprint verified" if fingerprint else "root pinned by your invitation"
+    out.print(f"joined group {gid}; {how}: {code}")
+
+
+@group_app.command("invite")
+def group_invite(
+    group: GroupArg,
+    for_user: Annotated[
+        str | None, typer.Option("--for", help="Username the invitation is meant for (a note).")
+    ] = None,
+    count: Annotated[int, typer.Option(min=1, max=500, help="How many invitations.")] = 1,
+    ttl_hours: Annotated[int, typer.Option(min=1, max=720)] = 14 * 24,
+) -> None:
+    """As coordinator: issue one-time invitations (one per member), to hand over outside
+    Cordon; each binds the member's key and shows them the group's root."""
+
+    async def work(cordon: Cordon) -> list[str]:
+        return [
+            await cordon.invite(group, for_user=for_user, ttl_hours=ttl_hours) for _ in range(count)
+        ]
+
+    for text in common.run(work):
+        common.console().print(f"invitation: {text}\nQR payload: {text}")
+
+
+@group_app.command("member-fingerprint")
+def group_member_fingerprint() -> None:
+    """Your member key's safety number and QR payload (the fallback to an invitation)."""
+
+    async def work(cordon: Cordon) -> tuple[str, str]:
+        return cordon.member_fingerprint()
+
+    number, qr = common.run(work)
+    common.console().print(f"safety number: {number}\nQR payload:    {escape(qr)}")
 
 
 @group_app.command("fingerprint")
@@ -225,12 +276,73 @@ def group_fingerprint(group: GroupArg) -> None:
 @group_app.command("add")
 def group_add(
     group: GroupArg,
-    user: UserArg,
+    user: Annotated[str, typer.Argument(help="Username (or user id).", show_default=False)],
     role: Annotated[str, typer.Option(help=", ".join(ROLES))] = "member",
+    fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            help="Fallback without invitation: the member's safety number or QR payload, "
+            "compared with them out of band (USER must then be the user id)."
+        ),
+    ] = None,
 ) -> None:
-    """As coordinator: admit a user and certify their member key in the signed log."""
-    common.run(lambda c: c.add_member(group, user, role))
-    common.console().print(f"added {user} as {escape(role)}")
+    """As coordinator: certify a member key in the signed log, only if bound out of band (by
+    the member's answer to your invitation, or by --fingerprint)."""
+    who: uuid.UUID | str = user
+    with contextlib.suppress(ValueError):
+        who = uuid.UUID(user)
+    binding = common.run(lambda c: c.add_member(group, who, role, member_fingerprint=fingerprint))
+    how = "invitation" if binding == "invitation" else "fingerprint compared out of band"
+    common.console().print(f"added {escape(user)} as {escape(role)} (key bound by {how})")
+
+
+@group_app.command("admit")
+def group_admit(group: GroupArg) -> None:
+    """As coordinator: certify every pending join request whose MAC verifies under one of
+    your invitations; the others are listed as refused."""
+    rows = common.run(lambda c: c.admit_all(group))
+    table = Table("user", "outcome")
+    for name, outcome in rows:
+        table.add_row(escape(name), escape(outcome))
+    common.console().print(table)
+
+
+@group_app.command("head")
+def group_head(group: GroupArg) -> None:
+    """The log head this device verified last (compare it with your coordinator's), and
+    whether the group is frozen by a detected fork."""
+
+    async def work(cordon: Cordon) -> tuple[tuple[int, str] | None, dict[str, object] | None]:
+        return cordon.log_head(group), cordon.fork_report(group)
+
+    head, fork = common.run(work)
+    out = common.console()
+    out.print(f"head seq {head[0]}, epoch {head[1]}" if head else "no head verified yet")
+    if fork is not None:
+        out.print(f"[red]FROZEN: {escape(str(fork['reason']))}[/red]")
+
+
+@group_app.command("fork-proof")
+def group_fork_proof(group: GroupArg) -> None:
+    """Print the recorded fork proof as JSON, for anyone to verify against the group's root."""
+
+    async def work(cordon: Cordon) -> dict[str, object] | None:
+        return cordon.fork_report(group)
+
+    fork = common.run(work)
+    if fork is None or fork.get("proof") is None:
+        common.fail("no fork proof recorded for this group")
+    print(json.dumps(fork["proof"], indent=1))  # noqa: T201  (machine-readable output)
+
+
+@group_app.command("resolve-fork")
+def group_resolve_fork(
+    group: GroupArg,
+    epoch: Annotated[str, typer.Argument(help="Epoch id your coordinator confirmed (hex).")],
+) -> None:
+    """Unfreeze after comparing with your coordinator: the served log must hold that head."""
+    seq = common.run(lambda c: c.resolve_fork(group, epoch))
+    common.console().print(f"group {group} unfrozen; verified head is now seq {seq}")
 
 
 @group_app.command("remove")
@@ -247,11 +359,38 @@ def group_grant_library(group: GroupArg, user: UserArg) -> None:
     common.console().print(f"library keys sent to {user} (#{seq})")
 
 
-@device_app.command("certify")
-def device_certify(group: GroupArg, device: DeviceArg) -> None:
-    """From the device holding your member key, certify another of your devices."""
-    common.run(lambda c: c.certify_device(group, device))
-    common.console().print(f"certified device {device}")
+@group_app.command("grant-history")
+def group_grant_history(
+    group: GroupArg,
+    user: UserArg,
+    scope: Annotated[str, typer.Option(help="cases or prenotifications")] = "cases",
+) -> None:
+    """As coordinator: let a member who joined later read the operation's earlier cases or
+    pre-notifications (logged in the signed log; sends the keys of the items you hold)."""
+    count = common.run(lambda c: c.grant_history(group, user, scope))
+    common.console().print(f"{scope} history granted to {user}: {count} earlier items")
+
+
+@device_app.command("link-code")
+def device_link_code() -> None:
+    """On a new device: show the code (and QR payload) your first device enters to link it."""
+
+    async def work(cordon: Cordon) -> str:
+        return cordon.link_code()
+
+    code = common.run(work)
+    common.console().print(f"link code:  {code}\nQR payload: {code}")
+
+
+@device_app.command("link")
+def device_link(
+    group: GroupArg,
+    code: Annotated[str, typer.Argument(help="The link code shown by the new device.")],
+) -> None:
+    """From the device holding your member key: certify the new device whose code you
+    entered, and only the key that code commits to."""
+    device = common.run(lambda c: c.certify_device(group, code))
+    common.console().print(f"linked device {device} (key bound by its link code)")
 
 
 @device_app.command("revoke")
@@ -277,12 +416,17 @@ def send(
 ) -> None:
     """Encrypt and send an alert (or a chat message) to the group or to some members."""
     kind = "chat" if chat else "alert"
-    seq = common.run(
-        lambda c: c.send(
+
+    async def work(c: Cordon) -> tuple[int, list[ExcludedDeviceError]]:
+        seq = await c.send(
             group, text, kind=kind, to_users=to or None, parent_seq=reply_to, urgent=urgent
         )
-    )
+        return seq, c.excluded
+
+    seq, excluded = common.run(work)
     common.console().print(f"sent #{seq}")
+    for left_out in excluded:
+        common.console().print(f"[yellow]warning: {escape(left_out.reason)}[/yellow]")
 
 
 def _status(item: Incoming) -> str:

@@ -1,5 +1,6 @@
 """Cordon's end-to-end encryption protocol, pure and sans-I/O (normative spec: docs/PROTOCOL.md)."""
 
+import cordon_client._crypto._requirements  # noqa: F401  (first: fails early on an old cryptography)
 from cordon_client._crypto._encoding import label
 from cordon_client._crypto.envelope import (
     ContentType,

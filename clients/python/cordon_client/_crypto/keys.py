@@ -15,7 +15,7 @@ from cordon_client.exceptions import KeyUnavailableError, MalformedError, Signat
 
 DAY_MS = 86_400_000
 PREKEY_LIFETIME_MS = 7 * DAY_MS
-PREKEY_GRACE_MS = 14 * DAY_MS
+PREKEY_GRACE_MS = 2 * DAY_MS  # private half kept this long after its replacement is made
 FINGERPRINT_ITERATIONS = 5200
 QR_PREFIX = "cordon-root:1:"
 

@@ -37,7 +37,7 @@ ROTATE_PREKEY_AT_MS = 6 * DAY_MS
 
 @dataclass(slots=True)
 class PrekeySecret:
-    """A published prekey and its private half, kept until 14 days after it expires."""
+    """A published prekey and its private half, kept until 48 h after its replacement."""
 
     prekey: SignedPrekey
     private: X25519PrivateKey = field(repr=False)
@@ -78,11 +78,13 @@ class KeystoreData:
         return prekey
 
     def delete_expired_prekeys(self, now_ms: int) -> list[int]:
-        """Forget private halves 14 days after expiry, bounding what a later compromise reveals."""
+        """Forget a private half 48 h after a newer prekey was made (PROTOCOL §10), bounding
+        what a later compromise reveals; run only after a sync has caught up."""
+        made = sorted(s.prekey.created_ts for s in self.prekeys.values())
         gone = [
             pid
             for pid, s in self.prekeys.items()
-            if now_ms >= s.prekey.expires_ts + PREKEY_GRACE_MS
+            if any(s.prekey.created_ts < t <= now_ms - PREKEY_GRACE_MS for t in made)
         ]
         for pid in gone:
             del self.prekeys[pid]

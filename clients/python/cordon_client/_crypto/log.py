@@ -19,10 +19,10 @@ from cordon_client._crypto._encoding import (
 from cordon_client._crypto.keys import public_bytes
 from cordon_client.exceptions import MalformedError, UnsupportedVersionError
 
-LOG_VERSION = 1
+LOG_VERSION = 2
 ZERO_HASH = b"\x00" * 32
 ROLES = ("coordinator", "member")
-HISTORY_SCOPES = ("library",)
+HISTORY_SCOPES = ("library", "cases", "prenotifications")
 COORDINATOR_OPS = frozenset(
     {"genesis", "add_member", "remove_member", "set_role", "grant_history", "checkpoint"}
 )
@@ -80,10 +80,16 @@ class LogEntry:
     body: Mapping[str, str]
     signer: bytes
     sig: bytes
-    _hash: list[bytes] = field(default_factory=list, compare=False, repr=False)
+    _hash: list[bytes] = field(default_factory=list, compare=False, repr=False, init=False)
+    _signed: list[bytes] = field(default_factory=list, compare=False, repr=False, init=False)
 
     def signed_bytes(self) -> bytes:
-        """The exact bytes the signer signed (label `log-entry`)."""
+        """The exact bytes the signer signed (label `log-entry`), computed once."""
+        if not self._signed:
+            self._signed.append(self._signing_input())
+        return self._signed[0]
+
+    def _signing_input(self) -> bytes:
         return signing_input(
             "log-entry",
             self.v,
@@ -208,7 +214,7 @@ class LogWriter:
     def grant_history(
         self, signer: Ed25519PrivateKey, member_id: uuid.UUID, ts: int, scope: str = "library"
     ) -> LogEntry:
-        """Record the coordinator's explicit grant of library history to a member."""
+        """Record the coordinator's explicit grant of one history scope to a member."""
         return self.append(
             signer, "grant_history", {"member_id": str(member_id), "scope": scope}, ts
         )

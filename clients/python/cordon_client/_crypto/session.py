@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from cordon_client._crypto import authority
 from cordon_client._crypto._encoding import decode, encode
 from cordon_client._crypto.envelope import (
     ContentType,
     Kind,
+    Labels,
     Recipient,
     RoutingHeader,
     broadcast_position,
     decrypt_body,
-    open_wrap,
     parse_envelope,
     seal_broadcast,
     seal_targeted,
@@ -27,23 +28,36 @@ from cordon_client._crypto.envelope import (
 from cordon_client._crypto.history import (
     DocumentKey,
     HistoryBundle,
+    HistoryGrant,
     decode_document_keys,
     encode_document_keys,
 )
 from cordon_client._crypto.keys import SignedPrekey, verify_prekey
+from cordon_client._crypto.prekeys import OneTimePrekeyStore, open_targeted_wrap
 from cordon_client._crypto.ratchet import ReceiverChain, SenderChain
-from cordon_client._crypto.roster import Device, Roster, detect_fork
+from cordon_client._crypto.roster import Device, Roster, detect_fork, envelope_epoch_seq
 from cordon_client.exceptions import (
-    EpochMismatchError,
     KeyUnavailableError,
     LogRollbackError,
     MalformedError,
+    MissingChainError,
     ReplayError,
     StaleChainError,
     UntrustedSenderError,
 )
+from cordon_client.wire import NO_LABELS
 
 REPLAY_CACHE_SIZE = 100_000
+
+
+def parse_key_request(content: bytes) -> tuple[uuid.UUID, int]:
+    """KEY_REQUEST content `enc(chain_id, index)` (PROTOCOL.md §6.3), strictly."""
+    fields = decode(content)
+    if len(fields) != 2 or len(fields[0]) != 16 or len(fields[1]) != 8:
+        raise MalformedError("key request: expected enc(chain_id, u64 index)")
+    return uuid.UUID(bytes=fields[0]), int.from_bytes(fields[1], "big")
+
+
 CHAINS_PER_SENDER = 4
 
 
@@ -55,6 +69,7 @@ class Received:
     sender_member_id: uuid.UUID
     content_type: ContentType
     content: bytes
+    item_key: bytes = b""  # what opened it (key ‖ nonce, or the content key): history grants
 
 
 class GroupSession:
@@ -67,6 +82,7 @@ class GroupSession:
         device_id: uuid.UUID,
         signing_key: Ed25519PrivateKey,
         prekeys: Mapping[int, X25519PrivateKey] | None = None,
+        one_time_prekeys: OneTimePrekeyStore | None = None,
     ) -> None:
         me = roster.device(device_id)
         if me is None:
@@ -76,6 +92,7 @@ class GroupSession:
         self.member_id = me.member_id
         self._signing_key = signing_key
         self.prekeys: dict[int, X25519PrivateKey] = dict(prekeys or {})
+        self.one_time_prekeys = one_time_prekeys  # shared by the device's sessions
         self.sender_chain: SenderChain | None = None
         self.receiver_chains: dict[tuple[uuid.UUID, uuid.UUID], ReceiverChain] = {}
         self.document_keys: dict[tuple[uuid.UUID, int], DocumentKey] = {}
@@ -139,6 +156,7 @@ class GroupSession:
         *,
         now_ms: int,
         message_id: uuid.UUID | None = None,
+        labels: Labels = NO_LABELS,
     ) -> bytes:
         """Seal to the given roster devices only."""
         self._check_can_send()
@@ -155,6 +173,7 @@ class GroupSession:
             recipients=recipients,
             ts=now_ms,
             message_id=message_id,
+            labels=labels,
         )
 
     def needs_rotation(self, now_ms: int) -> bool:
@@ -181,6 +200,7 @@ class GroupSession:
         *,
         now_ms: int,
         message_id: uuid.UUID | None = None,
+        labels: Labels = NO_LABELS,
     ) -> bytes:
         """Encrypt to the whole group on the current chain; refuses if rotation is due."""
         self._check_can_send()
@@ -196,12 +216,19 @@ class GroupSession:
             chain=self.sender_chain,
             ts=now_ms,
             message_id=message_id,
+            labels=labels,
         )
+
+    def _check_coordinator(self, what: str) -> None:
+        me = self._roster.members.get(self.member_id)
+        if me is None or me.role != authority.COORDINATOR:
+            raise UntrustedSenderError(f"only a coordinator's device may send {what}")
 
     def share_document_key(
         self, key: DocumentKey, recipients: Sequence[Recipient], *, now_ms: int
     ) -> bytes:
-        """Wrap a document key to roster devices, as for any targeted message."""
+        """Wrap a document key to roster devices (coordinators only: PROTOCOL.md §8)."""
+        self._check_coordinator("a document key")
         return self.encrypt_targeted(
             ContentType.DOCUMENT_KEY, key.to_bytes(), recipients, now_ms=now_ms
         )
@@ -224,6 +251,20 @@ class GroupSession:
             raise UntrustedSenderError("library grants go only to the granted member's devices")
         return self.encrypt_targeted(
             ContentType.LIBRARY_GRANT, encode_document_keys(keys), recipients, now_ms=now_ms
+        )
+
+    def grant_history(
+        self, grant: HistoryGrant, recipients: Sequence[Recipient], *, now_ms: int
+    ) -> bytes:
+        """Seal a HISTORY_GRANT to the granted member's devices once the log holds the grant."""
+        self._check_coordinator("a history grant")
+        member = self._roster.members.get(grant.member_id)
+        if member is None or grant.scope not in member.history_scopes:
+            raise UntrustedSenderError(f"the log holds no {grant.scope} grant for this member")
+        if any(r.device_id not in member.devices for r in recipients):
+            raise UntrustedSenderError("history grants go only to the granted member's devices")
+        return self.encrypt_targeted(
+            ContentType.HISTORY_GRANT, grant.to_bytes(), recipients, now_ms=now_ms
         )
 
     def export_history(self, archive: bytes = b"") -> HistoryBundle:
@@ -277,11 +318,7 @@ class GroupSession:
         """Step 1: group, epoch, sender device and per-type sender policy."""
         if h.group_id != self._roster.group_id:
             raise UntrustedSenderError("envelope is for another group")
-        epoch_seq = self._roster.epoch_seq(h.epoch_id)
-        if epoch_seq is None:
-            raise EpochMismatchError(
-                "envelope names an unknown roster head; refresh the log", h.epoch_id
-            )
+        epoch_seq = envelope_epoch_seq(self._roster, h.epoch_id)
         sender = self._roster.device(h.sender_device_id)
         if sender is None:
             raise UntrustedSenderError("sender device is not in the verified roster")
@@ -292,6 +329,12 @@ class GroupSession:
             mine = self._roster.members[self.member_id].history_scopes
             if role != "coordinator" or "library" not in mine:
                 raise UntrustedSenderError("library grant without a coordinator and a logged grant")
+        if h.content_type in (ContentType.DOCUMENT_KEY, ContentType.LIBRARY_GRANT):
+            authority.coordinator_device_at(
+                self._roster, sender.device_id, h.epoch_id, what="document key"
+            )
+        if h.content_type == ContentType.HISTORY_GRANT:
+            authority.check_grant_sender(self._roster, sender, self.member_id)
         if h.content_type == ContentType.HISTORY_TRANSFER and sender.member_id != self.member_id:
             raise UntrustedSenderError("history transfer from a device of another member")
         if h.kind == Kind.TARGETED and self.device_id not in h.recipients:
@@ -311,19 +354,30 @@ class GroupSession:
             chain_id, index = broadcast_position(env)
             chain = self.receiver_chains.get((sender.device_id, chain_id))
             if chain is None:
-                raise KeyUnavailableError("no sender key for this chain has been received")
+                raise MissingChainError(
+                    f"no sender key for chain {chain_id} of device {sender.device_id}",
+                    sender.device_id,
+                    chain_id,
+                    index,
+                )
             if self._roster.removed_between(chain.epoch_seq, epoch_seq):
                 raise StaleChainError("broadcast on a chain created before a removal")
             pending = chain.derive(index)
             content = decrypt_body(env, pending.key, pending.nonce)
             chain.commit(pending)
+            item_key = pending.key + pending.nonce
         else:
-            content = decrypt_body(env, open_wrap(env, self.device_id, self.prekeys))
+            item_key, one_time_id = open_targeted_wrap(
+                env, self.device_id, self.prekeys, self.one_time_prekeys
+            )
+            content = decrypt_body(env, item_key)
             self._accept_keys(h, sender, epoch_seq, content)
+            if one_time_id is not None and self.one_time_prekeys is not None:
+                self.one_time_prekeys.consume(one_time_id)  # one-time: deleted after first use
         self._seen[seen_key] = None
         if len(self._seen) > REPLAY_CACHE_SIZE:
             self._seen.popitem(last=False)
-        return Received(h, sender.member_id, ContentType(h.content_type), content)
+        return Received(h, sender.member_id, ContentType(h.content_type), content, item_key)
 
     def _accept_keys(
         self, h: RoutingHeader, sender: Device, epoch_seq: int, content: bytes
@@ -333,12 +387,19 @@ class GroupSession:
         if ctype == ContentType.SENDER_KEY:
             chain = ReceiverChain.from_distribution(content, sender.device_id, epoch_seq)
             self._install_chain(chain)
-        elif ctype == ContentType.DOCUMENT_KEY:
-            key = DocumentKey.from_bytes(content)
-            self.document_keys[(key.document_id, key.version)] = key
-        elif ctype == ContentType.LIBRARY_GRANT:
-            for key in decode_document_keys(content):
+        elif ctype in (ContentType.DOCUMENT_KEY, ContentType.LIBRARY_GRANT):
+            keys = (
+                [DocumentKey.from_bytes(content)]
+                if ctype == ContentType.DOCUMENT_KEY
+                else decode_document_keys(content)
+            )
+            authority.check_new_keys(self.document_keys, keys)
+            for key in keys:
                 self.document_keys[(key.document_id, key.version)] = key
+        elif ctype == ContentType.KEY_REQUEST:
+            parse_key_request(content)
+        elif ctype == ContentType.HISTORY_GRANT:
+            authority.check_grant(self._roster, HistoryGrant.from_bytes(content), self.member_id)
         elif ctype == ContentType.HISTORY_TRANSFER:
             bundle = HistoryBundle.from_bytes(content)
             for chain in bundle.chains:
@@ -346,6 +407,32 @@ class GroupSession:
                     self.receiver_chains.setdefault((chain.sender_device_id, chain.chain_id), chain)
             for key in bundle.document_keys:
                 self.document_keys[(key.document_id, key.version)] = key
+
+    def request_chain(
+        self, chain_id: uuid.UUID, index: int, owner: Recipient, *, now_ms: int
+    ) -> bytes:
+        """KEY_REQUEST to the chain's owner device only: 'send me chain_id from index'."""
+        return self.encrypt_targeted(
+            ContentType.KEY_REQUEST, encode(chain_id, index), [owner], now_ms=now_ms
+        )
+
+    def answer_key_request(
+        self, requester: Recipient, chain_id: uuid.UUID, index: int, *, now_ms: int
+    ) -> bytes | None:
+        """Re-share this device's chain to the requesting roster device only, from `index` if
+        that key is still held; None when it is not (the caller then starts a fresh chain)."""
+        dev = self._roster.device(requester.device_id)
+        if dev is None or dev.device_id == self.device_id:
+            raise UntrustedSenderError(
+                f"key request from device {requester.device_id}, not in the verified roster"
+            )
+        chain = self.sender_chain
+        if chain is None or chain.chain_id != chain_id or self.needs_rotation(now_ms):
+            return None
+        content = chain.share_from(index)
+        if content is None:
+            return None
+        return self.encrypt_targeted(ContentType.SENDER_KEY, content, [requester], now_ms=now_ms)
 
     def _install_chain(self, chain: ReceiverChain) -> None:
         """Keep a few recent chains per sender so in-flight broadcasts still open."""

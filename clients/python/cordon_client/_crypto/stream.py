@@ -1,7 +1,13 @@
-"""Document encryption with the STREAM construction and signed manifests (PROTOCOL.md §8)."""
+"""Document encryption with the STREAM construction and signed manifests (PROTOCOL.md §8).
+
+Pure and sans-I/O: the server imports `parse_manifest`/`verify_manifest` to check an upload,
+so the manifest has exactly one implementation.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hmac
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -27,7 +33,17 @@ from cordon_client.exceptions import (
     UnsupportedVersionError,
 )
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+CATEGORIES = (
+    "newsletter",
+    "daily_report",
+    "analysis_report",
+    "right_holder_material",
+    "best_practice",
+    "training",
+    "other",
+)
+NO_EPOCH = b"\x00" * 32
 MIN_SEGMENT = 64 * 1024
 MAX_SEGMENT = 1024 * 1024
 DEFAULT_SEGMENT = MIN_SEGMENT
@@ -45,6 +61,15 @@ def _subkey(doc_key: bytes, purpose: str) -> bytes:
     return hkdf_sha256(doc_key, salt=b"", info=label(purpose), length=32)
 
 
+def key_commitment(
+    doc_key: bytes, group_id: uuid.UUID, document_id: uuid.UUID, version: int
+) -> bytes:
+    """Commits the manifest to one key (AES-GCM alone does not), so a second, different key
+    for the same version can never open it."""
+    info = signing_input("doc-key-commit", group_id, document_id, version)
+    return hkdf_sha256(doc_key, salt=b"", info=info, length=32)
+
+
 def _meta_aad(group_id: uuid.UUID, document_id: uuid.UUID, version: int) -> bytes:
     return signing_input("doc-meta", group_id, document_id, version)
 
@@ -56,27 +81,35 @@ class Manifest:
     group_id: uuid.UUID
     document_id: uuid.UUID
     version: int
+    category: str
     uploader_device_id: uuid.UUID
+    epoch_id: bytes
     ts: int
     segment_size: int
     nonce_prefix: bytes
+    key_commitment: bytes
     encrypted_meta: bytes
     signature: bytes = field(default=b"")
 
-    def signed_bytes(self) -> bytes:
-        """Bytes the uploader signs (label `manifest`)."""
-        return signing_input(
-            "manifest",
+    def _fields(self) -> tuple[int | uuid.UUID | str | bytes, ...]:
+        return (
             MANIFEST_VERSION,
             self.group_id,
             self.document_id,
             self.version,
+            self.category,
             self.uploader_device_id,
+            self.epoch_id,
             self.ts,
             self.segment_size,
             self.nonce_prefix,
+            self.key_commitment,
             self.encrypted_meta,
         )
+
+    def signed_bytes(self) -> bytes:
+        """Bytes the uploader signs (label `manifest`)."""
+        return signing_input("manifest", *self._fields())
 
     def manifest_hash(self) -> bytes:
         """The AAD of every segment, tying content to exactly this manifest."""
@@ -84,42 +117,49 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         """Serialise for upload next to the ciphertext."""
-        return encode(
-            MANIFEST_VERSION,
-            self.group_id,
-            self.document_id,
-            self.version,
-            self.uploader_device_id,
-            self.ts,
-            self.segment_size,
-            self.nonce_prefix,
-            self.encrypted_meta,
-            self.signature,
-        )
+        return encode(*self._fields(), self.signature)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Manifest:
-        """Parse strictly; unknown versions and bad lengths are rejected."""
+        """Parse strictly; unknown versions, categories and bad lengths are rejected."""
         f = decode(data)
-        if len(f) != 10 or not all(len(f[i]) == 16 for i in (1, 2, 4)):
-            raise MalformedError("manifest is malformed")
-        v, version, ts, seg = fields_to_ints([f[0], f[3], f[5], f[6]])
-        if v != MANIFEST_VERSION:
-            raise UnsupportedVersionError(f"manifest version {v} is not supported")
-        if not MIN_SEGMENT <= seg <= MAX_SEGMENT or len(f[7]) != NONCE_PREFIX_LEN:
-            raise MalformedError("manifest segment size or nonce prefix is invalid")
-        if len(f[9]) != 64:
-            raise MalformedError("manifest signature is malformed")
+        if len(f) != 13:
+            raise MalformedError(f"manifest has {len(f)} fields, expected 13")
+        if f[0] != MANIFEST_VERSION.to_bytes(8, "big"):
+            if len(f[0]) == 8:
+                raise UnsupportedVersionError(
+                    f"manifest version {int.from_bytes(f[0], 'big')} is not supported"
+                )
+            raise MalformedError("manifest field v is malformed")
+        for index, name in ((1, "group_id"), (2, "document_id"), (5, "uploader_device_id")):
+            if len(f[index]) != 16:
+                raise MalformedError(f"manifest field {name} is not 16 bytes")
+        for index, name in ((6, "epoch_id"), (10, "key_commitment")):
+            if len(f[index]) != 32:
+                raise MalformedError(f"manifest field {name} is not 32 bytes")
+        version, ts, seg = fields_to_ints([f[3], f[7], f[8]])
+        category = f[4].decode("ascii", "replace")
+        if category not in CATEGORIES:
+            raise MalformedError(f"manifest category {category!r} is not a known category")
+        if not MIN_SEGMENT <= seg <= MAX_SEGMENT:
+            raise MalformedError(f"manifest segment_size {seg} is out of range")
+        if len(f[9]) != NONCE_PREFIX_LEN:
+            raise MalformedError("manifest field nonce_prefix is not 7 bytes")
+        if len(f[12]) != 64:
+            raise MalformedError("manifest signature is not 64 bytes")
         return cls(
             uuid.UUID(bytes=f[1]),
             uuid.UUID(bytes=f[2]),
             version,
-            uuid.UUID(bytes=f[4]),
+            category,
+            uuid.UUID(bytes=f[5]),
+            f[6],
             ts,
             seg,
-            f[7],
-            f[8],
             f[9],
+            f[10],
+            f[11],
+            f[12],
         )
 
 
@@ -134,28 +174,52 @@ def create_manifest(
     ts: int,
     name: str,
     media_type: str,
+    category: str = "other",
+    epoch_id: bytes = NO_EPOCH,
     segment_size: int = DEFAULT_SEGMENT,
     nonce_prefix: bytes | None = None,
 ) -> Manifest:
-    """Encrypt the name and type and sign the manifest as the uploading device."""
+    """Encrypt the name and type and sign the manifest as the uploading device.
+
+    `epoch_id` is the uploader's verified log head: readers check that the uploading device
+    belonged to a coordinator there (a manifest naming no known head is refused)."""
     if not MIN_SEGMENT <= segment_size <= MAX_SEGMENT:
         raise ValueError("segment_size must be between 64 KiB and 1 MiB")
+    if category not in CATEGORIES:
+        raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
     prefix = nonce_prefix if nonce_prefix is not None else os.urandom(NONCE_PREFIX_LEN)
     meta = AESGCM(_subkey(doc_key, "doc-meta")).encrypt(
         _ZERO_NONCE, encode(name, media_type), _meta_aad(group_id, document_id, version)
     )
     unsigned = Manifest(
-        group_id, document_id, version, uploader_device_id, ts, segment_size, prefix, meta
+        group_id,
+        document_id,
+        version,
+        category,
+        uploader_device_id,
+        epoch_id,
+        ts,
+        segment_size,
+        prefix,
+        key_commitment(doc_key, group_id, document_id, version),
+        meta,
     )
-    sig = signing_key.sign(unsigned.signed_bytes())
-    return Manifest(
-        group_id, document_id, version, uploader_device_id, ts, segment_size, prefix, meta, sig
-    )
+    return dataclasses.replace(unsigned, signature=signing_key.sign(unsigned.signed_bytes()))
 
 
 def verify_manifest(manifest: Manifest, uploader_signing_key: bytes) -> None:
     """Accept a manifest only if the uploading roster device signed it."""
     verify_sig(uploader_signing_key, manifest.signature, manifest.signed_bytes(), what="manifest")
+
+
+def check_key_commitment(manifest: Manifest, doc_key: bytes) -> None:
+    """Refuse a document key that is not the one the signed manifest commits to."""
+    expected = key_commitment(doc_key, manifest.group_id, manifest.document_id, manifest.version)
+    if not hmac.compare_digest(expected, manifest.key_commitment):
+        raise DecryptionError(
+            f"the key for document {manifest.document_id} version {manifest.version} "
+            "is not the one its signed manifest commits to"
+        )
 
 
 def decrypt_metadata(manifest: Manifest, doc_key: bytes) -> tuple[str, str]:

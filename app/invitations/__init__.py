@@ -1,0 +1,1 @@
+"""Invitations and join requests: the server's half of binding a member key out of band."""
