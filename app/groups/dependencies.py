@@ -20,7 +20,7 @@ from app.core.deps import SessionDep
 from app.core.routing import raises
 from app.groups import service
 from app.groups.exceptions import GroupNotFound, GroupRoleRequired
-from app.groups.models import GroupRole
+from app.groups.models import Group, GroupRole
 from app.groups.service import GroupAccess
 from app.groups.status import GroupWrite, ensure_accepts
 from app.invitations import service as invitations_service
@@ -116,6 +116,10 @@ async def invitee_access(
     found = await invitations_service.find_open(session, group_id=group_id, invitation_id=raw)
     if found is None:
         raise GroupNotFound()
+    group = await session.get(Group, group_id)
+    if group is None:
+        raise GroupNotFound()
+    ensure_accepts(group.status, GroupWrite.MANAGE)
     return InviteeAccess(invitation=found, user=principal.user)
 
 

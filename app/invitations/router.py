@@ -4,6 +4,7 @@ from fastapi import APIRouter, status
 
 from app.core.deps import SessionDep
 from app.core.encoding import b64url
+from app.core.routing import CordonRoute
 from app.groups.dependencies import GroupCoordinator, GroupInvitee
 from app.invitations import service
 from app.invitations.schemas import (
@@ -14,7 +15,7 @@ from app.invitations.schemas import (
     JoinRequestRead,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=CordonRoute)
 
 
 @router.post(

@@ -14,7 +14,7 @@ from app.core.deps import SessionDep, SettingsDep
 from app.core.encoding import json_bytes
 from app.core.pagination import Page, PageDep
 from app.core.routing import CordonRoute
-from app.core.schemas import BoundedInt
+from app.core.schemas import BoundedInt, Seq
 from app.groups.dependencies import GroupReader
 from app.library import history, queries, service
 from app.library.dependencies import BlobStoreDep, LibraryPublisher, OwnUpload
@@ -233,7 +233,7 @@ async def history_items(
     scope: Annotated[str, Path(pattern="^(cases|prenotifications)$")],
     access: GroupReader,
     session: SessionDep,
-    seq: Annotated[list[int], Query(min_length=1, max_length=history.MAX_ITEMS)],
+    seq: Annotated[list[Seq], Query(min_length=1, max_length=history.MAX_ITEMS)],
 ) -> Response:
     """Earlier items of a history scope the signed log grants the caller, by seq."""
     items = await history.get_items(

@@ -11,12 +11,13 @@ from tests import factories as f
 from tests.groups.test_authorisation import (
     EXTRA_GROUP_ROUTES,
     GROUP_ROUTES,
+    INVITATION_ROUTES,
     _call,
     _code,
     _fill,
     _operations,
 )
-from tests.messages.helpers import post
+from tests.messages.helpers import post, receipt, ref_of
 
 READ, CONTENT, MANAGE, LIFECYCLE = "read", "content", "manage", "lifecycle"
 REFUSED_IN = {READ: set(), LIFECYCLE: set(), CONTENT: {"closed", "archived"}, MANAGE: {"archived"}}
@@ -55,7 +56,15 @@ ROUTE_KINDS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/groups/{group_id}/prenotifications"): READ,
     ("GET", "/api/v1/groups/{group_id}/prenotifications/{prenotification_id}"): READ,
     ("POST", "/api/v1/groups/{group_id}/prenotifications/{prenotification_id}/events"): CONTENT,
+    ("POST", "/api/v1/groups/{group_id}/invitations"): MANAGE,
+    ("DELETE", "/api/v1/groups/{group_id}/invitations/{invitation_id}"): MANAGE,
+    ("GET", "/api/v1/groups/{group_id}/join-requests"): MANAGE,  # part of admitting
+    ("POST", "/api/v1/groups/{group_id}/one-time-prekeys/claim"): CONTENT,
+    ("GET", "/api/v1/groups/{group_id}/history/{scope}"): READ,
 }
+# The join request is authorised by the open invitation in its path, not by membership: a
+# made-up invitation is the group's 404 before any status is consulted (its status rule is
+# tested in tests/invitations).
 
 
 async def _set_status(client: httpx.AsyncClient, g: f.GroupSetup, status: str) -> None:
@@ -67,18 +76,16 @@ async def _set_status(client: httpx.AsyncClient, g: f.GroupSetup, status: str) -
     assert r.status_code == 200, r.text
 
 
-async def _receipt(client: httpx.AsyncClient, who: f.Actor, group_id: str, seq: int):
-    return await client.post(
-        "/api/v1/receipts",
-        headers=who.headers,
-        json={"receipts": [{"group_id": group_id, "seq": seq, "status": "read"}]},
-    )
+async def _receipt(client: httpx.AsyncClient, who: f.Actor, group_id: str, sent: dict):
+    signed = receipt(who, group_id, sent["seq"], "read", ref_of(sent))
+    return await client.post("/api/v1/receipts", headers=who.headers, json={"receipts": [signed]})
 
 
 async def test_every_group_route_has_a_status_rule(app: object):
     """Each group-scoped operation in the schema says what it is: read, content, management."""
     scoped = {op for op in _operations(app) if "{group_id}" in op[1]}
-    assert scoped == set(ROUTE_KINDS) == set(GROUP_ROUTES) | set(EXTRA_GROUP_ROUTES)
+    routes = set(GROUP_ROUTES) | set(EXTRA_GROUP_ROUTES)
+    assert scoped == set(ROUTE_KINDS) | INVITATION_ROUTES == routes | INVITATION_ROUTES
 
 
 async def test_closed_and_archived_groups_refuse_what_their_status_forbids(
@@ -116,8 +123,8 @@ async def test_receipts_in_closed_and_archived_groups(
 ):
     """A closed group's record is still acknowledged; an archived group takes nothing."""
     g = await f.group_with_roles(client, session)
-    first = (await post(client, g.member, g.group_id)).json()["seq"]
-    second = (await post(client, g.member, g.group_id)).json()["seq"]
+    first = (await post(client, g.member, g.group_id)).json()
+    second = (await post(client, g.member, g.group_id)).json()
     await _set_status(client, g, "closed")
     assert (await _receipt(client, g.observer, g.group_id, first)).status_code == 204
     await _set_status(client, g, "archived")

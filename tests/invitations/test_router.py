@@ -181,3 +181,25 @@ async def test_expired_invitation_is_closed_and_dropped(
     session.expire_all()
     assert await session.scalar(select(func.count()).select_from(GroupInvitation)) == 1
     assert await session.scalar(select(func.count()).select_from(JoinRequest)) == 0
+
+
+async def test_an_archived_group_takes_no_join_request(
+    client: httpx.AsyncClient, session: AsyncSession
+):
+    """A closed operation still admits replacements (management goes on); an archived one is
+    read-only, so an invitation issued before archiving can no longer be answered."""
+    g, inv, _ = await _opened(client, session)
+    for status, expected in (("closed", 201), ("archived", 409)):
+        r = await client.post(
+            f"/api/v1/groups/{inv.group_id}/status",
+            headers=g.coordinator.headers,
+            json={"status": status},
+        )
+        assert r.status_code == 200, r.text
+        who = g.outsider if status == "closed" else g.member
+        key = public_bytes(Ed25519PrivateKey.generate())
+        r = await client.post(_url(inv), headers=who.headers, json=_answer(inv, who.id, key))
+        if expected == 409:
+            assert_problem(r, 409, "group.read_only")
+        else:
+            assert r.status_code == 201, r.text
