@@ -10,14 +10,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cordon_client._crypto.keys import public_bytes
+from cordon_client._crypto import Roster
 from cordon_client._library import LibraryClient, Published
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f
 from tests.databases import postgres_server_url
 from tests.e2e.server import Server, running
+from tests.library.helpers import coordinator_roster
 
 pytestmark = pytest.mark.e2e
 MIB = 1024 * 1024
@@ -32,12 +32,16 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-async def _publish(
-    server: Server, g: f.GroupSetup, key: Ed25519PrivateKey, source: Path
-) -> Published:
+async def _publish(server: Server, g: f.GroupSetup, roster: Roster, source: Path) -> Published:
+    """Published by the coordinator's device, signed at the head of its verified log."""
+    assert g.coordinator.signing_key is not None
     with httpx.Client(base_url=server.base, headers=g.coordinator.headers, timeout=60) as http:
         lib = LibraryClient(
-            http, device_id=uuid.UUID(g.coordinator.device_id), signing_key=key, segments_per_put=2
+            http,
+            device_id=uuid.UUID(g.coordinator.device_id),
+            signing_key=g.coordinator.signing_key,
+            segments_per_put=2,
+            epoch_id=roster.epoch_id,
         )
         return await asyncio.to_thread(
             lib.publish, uuid.UUID(g.group_id), source, category="training"
@@ -52,13 +56,13 @@ async def test_published_through_one_process_downloads_whole_through_another(
     """No `CORDON_BLOB_DIR`, PostgreSQL: the blobs live in the database both processes share,
     not under either one's working directory (here, two different ones)."""
     g = await f.group_with_roles(client, session)
-    key = Ed25519PrivateKey.generate()
+    roster = coordinator_roster(g.group_id, g.coordinator, g.member)
     source = _file(tmp_path / "manual.pdf", 5 * MIB + 4321)
     homes = [tmp_path / "a", tmp_path / "b"]
     for home in homes:
         home.mkdir()
     with running(database_url, cwd=homes[0]) as a, running(database_url, cwd=homes[1]) as b:
-        published = await _publish(a, g, key, source)
+        published = await _publish(a, g, roster, source)
         with httpx.Client(base_url=b.base, headers=g.member.headers, timeout=60) as http:
             got = await asyncio.to_thread(
                 LibraryClient(http).download,
@@ -66,7 +70,7 @@ async def test_published_through_one_process_downloads_whole_through_another(
                 published.document_id,
                 1,
                 key=published.key,
-                uploader_signing_key=public_bytes(key),
+                roster=roster,
                 dest=tmp_path / "copy.pdf",
             )
         assert _sha256(got.path) == _sha256(source)
@@ -85,13 +89,13 @@ async def test_a_process_without_the_blob_answers_503_before_the_status_line(
     """Two processes with different `CORDON_BLOB_DIR`s (a misconfiguration): the second
     cannot find the blob, and answers a problem document instead of a truncated 200."""
     g = await f.group_with_roles(client, session)
-    key = Ed25519PrivateKey.generate()
+    roster = coordinator_roster(g.group_id, g.coordinator, g.member)
     source = _file(tmp_path / "report.bin", 2 * MIB + 7)
     with (
         running(database_url, CORDON_BLOB_DIR=str(tmp_path / "a")) as a,
         running(database_url, CORDON_BLOB_DIR=str(tmp_path / "b")) as b,
     ):
-        published = await _publish(a, g, key, source)
+        published = await _publish(a, g, roster, source)
         url = (
             f"/api/v1/groups/{g.group_id}/library/documents/{published.document_id}"
             "/versions/1/content"

@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from cordon_client.wire import Labels
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.schemas import INT_MAX
 from tests import factories as f
 from tests.factories import GroupSetup
-from tests.messages.helpers import envelope, message_id, post
+from tests.messages.helpers import envelope, message_id, post, receipt, ref_of
 
 NESTED = b"[" * 50_000 + b"]" * 50_000
 BAD_BODIES = {
@@ -118,12 +119,12 @@ async def test_receipts_for_a_group_that_does_not_exist_are_404(
     assert posted.status_code == 201
     for group_id in (str(uuid.uuid4()), g.group_id):
         viewer = g.outsider if group_id == g.group_id else g.observer
-        receipt = {"group_id": group_id, "seq": 1, "status": "delivered"}
+        unknown = receipt(viewer, group_id, 1, "delivered")
         answer = await client.post(
-            "/api/v1/receipts", headers=viewer.headers, json={"receipts": [receipt]}
+            "/api/v1/receipts", headers=viewer.headers, json={"receipts": [unknown]}
         )
         f.assert_problem(answer, 404, "messages.not_found")
-    ok = {"group_id": g.group_id, "seq": posted.json()["seq"], "status": "read"}
+    ok = receipt(g.observer, g.group_id, posted.json()["seq"], "read", ref_of(posted.json()))
     answer = await client.post(
         "/api/v1/receipts", headers=g.observer.headers, json={"receipts": [ok]}
     )
@@ -162,17 +163,21 @@ async def test_sync_refuses_hostile_and_empty_cursors_as_listings_do(
 async def test_a_replay_that_changes_a_routing_field_is_409(
     client: httpx.AsyncClient, session: AsyncSession, field: str
 ):
-    """Finding 11: the same client_msg_id and envelope with only `urgent` (or the reply
-    target) changed is a reuse for other content, on the single post and in a batch."""
+    """Finding 11: the same client_msg_id with only `urgent` (or the reply target) changed is
+    a reuse for other content, on the single post and in a batch. Since protocol v2 signs
+    those labels, the changed message carries an envelope signed with them; flipping only the
+    routing copy of the stored envelope is a routing mismatch (422), never a replay (200)."""
     g = await f.group_with_roles(client, session)
     url = f"/api/v1/groups/{g.group_id}/messages"
-    parent = await post(client, g.member, g.group_id)
+    parent = (await post(client, g.member, g.group_id)).json()
     first = _post_body(g)
     assert (await client.post(url, headers=g.member.headers, json=first)).status_code == 201
     assert (await client.post(url, headers=g.member.headers, json=first)).status_code == 200
-    changed = first | (
-        {"urgent": True} if field == "urgent" else {"parent_seq": parent.json()["seq"]}
-    )
+    routing = {"urgent": True} if field == "urgent" else {"parent_seq": parent["seq"]}
+    labels = Labels(urgent=True) if field == "urgent" else Labels(reply_to=ref_of(parent))
+    mid = first["client_msg_id"]
+    signed = envelope(g.member, g.group_id, client_msg_id=mid, labels=labels)
+    changed = first | routing | {"envelope": signed}
     f.assert_problem(
         await client.post(url, headers=g.member.headers, json=changed),
         409,
@@ -182,6 +187,11 @@ async def test_a_replay_that_changes_a_routing_field_is_409(
         f"{url}/batch", headers=g.member.headers, json={"messages": [changed]}
     )
     assert batch.json()["results"][0]["status"] == 409
+    f.assert_problem(
+        await client.post(url, headers=g.member.headers, json=first | routing),
+        422,
+        "messages.routing_mismatch",
+    )
 
 
 async def test_fastapi_routes_check_the_bearer_header_before_reading_the_body(

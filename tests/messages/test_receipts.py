@@ -168,7 +168,8 @@ async def test_a_socket_viewer_loses_its_receipts_with_its_access(
     was disabled, its device revoked or its membership ended are refused, none written."""
     g = await f.group_with_roles(client, session)
     (leaver,) = await _members(client, session, g, 1)
-    seq = (await post(client, g.member, g.group_id)).json()["seq"]
+    sent = (await post(client, g.member, g.group_id)).json()
+    seq = sent["seq"]
     source = app.state.realtime.source
     disabled = await source.authenticate(g.observer.token)
     revoked = await source.authenticate(g.co_coordinator.token)
@@ -185,13 +186,13 @@ async def test_a_socket_viewer_loses_its_receipts_with_its_access(
         ),
     ):
         assert r.status_code in (200, 204), r.text
-    receipt = ReceiptCreate(group_id=uuid.UUID(g.group_id), seq=seq, status="read")
-    for viewer, refusal in (
-        (disabled, InvalidToken),
-        (revoked, InvalidToken),
-        (removed, MessageNotFound),
+    for viewer, actor, refusal in (
+        (disabled, g.observer, InvalidToken),
+        (revoked, g.co_coordinator, InvalidToken),
+        (removed, leaver, MessageNotFound),
     ):
+        signed = receipt(actor, g.group_id, seq, "read", ref_of(sent))
         with pytest.raises(refusal):
-            await app.state.receipts.record(viewer, [receipt])
+            await app.state.receipts.record(viewer, [ReceiptCreate.model_validate(signed)])
     rows = await session.scalar(select(func.count()).select_from(Receipt).where(Receipt.seq == seq))
     assert rows == 0
