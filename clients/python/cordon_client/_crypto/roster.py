@@ -193,12 +193,21 @@ def _authorise(state: _State, entry: LogEntry) -> None:
         raise _unauthorised(entry, "signer is not the member's key")
 
 
+def _changes_coordinators(state: _State, entry: LogEntry) -> bool:
+    """Only an op on a member who is or becomes a coordinator changes the coordinator keys."""
+    op, body = entry.op, entry.body
+    if op == "add_member":
+        return body["role"] == "coordinator"
+    if op not in ("remove_member", "set_role", "rotate_member_key"):
+        return False
+    member = state.members.get(uuid.UUID(body["member_id"]))
+    return member is None or member.role == "coordinator" or body.get("role") == "coordinator"
+
+
 def _apply(state: _State, entry: LogEntry) -> None:
     """Apply an authorised entry, rejecting changes that make no sense at this head."""
     op, body, seq = entry.op, entry.body, entry.seq
-    if op in ("remove_member", "set_role", "rotate_member_key") or (
-        op == "add_member" and body["role"] == "coordinator"
-    ):
+    if _changes_coordinators(state, entry):
         state.coordinators_changed()
     if op == "add_member":
         mid = uuid.UUID(body["member_id"])
