@@ -43,7 +43,12 @@ from _harness import (
 from cordon_client._crypto import LogEntry, LogWriter, new_signing_key, public_bytes, verify_log
 from cordon_client._crypto._encoding import sha256
 from cordon_client._crypto.keystore import KeystoreData
-from cordon_client._crypto.roster import _Verifier, roster_digest
+from cordon_client._crypto.roster import (
+    CHECKPOINT_INTERVAL,
+    _Verifier,
+    checkpoint_due,
+    roster_digest,
+)
 from cordon_client._groups import GroupsClient
 from cordon_client._state import LocalState, Profile
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -141,22 +146,26 @@ class LogBuilder:
             self.add_device(self.add_member(self.coordinator(rng)))
 
 
-def build_big_log(n_entries: int, members: int, seed_value: int = 11) -> LogBuilder:
+def build_big_log(
+    n_entries: int, members: int, checkpoints: bool = True, seed_value: int = 11
+) -> LogBuilder:
     """genesis, `members` admissions each followed by the member's device, a second device for
-    half of them, then churn to `n_entries`, with a checkpoint every 500 entries."""
+    half of them, then churn to `n_entries`. With `checkpoints`, a root-signed checkpoint
+    wherever the root holder's client writes one (`checkpoint_due`: seq 1000, 2000, …)."""
     rng = random.Random(seed_value)
     builder = LogBuilder(uuid.uuid4(), new_signing_key())
+
+    def next_change(change: Callable[[], object]) -> None:
+        if checkpoints and checkpoint_due(public_bytes(builder.root), builder.writer.entries):
+            builder.checkpoint()
+        change()
+
     for _ in range(members):
-        builder.add_device(builder.add_member(builder.coordinator(rng)))
-        if len(builder.writer.entries) % 500 == 499:
-            builder.checkpoint()
+        next_change(lambda: builder.add_device(builder.add_member(builder.coordinator(rng))))
     for person in list(builder.people.values())[: members // 2]:
-        builder.add_device(person)
+        next_change(lambda person=person: builder.add_device(person))
     while len(builder.writer.entries) < n_entries:
-        if len(builder.writer.entries) % 500 == 499:
-            builder.checkpoint()
-        else:
-            builder.churn(rng)
+        next_change(lambda: builder.churn(rng))
     del builder.writer.entries[n_entries:]
     return builder
 
@@ -226,15 +235,22 @@ def ceiling_rows(entries: list[LogEntry], rounds: int, tag: str) -> None:
 
 
 def bench_verify(n_entries: int, members: int, rounds: int) -> None:
-    """(a): parse + verify from the JSON the server serves, with nothing cached."""
+    """(a): parse + verify from the JSON the server serves, with nothing cached: the log as
+    clients write it (root checkpoints every 1,000 entries), then the same log without any."""
+    for checkpoints in (True, False):
+        bench_verify_one(n_entries, members, rounds, checkpoints)
+
+
+def bench_verify_one(n_entries: int, members: int, rounds: int, checkpoints: bool) -> None:
     t0 = time.perf_counter()
-    builder = build_big_log(n_entries, members)
+    builder = build_big_log(n_entries, members, checkpoints)
+    tag = f"root checkpoint every {CHECKPOINT_INTERVAL:,}" if checkpoints else "no checkpoint"
     entries = builder.writer.entries
     root, gid = public_bytes(builder.root), builder.group_id
     served = json.dumps([e.to_json() for e in entries])
     ops = ", ".join(f"{op} {count}" for op, count in sorted(builder.ops.items()))
     print(
-        f"\n(a) {len(entries)} entries ({ops}); {len(builder.people)} members and "
+        f"\n(a, {tag}) {len(entries)} entries ({ops}); {len(builder.people)} members and "
         f"{sum(len(p.devices) for p in builder.people.values())} devices at the head; "
         f"built and checked in {time.perf_counter() - t0:.1f} s; {loadavg()}",
         flush=True,
@@ -256,11 +272,12 @@ def bench_verify(n_entries: int, members: int, rounds: int) -> None:
         len(entries),
     )
     row(
-        "**(a) parse + verify_log, 10,000 entries**",
+        f"**(a) parse + verify_log, 10,000 entries, {tag}**",
         [timed(parse_and_verify) for _ in range(rounds)],
         len(entries),
     )
-    ceiling_rows(entries, rounds, "same log")
+    if not checkpoints:
+        ceiling_rows(entries, rounds, "same log")
 
 
 HEADER = (
@@ -347,7 +364,7 @@ def bench_join(members: int, rounds: int, backend: str) -> None:
             person = builder.add_member(builder.coordinator(rng), uid)
             if did != joiner.device_id:
                 builder.add_device(person, uuid.UUID(did))
-            if len(builder.writer.entries) % 500 == 499:
+            if checkpoint_due(public_bytes(builder.root), builder.writer.entries):
                 builder.checkpoint()
         entries = builder.writer.entries
         keep = len(entries)
