@@ -302,13 +302,13 @@ class _Verifier:
                 raise LogRootError("genesis names a different root key")
         else:
             _authorise(self.state, entry)
-        try:
-            if check_signature:
+        if check_signature:
+            try:
                 verify_sig(entry.signer, entry.sig, entry.signed_bytes(), what=f"log entry {idx}")
-        except SignatureError as exc:
-            if idx == 0:
-                raise LogRootError("genesis signature does not verify") from exc
-            raise _unauthorised(entry, "signature does not verify") from exc
+            except SignatureError as exc:
+                if idx == 0:
+                    raise LogRootError("genesis signature does not verify") from exc
+                raise _unauthorised(entry, "signature does not verify") from exc
         if entry.ts < self.prev_ts:
             raise LogOrderError(f"entry seq {idx}: timestamp goes backwards")
         if idx:
