@@ -110,6 +110,7 @@ class GroupsClient(AccountClient):
             await self._checkpoint_if_due(group_id, writer)
 
     async def _checkpoint_if_due(self, group_id: uuid.UUID, writer: LogWriter) -> None:
+        """Another device's entry racing the checkpoint only postpones it to the next append."""
         root = self.state.root_key(group_id)
         if root is None:
             return
@@ -117,7 +118,14 @@ class GroupsClient(AccountClient):
             return
         digest = verify_log(public_bytes(root), group_id, writer.entries).digest()
         entry = writer.checkpoint(root, digest, now_ms())
-        await self._call("POST", f"/api/v1/groups/{group_id}/log", json={"entry": entry.to_json()})
+        try:
+            await self._call(
+                "POST", f"/api/v1/groups/{group_id}/log", json={"entry": entry.to_json()}
+            )
+        except ApiError as exc:
+            if exc.code != "keys.log_out_of_order":
+                raise
+            writer.entries.pop()
 
     async def _verified_writer(self, group_id: uuid.UUID) -> LogWriter:
         """Sign only on top of a log this device verified to its head."""
