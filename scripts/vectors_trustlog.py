@@ -1,7 +1,7 @@
 """Known-answer vectors for the trust log (PROTOCOL.md §3.4–3.7, §4): invitations, join MACs,
 member safety numbers, device link codes, log entries of every op (removal and rotation
-included), fork proofs and the epoch grace window, each with negative vectors (tampered
-input and the exact expected error).
+included), fork proofs, root-attested checkpoints and the epoch grace window, each with
+negative vectors (tampered input and the exact expected error).
 
 Deterministic (seeds -> keys, fixed times and secrets). Run from the repository root:
     .venv/bin/python scripts/vectors_trustlog.py
@@ -284,6 +284,55 @@ def fork_vectors() -> dict[str, Any]:
     }
 
 
+def checkpoint_vectors() -> dict[str, Any]:
+    """§4.4 root-attested checkpoint: entry 6 carries another entry's signature, and the root's
+    checkpoint at seq 7 attests the prefix, so the log is accepted; refused without the
+    checkpoint, with a coordinator's checkpoint instead, with a wrong roster_hash, and when an
+    attested entry is edited."""
+    root, other = key("root"), key("other")
+    prefix = LogWriter(GROUP, full_log()[:6])
+    grant = prefix.grant_history(root, MEMBER, T + 6)
+    digest = verify_log(public_bytes(root), GROUP, prefix.entries).digest()
+    forged = LogEntry.from_json({**grant.to_json(), "sig": b64e(prefix.entries[5].sig)})
+    base = [*prefix.entries[:6], forged]
+    good = LogWriter(GROUP, base)
+    good.checkpoint(root, digest, T + 7)
+    good.add_member(root, uuid.UUID(int=0xC0), public_bytes(key("after")), "member", T + 8)
+    roster = verify_log(public_bytes(root), GROUP, good.entries)
+    by_other = [*base, LogWriter(GROUP, base).checkpoint(other, digest, T + 7)]
+    wrong_hash = [*base, LogWriter(GROUP, base).checkpoint(root, bytes(32), T + 7)]
+    as_json = [e.to_json() for e in good.entries]
+    swapped = b64e(public_bytes(key("swapped")))
+    edited_device = {**as_json[2]["body"], "device_key": swapped}
+    edited = [*as_json[:2], {**as_json[2], "body": edited_device}, *as_json[3:]]
+
+    def verify(items: list[dict[str, Any]]) -> object:
+        return verify_log(public_bytes(root), GROUP, [LogEntry.from_json(i) for i in items])
+
+    cases = {
+        "no checkpoint: the forged entry 6 is verified": as_json[:7],
+        "checkpoint signed by another coordinator (no skip)": [e.to_json() for e in by_other],
+        "root checkpoint with a wrong roster_hash": [e.to_json() for e in wrong_hash],
+        "entry 2 edited before the root checkpoint": edited,
+        "entry 8 after the root checkpoint with a forged signature": [
+            *as_json[:8],
+            {**as_json[8], "sig": as_json[7]["sig"]},
+        ],
+    }
+    return {
+        "root_key": b64e(public_bytes(root)),
+        "group_id": str(GROUP),
+        "entries": as_json,
+        "attested_prefix": 7,
+        "epoch_id": roster.epoch_id.hex(),
+        "roster_digest": roster.digest().hex(),
+        "negative": [
+            {"case": case, "entries": items, **error_of(lambda i=items: verify(i))}
+            for case, items in cases.items()
+        ],
+    }
+
+
 def epoch_vectors() -> dict[str, Any]:
     root = key("root")
     w = LogWriter(GROUP, full_log()[:5])
@@ -324,6 +373,7 @@ def main() -> None:
         "link_code": link_vectors(),
         "log": log_vectors(),
         "fork_proof": fork_vectors(),
+        "root_checkpoint": checkpoint_vectors(),
         "epoch_window": epoch_vectors(),
     }
     OUT.write_text(json.dumps(vectors, indent=1, sort_keys=True) + "\n")

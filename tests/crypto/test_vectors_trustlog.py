@@ -23,7 +23,11 @@ from cordon_client._crypto.invite import (
     member_qr_payload,
     member_safety_number,
 )
-from cordon_client._crypto.roster import envelope_epoch_seq, verify_fork_proof
+from cordon_client._crypto.roster import (
+    envelope_epoch_seq,
+    root_attested_prefix,
+    verify_fork_proof,
+)
 from cordon_client.exceptions import CordonClientError
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "trustlog.json").read_text())
@@ -145,3 +149,21 @@ def test_epoch_window() -> None:
             assert envelope_epoch_seq(roster, epoch) == case["accepted_seq"]
         else:
             _refused(case, lambda e=epoch: envelope_epoch_seq(roster, e))
+
+
+def test_root_checkpoint() -> None:
+    """A forged signature before the root's checkpoint is accepted (the root attested the
+    prefix), with the recorded epoch and digest; every negative is refused exactly."""
+    v = VECTORS["root_checkpoint"]
+    root, gid = b64d(v["root_key"]), uuid.UUID(v["group_id"])
+    entries = [LogEntry.from_json(e) for e in v["entries"]]
+    assert root_attested_prefix(root, entries) == v["attested_prefix"]
+    roster = verify_log(root, gid, entries)
+    assert roster.epoch_id.hex() == v["epoch_id"]
+    assert roster.digest().hex() == v["roster_digest"]
+    for case in v["negative"]:
+
+        def run(c: dict[str, Any] = case) -> object:
+            return verify_log(root, gid, [LogEntry.from_json(e) for e in c["entries"]])
+
+        _refused(case, run)

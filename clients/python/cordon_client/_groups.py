@@ -38,7 +38,7 @@ from cordon_client._crypto.invite import (
     member_safety_number,
     parse_link_code,
 )
-from cordon_client._crypto.roster import check_own_device
+from cordon_client._crypto.roster import CHECKPOINT_INTERVAL, check_own_device, checkpoint_due
 from cordon_client.exceptions import (
     ApiError,
     BindingError,
@@ -52,6 +52,8 @@ LOG_PAGE = 1000
 
 class GroupsClient(AccountClient):
     """Groups and the signed log, on top of the account layer."""
+
+    checkpoint_interval: int = CHECKPOINT_INTERVAL
 
     async def groups(self) -> list[dict[str, Any]]:
         """The groups this user belongs to, with their role in each."""
@@ -98,8 +100,32 @@ class GroupsClient(AccountClient):
             if head is None or entries[-1].seq >= head:
                 return entries
 
-    async def _append(self, group_id: uuid.UUID, entry: LogEntry) -> None:
+    async def _append(
+        self, group_id: uuid.UUID, entry: LogEntry, writer: LogWriter | None = None
+    ) -> None:
+        """Post `entry`; if `writer` holds the log it ends and this device holds the root key,
+        follow it with a root-signed checkpoint when one is due (PROTOCOL §4.4)."""
         await self._call("POST", f"/api/v1/groups/{group_id}/log", json={"entry": entry.to_json()})
+        if writer is not None:
+            await self._checkpoint_if_due(group_id, writer)
+
+    async def _checkpoint_if_due(self, group_id: uuid.UUID, writer: LogWriter) -> None:
+        """Another device's entry racing the checkpoint only postpones it to the next append."""
+        root = self.state.root_key(group_id)
+        if root is None:
+            return
+        if not checkpoint_due(public_bytes(root), writer.entries, self.checkpoint_interval):
+            return
+        digest = verify_log(public_bytes(root), group_id, writer.entries).digest()
+        entry = writer.checkpoint(root, digest, now_ms())
+        try:
+            await self._call(
+                "POST", f"/api/v1/groups/{group_id}/log", json={"entry": entry.to_json()}
+            )
+        except ApiError as exc:
+            if exc.code != "keys.log_out_of_order":
+                raise
+            writer.entries.pop()
 
     async def _verified_writer(self, group_id: uuid.UUID) -> LogWriter:
         """Sign only on top of a log this device verified to its head."""
@@ -241,14 +267,15 @@ class GroupsClient(AccountClient):
                 "this device is not certified: show its link code (`cordon device link-code`) "
                 "to your first device and link it there (`cordon device link`)"
             )
-        entry = LogWriter(group_id, list(roster.entries)).add_device(
+        writer = LogWriter(group_id, list(roster.entries))
+        entry = writer.add_device(
             keystore.member_key,
             member.member_id,
             keystore.device_id,
             public_bytes(keystore.signing_key),
             now_ms(),
         )
-        await self._append(group_id, entry)
+        await self._append(group_id, entry, writer)
         await self.roster(group_id)
 
     async def add_member(
@@ -295,7 +322,7 @@ class GroupsClient(AccountClient):
         log_role = "coordinator" if role == "coordinator" else "member"
         writer = await self._verified_writer(group_id)
         await self._append(
-            group_id, writer.add_member(root, user_id, member_key, log_role, now_ms())
+            group_id, writer.add_member(root, user_id, member_key, log_role, now_ms()), writer
         )
         if invitation_id is not None:
             await self._call(
@@ -406,6 +433,7 @@ class GroupsClient(AccountClient):
         await self._append(
             group_id,
             writer.add_device(keystore.member_key, member_id, device_id, device_key, now_ms()),
+            writer,
         )
         await self.roster(group_id)
         return device_id
@@ -450,7 +478,7 @@ class GroupsClient(AccountClient):
         the server (no more ciphertext reaches them)."""
         root = self._coordinator_key(group_id)
         writer = await self._verified_writer(group_id)
-        await self._append(group_id, writer.remove_member(root, user_id, now_ms()))
+        await self._append(group_id, writer.remove_member(root, user_id, now_ms()), writer)
         await self._call("DELETE", f"/api/v1/groups/{group_id}/members/{user_id}")
         await self.roster(group_id)
 
@@ -464,6 +492,7 @@ class GroupsClient(AccountClient):
         await self._append(
             group_id,
             writer.revoke_device(signer, uuid.UUID(profile.user_id), device_id, now_ms()),
+            writer,
         )
         await self._call("POST", f"/api/v1/devices/{device_id}/revoke")
 

@@ -82,6 +82,7 @@ class LogEntry:
     sig: bytes
     _hash: list[bytes] = field(default_factory=list, compare=False, repr=False, init=False)
     _signed: list[bytes] = field(default_factory=list, compare=False, repr=False, init=False)
+    _body: list[bytes] = field(default_factory=list, compare=False, repr=False, init=False)
 
     def signed_bytes(self) -> bytes:
         """The exact bytes the signer signed (label `log-entry`), computed once."""
@@ -98,7 +99,7 @@ class LogEntry:
             self.prev,
             self.ts,
             self.op,
-            body_bytes(self.op, self.body),
+            self._body[0] if self._body else body_bytes(self.op, self.body),
             self.signer,
         )
 
@@ -137,8 +138,8 @@ class LogEntry:
         op, body = obj["op"], obj["body"]
         if not isinstance(op, str) or not isinstance(body, dict):
             raise MalformedError("log entry: op must be a string and body an object")
-        body_bytes(op, body)
-        return cls(
+        raw_body = body_bytes(op, body)
+        entry = cls(
             v=LOG_VERSION,
             group_id=parse_uuid(obj["group_id"], what="log entry group_id"),
             seq=obj["seq"],
@@ -149,6 +150,8 @@ class LogEntry:
             signer=b64d(obj["signer"], length=32, what="log entry signer"),
             sig=b64d(obj["sig"], length=64, what="log entry sig"),
         )
+        entry._body.append(raw_body)
+        return entry
 
 
 def sign_entry(

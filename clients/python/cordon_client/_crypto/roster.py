@@ -193,12 +193,21 @@ def _authorise(state: _State, entry: LogEntry) -> None:
         raise _unauthorised(entry, "signer is not the member's key")
 
 
+def _changes_coordinators(state: _State, entry: LogEntry) -> bool:
+    """Only an op on a member who is or becomes a coordinator changes the coordinator keys."""
+    op, body = entry.op, entry.body
+    if op == "add_member":
+        return body["role"] == "coordinator"
+    if op not in ("remove_member", "set_role", "rotate_member_key"):
+        return False
+    member = state.members.get(uuid.UUID(body["member_id"]))
+    return member is None or member.role == "coordinator" or body.get("role") == "coordinator"
+
+
 def _apply(state: _State, entry: LogEntry) -> None:
     """Apply an authorised entry, rejecting changes that make no sense at this head."""
     op, body, seq = entry.op, entry.body, entry.seq
-    if op in ("remove_member", "set_role", "rotate_member_key") or (
-        op == "add_member" and body["role"] == "coordinator"
-    ):
+    if _changes_coordinators(state, entry):
         state.coordinators_changed()
     if op == "add_member":
         mid = uuid.UUID(body["member_id"])
@@ -275,7 +284,8 @@ class _Verifier:
         twin.prev_hash, twin.prev_ts = self.prev_hash, self.prev_ts
         return twin
 
-    def step(self, entry: LogEntry) -> None:
+    def step(self, entry: LogEntry, *, check_signature: bool = True) -> None:
+        """Apply the next entry; `check_signature=False` only for a root-attested prefix."""
         idx = len(self.entries)
         if entry.v != LOG_VERSION:
             raise UnsupportedVersionError(f"log entry {idx} has version {entry.v}")
@@ -292,12 +302,13 @@ class _Verifier:
                 raise LogRootError("genesis names a different root key")
         else:
             _authorise(self.state, entry)
-        try:
-            verify_sig(entry.signer, entry.sig, entry.signed_bytes(), what=f"log entry {idx}")
-        except SignatureError as exc:
-            if idx == 0:
-                raise LogRootError("genesis signature does not verify") from exc
-            raise _unauthorised(entry, "signature does not verify") from exc
+        if check_signature:
+            try:
+                verify_sig(entry.signer, entry.sig, entry.signed_bytes(), what=f"log entry {idx}")
+            except SignatureError as exc:
+                if idx == 0:
+                    raise LogRootError("genesis signature does not verify") from exc
+                raise _unauthorised(entry, "signature does not verify") from exc
         if entry.ts < self.prev_ts:
             raise LogOrderError(f"entry seq {idx}: timestamp goes backwards")
         if idx:
@@ -312,6 +323,31 @@ class _Verifier:
         )
 
 
+CHECKPOINT_INTERVAL = 1000
+
+
+def root_attested_prefix(root_key: bytes, entries: Sequence[LogEntry]) -> int:
+    """Index of the latest `checkpoint` signed by the pinned root key, or 0 if there is none.
+
+    Entries before it are attested by the root: its signature covers `prev`, which hash-chains
+    every earlier entry, signature included (§4.4). Their signatures need no check; the
+    checkpoint's own signature and every entry after it are verified in full.
+    """
+    for idx in range(len(entries) - 1, 0, -1):
+        entry = entries[idx]
+        if entry.op == "checkpoint" and entry.signer == root_key:
+            return idx
+    return 0
+
+
+def checkpoint_due(
+    root_key: bytes, entries: Sequence[LogEntry], interval: int = CHECKPOINT_INTERVAL
+) -> bool:
+    """True when the next entry should be a root-signed checkpoint: it would sit `interval`
+    entries after the latest one (or after genesis)."""
+    return len(entries) - root_attested_prefix(root_key, entries) >= interval
+
+
 def verify_log(
     root_key: bytes,
     group_id: uuid.UUID,
@@ -321,16 +357,20 @@ def verify_log(
 ) -> Roster:
     """Verify every link from the pinned root and return the roster at the head.
 
+    Signatures before the latest root-signed checkpoint are not checked (§4.4 step 5): the
+    root attested that prefix; every other check still runs on every entry.
+
     `known_head` is the tail of the log this device verified before (oldest first, ending at
     its persisted head): a shorter log is a rollback, a different entry at a known seq a fork.
     """
     if not entries:
         raise LogRootError("the log is empty")
     verifier = _Verifier(root_key, group_id)
+    attested = root_attested_prefix(root_key, entries)
     for idx, entry in enumerate(entries):
         if entry.seq != idx:
             _check_position(entries, idx)
-        verifier.step(entry)
+        verifier.step(entry, check_signature=idx >= attested)
     roster = verifier.roster()
     if known_head:
         check_known_head(roster, known_head)
