@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -35,11 +35,21 @@ class Options:
     server: str | None = None
 
 
+# The root command's options for this invocation. Not looked up through a click context:
+# typer bundles its own click, so the separate `click` package never sees typer's context (and
+# `--server` / `--home` were silently ignored). A context variable keeps concurrent in-process
+# invocations (tests run several CLIs in threads) apart.
+_OPTIONS: ContextVar[Options] = ContextVar("cordon_cli_options")
+
+
+def set_options(given: Options) -> None:
+    """Record the global options; the root callback runs before every command."""
+    _OPTIONS.set(given)
+
+
 def options() -> Options:
-    """The options of the command being run (set by the root command; empty without it)."""
-    ctx = click.get_current_context(silent=True)
-    found = ctx.find_object(Options) if ctx is not None else None
-    return found or Options()
+    """The options of the command being run (empty when no root command set them)."""
+    return _OPTIONS.get(Options())
 
 
 def console() -> Console:

@@ -45,7 +45,6 @@ ROLES = ("coordinator", "co_coordinator", "member", "observer")
 
 @app.callback()
 def main(
-    ctx: typer.Context,
     home: Annotated[
         Path | None,
         typer.Option(envvar="CORDON_HOME", help="State directory (default ~/.cordon)."),
@@ -55,7 +54,7 @@ def main(
     ] = None,
 ) -> None:
     """Set where the device lives and which server it talks to."""
-    ctx.obj = common.Options(home=home, server=server)
+    common.set_options(common.Options(home=home, server=server))
 
 
 # -- account -----------------------------------------------------------------------------------
