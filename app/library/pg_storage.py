@@ -45,7 +45,14 @@ _IN_ORDER_HASH_MIN = 64 * 1024  # below this, hashing on the event loop beats a 
 READ_BATCH = 4  # segments fetched per query (and per pooled connection) while streaming
 PREFETCH = 2  # batches fetched ahead of the one being sent, each on its own connection
 POOL_SIZE = 8  # the store's connections per process (the engine's pool stays the app's)
-_LOST = (asyncpg.ConnectionDoesNotExistError, ConnectionError)
+# A connection PostgreSQL terminated: reported as lost, or (when the pool hands out one whose
+# last operation the termination cut short) as a protocol state error.
+_LOST = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    ConnectionError,
+)
 _T = TypeVar("_T")
 HELD_BYTES = 24 * 1024 * 1024  # segments held per process until they can be hashed in order
 # The upload's row lock shared, the segment inserted unless one is there, and the commit not
@@ -134,6 +141,8 @@ class PostgresBlobStore:
             async with pool.acquire() as raw:
                 return await statements(raw)
         except _LOST:
+            # Its idle siblings were most likely cut off too: replace them all, not one by one.
+            await pool.expire_connections()
             async with pool.acquire() as raw:
                 return await statements(raw)
 
