@@ -26,6 +26,7 @@ from cordon_client._crypto.ratchet import SenderChain
 from cordon_client.exceptions import DecryptionError, KeyUnavailableError
 from cordon_client.wire import Envelope, Labels, MessageRef
 from cordon_client.wire import Header as RoutingHeader
+from cordon_client.wire.labels import ContentType
 
 MAGIC = wire.MAGIC
 VERSION = wire.PROTOCOL_VERSION
@@ -56,20 +57,6 @@ class Kind(IntEnum):
 
     TARGETED = wire.TARGETED
     BROADCAST = wire.BROADCAST
-
-
-class ContentType(IntEnum):
-    """What the decrypted content is; key-carrying types are accepted only as TARGETED."""
-
-    MESSAGE = 1
-    ALERT = 2
-    PRENOTIFICATION = 3
-    SENDER_KEY = 4
-    DOCUMENT_KEY = 5
-    LIBRARY_GRANT = 6
-    HISTORY_TRANSFER = 7
-    KEY_REQUEST = 8
-    HISTORY_GRANT = 9
 
 
 BROADCAST_TYPES = frozenset(ContentType(t) for t in wire.BROADCAST_TYPES)

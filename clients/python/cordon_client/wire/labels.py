@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import NamedTuple
 
 from cordon_client.wire.encoding import Reader, WireFormatError
@@ -11,8 +12,8 @@ from cordon_client.wire.encoding import Reader, WireFormatError
 # ---- §5.2 signed labels -----------------------------------------------------------------
 
 
-class ContentType:
-    """Envelope content types (PROTOCOL.md §5.1)."""
+class ContentType(IntEnum):
+    """Envelope content types (PROTOCOL.md §5.1); key-carrying types go only TARGETED."""
 
     MESSAGE = 1
     ALERT = 2
