@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "clients" / "python"))
 
+from cordon_client._crypto import LogWriter, Roster, verify_log  # noqa: E402
 from cordon_client._crypto.keys import public_bytes  # noqa: E402
 from cordon_client._library import LibraryClient  # noqa: E402
 
@@ -126,8 +127,10 @@ def _write_file(path: Path, size: int) -> None:
             left -= MIB
 
 
-def _login(http: httpx.Client, username: str, totp: bool) -> tuple[str, str]:
-    signing = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+def _login(http: httpx.Client, username: str, totp: bool) -> tuple[str, str, Ed25519PrivateKey]:
+    """Log in with a fresh device; its token, id and signing key (manifests are signed by it)."""
+    key = Ed25519PrivateKey.generate()
+    signing = key.public_key().public_bytes_raw()
     body: dict[str, object] = {
         "username": username,
         "password": DEMO_PASSWORD,
@@ -141,7 +144,25 @@ def _login(http: httpx.Client, username: str, totp: bool) -> tuple[str, str]:
         body["totp_code"] = pyotp.TOTP(DEMO_TOTP_SEED).now()
     r = http.post("/api/v1/auth/login", json=body)
     r.raise_for_status()
-    return r.json()["access_token"], r.json()["device_id"]
+    return r.json()["access_token"], r.json()["device_id"], key
+
+
+def _coordinator_roster(
+    group_id: uuid.UUID, device_id: uuid.UUID, key: Ed25519PrivateKey
+) -> Roster:
+    """A local verified log in which the publishing device belongs to the coordinator (what
+    the reader's own log says in a real group); its head is the manifest's epoch."""
+    root, member_key, member_id = (
+        Ed25519PrivateKey.generate(),
+        Ed25519PrivateKey.generate(),
+        uuid.uuid4(),
+    )
+    now = int(time.time() * 1000)
+    writer = LogWriter(group_id)
+    writer.genesis(root, now)
+    writer.add_member(root, member_id, public_bytes(member_key), "coordinator", now)
+    writer.add_device(member_key, member_id, device_id, public_bytes(key), now)
+    return verify_log(public_bytes(root), group_id, writer.entries)
 
 
 def _b64(raw: bytes) -> str:
@@ -258,6 +279,7 @@ class Side:
     base: str
     coord_token: str
     coord_device: str
+    coord_key: Ed25519PrivateKey
     member_token: str
     group_id: uuid.UUID
     database_url: str
@@ -291,8 +313,8 @@ def _serve(
     try:
         _wait_ready(base, server)
         with httpx.Client(base_url=base, timeout=120) as anon:
-            coord_token, coord_device = _login(anon, "ocu.coordinator", totp=True)
-            member_token, _ = _login(anon, "be.ncp", totp=False)
+            coord_token, coord_device, coord_key = _login(anon, "ocu.coordinator", totp=True)
+            member_token, _, _ = _login(anon, "be.ncp", totp=False)
             groups = anon.get(
                 "/api/v1/groups", headers={"Authorization": f"Bearer {coord_token}"}
             ).json()
@@ -302,6 +324,7 @@ def _serve(
             base,
             coord_token,
             coord_device,
+            coord_key,
             member_token,
             uuid.UUID(groups[0]["id"]),
             database_url,
@@ -376,14 +399,19 @@ class CpuUse:
 
 def _transfer(side: Side, source: Path, size: int, tmp: Path) -> list[str]:
     """Publish `source` through `side` and download it again; two table rows."""
-    signing = Ed25519PrivateKey.generate()
+    roster = _coordinator_roster(side.group_id, uuid.UUID(side.coord_device), side.coord_key)
     up_auth = {"Authorization": f"Bearer {side.coord_token}"}
     down_auth = {"Authorization": f"Bearer {side.member_token}"}
     with (
         httpx.Client(base_url=side.base, timeout=300, headers=up_auth) as up_http,
         httpx.Client(base_url=side.base, timeout=300, headers=down_auth) as down_http,
     ):
-        pub = LibraryClient(up_http, device_id=uuid.UUID(side.coord_device), signing_key=signing)
+        pub = LibraryClient(
+            up_http,
+            device_id=uuid.UUID(side.coord_device),
+            signing_key=side.coord_key,
+            epoch_id=roster.epoch_id,
+        )
         with PeakRss(side.server.pid) as s_up, PeakRss("self") as c_up, CpuUse(side) as cpu_up:
             t = time.perf_counter()
             published = pub.publish(side.group_id, source, category="training")
@@ -401,7 +429,7 @@ def _transfer(side: Side, source: Path, size: int, tmp: Path) -> list[str]:
                 published.document_id,
                 1,
                 key=published.key,
-                uploader_signing_key=public_bytes(signing),
+                roster=roster,
                 dest=dest,
             )
             down = time.perf_counter() - t
