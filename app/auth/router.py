@@ -69,7 +69,7 @@ async def logout(session: SessionDep, principal: CurrentPrincipal) -> None:
 @router.post("/sessions/revoke-all", response_model=RevokedRead)
 async def revoke_all_sessions(session: SessionDep, principal: CurrentPrincipal) -> RevokedRead:
     """Revoke every token of the caller, on every device (this one included)."""
-    return RevokedRead(revoked=await service.revoke_all(session, user_id=principal.user.id))
+    return RevokedRead(revoked=await service.revoke_all(session, user=principal.user))
 
 
 @router.post("/password", response_model=RevokedRead)

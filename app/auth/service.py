@@ -2,11 +2,10 @@
 
 import math
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import realtime
@@ -213,24 +212,11 @@ async def revoke_token(session: AsyncSession, *, token: AccessToken) -> None:
     await session.commit()
 
 
-async def revoke_all(
-    session: AsyncSession, *, user_id: uuid.UUID, device_id: uuid.UUID | None = None
-) -> int:
-    """Revoke every live token of a user (or of one of their devices); returns how many."""
-    query = update(AccessToken).where(
-        AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None)
-    )
-    if device_id is not None:
-        query = query.where(AccessToken.device_id == device_id)
-    result = await session.execute(query.values(revoked_at=utcnow()))
-    kick = (
-        realtime.Kick(device_id=device_id, reason="sessions revoked")
-        if device_id is not None
-        else realtime.Kick(user_id=user_id, reason="sessions revoked")
-    )
-    realtime.publish(session, kick)
+async def revoke_all(session: AsyncSession, *, user: User) -> int:
+    """Revoke every live token of a user and close their sockets; returns how many."""
+    ended = await users_service.end_sessions(session, user=user, reason="sessions revoked")
     await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return ended
 
 
 async def start_totp(session: AsyncSession, *, settings: Settings, user: User) -> str:
