@@ -32,8 +32,13 @@ from cordon_client._crypto.history import (
     decode_document_keys,
     encode_document_keys,
 )
-from cordon_client._crypto.keys import SignedPrekey, verify_prekey
-from cordon_client._crypto.prekeys import OneTimePrekeyStore, open_targeted_wrap
+from cordon_client._crypto.keys import SignedPrekey
+from cordon_client._crypto.prekeys import (
+    ClaimLedger,
+    OneTimePrekeyStore,
+    open_targeted_wrap,
+    select_recipients,
+)
 from cordon_client._crypto.ratchet import ReceiverChain, SenderChain
 from cordon_client._crypto.roster import Device, Roster, detect_fork, envelope_epoch_seq
 from cordon_client.exceptions import (
@@ -125,24 +130,20 @@ class GroupSession:
         now_ms: int,
         devices: Iterable[uuid.UUID] | None = None,
     ) -> list[Recipient]:
-        """Verify served prekeys against the roster; default: every roster device but this one."""
+        """The sender's choice (`select_recipients`, PROTOCOL §3.3) over served signed prekeys
+        alone; default: every roster device but this one. A caller that names devices expects
+        each one reached, so a device left out raises its exclusion."""
         wanted = (
             list(devices)
             if devices is not None
             else [d.device_id for d in self._roster.devices() if d.device_id != self.device_id]
         )
-        out = []
-        for did in wanted:
-            dev = self._roster.device(did)
-            if dev is None:
-                raise UntrustedSenderError(f"device {did} is not in the verified roster")
-            prekey = prekeys.get(did)
-            if prekey is None or prekey.device_id != did:
-                raise KeyUnavailableError(f"no prekey for device {did}")
-            out.append(
-                Recipient(did, prekey.prekey_id, verify_prekey(prekey, dev.signing_key, now_ms))
-            )
-        return out
+        chosen = select_recipients(
+            self._roster, wanted, signed=prekeys, claimed={}, now_ms=now_ms, ledger=ClaimLedger()
+        )
+        if chosen.excluded:
+            raise chosen.excluded[0]
+        return chosen.recipients
 
     def _check_can_send(self) -> None:
         if self._roster.device(self.device_id) is None:
