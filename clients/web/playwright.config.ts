@@ -1,7 +1,8 @@
 import { defineConfig } from "@playwright/test";
 
 // Debian's Chromium (apt-get install chromium); a test tool's own browser download fails on
-// this network. Flags as the machine's notes give them for a closed network.
+// this network. Flags as the machine's notes give them for a closed network. The server is
+// started by the tests themselves (tests/browser/server.ts), one per run.
 export default defineConfig({
   testDir: "tests/browser",
   timeout: 60_000,

@@ -11,6 +11,7 @@ export default defineConfig({
     assetsDir: "assets",
     sourcemap: false,
     modulePreload: { polyfill: false },
+    assetsInlineLimit: 0, // no data: URLs, so the CSP keeps img-src to this origin
   },
   server: { host: "127.0.0.1" },
   test: {
