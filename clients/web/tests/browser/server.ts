@@ -61,6 +61,7 @@ export class CordonServer {
       COLUMNS: "200",
       NO_COLOR: "1",
     };
+    delete env.CORDON_REDIS_URL; // one process: the in-process broker
     await run(SERVER_BIN, ["migrate"], { env, cwd: dir });
     await run(SERVER_BIN, ["create-org", ORGANISATION, "--country", "BE", "--region", "EUR"], { env, cwd: dir });
     const output: string[] = [];
