@@ -18,7 +18,7 @@ if [ "${CORDON_TEST_WEB:-1}" != "0" ]; then
     echo "test: FAIL: no Chromium at $chromium (Debian: apt-get install chromium)" >&2
     exit 1
   fi
-  scripts/build_web.sh || { echo "test: FAIL: the web client did not build" >&2; exit 1; }
+  scripts/build_web.sh --with-deps || { echo "test: FAIL: the web client did not build" >&2; exit 1; }
   (
     cd clients/web
     npm run --silent typecheck
