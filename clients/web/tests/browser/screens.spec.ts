@@ -122,24 +122,33 @@ test("keyboard alone: skip link, then the login form in order", async ({ page, s
   await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
 });
 
-test("the shell is served for client routes, an unknown one says so, and the PWA parts are there", async ({ page, request }) => {
+test("the shell is served for client routes, an unknown one says so, and the PWA caches the shell only", async ({ page, request, server }) => {
   await page.goto("/no/such/screen");
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
   const manifest = await request.get("/manifest.webmanifest");
   expect(manifest.headers()["content-type"]).toContain("application/manifest+json");
   expect(((await manifest.json()) as { start_url: string }).start_url).toBe("/");
+
   await page.goto("/login");
-  const registered = await page.evaluate(async () => {
-    const registration = await navigator.serviceWorker.ready;
-    return registration.active?.scriptURL ?? null;
-  });
+  const registered = await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.scriptURL ?? null);
   expect(registered).toMatch(/\/sw\.js$/);
+  await page.reload(); // now controlled by the worker: API calls below pass through it
+  expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+  await server.enrolledUser("paul.pwa", PASSWORD);
+  await page.getByLabel("Username").fill("paul.pwa");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("link", { name: "Sessions" }).click();
+  await expect(page.locator(".device")).toHaveCount(1);
+
   const cached = await page.evaluate(async () => {
-    const names = await caches.keys();
     const urls: string[] = [];
-    for (const name of names) for (const req of await (await caches.open(name)).keys()) urls.push(new URL(req.url).pathname);
+    for (const name of await caches.keys()) {
+      for (const req of await (await caches.open(name)).keys()) urls.push(new URL(req.url).pathname);
+    }
     return urls;
   });
   expect(cached).toContain("/");
-  expect(cached.filter((url) => url.startsWith("/api/"))).toEqual([]);
+  expect(cached.some((url) => url.startsWith("/assets/"))).toBe(true);
+  expect(cached.filter((url) => !(url === "/" || url.startsWith("/assets/") || ["/manifest.webmanifest", "/icon.svg"].includes(url)))).toEqual([]);
 });
