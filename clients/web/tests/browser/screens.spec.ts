@@ -61,6 +61,7 @@ async function walk(page: Page, server: CordonServer, kind: keyof typeof VIEWPOR
 
 for (const kind of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {
   test(`every screen on a ${kind}: fits, passes axe, carries the CSP`, async ({ page, server }) => {
+    test.setTimeout(180_000); // eight screens, two axe runs each, two admin-CLI calls
     await walk(page, server, kind);
   });
 }
