@@ -104,6 +104,28 @@ def _scan(dist: Path) -> _Build | None:
     return _Build(stamp=stamp, files=files)
 
 
+def _file_response(file: Path, media_type: str, cache: str) -> FileResponse:
+    """The file with its ETag and Last-Modified set now, so a revalidation can be answered."""
+    return FileResponse(
+        file, media_type=media_type, headers={"Cache-Control": cache}, stat_result=file.stat()
+    )
+
+
+def _validators(response: Response) -> dict[str, str]:
+    keep = ("etag", "last-modified", "cache-control")
+    return {name: response.headers[name] for name in keep if name in response.headers}
+
+
+def _unchanged(scope: Scope, response: Response) -> bool:
+    """`If-None-Match` names the file's current ETag (weak or strong, or one of a list)."""
+    wanted = Headers(scope=scope).get("if-none-match")
+    etag = response.headers.get("etag")
+    if not wanted or not etag:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+    return etag in tags or "*" in tags
+
+
 class WebClient:
     """The ASGI app mounted at `/` (see the module docstring). A build made while the server
     runs is picked up on the next request: `index.html`'s modification time is checked."""
@@ -132,6 +154,8 @@ class WebClient:
                 f"build` in clients/web (looked in {self.dist}). The API is served at /api/v1."
             )
         response = self._file(build, path) or self._index(build, path)
+        if _unchanged(scope, response):  # a revalidation of what the browser holds
+            response = Response(status_code=304, headers=_validators(response))
         response.headers.update(security_headers(scope))
         await response(scope, receive, send)
 
@@ -141,17 +165,13 @@ class WebClient:
             return None
         cache = HASHED_CACHE if path.startswith(ASSETS_PREFIX) else REVALIDATE
         media_type = _MEDIA_TYPES.get(file.suffix, "application/octet-stream")
-        return FileResponse(file, media_type=media_type, headers={"Cache-Control": cache})
+        return _file_response(file, media_type, cache)
 
     def _index(self, build: _Build, path: str) -> Response:
         last = path.rsplit("/", 1)[-1]
         if path != "/index.html" and (path.startswith(ASSETS_PREFIX) or "." in last):
             raise HTTPException(status_code=404)  # a file that is not there: never HTML
-        return FileResponse(
-            build.files["/index.html"],
-            media_type=_MEDIA_TYPES[".html"],
-            headers={"Cache-Control": REVALIDATE},
-        )
+        return _file_response(build.files["/index.html"], _MEDIA_TYPES[".html"], REVALIDATE)
 
 
 class WebRoute(Mount):

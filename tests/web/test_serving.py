@@ -167,3 +167,15 @@ async def test_without_a_build_the_api_runs_and_root_says_why(tmp_path: Path, da
         assert (await web.get("/healthz")).json() == {"status": "ok"}
         r = await web.get("/api/v1/users/me")
         assert r.json()["code"] == "auth.invalid_token"
+
+
+async def test_a_revalidated_index_costs_no_body(web: httpx.AsyncClient):
+    """`no-cache` means "ask first": an unchanged index answers 304 to its ETag."""
+    first = await web.get("/")
+    again = await web.get("/", headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["cache-control"] == "no-cache"
+    assert "content-security-policy" in again.headers
+    stale = await web.get("/", headers={"if-none-match": '"an-older-build"'})
+    assert stale.status_code == 200 and stale.content == INDEX
