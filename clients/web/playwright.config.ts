@@ -5,6 +5,7 @@ import { defineConfig } from "@playwright/test";
 // started by the tests themselves (tests/browser/server.ts), one per run.
 export default defineConfig({
   testDir: "tests/browser",
+  globalSetup: "./tests/browser/global-setup.ts",
   timeout: 60_000,
   workers: 1,
   reporter: [["list"]],

@@ -20,7 +20,21 @@ export const loggedIn = computed(() => session.value !== null);
 /** Why the last session ended, for the login screen to say. */
 export const endedBecause = signal<"logged_out" | "expired" | "enrolled" | null>(null);
 
+let expiry: ReturnType<typeof setTimeout> | undefined;
+
+/** End the session when its token expires, rather than at the next refused call. */
+function watchExpiry(expiresAt: string): void {
+  clearTimeout(expiry);
+  const left = Date.parse(expiresAt) - Date.now();
+  if (Number.isFinite(left) && left < 2 ** 31 - 1) {
+    expiry = setTimeout(() => {
+      if (session.value?.expiresAt === expiresAt) end("expired");
+    }, Math.max(left, 0));
+  }
+}
+
 function end(reason: "logged_out" | "expired"): void {
+  clearTimeout(expiry);
   session.value = null;
   endedBecause.value = reason;
   useLanguageOf(null);
@@ -64,6 +78,7 @@ export async function login(username: string, password: string, totpCode: string
   };
   session.value = next;
   endedBecause.value = null;
+  watchExpiry(next.expiresAt);
   useLanguageOf(answer.user.username);
   return next;
 }

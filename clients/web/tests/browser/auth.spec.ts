@@ -138,3 +138,14 @@ test("a user without TOTP turns it on from the QR code and needs it from then on
   await expect(page.getByRole("alert")).toContainText("auth.totp_required");
   await logIn(page, "tom.totp", totp(seed, 1));
 });
+
+test("an expired token ends the session on screen, with the reason", async ({ page, server }) => {
+  await server.enrolledUser("eva.expiry", PASSWORD);
+  await page.clock.install();
+  await page.goto("/login");
+  await logIn(page, "eva.expiry", null);
+  await page.getByRole("link", { name: "Sessions" }).click();
+  await page.clock.fastForward("12:00:05"); // CORDON_TOKEN_TTL_HOURS' default, 12
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole("status")).toHaveText("Your session ended. Please log in again.");
+});
