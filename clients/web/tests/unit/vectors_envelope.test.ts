@@ -19,7 +19,7 @@ function labels(raw: Any) {
 }
 
 describe("envelope_v2.json", () => {
-  it.each(V.envelopes.map((v: Any) => [v.name, v]))("%s parses, verifies, re-encodes and opens", async (_n, v: Any) => {
+  it.each<[string, Any]>(V.envelopes.map((v: Any) => [v.name, v]))("%s parses, verifies, re-encodes and opens", async (_n, v: Any) => {
     const env = parseEnvelope(H(v.envelope));
     const h = env.header;
     expect([h.kind, h.contentType, h.groupId]).toEqual([v.kind, v.content_type, V.group_id]);
@@ -52,7 +52,7 @@ describe("envelope_v2.json", () => {
     expect(hex(sealed)).toBe(v.envelope);
   });
 
-  it.each(V.envelopes.filter((v: Any) => v.kind === TARGETED).map((v: Any) => [v.name, v]))("%s: every HPKE intermediate value", async (_n, v: Any) => {
+  it.each<[string, Any]>(V.envelopes.filter((v: Any) => v.kind === TARGETED).map((v: Any) => [v.name, v]))("%s: every HPKE intermediate value", async (_n, v: Any) => {
     const env = parseEnvelope(H(v.envelope));
     for (const w of v.wraps) {
       const info = wrapInfo(sha256(env.header.raw), w.device_id, w.prekey_type, w.prekey_id);
@@ -66,7 +66,7 @@ describe("envelope_v2.json", () => {
     }
   });
 
-  it.each(V.negative_envelopes.map((v: Any) => [v.name, v]))("negative: %s", async (_n, v: Any) => {
+  it.each<[string, Any]>(V.negative_envelopes.map((v: Any) => [v.name, v]))("negative: %s", async (_n, v: Any) => {
     if (v.error === "signature") {
       const env = parseEnvelope(H(v.envelope));
       await refused(async () => verifyEnvelope(env, (await senderKey()).publicKey), "SignatureError", "envelope: signature does not verify");
