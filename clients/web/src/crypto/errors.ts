@@ -109,6 +109,14 @@ export class KeyUnavailableError extends CryptoError {
 }
 export class MissingChainError extends KeyUnavailableError {
   override readonly code: string = "crypto.missing_chain";
+  constructor(
+    message: string,
+    readonly senderDeviceId: string = "",
+    readonly chainId: string = "",
+    readonly index: number = -1,
+  ) {
+    super(message);
+  }
 }
 export class SkippedKeyDroppedError extends KeyUnavailableError {
   override readonly code: string = "crypto.skipped_key_dropped";
