@@ -161,9 +161,10 @@ export function uuidText(raw: Uint8Array): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** CSPRNG bytes (WebCrypto fills at most 65,536 bytes per call). */
 export function randomBytes(n: number): Bytes {
   const out = new Uint8Array(n);
-  crypto.getRandomValues(out);
+  for (let pos = 0; pos < n; pos += 65_536) crypto.getRandomValues(out.subarray(pos, Math.min(n, pos + 65_536)));
   return out;
 }
 

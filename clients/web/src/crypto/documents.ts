@@ -5,7 +5,7 @@
  */
 
 import { type Bytes, concat, ctEqual, fromUtf8, randomBytes, uuidBytes, uuidText } from "./bytes";
-import { dec, enc, fieldInt, label, sigInput, u32be, u64be } from "./encoding";
+import { dec, enc, fieldInt, label, sigInput, u32be } from "./encoding";
 import { DecryptionError, MalformedError, TruncatedError, UnsupportedVersionError } from "./errors";
 import { aesGcmDecrypt, aesGcmEncrypt, hkdfSha256, sha256, sign, type SigningKey, verifySig } from "./primitives";
 
@@ -263,4 +263,3 @@ export function historyGrantFromBytes(data: Uint8Array): HistoryGrant {
   return { memberId: uuidText(f[1]!), scope, items };
 }
 
-export { u64be };
