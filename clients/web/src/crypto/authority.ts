@@ -11,7 +11,7 @@ import { CategoryMismatchError, CryptoError, DocumentKeyConflictError, EpochMism
 import { BROADCAST, parseEnvelope, TARGETED } from "./envelope";
 import { BROADCAST_ITEM_KEY, checkKeyCommitment, type DocumentKey, type GrantedItem, type HistoryGrant, type Manifest, TARGETED_ITEM_KEY, verifyManifest } from "./documents";
 import { ContentType } from "./labels";
-import { sha256, verifyEd25519 } from "./primitives";
+import { sha256, sha256Large, verifyEd25519 } from "./primitives";
 import type { Device, Roster } from "./roster";
 import { decryptBody, verifyEnvelope } from "./seal";
 
@@ -126,7 +126,7 @@ export function checkGrantedEvent(scope: string, item: GrantedItem, served: Uint
 /** Verify an earlier item against its grant and its ORIGINAL sender's key, then decrypt it. */
 export async function openGrantedItem(roster: Roster, scope: string, item: GrantedItem, envelope: Uint8Array): Promise<{ senderDeviceId: string; device: Device; content: Bytes }> {
   const what = `granted item seq ${item.seq}`;
-  if (!equal(sha256(envelope), item.envelopeHash)) throw new HistoryGrantError(`${what}: the served envelope is not the one granted`);
+  if (!equal(await sha256Large(envelope), item.envelopeHash)) throw new HistoryGrantError(`${what}: the served envelope is not the one granted`);
   let env;
   try {
     env = parseEnvelope(envelope);

@@ -54,10 +54,21 @@ export function toHex(data: Uint8Array): string {
   return out;
 }
 
+const HEX_VALUES = new Int8Array(128).fill(-1);
+for (const [i, c] of [..."0123456789abcdef"].entries()) {
+  HEX_VALUES[c.charCodeAt(0)] = i;
+  HEX_VALUES[c.toUpperCase().charCodeAt(0)] = i;
+}
+
 export function fromHex(text: string): Bytes {
-  if (text.length % 2 || /[^0-9a-fA-F]/.test(text)) throw new MalformedError("hex: invalid");
+  if (text.length % 2) throw new MalformedError("hex: invalid");
   const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    const hi = HEX_VALUES[text.charCodeAt(2 * i)] ?? -1;
+    const lo = HEX_VALUES[text.charCodeAt(2 * i + 1)] ?? -1;
+    if (hi < 0 || lo < 0) throw new MalformedError("hex: invalid");
+    out[i] = (hi << 4) | lo;
+  }
   return out;
 }
 
@@ -106,7 +117,44 @@ export function b64d(text: unknown, length: number | null = null, what = "field"
   if (typeof text !== "string" || text.includes("=") || /[^\x00-\x7f]/.test(text)) {
     throw new MalformedError(`${what}: expected unpadded base64url text`);
   }
-  // Python's decoder skips characters outside both alphabets, then re-encodes to compare.
+  const fast = decodeUrlAlphabet(text, what);
+  const out = fast ?? decodeLikePython(text, what);
+  if (fast === null && b64e(out) !== text) throw new MalformedError(`${what}: non-canonical base64url`);
+  if (length !== null && out.length !== length) {
+    throw new MalformedError(`${what}: expected ${length} bytes, got ${out.length}`);
+  }
+  return out;
+}
+
+const URL_VALUES = new Int8Array(128).fill(-1);
+for (const [i, c] of [...B64URL].entries()) URL_VALUES[c.charCodeAt(0)] = i;
+
+/**
+ * The common case: only URL-alphabet characters. Returns null when another character occurs
+ * (then Python's lenient-decode-and-compare rules decide the message).
+ */
+function decodeUrlAlphabet(text: string, what: string): Bytes | null {
+  const out = new Uint8Array(Math.floor((text.length * 6) / 8));
+  let acc = 0;
+  let bits = 0;
+  let pos = 0;
+  for (let i = 0; i < text.length; i++) {
+    const v = URL_VALUES[text.charCodeAt(i)]!;
+    if (v < 0) return null;
+    if (i === 0 && text.length % 4 === 1) throw new MalformedError(`${what}: invalid base64url`);
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[pos++] = (acc >> bits) & 0xff;
+    }
+  }
+  if (bits && acc & ((1 << bits) - 1)) throw new MalformedError(`${what}: non-canonical base64url`);
+  return out;
+}
+
+function decodeLikePython(text: string, what: string): Bytes {
+  // Python's decoder skips characters outside both alphabets, then the caller re-encodes to compare.
   const values: number[] = [];
   for (const ch of text) {
     const v = B64_INDEX.get(ch);
@@ -124,10 +172,6 @@ export function b64d(text: unknown, length: number | null = null, what = "field"
       bits -= 8;
       out[pos++] = (acc >> bits) & 0xff;
     }
-  }
-  if (b64e(out) !== text) throw new MalformedError(`${what}: non-canonical base64url`);
-  if (length !== null && out.length !== length) {
-    throw new MalformedError(`${what}: expected ${length} bytes, got ${out.length}`);
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { type Bytes, concat, uuidBytes, uuidText } from "./bytes";
 import { label, PROTOCOL_VERSION, sigInput, u32be } from "./encoding";
 import { MalformedError, UnsupportedVersionError } from "./errors";
 import { BROADCAST_TYPES, CONTENT_NAMES, ContentType, decodeLabels, encodeLabels, type Labels, labelTarget, type MessageRef, NO_LABELS, sameRef } from "./labels";
-import { sha256 } from "./primitives";
+import { sha256Large } from "./primitives";
 
 export const TARGETED = 1;
 export const BROADCAST = 2;
@@ -104,7 +104,7 @@ export class Envelope {
   ) {}
 
   /** What the sender device signed. */
-  signingInput(): Bytes {
+  signingInput(): Promise<Bytes> {
     return envelopeSigningInput(this.header.raw, this.keying, this.ciphertext);
   }
 
@@ -224,8 +224,8 @@ export function encodeHeader(h: HeaderFields): Bytes {
 }
 
 /** `sig_input("envelope", header, SHA-256(keying), SHA-256(ciphertext))`. */
-export function envelopeSigningInput(header: Uint8Array, keying: Uint8Array, ciphertext: Uint8Array): Bytes {
-  return sigInput("envelope", header, sha256(keying), sha256(ciphertext));
+export async function envelopeSigningInput(header: Uint8Array, keying: Uint8Array, ciphertext: Uint8Array): Promise<Bytes> {
+  return sigInput("envelope", header, await sha256Large(keying), await sha256Large(ciphertext));
 }
 
 /** AES-GCM associated data of the body: `label("content") ‖ header`. */

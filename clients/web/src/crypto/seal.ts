@@ -50,7 +50,7 @@ function padContent(content: Uint8Array): Bytes {
 }
 
 async function signed(key: SigningKey, header: Uint8Array, keying: Uint8Array, ct: Uint8Array): Promise<Bytes> {
-  return assemble(header, keying, ct, await sign(key, envelopeSigningInput(header, keying, ct)));
+  return assemble(header, keying, ct, await sign(key, await envelopeSigningInput(header, keying, ct)));
 }
 
 /** HPKE SealBase of `plaintext` to `publicKey`; `ephemeral` (a fixed private key) only for vectors. */
@@ -128,7 +128,7 @@ export async function sealBroadcast(args: SealCommon & { chain: SenderChain }): 
 
 /** The sender device's signature over header, keying and ciphertext (SignatureError). */
 export async function verifyEnvelope(env: Envelope, deviceSigningKey: Uint8Array): Promise<void> {
-  await verifySig(deviceSigningKey, env.signature, env.signingInput(), "envelope");
+  await verifySig(deviceSigningKey, env.signature, await env.signingInput(), "envelope");
 }
 
 /** Find this device's wrap and HPKE-open the content key with the prekey it names. */

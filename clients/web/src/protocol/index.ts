@@ -2,3 +2,4 @@
 
 export * from "./loghead";
 export * from "./logsync";
+export * from "./receipts";

@@ -89,3 +89,37 @@ describe("GroupSession", () => {
     expect(b64e(other.publicKey)).toHaveLength(43);
   });
 });
+
+describe("receipts (§7.2)", () => {
+  it("a signed receipt from a roster device for my item is accepted; others are refused", async () => {
+    const { roster } = await group();
+    const { receiptBody, checkReceipt } = await import("../../src/protocol");
+    const bob = await KeystoreData.create(BOB_DEV);
+    // Bob's real device key is the one in the roster: rebuild the group with it known.
+    const mine = { senderDeviceId: ALICE_DEV, messageId: "00000000-0000-4000-8000-00000000f001" };
+    const body = await receiptBody(bob.signingKey, { groupId: GROUP, seq: 9, item: mine, deviceId: BOB_DEV, status: "read", ts: NOW });
+    const event = { seq: 9, device_id: BOB_DEV, user_id: BOB, status: "read", at: "", item: { sender_device_id: mine.senderDeviceId, message_id: mine.messageId }, ts: NOW, sig: body.sig };
+    // This keystore's key is not the roster's key for BOB_DEV: the signature is refused.
+    await refused(() => checkReceipt(event, GROUP, roster, mine), "SignatureError", "receipt for seq 9: signature does not verify");
+    await refused(() => checkReceipt({ ...event, device_id: "00000000-0000-4000-8000-0000000000ff" }, GROUP, roster, mine), "UntrustedSenderError", "receipt from device 00000000-0000-4000-8000-0000000000ff, not in the verified roster");
+    await refused(() => checkReceipt({ ...event, sig: "x" }, GROUP, roster, mine), "RoutingMismatchError");
+  });
+
+  it("accepts the real device's receipt only for the item at that seq", async () => {
+    const root = await newSigningKey();
+    const bobKey = await newSigningKey();
+    const bob = await KeystoreData.create(BOB_DEV);
+    const log = new LogWriter(GROUP);
+    await log.genesis(root, NOW);
+    await log.addMember(root, BOB, bobKey.publicKey, "member", NOW);
+    await log.addDevice(bobKey, BOB, BOB_DEV, bob.signingKey.publicKey, NOW);
+    const roster = await verifyLog(root.publicKey, GROUP, log.entries);
+    const { receiptBody, checkReceipt } = await import("../../src/protocol");
+    const mine = { senderDeviceId: ALICE_DEV, messageId: "00000000-0000-4000-8000-00000000f001" };
+    const body = await receiptBody(bob.signingKey, { groupId: GROUP, seq: 9, item: mine, deviceId: BOB_DEV, status: "delivered", ts: NOW });
+    const event = { seq: 9, device_id: BOB_DEV, status: "delivered", item: { sender_device_id: mine.senderDeviceId, message_id: mine.messageId }, ts: NOW, sig: body.sig };
+    await checkReceipt(event, GROUP, roster, mine);
+    await refused(() => checkReceipt(event, GROUP, roster, { ...mine, messageId: "00000000-0000-4000-8000-00000000f002" }), "RoutingMismatchError", "receipt for seq 9: signed for another item than the one there");
+    await refused(() => checkReceipt({ ...event, status: "read" }, GROUP, roster, mine), "SignatureError", "receipt for seq 9: signature does not verify");
+  });
+});

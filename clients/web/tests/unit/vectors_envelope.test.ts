@@ -27,7 +27,7 @@ describe("envelope_v2.json", () => {
     const again = encodeHeader({ kind: h.kind, contentType: h.contentType, groupId: h.groupId, epochId: H(V.epoch_id), senderDeviceId: h.senderDeviceId, messageId: h.messageId, ts: h.ts, recipients: h.recipients, labels: labels(v.labels) });
     expect(hex(again)).toBe(hex(h.raw));
     const key = await senderKey();
-    expect(await verifyEd25519(key.publicKey, env.signature, env.signingInput())).toBe(true);
+    expect(await verifyEd25519(key.publicKey, env.signature, await env.signingInput())).toBe(true);
     if (v.kind === BROADCAST) {
       const [chainId, index] = env.broadcastPosition();
       const chain = new ReceiverChain(chainId, h.senderDeviceId, index, H(v.chain_key_at_index_3), 0, 0);
