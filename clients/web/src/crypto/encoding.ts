@@ -1,6 +1,6 @@
 /** Labels and the canonical length-prefixed encoding (PROTOCOL.md §2.1), as `wire/encoding.py`. */
 
-import { type Bytes, concat, utf8 } from "./bytes";
+import { type Bytes, utf8 } from "./bytes";
 import { MalformedError } from "./errors";
 
 export const PROTOCOL_VERSION = 2;
@@ -13,9 +13,16 @@ const U64_LIMIT = 1n << 64n;
  */
 export type Field = Uint8Array | string | number | bigint;
 
+const labels = new Map<string, Bytes>();
+
 /** `"CXM/2/" ‖ purpose ‖ 0x00`: one key, one purpose. */
 export function label(purpose: string): Bytes {
-  return utf8(`CXM/2/${purpose}\0`);
+  let found = labels.get(purpose);
+  if (!found) {
+    found = utf8(`CXM/2/${purpose}\0`);
+    labels.set(purpose, found);
+  }
+  return found.slice();
 }
 
 export function u32be(n: number): Bytes {
@@ -45,19 +52,58 @@ export function fieldBytes(value: Field): Uint8Array {
   return u64be(value);
 }
 
+/** Write `value` as u64be at `pos` (a safe integer or a bigint below 2^64). */
+function writeU64(out: Uint8Array, pos: number, value: number | bigint): void {
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
+    const hi = Math.floor(value / 0x1_0000_0000);
+    const lo = value >>> 0;
+    out[pos] = hi >>> 24;
+    out[pos + 1] = (hi >>> 16) & 255;
+    out[pos + 2] = (hi >>> 8) & 255;
+    out[pos + 3] = hi & 255;
+    out[pos + 4] = lo >>> 24;
+    out[pos + 5] = (lo >>> 16) & 255;
+    out[pos + 6] = (lo >>> 8) & 255;
+    out[pos + 7] = lo & 255;
+    return;
+  }
+  out.set(u64be(value), pos);
+}
+
+/** `prefix ‖ enc(fields)` written into one buffer (the hot path of every hash and signature). */
+function encodeInto(prefix: Uint8Array | null, fields: Field[]): Bytes {
+  const raws: (Uint8Array | number | bigint)[] = fields.map((f) => (typeof f === "string" ? utf8(f) : f));
+  let total = prefix ? prefix.length : 0;
+  for (const r of raws) total += 4 + (r instanceof Uint8Array ? r.length : 8);
+  const out = new Uint8Array(total);
+  let pos = 0;
+  if (prefix) {
+    out.set(prefix);
+    pos = prefix.length;
+  }
+  for (const r of raws) {
+    const len = r instanceof Uint8Array ? r.length : 8;
+    out[pos] = len >>> 24;
+    out[pos + 1] = (len >>> 16) & 255;
+    out[pos + 2] = (len >>> 8) & 255;
+    out[pos + 3] = len & 255;
+    pos += 4;
+    if (r instanceof Uint8Array) out.set(r, pos);
+    else writeU64(out, pos, r);
+    pos += len;
+  }
+  return out;
+}
+
 /** `u32be(len) ‖ bytes` per field, so no two field lists encode alike. */
 export function enc(...fields: Field[]): Bytes {
-  const parts: Uint8Array[] = [];
-  for (const f of fields) {
-    const raw = fieldBytes(f);
-    parts.push(u32be(raw.length), raw);
-  }
-  return concat(...parts);
+  return encodeInto(null, fields);
 }
 
 /** The exact bytes signed, or used as HPKE/KDF `info`, for one purpose. */
 export function sigInput(purpose: string, ...fields: Field[]): Bytes {
-  return concat(label(purpose), enc(...fields));
+  if (!labels.has(purpose)) label(purpose);
+  return encodeInto(labels.get(purpose)!, fields);
 }
 
 /** Split `enc` output back into raw fields, refusing truncation and trailing bytes. */
