@@ -266,6 +266,8 @@ class Verifier {
 const verifyEntry = (e: LogEntry) => verifyEd25519(e.signer, e.sig, e.signedBytes());
 
 export const CHECKPOINT_INTERVAL = 1000;
+/** Signature checks kept in flight ahead of the entry being applied. */
+export const VERIFY_AHEAD = 1024;
 
 /** Index of the latest `checkpoint` signed by the pinned root key, or 0 if there is none. */
 export function rootAttestedPrefix(rootKey: Uint8Array, entries: readonly LogEntry[]): number {
@@ -285,18 +287,28 @@ export function checkpointDue(rootKey: Uint8Array, entries: readonly LogEntry[],
  * the latest root-signed checkpoint are not checked (§4.4 step 5). `knownHead` is the tail this
  * device verified before: a shorter log is a rollback, a different entry at a known seq a fork.
  *
- * The Ed25519 checks of all entries start at once (WebCrypto runs them concurrently); each
- * result is awaited in entry order, so the refusal is the same one the sequential rules give.
+ * The Ed25519 checks run ahead of the walk in a window of `VERIFY_AHEAD` entries (WebCrypto
+ * runs them concurrently; thousands started at once queue up and cost more per check in
+ * Chromium); each result is awaited in entry order, so the refusal is the one the sequential
+ * rules give.
  */
 export async function verifyLog(rootKey: Uint8Array, groupId: string, entries: readonly LogEntry[], knownHead: readonly LogEntry[] | null = null): Promise<Roster> {
   if (!entries.length) throw new LogRootError("the log is empty");
   const verifier = new Verifier(rootKey as Bytes, groupId);
   const attested = rootAttestedPrefix(rootKey, entries);
-  const checks = entries.map((e, idx) => (idx >= attested ? verifyEntry(e) : null));
-  checks.forEach((c) => c?.catch(() => undefined));
+  const checks: (Promise<boolean> | null)[] = [];
+  const startUpTo = (end: number) => {
+    for (let i = checks.length; i < Math.min(end, entries.length); i++) {
+      const check = i >= attested ? verifyEntry(entries[i]!) : null;
+      check?.catch(() => undefined);
+      checks.push(check);
+    }
+  };
   for (const [idx, entry] of entries.entries()) {
     if (entry.seq !== idx) await checkPosition(entries, idx);
+    startUpTo(idx + VERIFY_AHEAD);
     await verifier.step(entry, checks[idx]!);
+    checks[idx] = null;
   }
   const roster = verifier.roster();
   if (knownHead && knownHead.length) checkKnownHead(roster, knownHead);
