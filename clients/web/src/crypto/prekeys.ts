@@ -177,3 +177,23 @@ export async function selectRecipients(roster: Roster, devices: Iterable<string>
   }
   return sel;
 }
+
+/** The claim route's answer (§3.2), strictly: only requested devices, each at most once. */
+export function parseClaim(items: unknown, requested: readonly string[]): Map<string, OneTimePrekey> {
+  if (!Array.isArray(items)) throw new MalformedError("claim: items must be a list");
+  const out = new Map<string, OneTimePrekey>();
+  const wanted = new Set(requested);
+  const seen = new Set<string>();
+  items.forEach((item: unknown, i) => {
+    const o = item as Record<string, unknown>;
+    if (typeof item !== "object" || item === null || Object.keys(o).length !== 2 || !Object.hasOwn(o, "device_id") || !Object.hasOwn(o, "one_time_prekey")) {
+      throw new MalformedError(`claim.items[${i}]: expected device_id and one_time_prekey`);
+    }
+    uuidBytes(o.device_id, `claim.items[${i}].device_id`);
+    const deviceId = o.device_id as string;
+    if (!wanted.has(deviceId) || seen.has(deviceId)) throw new MalformedError(`claim.items[${i}]: device ${deviceId} was not asked for once`);
+    seen.add(deviceId);
+    if (o.one_time_prekey !== null) out.set(deviceId, oneTimePrekeyFromJson(o.one_time_prekey, `claim.items[${i}].one_time_prekey`));
+  });
+  return out;
+}

@@ -78,3 +78,29 @@ describe("prekeys.json", () => {
     for (const n of SKIP.record_negative) await refused(() => ReceiverChain.fromBytes(H(n.bytes)), n.error, n.message);
   });
 });
+
+describe("claim answers and member fingerprints", () => {
+  it("parses a claim strictly: only requested devices, once each", async () => {
+    const { parseClaim } = await import("../../src/crypto/prekeys");
+    const dev = OTPK.device_id;
+    const got = parseClaim([{ device_id: dev, one_time_prekey: OTPK.json }], [dev]);
+    expect(got.get(dev)!.prekeyId).toBe(OTPK.prekey_id);
+    expect(parseClaim([{ device_id: dev, one_time_prekey: null }], [dev]).size).toBe(0);
+    await refused(() => parseClaim([{ device_id: dev, one_time_prekey: null }, { device_id: dev, one_time_prekey: null }], [dev]), "MalformedError", `claim.items[1]: device ${dev} was not asked for once`);
+    await refused(() => parseClaim([{ device_id: dev, one_time_prekey: { ...OTPK.json, sig: "AA" } }], [dev]), "MalformedError", "claim.items[0].one_time_prekey.sig: expected 64 bytes, got 1");
+    await refused(() => parseClaim({}, [dev]), "MalformedError", "claim: items must be a list");
+  });
+
+  it("checks a member key against the safety number or QR payload compared out of band", async () => {
+    const { checkMemberFingerprint } = await import("../../src/crypto/invite");
+    const { b64d } = await import("../../src/crypto/bytes");
+    const v = vectors("trustlog.json").member_fingerprint;
+    const key = b64d(v.member_key);
+    checkMemberFingerprint(v.member_id, key, ` ${v.safety_number.replaceAll(" ", "  ")} `);
+    checkMemberFingerprint(v.member_id, key, v.qr_payload);
+    const other = key.slice();
+    other[0]! ^= 1;
+    await refused(() => checkMemberFingerprint(v.member_id, other, v.safety_number), "BindingError");
+    await refused(() => checkMemberFingerprint(v.member_id, other, v.qr_payload), "BindingError");
+  });
+});
