@@ -3,3 +3,4 @@
 export * from "./loghead";
 export * from "./logsync";
 export * from "./receipts";
+export * from "./items";
