@@ -134,53 +134,108 @@ function streamNonce(prefix: Uint8Array, counter: number, last: boolean): Bytes 
   return concat(prefix, u32be(counter), new Uint8Array([last ? 1 : 0]));
 }
 
-/** STREAM encryption (§8.2): one AES-GCM per segment, the last flagged, AAD = manifest hash. */
-export async function encryptDocument(docKey: Uint8Array, m: Manifest, data: Uint8Array): Promise<Bytes> {
-  const key = subkey(docKey, "stream");
-  const aad = m.manifestHash();
-  const out: Uint8Array[] = [];
-  let counter = 0;
-  let pos = 0;
-  while (data.length - pos > m.segmentSize) {
-    out.push(await aesGcmEncrypt(key, streamNonce(m.noncePrefix, counter++, false), data.subarray(pos, pos + m.segmentSize), aad));
-    pos += m.segmentSize;
+/** Shared STREAM state: the segment key, nonce prefix, counter and a buffer of at most a segment. */
+abstract class Stream {
+  protected counter = 0;
+  protected buf: Uint8Array = new Uint8Array();
+  protected done = false;
+  protected readonly key: Bytes;
+  protected readonly aad: Bytes;
+  constructor(
+    docKey: Uint8Array,
+    protected readonly manifest: Manifest,
+  ) {
+    this.key = subkey(docKey, "stream");
+    this.aad = manifest.manifestHash();
   }
-  out.push(await aesGcmEncrypt(key, streamNonce(m.noncePrefix, counter, true), data.subarray(pos), aad));
-  return concat(...out);
+  protected nonce(last: boolean): Bytes {
+    return streamNonce(this.manifest.noncePrefix, this.counter, last);
+  }
+  protected checkOpen(): void {
+    if (this.done) throw new Error("stream already finalised");
+  }
 }
 
-/** STREAM decryption; a missing final segment is TruncatedError, any other failure DecryptionError. */
-export async function decryptDocument(docKey: Uint8Array, m: Manifest, data: Uint8Array): Promise<Bytes> {
-  const key = subkey(docKey, "stream");
-  const aad = m.manifestHash();
-  const size = m.segmentSize + TAG;
-  const out: Uint8Array[] = [];
-  let counter = 0;
-  let pos = 0;
-  const segmentFailed = () => new DecryptionError(`document segment ${counter} failed authentication`);
-  while (data.length - pos > size) {
-    try {
-      out.push(await aesGcmDecrypt(key, streamNonce(m.noncePrefix, counter, false), data.subarray(pos, pos + size), aad));
-    } catch {
-      throw segmentFailed();
+/** Encrypt a document incrementally (§8.2); memory stays at about one segment. */
+export class StreamEncryptor extends Stream {
+  /** Absorb plaintext; return every segment that is certainly not the last. */
+  async update(data: Uint8Array): Promise<Bytes> {
+    this.checkOpen();
+    this.buf = concat(this.buf, data);
+    const seg = this.manifest.segmentSize;
+    const out: Uint8Array[] = [];
+    let pos = 0;
+    while (this.buf.length - pos > seg) {
+      out.push(await aesGcmEncrypt(this.key, this.nonce(false), this.buf.subarray(pos, pos + seg), this.aad));
+      this.counter++;
+      pos += seg;
     }
-    pos += size;
-    counter++;
-  }
-  const chunk = data.subarray(pos);
-  if (!chunk.length) throw new TruncatedError("document is truncated: no segments");
-  try {
-    out.push(await aesGcmDecrypt(key, streamNonce(m.noncePrefix, counter, true), chunk, aad));
+    this.buf = this.buf.slice(pos);
     return concat(...out);
-  } catch {
-    // Not a final segment: a valid middle segment means the end was cut off.
   }
-  try {
-    await aesGcmDecrypt(key, streamNonce(m.noncePrefix, counter, false), chunk, aad);
-  } catch {
-    throw segmentFailed();
+  /** The final segment (possibly empty) with the last-flag set. */
+  async finalize(): Promise<Bytes> {
+    this.checkOpen();
+    this.done = true;
+    return aesGcmEncrypt(this.key, this.nonce(true), this.buf, this.aad);
   }
-  throw new TruncatedError("document is truncated: the final segment is missing");
+}
+
+/** Decrypt incrementally; output is provisional until `finalize` succeeds (§8.2). */
+export class StreamDecryptor extends Stream {
+  private failed(): DecryptionError {
+    this.done = true;
+    return new DecryptionError(`document segment ${this.counter} failed authentication`);
+  }
+  /** Absorb ciphertext; return the plaintext of segments that are followed by more data. */
+  async update(data: Uint8Array): Promise<Bytes> {
+    this.checkOpen();
+    this.buf = concat(this.buf, data);
+    const size = this.manifest.segmentSize + TAG;
+    const out: Uint8Array[] = [];
+    let pos = 0;
+    while (this.buf.length - pos > size) {
+      try {
+        out.push(await aesGcmDecrypt(this.key, this.nonce(false), this.buf.subarray(pos, pos + size), this.aad));
+      } catch {
+        throw this.failed();
+      }
+      this.counter++;
+      pos += size;
+    }
+    this.buf = this.buf.slice(pos);
+    return concat(...out);
+  }
+  /** Open the final segment; a missing final segment is TruncatedError. */
+  async finalize(): Promise<Bytes> {
+    this.checkOpen();
+    this.done = true;
+    const chunk = this.buf;
+    if (!chunk.length) throw new TruncatedError("document is truncated: no segments");
+    try {
+      return await aesGcmDecrypt(this.key, this.nonce(true), chunk, this.aad);
+    } catch {
+      // Not a final segment: a valid middle segment means the end was cut off.
+    }
+    try {
+      await aesGcmDecrypt(this.key, this.nonce(false), chunk, this.aad);
+    } catch {
+      throw new DecryptionError(`document segment ${this.counter} failed authentication`);
+    }
+    throw new TruncatedError("document is truncated: the final segment is missing");
+  }
+}
+
+/** One-shot STREAM encryption. */
+export async function encryptDocument(docKey: Uint8Array, m: Manifest, data: Uint8Array): Promise<Bytes> {
+  const e = new StreamEncryptor(docKey, m);
+  return concat(await e.update(data), await e.finalize());
+}
+
+/** One-shot STREAM decryption; a missing final segment is TruncatedError, any other failure DecryptionError. */
+export async function decryptDocument(docKey: Uint8Array, m: Manifest, data: Uint8Array): Promise<Bytes> {
+  const d = new StreamDecryptor(docKey, m);
+  return concat(await d.update(data), await d.finalize());
 }
 
 // ---- §8.3 / §9 key records ---------------------------------------------------------------

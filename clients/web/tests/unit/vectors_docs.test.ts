@@ -141,3 +141,23 @@ describe("stream.json", () => {
     expect(hex(sha256(await decryptDocument(H(v.doc_key), manifest, ct)))).toBe(v.plaintext_sha256);
   });
 });
+
+describe("STREAM, incrementally", () => {
+  it("chunks of any size give the recorded ciphertext, and decrypt back chunk by chunk", async () => {
+    const { StreamEncryptor, StreamDecryptor } = await import("../../src/crypto/documents");
+    const v = vectors("stream.json");
+    const manifest = Manifest.fromBytes(H(v.manifest));
+    const data = plaintext(64 * 1024 + 100);
+    const enc = new StreamEncryptor(H(v.doc_key), manifest);
+    const parts: Uint8Array[] = [];
+    for (let pos = 0; pos < data.length; pos += 10_007) parts.push(await enc.update(data.subarray(pos, pos + 10_007)));
+    parts.push(await enc.finalize());
+    const ct = Uint8Array.from(parts.flatMap((p) => [...p]));
+    expect(hex(sha256(ct))).toBe(v.ciphertext_sha256);
+    const dec = new StreamDecryptor(H(v.doc_key), manifest);
+    const out: Uint8Array[] = [];
+    for (let pos = 0; pos < ct.length; pos += 4_099) out.push(await dec.update(ct.subarray(pos, pos + 4_099)));
+    out.push(await dec.finalize());
+    expect(hex(sha256(Uint8Array.from(out.flatMap((p) => [...p]))))).toBe(v.plaintext_sha256);
+  });
+});
