@@ -18,7 +18,8 @@ import typer
 import yaml
 from click.testing import Result
 from cordon_client._client import Cordon
-from cordon_client._domain_cli import cases_app, prenotifications_app
+from cordon_client.cli.cases import cases_app
+from cordon_client.cli.prenotifications import prenotifications_app
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
