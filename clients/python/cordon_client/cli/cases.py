@@ -30,7 +30,10 @@ from cordon_client.cli.records import (
 )
 from cordon_client.records.view import CaseView, Item, domain_registry
 
-cases_app = typer.Typer(help="Seizure cases: post, thread, review, amend, list, export, import.")
+cases_app = typer.Typer(
+    help="Seizure cases: create, amend, reply, review, list, show, export, import-csv.",
+    no_args_is_help=True,
+)
 
 
 PROMPTS: list[tuple[str, str, Callable[[str], Any]]] = [

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,6 +24,9 @@ from rich.markup import escape
 from cordon_client._client import Cordon
 from cordon_client.account.state import KEYSTORE
 from cordon_client.exceptions import ApiError, CordonClientError, CryptoError
+
+GroupArg = Annotated[uuid.UUID, typer.Argument(help="Group id.", show_default=False)]
+"""The group, positional in every command that acts on one (`cordon cases list GROUP`)."""
 
 T = TypeVar("T")
 

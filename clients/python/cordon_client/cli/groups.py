@@ -13,12 +13,12 @@ from rich.table import Table
 
 from cordon_client._client import Cordon
 from cordon_client.cli import common as common
+from cordon_client.cli.common import GroupArg
 
 app = typer.Typer()  # top-level: `cordon groups`
 group_app = typer.Typer(help="Groups and their signed membership log.", no_args_is_help=True)
 device_app = typer.Typer(help="Certify or revoke devices in a group's log.", no_args_is_help=True)
 
-GroupArg = Annotated[uuid.UUID, typer.Argument(help="Group id.", show_default=False)]
 UserArg = Annotated[uuid.UUID, typer.Argument(help="User id.", show_default=False)]
 DeviceArg = Annotated[uuid.UUID, typer.Argument(help="Device id.", show_default=False)]
 ROLES = ("coordinator", "co_coordinator", "member", "observer")

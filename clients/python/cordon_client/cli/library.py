@@ -23,10 +23,13 @@ from rich.table import Table
 
 from cordon_client._client import Cordon
 from cordon_client.cli import common as common
+from cordon_client.cli.common import GroupArg
 from cordon_client.crypto.stream import CATEGORIES
 from cordon_client.library.client import Downloaded
 
-library_app = typer.Typer(help="Browse, download and publish the group's document library.")
+library_app = typer.Typer(
+    help="The group's document library: ls, versions, publish, get.", no_args_is_help=True
+)
 
 Category = Annotated[str | None, typer.Option(help=", ".join(CATEGORIES))]
 
@@ -43,7 +46,7 @@ def _progress() -> Progress:
 
 
 @library_app.command("ls")
-def list_documents(group: uuid.UUID, category: Category = None) -> None:
+def list_documents(group: GroupArg, category: Category = None) -> None:
     """List the group's documents (names stay encrypted until you `get` one)."""
     docs = common.run(lambda c: c.library_documents(group, category=category))
     table = Table("document", "category", "version", "size", "published", "withdrawn")
@@ -60,7 +63,7 @@ def list_documents(group: uuid.UUID, category: Category = None) -> None:
 
 
 @library_app.command("versions")
-def list_versions(group: uuid.UUID, document: uuid.UUID) -> None:
+def list_versions(group: GroupArg, document: uuid.UUID) -> None:
     """List every version of a document."""
     versions = common.run(lambda c: c.library_versions(group, document))
     table = Table("version", "size", "segments", "published", "publisher device")
@@ -77,7 +80,7 @@ def list_versions(group: uuid.UUID, document: uuid.UUID) -> None:
 
 @library_app.command("publish")
 def publish(
-    group: uuid.UUID,
+    group: GroupArg,
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     category: Category = None,
     document: Annotated[uuid.UUID | None, typer.Option(help="Publish a new version of this.")] = (
@@ -103,7 +106,7 @@ def publish(
 
 @library_app.command("get")
 def get(
-    group: uuid.UUID,
+    group: GroupArg,
     document: uuid.UUID,
     version: Annotated[int | None, typer.Option(help="Default: the latest.")] = None,
     out: Annotated[Path, typer.Option(help="File or directory to write to.")] = Path("."),

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from cordon_client._client import Cordon, Incoming
 from cordon_client.cli import common as common
-from cordon_client.cli.groups import GroupArg
+from cordon_client.cli.common import GroupArg
 from cordon_client.exceptions import ExcludedDeviceError
 
 app = typer.Typer()

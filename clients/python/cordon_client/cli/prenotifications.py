@@ -30,7 +30,11 @@ from cordon_client.records.view import PrenotificationView
 from cordon_client.records.workflow import DISCREPANCY_KINDS, STATUSES
 
 prenotifications_app = typer.Typer(
-    help="Vaccine pre-notifications: send, move through the workflow, list, export."
+    help=(
+        "Vaccine pre-notifications: send, ack, arrive, clear, close, cancel, amend, discrepancy,"
+        " list, show, export, to-case."
+    ),
+    no_args_is_help=True,
 )
 
 

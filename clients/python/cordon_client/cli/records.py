@@ -3,7 +3,7 @@
 Every command opens the device through `cli.common.open_client` (``--home``/``$CORDON_HOME``,
 default ``~/.cordon``; ``$CORDON_PASSPHRASE`` or a prompt; the profile's server or
 ``--server``/``$CORDON_SERVER``), syncs, and then acts on what this device decrypted and
-verified. The group comes from ``--group`` or ``$CORDON_GROUP``. Exit status: 0 on success,
+verified. The group is the first argument, as everywhere. Exit status: 0 on success,
 1 when the client or the server refused (the reason is printed), 1 as well when a CSV import skipped
 rows (the valid cases are still sent).
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cordon_client._client import Cordon
-from cordon_client.cli.common import open_client, refusal
+from cordon_client.cli.common import GroupArg, open_client, refusal
 from cordon_client.exceptions import CordonClientError
 from cordon_client.records import store
 from cordon_client.records.view import Item
@@ -33,7 +32,7 @@ from cordon_client.templates.registry import InvalidContentError
 
 T = TypeVar("T")
 
-Group = Annotated[uuid.UUID, typer.Option("--group", "-g", envvar="CORDON_GROUP")]
+Group = GroupArg
 InFile = Annotated[Path, typer.Option("--file", "-f", exists=True, dir_okay=False)]
 Format = Annotated[str, typer.Option("--format", help="csv or json")]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Default: stdout.")]
