@@ -25,7 +25,9 @@ from cordon_client._client import Cordon
 from cordon_client.account.state import KEYSTORE
 from cordon_client.exceptions import ApiError, CordonClientError, CryptoError
 
-GroupArg = Annotated[uuid.UUID, typer.Argument(help="Group id.", show_default=False)]
+GroupArg = Annotated[
+    uuid.UUID, typer.Argument(help="Group id.", show_default=False, metavar="GROUP")
+]
 """The group, positional in every command that acts on one (`cordon cases list GROUP`)."""
 
 T = TypeVar("T")
