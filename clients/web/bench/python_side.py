@@ -14,7 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     ContentType,
     LogEntry,
     Recipient,
@@ -26,9 +26,9 @@ from cordon_client._crypto import (
     signing_key_from_seed,
     verify_log,
 )
-from cordon_client._crypto.envelope import SUITE, decrypt_body, open_wrap, verify_envelope
-from cordon_client._crypto.keys import public_bytes
-from cordon_client._crypto.ratchet import ReceiverChain
+from cordon_client.crypto.envelope import SUITE, decrypt_body, open_wrap, verify_envelope
+from cordon_client.crypto.keys import public_bytes
+from cordon_client.crypto.ratchet import ReceiverChain
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt

@@ -1,6 +1,6 @@
 /**
  * Who held which role at a given log head: the checks behind document keys, manifests and
- * history grants (PROTOCOL.md §8.3, §9.1), as `_crypto/authority.py`; signed templates and
+ * history grants (PROTOCOL.md §8.3, §9.1), as `crypto/authority.py`; signed templates and
  * pre-notification status events (§12).
  */
 
@@ -188,7 +188,7 @@ export function templateSigningInput(t: { groupId: string; templateId: string; v
 
 /**
  * The template body inside a signed document, if its signer is trusted and the signature holds
- * (signature layer of `_templates.verify_signed_template`; form validation is the UI's).
+ * (signature layer of `templates/registry.py: verify_signed_template`; form validation is the UI's).
  */
 export async function verifySignedTemplate(doc: unknown, groupId: string, trustedKeys: readonly Uint8Array[]): Promise<Record<string, unknown>> {
   const d = doc as Record<string, unknown>;

@@ -1,7 +1,7 @@
 /**
  * Document manifests and STREAM segment encryption (PROTOCOL.md §8.1–8.2), as
- * `_crypto/stream.py`; document-key records, library grants and history grants (§8.3, §9.1),
- * as `_crypto/history.py`.
+ * `crypto/stream.py`; document-key records, library grants and history grants (§8.3, §9.1),
+ * as `crypto/history.py`.
  */
 
 import { type Bytes, concat, ctEqual, fromUtf8, randomBytes, uuidBytes, uuidText } from "./bytes";

@@ -188,7 +188,7 @@ export class WrongPassphraseError extends KeystoreError {
   override readonly name: string = "WrongPassphraseError";
   override readonly code: string = "crypto.wrong_passphrase";
 }
-/** Python: `cordon_client._templates.TemplateSignatureError`. */
+/** Python: `cordon_client.templates.registry.TemplateSignatureError`. */
 export class TemplateSignatureError extends CryptoError {
   override readonly name: string = "TemplateSignatureError";
   override readonly code: string = "crypto.template_signature";

@@ -1,5 +1,5 @@
 /**
- * Out-of-band bindings (PROTOCOL.md §3.5–3.7), as `_crypto/invite.py`: invitations and join
+ * Out-of-band bindings (PROTOCOL.md §3.5–3.7), as `crypto/invite.py`: invitations and join
  * MACs, member safety numbers, device link codes. The server never sees the secret or the code.
  */
 

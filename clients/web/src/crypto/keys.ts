@@ -1,4 +1,4 @@
-/** Signed prekeys and trust-root fingerprints (PROTOCOL.md §3.1, §3.4), as `_crypto/keys.py`. */
+/** Signed prekeys and trust-root fingerprints (PROTOCOL.md §3.1, §3.4), as `crypto/keys.py`. */
 
 import { b64d, b64e, type Bytes, uuidBytes } from "./bytes";
 import { sigInput } from "./encoding";

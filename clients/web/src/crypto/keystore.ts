@@ -1,6 +1,6 @@
 /**
  * The passphrase-encrypted keystore (PROTOCOL.md §10), the same JSON and inner byte format as
- * `_crypto/keystore.py`, so a keystore written by the Python SDK opens here and vice versa:
+ * `crypto/keystore.py`, so a keystore written by the Python SDK opens here and vice versa:
  * `{v:1, kdf:"scrypt", n, r, p, salt, nonce, ciphertext}`, key = scrypt(passphrase, salt, n, 8, 1),
  * AES-256-GCM with aad = sig_input("keystore", 1, n, r, p, salt).
  *

@@ -1,6 +1,6 @@
 /**
  * One-time prekeys and which prekey a sender seals each wrap to (PROTOCOL.md §3.2–3.3), as
- * `_crypto/prekeys.py`.
+ * `crypto/prekeys.py`.
  */
 
 import { b64d, b64e, type Bytes, concat, uuidBytes, uuidText } from "./bytes";

@@ -1,4 +1,4 @@
-/** Sender-key hash ratchet for group broadcasts (PROTOCOL.md §6), as `_crypto/ratchet.py`. */
+/** Sender-key hash ratchet for group broadcasts (PROTOCOL.md §6), as `crypto/ratchet.py`. */
 
 import { type Bytes, randomBytes, randomUuid, uuidBytes, uuidText } from "./bytes";
 import { dec, enc, fieldInt, sigInput } from "./encoding";

@@ -1,6 +1,6 @@
 /**
  * Verify the membership log from the pinned root and derive the roster (PROTOCOL.md §4.3–4.8),
- * as `_crypto/roster.py`: rollback and fork against the persisted head, fork proofs, the
+ * as `crypto/roster.py`: rollback and fork against the persisted head, fork proofs, the
  * own-key rule and the epoch grace window. Messages are the reference's, byte for byte.
  */
 

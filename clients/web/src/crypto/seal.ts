@@ -1,5 +1,5 @@
 /**
- * Sealing and opening v2 envelopes (PROTOCOL.md §5.3), as `_crypto/envelope.py`: the fresh
+ * Sealing and opening v2 envelopes (PROTOCOL.md §5.3), as `crypto/envelope.py`: the fresh
  * content key and its HPKE wraps for a targeted envelope, the sender-chain key for a broadcast,
  * the device signature, and the receiver's side of each.
  */

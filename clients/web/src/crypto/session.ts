@@ -1,6 +1,6 @@
 /**
  * One device's sans-I/O state in one group: send, receive, hold keys (PROTOCOL.md §6–7), as
- * `_crypto/session.py`. The receive path runs §7's steps in order and changes state only after
+ * `crypto/session.py`. The receive path runs §7's steps in order and changes state only after
  * every check has passed; `exportState` is byte-compatible with the Python SDK's.
  */
 

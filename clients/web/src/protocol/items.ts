@@ -1,6 +1,6 @@
 /**
  * `/sync` and websocket stream items (PROTOCOL.md §5.6) and the routing-copy checks a receiver
- * runs before opening one (§7 steps 1–2), as `_routing.check_identity`/`check_routing`.
+ * runs before opening one (§7 steps 1–2), as `messaging/routing.py: check_identity`/`check_routing`.
  */
 
 import { b64StdDecode, type Header, type MessageRef, MalformedError, parseEnvelope, routingMismatch, RoutingMismatchError, uuidBytes, type Envelope } from "../crypto";

@@ -1,6 +1,6 @@
 /**
  * What this device remembers of each group's log, inside the keystore's secrets (PROTOCOL.md
- * §4.6–4.7), under the Python SDK's names and JSON (`_loghead.py`), so a keystore moved
+ * §4.6–4.7), under the Python SDK's names and JSON (`groups/loghead.py`), so a keystore moved
  * between the CLI and the browser keeps its persisted head and its freeze.
  */
 

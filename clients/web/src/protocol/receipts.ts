@@ -1,5 +1,5 @@
 /**
- * Signed delivery/read receipts (PROTOCOL.md §7.2), as `_routing.receipt_body`/`check_receipt`:
+ * Signed delivery/read receipts (PROTOCOL.md §7.2), as `messaging/routing.py: receipt_body`/`check_receipt`:
  * the body a device posts, and the sender-side check of a pushed `receipt` stream item.
  */
 

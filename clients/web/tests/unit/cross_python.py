@@ -8,7 +8,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     ContentType,
     KeystoreData,
     Recipient,
@@ -22,8 +22,8 @@ from cordon_client._crypto import (
     seal_targeted,
     signing_key_from_seed,
 )
-from cordon_client._crypto.envelope import decrypt_body, open_wrap, verify_envelope
-from cordon_client._crypto.ratchet import ReceiverChain
+from cordon_client.crypto.envelope import decrypt_body, open_wrap, verify_envelope
+from cordon_client.crypto.ratchet import ReceiverChain
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 H = bytes.fromhex
@@ -36,7 +36,7 @@ def make_keystore(req: dict) -> dict:
         signing_key_from_seed(H(req["member_seed"])),
     )
     private, prekey = make_prekey(data.signing_key, data.device_id, 1, req["now_ms"])
-    from cordon_client._crypto import PrekeySecret
+    from cordon_client.crypto import PrekeySecret
 
     data.prekeys[1] = PrekeySecret(prekey, private)
     data.secrets["log-tail:x"] = b"tail bytes"
