@@ -24,7 +24,6 @@ from rich.markup import escape
 from cordon_client._client import Cordon
 from cordon_client.account.state import KEYSTORE
 from cordon_client.cli import errors
-from cordon_client.exceptions import ApiError, CordonClientError, CryptoError
 
 GroupArg = Annotated[
     uuid.UUID, typer.Argument(help="Group id.", show_default=False, metavar="GROUP")
@@ -94,15 +93,6 @@ def fail(message: str, hint: str | None = None) -> NoReturn:
     line = errors.Problem(message, hint).line()
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]{escape(line)}[/red]")
     raise typer.Exit(1)
-
-
-def refusal(exc: CordonClientError) -> str:
-    """One line a user can act on, for an error the client raised on purpose."""
-    if isinstance(exc, ApiError):
-        return f"error {exc.code}: {exc.detail}"
-    if isinstance(exc, CryptoError):
-        return exc.reason
-    return str(exc)
 
 
 def run(work: Callable[[Cordon], Awaitable[T]], *, new_keystore: bool = False) -> T:
