@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from cordon_client._account import TOKEN_EXPIRES
 from cordon_client._client import Cordon
+from cordon_client.account.client import TOKEN_EXPIRES
 from cordon_client.exceptions import ApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
