@@ -14,6 +14,7 @@ from app.library.router import upload_router as library_upload_router
 from app.messages.router import router as messages_router
 from app.organisations.router import router as organisations_router
 from app.prenotifications.router import router as prenotifications_router
+from app.service_accounts.router import router as service_accounts_router
 from app.templates.router import router as templates_router
 from app.users.router import router as users_router
 
@@ -21,6 +22,9 @@ api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router, prefix="/auth", tags=["auth"])
 api_router.include_router(organisations_router, prefix="/organisations", tags=["organisations"])
 api_router.include_router(users_router, prefix="/users", tags=["users"])
+api_router.include_router(
+    service_accounts_router, prefix="/service-accounts", tags=["service accounts"]
+)
 api_router.include_router(devices_router, prefix="/devices", tags=["devices"])
 api_router.include_router(groups_router, prefix="/groups", tags=["groups"])
 api_router.include_router(keys_router, prefix="/devices/me", tags=["keys"])

@@ -32,6 +32,9 @@ from app.groups import service as groups_service
 from app.groups.schemas import GroupCreate
 from app.organisations import service as organisations_service
 from app.organisations.schemas import OrganisationCreate
+from app.service_accounts import service as service_accounts_service
+from app.service_accounts.schemas import ServiceAccountCreate
+from app.service_accounts.scopes import Operation
 from app.users import service as users_service
 from app.users.models import PlatformRole
 from app.users.schemas import UserCreate
@@ -272,6 +275,74 @@ def create_group(
         return str(group.id)
 
     console.print(f"group {_run(work)}")
+
+
+service_accounts_app = typer.Typer(
+    help="Service accounts: scoped machine credentials (docs/operations.md).",
+    no_args_is_help=True,
+)
+app.add_typer(service_accounts_app, name="service-account")
+
+
+@service_accounts_app.command("create")
+def create_service_account(
+    username: str,
+    organisation: Annotated[str, typer.Option(help="Organisation name")],
+    group: Annotated[list[str], typer.Option(help="Group name it is scoped to (repeatable)")],
+    operation: Annotated[
+        list[Operation], typer.Option(help="Operation it may perform (repeatable)")
+    ],
+    display_name: Annotated[str, typer.Option(help="What the account is for")] = "",
+) -> None:
+    """Create a service account and print its credential (shown once)."""
+
+    async def work(session: AsyncSession, settings: Settings) -> str:
+        org = await organisations_service.get_by_name(session, name=organisation)
+        groups = [await groups_service.get_by_name(session, name=name) for name in group]
+        _, _, credential = await service_accounts_service.create(
+            session,
+            settings=settings,
+            actor=None,
+            account_in=ServiceAccountCreate(
+                organisation_id=org.id,
+                username=username,
+                display_name=display_name or username,
+                operations=operation,
+                group_ids=[g.id for g in groups],
+            ),
+        )
+        return credential
+
+    console.print(f"credential (shown once): {_run(work)}", soft_wrap=True)
+
+
+@service_accounts_app.command("list")
+def list_service_accounts() -> None:
+    """Every service account, its scope and whether it is revoked."""
+
+    async def work(session: AsyncSession, _: Settings) -> list[tuple[str, str, str]]:
+        found = await service_accounts_service.get_all(session, actor=None)
+        return [
+            (user.username, " ".join(row.operations), "revoked" if row.revoked_at else "active")
+            for user, row in found
+        ]
+
+    table = Table("username", "operations", "state")
+    for line in _run(work):
+        table.add_row(*line)
+    console.print(table)
+
+
+@service_accounts_app.command("revoke")
+def revoke_service_account(username: str) -> None:
+    """Revoke a service account: its tokens end and its sockets close at once."""
+
+    async def work(session: AsyncSession, _: Settings) -> None:
+        user, row = await service_accounts_service.get_by_username(session, username=username)
+        await service_accounts_service.revoke(session, user=user, row=row)
+
+    _run(work)
+    console.print(f"revoked {username}")
 
 
 if __name__ == "__main__":

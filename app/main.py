@@ -18,6 +18,7 @@ from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.logging import RequestContextMiddleware, configure_logging
 from app.core.openapi import install_openapi
+from app.core.routing import stamp_templates
 from app.health.router import router as health_router
 from app.library.dependencies import close_blob_store
 from app.library.router import SEGMENTS_PREFIX as LIBRARY_SEGMENTS_PREFIX
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router, tags=["health"])
     app.include_router(api_router)
+    stamp_templates(app.routes)
     install_docs(app)
     install_openapi(app)
     # Last: it answers only what no route above matched (app.web.serving).

@@ -13,6 +13,7 @@ from app.prenotifications.models import (
     PrenotificationEvent,
     PrenotificationRecipient,
 )
+from app.service_accounts.models import ServiceAccount
 from app.templates.models import GroupTemplate
 from app.users.models import EnrolmentCode, User
 
@@ -41,6 +42,7 @@ __all__ = [
     "PrenotificationEvent",
     "PrenotificationRecipient",
     "Receipt",
+    "ServiceAccount",
     "StreamItem",
     "Upload",
     "User",

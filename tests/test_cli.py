@@ -97,3 +97,22 @@ def test_production_misconfiguration_is_one_line_with_a_hint(tmp_path: Path):
     debug = _server_script("--debug", "serve", "--port", "8271", env=env, cwd=tmp_path)
     assert debug.returncode == 1
     assert "Traceback (most recent call last)" in debug.stderr
+
+
+def test_service_account_create_list_revoke(cli_env: None):
+    """The operator creates a scoped service account (credential shown once), sees it
+    listed, revokes it; a wrong group, operation or name is one line and exit 1 or 2."""
+    _ok("migrate")
+    _ok("seed-demo")
+    create = ["service-account", "create", "be.import", "--organisation", "Belgian Customs"]
+    out = _ok(*create, "--group", "Operation STOP III (demo)", "--operation", "cases.post")
+    assert re.search(r"credential \(shown once\): cdn_sa_\S{40,}", out)
+    missing = runner.invoke(app, [*create, "--group", "No Such Op", "--operation", "cases.post"])
+    assert missing.exit_code == 1 and "group.not_found" in missing.output
+    bad = runner.invoke(app, [*create, "--group", "x", "--operation", "cases.delete"])
+    assert bad.exit_code == 2 and "cases.delete" in bad.output
+    assert re.search(r"be\.import\s+.*cases\.post\s+.*active", _ok("service-account", "list"))
+    assert "revoked be.import" in _ok("service-account", "revoke", "be.import")
+    assert re.search(r"be\.import\s+.*revoked", _ok("service-account", "list"))
+    person = runner.invoke(app, ["service-account", "revoke", "ocu.coordinator"])
+    assert person.exit_code == 1 and "service_account.not_found" in person.output

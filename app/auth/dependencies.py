@@ -11,7 +11,11 @@ from app.auth import service
 from app.auth.exceptions import AdminRequired, InvalidToken
 from app.auth.service import Principal
 from app.core.deps import SessionDep, SettingsDep
-from app.core.routing import before_body, raises
+from app.core.routing import CordonRoute, before_body, raises
+from app.service_accounts import scopes
+from app.service_accounts.exceptions import OutOfScope
+
+ROUTE_TEMPLATE = "cordon.route_template"
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Opaque token from /api/v1/auth/login")
 
@@ -24,17 +28,33 @@ def require_bearer_header(request: Request) -> None:
         raise InvalidToken()
 
 
+def route_template(request: Request) -> str | None:
+    """The matched route's path template (`/api/v1/groups/{group_id}`), which a service
+    account's scope names; the plain-ASGI post sets `ROUTE_TEMPLATE` itself."""
+    route = request.scope.get("route")
+    if isinstance(route, CordonRoute) and route.template is not None:
+        return route.template
+    template: str | None = request.scope.get(ROUTE_TEMPLATE)
+    return template
+
+
 @before_body(require_bearer_header)
-@raises(InvalidToken)
+@raises(InvalidToken, OutOfScope)
 async def current_principal(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
-    """Every authenticated route starts here."""
+    """Every authenticated route starts here; a service account's token is refused
+    (`service_account.out_of_scope`) on a route its operations do not cover."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise InvalidToken()
-    return await service.authenticate(session, settings=settings, secret=credentials.credentials)
+    principal = await service.authenticate(
+        session, settings=settings, secret=credentials.credentials
+    )
+    scopes.check_route(principal.service, method=request.method, template=route_template(request))
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -43,7 +63,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 @raises(AdminRequired)
 async def require_admin(principal: CurrentPrincipal) -> Principal:
     """Platform administration routes only."""
-    if not principal.user.is_admin:
+    if not principal.user.is_admin or principal.service is not None:
         raise AdminRequired()
     return principal
 

@@ -35,17 +35,20 @@ from app.core.security import (
 from app.core.types import utcnow
 from app.devices import service as devices_service
 from app.devices.models import Device
+from app.service_accounts.models import ServiceAccount
 from app.users import service as users_service
 from app.users.models import User
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the user, the device the token is bound to, and the token row."""
+    """Who is calling: the user, the device the token is bound to, and the token row; for a
+    service account, its scope (`app.service_accounts.scopes` checks it), else None."""
 
     user: User
     device: Device
     token: AccessToken
+    service: ServiceAccount | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ async def login(
         not verify_password(password_hash, login_in.password)
         or user is None
         or user.disabled_at is not None
+        or user.is_service  # a service account logs in with its credential only
     ):
         await _record_failure(session, username=username, address=address)
         raise InvalidCredentials()
@@ -161,15 +165,21 @@ async def change_password(
 
 
 async def issue_token(
-    session: AsyncSession, *, settings: Settings, user: User, device: Device
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user: User,
+    device: Device,
+    ttl: timedelta | None = None,
 ) -> IssuedToken:
-    """Create and commit a token for the device; return its one-time secret."""
+    """Create and commit a token for the device (valid `ttl`, by default the person's
+    `token_ttl_hours`); return its one-time secret."""
     secret = new_token("cdn")
     token = AccessToken(
         token_digest=token_digest(settings.secret_key, secret),
         user_id=user.id,
         device_id=device.id,
-        expires_at=utcnow() + timedelta(hours=settings.token_ttl_hours),
+        expires_at=utcnow() + (ttl or timedelta(hours=settings.token_ttl_hours)),
     )
     device.last_seen_at = utcnow()
     session.add(token)
@@ -180,9 +190,10 @@ async def issue_token(
 # Built once: every request runs it, and SQLAlchemy keeps the cache key of a statement
 # object, which it would otherwise work out again per request (~0.1 ms here).
 _PRINCIPAL = (
-    select(AccessToken, Device, User)
+    select(AccessToken, Device, User, ServiceAccount)
     .join(Device, Device.id == AccessToken.device_id)
     .join(User, User.id == AccessToken.user_id)
+    .outerjoin(ServiceAccount, ServiceAccount.user_id == User.id)
     .where(AccessToken.token_digest == bindparam("digest"))
 )
 
@@ -193,16 +204,17 @@ async def authenticate(session: AsyncSession, *, settings: Settings, secret: str
     row = (await session.execute(_PRINCIPAL, {"digest": digest})).first()
     if row is None:
         raise InvalidToken()
-    token, device, user = row
+    token, device, user, service = row
     now = utcnow()
     if (
         token.revoked_at is not None
         or token.expires_at <= now
         or device.revoked_at is not None
         or user.disabled_at is not None
+        or (user.is_service and (service is None or service.revoked_at is not None))
     ):
         raise InvalidToken()
-    return Principal(user=user, device=device, token=token)
+    return Principal(user=user, device=device, token=token, service=service)
 
 
 async def revoke_token(session: AsyncSession, *, token: AccessToken) -> None:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     seed_demo: bool = True
 
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # Tokens a service account's credential is exchanged for: short, as the client logs in
+    # again with the credential whenever one runs out (docs/operations.md).
+    service_token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
     enrolment_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     http_header_seconds: float = Field(default=10.0, gt=0)

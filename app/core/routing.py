@@ -10,12 +10,12 @@ worker); a JSON body adds 400/413/415, anything validated 422.
 the API fuzzing test (`tests/e2e/test_api_fuzz.py`) fails on any status not listed.
 """
 
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import Any, TypeVar
 
 from fastapi import params
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -95,7 +95,10 @@ def problem_responses(errors: list[type[CordonError]]) -> dict[int | str, dict[s
 
 class CordonRoute(APIRoute):
     """An APIRoute whose JSON body goes through `app.core.body` and whose OpenAPI entry lists
-    its problem responses."""
+    its problem responses; `template` is its full path template once the app is built
+    (`stamp_templates`), which authorisation by route (a service account's scope) names."""
+
+    template: str | None = None
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
@@ -123,3 +126,11 @@ class CordonRoute(APIRoute):
             return await handler(request)
 
         return read_body_then_handle
+
+
+def stamp_templates(routes: Iterable[Any]) -> None:
+    """Give every `CordonRoute` its full template (`/api/v1/groups/{group_id}`): the route
+    object in a request's scope knows only its path inside its router (`/{group_id}`)."""
+    for context in iter_route_contexts(list(routes)):
+        if isinstance(context.original_route, CordonRoute):
+            context.original_route.template = context.path_format

@@ -10,7 +10,7 @@ refuses (`app.groups.status`: content in a closed group, anything in an archived
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Depends
@@ -26,6 +26,8 @@ from app.groups.status import GroupWrite, ensure_accepts
 from app.invitations import service as invitations_service
 from app.invitations.exceptions import MalformedInvitation
 from app.invitations.models import GroupInvitation
+from app.service_accounts import scopes
+from app.service_accounts.exceptions import OutOfScope
 from app.users.models import User
 
 ALL_ROLES = frozenset(GroupRole)
@@ -33,14 +35,19 @@ POSTING_ROLES = frozenset({GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR, Grou
 COORDINATING_ROLES = frozenset({GroupRole.COORDINATOR, GroupRole.CO_COORDINATOR})
 
 
-@raises(GroupNotFound)
+@raises(GroupNotFound, OutOfScope)
 async def group_access(
     group_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> GroupAccess:
-    """The caller's membership of the group in the path, or a 404 indistinguishable from absence."""
+    """The caller's membership of the group in the path, or a 404 indistinguishable from
+    absence; a service account outside its scoped groups gets `service_account.out_of_scope`,
+    and its access carries its operations for the checks further down (`check_post`)."""
+    scopes.check_group(principal.service, group_id=group_id)
     access = await service.find_access(session, group_id=group_id, user=principal.user)
     if access is None:
         raise GroupNotFound()
+    if principal.service is not None:
+        return replace(access, operations=frozenset(principal.service.operations))
     return access
 
 
@@ -109,6 +116,7 @@ async def invitee_access(
     group_id: uuid.UUID, invitation_id: str, session: SessionDep, principal: CurrentPrincipal
 ) -> InviteeAccess:
     """The invitation in the path is the capability; without an open one, the group's 404."""
+    scopes.check_group(principal.service, group_id=group_id)
     try:
         raw = invitations_service.parse_invitation_id(invitation_id)
     except MalformedInvitation:

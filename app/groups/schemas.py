@@ -57,6 +57,15 @@ class MemberRead(ReadModel):
     added_at: datetime
 
 
+class RosterEntryRead(MemberRead):
+    """A roster line: the membership and who holds it (`is_service`: a machine account)."""
+
+    username: str
+    display_name: str
+    organisation_id: uuid.UUID
+    is_service: bool
+
+
 class MembershipEventRead(ReadModel):
     seq: int
     kind: str

@@ -19,6 +19,7 @@ from app.groups.exceptions import (
     AlreadyMember,
     CoordinatorNeedsTotp,
     GroupNameTaken,
+    GroupNotFound,
     InvalidRegionScope,
     InvalidTransition,
     LastCoordinator,
@@ -29,6 +30,8 @@ from app.groups.schemas import GroupCreate, GroupUpdate, MemberAdd, MemberUpdate
 from app.groups.status import GroupWrite, ensure_accepts
 from app.messages import service as messages_service
 from app.messages.models import MessageKind
+from app.service_accounts.exceptions import NotAdmissible
+from app.service_accounts.models import ServiceAccount
 from app.users import service as users_service
 from app.users.models import User
 
@@ -47,6 +50,8 @@ class GroupAccess:
     group: Group
     membership: Membership
     user: User
+    # A service account's granted operations (`app.service_accounts.scopes`); None: a person.
+    operations: frozenset[str] | None = None
 
     @property
     def role(self) -> GroupRole:
@@ -74,6 +79,14 @@ async def find_access(
         return None
     group, membership = row
     return GroupAccess(group=group, membership=membership, user=user)
+
+
+async def get_by_name(session: AsyncSession, *, name: str) -> Group:
+    """Look a group up by name, any case (the admin CLI's handle)."""
+    group = await session.scalar(select(Group).where(func.lower(Group.name) == name.lower()))
+    if group is None:
+        raise GroupNotFound(f"No group named {name!r}.")
+    return group
 
 
 async def get_for_user(session: AsyncSession, *, user: User) -> list[tuple[Group, str]]:
@@ -158,6 +171,20 @@ def _check_role_fields(user: User, role: GroupRole, region: str | None) -> None:
         raise InvalidRegionScope()
 
 
+async def _check_service_account(
+    session: AsyncSession, *, user: User, group: Group, role: GroupRole
+) -> None:
+    """A service account is a plain member of the groups of its scope only, so what it can
+    read never exceeds what its creator scoped it to (the coordinator still admits it)."""
+    if not user.is_service:
+        return
+    scoped = await session.get(ServiceAccount, user.id)
+    if scoped is None or scoped.revoked_at is not None or not scoped.allows_group(group.id):
+        raise NotAdmissible(f"{user.username} is not scoped to this group.")
+    if role != GroupRole.MEMBER:
+        raise NotAdmissible(f"{user.username} is a service account: it can only be a member.")
+
+
 async def create(session: AsyncSession, *, actor: User | None, group_in: GroupCreate) -> Group:
     """Open a group with its first coordinator (the creator unless another is named)."""
     taken = await session.scalar(
@@ -234,14 +261,18 @@ async def change_status(
     return group
 
 
-async def get_members(session: AsyncSession, *, group_id: uuid.UUID) -> list[Membership]:
-    """The live roster, coordinators first."""
-    rows = await session.scalars(
-        select(Membership)
+async def get_members(
+    session: AsyncSession, *, group_id: uuid.UUID
+) -> list[tuple[Membership, User]]:
+    """The live roster in order of admission, each with its account (whose name and whether
+    it is a service account the members see: the audit of who posted)."""
+    rows = await session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
         .where(Membership.group_id == group_id, Membership.removed_at.is_(None))
         .order_by(Membership.added_at, Membership.id)
     )
-    return list(rows)
+    return [(membership, user) for membership, user in rows]
 
 
 async def _get_membership(
@@ -261,6 +292,7 @@ async def add_member(
     user = await users_service.get(session, user_id=member_in.user_id)
     region = member_in.region.value if member_in.region else None
     _check_role_fields(user, member_in.role, region)
+    await _check_service_account(session, user=user, group=group, role=member_in.role)
     membership = await _get_membership(session, group_id=group.id, user_id=user.id)
     if membership is not None and membership.removed_at is None:
         raise AlreadyMember()
@@ -318,6 +350,7 @@ async def update_member(
     user = await users_service.get(session, user_id=user_id)
     region = member_in.region.value if member_in.region else None
     _check_role_fields(user, member_in.role, region)
+    await _check_service_account(session, user=user, group=group, role=member_in.role)
     if member_in.role != GroupRole.COORDINATOR:
         await _ensure_other_coordinator(session, group=group, membership=membership)
     membership.role, membership.region = member_in.role.value, region

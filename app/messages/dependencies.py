@@ -23,6 +23,8 @@ from app.messages.exceptions import EnvelopeTooLarge, InvalidEnvelope, KindNotPo
 from app.messages.models import MessageKind
 from app.messages.receipts import ReceiptCommitter
 from app.messages.schemas import MessageCreate
+from app.service_accounts import scopes
+from app.service_accounts.exceptions import OutOfScope
 
 
 async def current_viewer(session: SessionDep, principal: CurrentPrincipal) -> realtime.Viewer:
@@ -59,7 +61,9 @@ def check_post(
     message_in: MessageCreate, *, access: GroupAccess, device: Device, settings: Settings
 ) -> None:
     """Within the size limit, and an envelope signed by the posting device that agrees with
-    the routing metadata (raises the message's problem otherwise)."""
+    the routing metadata (raises the message's problem otherwise); for a service account,
+    a kind its operations may post."""
+    scopes.check_kind(access.operations, kind=message_in.kind)
     if len(message_in.envelope) > settings.envelope_max_bytes:
         raise EnvelopeTooLarge(f"Envelopes are limited to {settings.envelope_max_bytes} bytes.")
     envelopes.check(message_in, group_id=access.group.id, device=device)
@@ -67,7 +71,7 @@ def check_post(
         library_keying.ensure_may_key(access)
 
 
-@raises(EnvelopeTooLarge, InvalidEnvelope, KindNotPostable)
+@raises(EnvelopeTooLarge, InvalidEnvelope, KindNotPostable, OutOfScope)
 async def valid_post(
     message_in: MessageCreate,
     access: WritableGroup,

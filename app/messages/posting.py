@@ -33,7 +33,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.auth.dependencies import bearer_scheme, current_principal, require_bearer_header
+from app.auth.dependencies import (
+    ROUTE_TEMPLATE,
+    bearer_scheme,
+    current_principal,
+    require_bearer_header,
+)
 from app.auth.service import Principal
 from app.core.asgi import route_path
 from app.core.body import MISSING, read_json
@@ -60,6 +65,7 @@ from app.messages.exceptions import (
 )
 from app.messages.schemas import MessageCreate
 
+POST_TEMPLATE = "/api/v1/groups/{group_id}/messages"
 # The route's path with a UUID group id (any other id is left to FastAPI's 422).
 POST_PATH = re.compile(
     r"/api/v1/groups/([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
@@ -117,7 +123,7 @@ async def _answer(request: Request, group_id: uuid.UUID) -> Response:
     require_bearer_header(request)
     async with app.state.sessionmaker() as session:
         credentials = await bearer_scheme(request)
-        principal = await current_principal(session, settings, credentials)
+        principal = await current_principal(request, session, settings, credentials)
         access = await group_access(group_id, session, principal)
         check_role(access, POSTING_ROLES)
         access = await writable_group(access)
@@ -162,5 +168,6 @@ class SinglePostRoute:
             posted_to = POST_PATH.fullmatch(route_path(scope))
             if posted_to is not None:
                 scope["path_params"] = {"group_id": posted_to.group(1)}
+                scope[ROUTE_TEMPLATE] = POST_TEMPLATE
                 return post_message(scope, receive, send)
         return self.app(scope, receive, send)

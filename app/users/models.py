@@ -31,6 +31,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), nullable=False)
     platform_role: Mapped[str] = mapped_column(String(16), nullable=False, default="user")
     is_ncp: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # A machine credential (`app.service_accounts`): never a password, never a person.
+    is_service: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

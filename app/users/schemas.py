@@ -27,6 +27,7 @@ class UserRead(ReadModel):
     display_name: str
     platform_role: PlatformRole
     is_ncp: bool
+    is_service: bool = False
     totp_enabled: bool
     disabled_at: datetime | None
     created_at: datetime

@@ -66,6 +66,7 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/service-accounts/login"),
     ("POST", "/api/v1/auth/enrolment/inspect"),
     ("POST", "/api/v1/auth/enrolment/complete"),
 }

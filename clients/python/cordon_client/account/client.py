@@ -1,13 +1,16 @@
 """The client's base layer: HTTP transport with problem-code errors, local state, account.
 
 Logging in creates this device's keys on first use, registers their public halves and keeps the
-private halves and the token in the encrypted keystore.
+private halves and the token in the encrypted keystore. A service account logs in with its
+credential instead of a password (`login_with_credential`); a client given the credential
+renews its short-lived token by itself (docs/operations.md#service-accounts).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -42,6 +45,10 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+TOKEN_EXPIRES = "token-expires"  # keystore secret: when the held token ends (ISO 8601)
+RENEW_BEFORE_SECONDS = 300  # a credential buys a new token this long before the old one ends
+
+
 class AccountClient:
     """Transport, local state and the account: the base the other client layers build on."""
 
@@ -53,8 +60,10 @@ class AccountClient:
         server: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         scrypt_n: int | None = None,
+        credential: str | None = None,
     ) -> None:
         self.state = LocalState(state_dir, passphrase, scrypt_n=scrypt_n)
+        self.credential = credential  # a service account's: renews the token when due
         base = server or (self.state.profile.server if self.state.profile else None)
         if base is None:
             raise CordonClientError("no server URL: pass server= or log in first")
@@ -84,16 +93,45 @@ class AccountClient:
     # -- transport ---------------------------------------------------------------------
 
     async def _call(self, method: str, path: str, *, auth: bool = True, **kw: Any) -> Any:
-        """One API call; a problem document becomes an ApiError carrying its stable code."""
-        headers = {}
-        if auth:
-            token = self.state.token
-            if token is None:
-                raise CordonClientError("not logged in: run `cordon login` first")
-            headers["Authorization"] = f"Bearer {token}"
-        response = await self._http.request(method, path, headers=headers, **kw)
+        """One API call; a problem document becomes an ApiError carrying its stable code.
+        With a credential, a token due to end is renewed first, and a call refused for an
+        ended token (refused whole: nothing was done) is renewed and sent once more."""
+        if not auth:
+            response = await self._http.request(method, path, **kw)
+        else:
+            if self.credential is not None and self._token_due():
+                await self._renew()
+            response = await self._http.request(method, path, headers=self._auth(), **kw)
+            if response.status_code == 401 and self.credential is not None:
+                await self._renew()
+                response = await self._http.request(method, path, headers=self._auth(), **kw)
         ApiError.raise_for(response)
         return response.json() if response.content else None
+
+    def _auth(self) -> dict[str, str]:
+        token = self.state.token
+        if token is None:
+            raise CordonClientError("not logged in: run `cordon login` first")
+        return {"Authorization": f"Bearer {token}"}
+
+    def _token_due(self) -> bool:
+        """No token, or one that ends within `RENEW_BEFORE_SECONDS`."""
+        if self.state.keystore is None or self.state.token is None:
+            return True
+        raw = self.state.secret(TOKEN_EXPIRES)
+        if raw is None:
+            return False  # a person's token: the server says when it has ended
+        left = datetime.fromisoformat(raw.decode()) - datetime.now(UTC)
+        return left.total_seconds() < RENEW_BEFORE_SECONDS
+
+    async def _renew(self) -> None:
+        """A fresh token for this device, bought with the credential."""
+        assert self.credential is not None
+        if self.state.keystore is None:
+            raise CordonClientError(
+                "no device enrolled here yet: run `cordon --credential-file FILE login` first"
+            )
+        await self.login_with_credential(self.credential)
 
     # -- account -------------------------------------------------------------------------
 
@@ -121,6 +159,23 @@ class AccountClient:
     ) -> Profile:
         """Log in; the first login here creates this device's keys and registers them."""
         body: dict[str, Any] = {"username": username, "password": password, "totp_code": totp_code}
+        return await self._login("/api/v1/auth/login", body, device_name)
+
+    async def login_with_credential(
+        self, credential: str, device_name: str = "cordon-service"
+    ) -> Profile:
+        """Log in as a service account with its credential: no password, no TOTP, a token
+        of about an hour. The first login here creates this device's keys (on this machine)
+        and registers them; later ones reuse the device.
+
+        Raises:
+            ApiError: `service_account.invalid_credential` when the credential is wrong or
+                the account was revoked.
+        """
+        body: dict[str, Any] = {"credential": credential}
+        return await self._login("/api/v1/service-accounts/login", body, device_name)
+
+    async def _login(self, path: str, body: dict[str, Any], device_name: str) -> Profile:
         fresh = self.state.keystore is None
         signing = Ed25519PrivateKey.generate() if fresh else self.state.keystore.signing_key  # type: ignore[union-attr]
         if fresh:
@@ -132,12 +187,15 @@ class AccountClient:
             }
         else:
             body["device_id"] = self.state.profile.device_id  # type: ignore[union-attr]
-        data = await self._call("POST", "/api/v1/auth/login", auth=False, json=body)
+        data = await self._call("POST", path, auth=False, json=body)
         device_id = uuid.UUID(data["device_id"])
         if fresh:
             self.state.keystore = KeystoreData(device_id, signing, Ed25519PrivateKey.generate())
-        self.state.profile = Profile(self.server, username, data["user"]["id"], str(device_id))
+        user = data["user"]
+        self.state.profile = Profile(self.server, user["username"], user["id"], str(device_id))
         self.state.set_secret("token", data["access_token"].encode())
+        service = bool(user.get("is_service"))
+        self.state.set_secret(TOKEN_EXPIRES, data["expires_at"].encode() if service else None)
         self._save()
         await self.publish_keys()
         return self.state.profile
@@ -147,6 +205,55 @@ class AccountClient:
         await self._call("POST", "/api/v1/auth/logout")
         self.state.set_secret("token", None)
         self._save()
+
+    async def create_service_account(
+        self,
+        username: str,
+        *,
+        group_ids: list[uuid.UUID],
+        operations: list[str],
+        display_name: str | None = None,
+        organisation_id: uuid.UUID | None = None,
+    ) -> tuple[dict[str, Any], str]:
+        """As an administrator or NCP: create a service account scoped to groups and
+        operations (`cases.post`, `prenotifications.send`, `library.read`,
+        `library.publish`), in your own organisation unless another is named.
+
+        Returns:
+            The account as the server lists it, and its credential: shown this once, the
+            server keeps only a digest of it.
+
+        Raises:
+            ApiError: `service_account.management_denied` for anyone else,
+                `user.username_taken`, `core.invalid_input` naming a bad field.
+        """
+        if organisation_id is None:
+            me = await self._call("GET", "/api/v1/users/me")
+            organisation_id = uuid.UUID(me["organisation_id"])
+        body = {
+            "organisation_id": str(organisation_id),
+            "username": username,
+            "display_name": display_name or username,
+            "operations": operations,
+            "group_ids": [str(g) for g in group_ids],
+        }
+        data = await self._call("POST", "/api/v1/service-accounts", json=body)
+        return dict(data["service_account"]), str(data["credential"])
+
+    async def service_accounts(self) -> list[dict[str, Any]]:
+        """The service accounts you manage (all for an administrator, an NCP's
+        organisation's), revoked ones included."""
+        return list(await self._call("GET", "/api/v1/service-accounts"))
+
+    async def revoke_service_account(self, account: str | uuid.UUID) -> dict[str, Any]:
+        """Revoke a service account by username or id: its credential stops working, its
+        tokens end and its live connections close at once."""
+        if not isinstance(account, uuid.UUID):
+            found = [a for a in await self.service_accounts() if a["username"] == account]
+            if not found:
+                raise CordonClientError(f"no service account named {account} that you manage")
+            account = uuid.UUID(found[0]["user_id"])
+        return dict(await self._call("POST", f"/api/v1/service-accounts/{account}/revoke"))
 
     async def change_password(self, current: str, new: str, totp_code: str | None = None) -> int:
         """Change the password, proven by the current one (and a TOTP code when TOTP is on).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,27 +37,59 @@ def enrol(code: Annotated[str, typer.Argument(help="One-time enrolment code.")])
 
 @app.command()
 def login(
-    username: str,
+    username: Annotated[
+        str | None, typer.Argument(help="Your username (not with --credential-file).")
+    ] = None,
     totp: Annotated[str | None, typer.Option(help="TOTP code (asked for when needed).")] = None,
-    device_name: Annotated[str, typer.Option(help="Name of this device.")] = "cordon-cli",
+    device_name: Annotated[str | None, typer.Option(help="Name of this device.")] = None,
+    credential_file: Annotated[
+        Path | None,
+        typer.Option(help="Log in as the service account whose credential this file holds."),
+    ] = None,
 ) -> None:
-    """Log in; the first login in this state directory creates and registers this device."""
+    """Log in; the first login in this state directory creates and registers this device.
+    A service account logs in with its credential file instead (no prompt)."""
+    if credential_file is not None:
+        common.set_options(replace(common.options(), credential_file=credential_file))
+    if common.options().credential_file is not None:
+        if username is not None:
+            common.fail("give a username or a credential file, not both")
+        _login_with_credential(device_name or "cordon-service")
+        return
+    if username is None:
+        common.fail("give your username (or --credential-file for a service account)")
     password = typer.prompt("Password", hide_input=True)
+    name = device_name or "cordon-cli"
 
     async def work(cordon: Cordon) -> None:
         try:
-            profile = await cordon.login(username, password, totp, device_name=device_name)
+            profile = await cordon.login(username, password, totp, device_name=name)
         except ApiError as exc:
             if exc.code != "auth.totp_required":
                 raise
             code = typer.prompt("TOTP code")
-            profile = await cordon.login(username, password, code, device_name=device_name)
+            profile = await cordon.login(username, password, code, device_name=name)
         common.console().print(
             f"logged in as {escape(profile.username)} (user {profile.user_id}, "
             f"device {profile.device_id})"
         )
 
     common.run(work, new_keystore=True)
+
+
+def _login_with_credential(device_name: str) -> None:
+    """The service account's login: keys made here on first use, keystore sealed under the
+    credential."""
+
+    async def work(cordon: Cordon) -> None:
+        assert cordon.credential is not None
+        profile = await cordon.login_with_credential(cordon.credential, device_name=device_name)
+        common.console().print(
+            f"logged in as service account {escape(profile.username)} (user "
+            f"{profile.user_id}, device {profile.device_id})"
+        )
+
+    common.run(work)
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from cordon_client.cli.records import (
     _out,
     _run,
     _who,
+    senders,
 )
 from cordon_client.records.view import CaseView, Item, domain_registry
 
@@ -36,7 +38,7 @@ cases_app = typer.Typer(
 )
 
 
-def _case_row(case: CaseView) -> list[str]:
+def _case_row(case: CaseView, names: Mapping[uuid.UUID, str]) -> list[str]:
     data = case.data
     marks = f"{data.get('handling_code')}/{data.get('source_reliability')}"
     marks += str(data.get("information_accuracy"))
@@ -47,7 +49,7 @@ def _case_row(case: CaseView) -> list[str]:
         case.status,
         str(len(case.versions)),
         str(len(case.replies)),
-        str(case.original.sender_user_id),
+        _who(case.original, names),
     ]
 
 
@@ -127,16 +129,19 @@ def list_cases(
     handling_code: str | None = None,
 ) -> None:
     """Cases decrypted on this device, filtered on their fields."""
-    found = _run(
-        lambda c: _cases(c, group, status=status, country=country, handling_code=handling_code)
-    )
+
+    async def work(c: Cordon) -> tuple[list[CaseView], dict[uuid.UUID, str]]:
+        found = await _cases(c, group, status=status, country=country, handling_code=handling_code)
+        return found, await senders(c, group)
+
+    found, names = _run(work)
     table = Table("case", "country", "marks", "status", "versions", "replies", "from")
     for case in found:
-        table.add_row(*_case_row(case))
+        table.add_row(*_case_row(case, names))
     _console().print(table)
 
 
-def _thread_line(item: Item) -> str:
+def _thread_line(item: Item, names: Mapping[uuid.UUID, str]) -> str:
     data = item.data or {}
     if item.type == "case_reply":
         what = f"reply: {data.get('text')}"
@@ -144,26 +149,30 @@ def _thread_line(item: Item) -> str:
         what = f"review: {data.get('verdict')} {data.get('note') or ''}".strip()
     else:
         what = "amended version" if item.type == "seizure_case_amendment" else item.type
-    return f"#{item.seq} from {_who(item)} ({_mark(item)}): {what}"
+    return f"#{item.seq} from {_who(item, names)} ({_mark(item)}): {what}"
 
 
 @cases_app.command("show")
 def show_case(group: Group, case: int) -> None:
     """One case: current version, who sent it, its thread and every refused item."""
-    views = _run(lambda c: _cases(c, group))
+
+    async def work(c: Cordon) -> tuple[list[CaseView], dict[uuid.UUID, str]]:
+        return await _cases(c, group), await senders(c, group)
+
+    views, names = _run(work)
     view = next((v for v in views if v.seq == case), None)
     out = _console()
     if view is None:
         out.print(f"[red]no valid case #{case} on this device[/red]")
         raise typer.Exit(1)
-    out.print(f"case #{view.seq} from {_who(view.original)} ({_mark(view.original)})")
+    out.print(f"case #{view.seq} from {_who(view.original, names)} ({_mark(view.original)})")
     out.print(f"status: {view.status}; version {len(view.versions)}")
     out.print_json(json.dumps(view.data, ensure_ascii=False))
     tree = Tree("thread")
     for item in sorted(
         [*view.versions[1:], *view.replies, *view.reviews, *view.refused], key=lambda i: i.seq
     ):
-        tree.add(_thread_line(item))
+        tree.add(_thread_line(item, names))
     out.print(tree)
 
 

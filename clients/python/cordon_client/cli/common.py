@@ -2,8 +2,10 @@
 
 Where the device lives: `--home` (or ``$CORDON_HOME``, default ``~/.cordon``); which server:
 `--server` (or ``$CORDON_SERVER``, default the profile's); the keystore passphrase:
-``$CORDON_PASSPHRASE`` or a hidden prompt. Expected failures end with a one-line reason and
-exit status 1, never a traceback (`cli.errors` words them; `--debug` shows the traceback).
+``$CORDON_PASSPHRASE`` or a hidden prompt, or for a service account the credential in
+`--credential-file`, which also renews its token (no prompt at all). Expected failures end
+with a one-line reason and exit status 1, never a traceback (`cli.errors` words them;
+`--debug` shows the traceback).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Options:
 
     home: Path | None = None
     server: str | None = None
+    credential_file: Path | None = None  # a service account's (docs/operations.md)
 
 
 # The root command's options for this invocation. Not looked up through a click context:
@@ -68,8 +71,27 @@ def home() -> Path:
     return options().home or Path(os.environ.get("CORDON_HOME") or Path.home() / ".cordon")
 
 
+def credential() -> str | None:
+    """A service account's credential, read from `--credential-file` (None without one)."""
+    path = options().credential_file
+    if path is None:
+        return None
+    try:
+        text = path.read_text("utf-8").strip()
+    except OSError as exc:
+        fail(f"cannot read the credential file {path}: {exc.strerror}")
+    if not text.startswith("cdn_sa_"):
+        fail(f"{path} does not hold a service account credential (cdn_sa_…)")
+    return text
+
+
 def passphrase(*, new: bool = False) -> str:
-    """The keystore passphrase: $CORDON_PASSPHRASE, else a hidden prompt (none when unused)."""
+    """The keystore passphrase: a service account's credential (its keystore is sealed
+    under it, so cron needs no prompt), else $CORDON_PASSPHRASE, else a hidden prompt (none
+    when unused)."""
+    machine = credential()
+    if machine is not None:
+        return machine
     given = os.environ.get("CORDON_PASSPHRASE")
     if given:
         return given
@@ -85,7 +107,7 @@ def passphrase(*, new: bool = False) -> str:
 def open_client(*, new_keystore: bool = False) -> Cordon:
     """The device in the state directory, unlocked; `new_keystore` when logging in creates it."""
     server = options().server or os.environ.get("CORDON_SERVER") or None
-    return Cordon(home(), passphrase(new=new_keystore), server=server)
+    return Cordon(home(), passphrase(new=new_keystore), server=server, credential=credential())
 
 
 def fail(message: str, hint: str | None = None) -> NoReturn:

@@ -182,6 +182,28 @@ def group_admit(group: GroupArg) -> None:
     common.console().print(table)
 
 
+@group_app.command("members")
+def group_members(
+    group: GroupArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """The group's roster: who is in it, with which role; service accounts are marked."""
+    rows = common.run(lambda c: c.members(group))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("username", "name", "role", "kind", "user id")
+    for m in rows:
+        table.add_row(
+            escape(m["username"]),
+            escape(m["display_name"]),
+            m["role"],
+            "service account" if m["is_service"] else "person",
+            m["user_id"],
+        )
+    common.console().print(table)
+
+
 @group_app.command("head")
 def group_head(group: GroupArg) -> None:
     """The log head this device verified last (compare it with your coordinator's), and

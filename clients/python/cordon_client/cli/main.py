@@ -1,8 +1,9 @@
 """`cordon`: the command line over the `Cordon` SDK (typer + rich); every verb is one SDK call.
 
 Global options: `--home` (``$CORDON_HOME``, default ``~/.cordon``), `--server`
-(``$CORDON_SERVER``) and `--debug`; the keystore passphrase comes from ``$CORDON_PASSPHRASE`` or
-a hidden prompt. Exit status 0 on success, 1 with one line on stderr (what went wrong and a
+(``$CORDON_SERVER``), `--debug` and, for a service account, `--credential-file`; the
+keystore passphrase comes from ``$CORDON_PASSPHRASE`` or a hidden prompt (or that
+credential). Exit status 0 on success, 1 with one line on stderr (what went wrong and a
 hint) for any failure; `--debug` shows the traceback instead. `entry` is the installed script.
 """
 
@@ -15,6 +16,7 @@ from cordon_client.cli import account, common, errors, groups, messages
 from cordon_client.cli.cases import cases_app
 from cordon_client.cli.library import library_app
 from cordon_client.cli.prenotifications import prenotifications_app
+from cordon_client.cli.service_accounts import service_account_app
 
 app = typer.Typer(
     help="Cordon: end-to-end encrypted messaging for customs administrations.",
@@ -29,6 +31,7 @@ app.registered_commands += messages.app.registered_commands
 app.add_typer(library_app, name="library")
 app.add_typer(cases_app, name="cases")
 app.add_typer(prenotifications_app, name="prenotifications")
+app.add_typer(service_account_app, name="service-account")
 
 
 @app.callback()
@@ -43,10 +46,17 @@ def main(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the traceback of a failure.")
     ] = False,
+    credential_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Act as the service account whose credential this file holds: no prompt, "
+            "its token renewed as needed (docs/operations.md#service-accounts)."
+        ),
+    ] = None,
 ) -> None:
     """Set where the device lives and which server it talks to."""
     errors.set_debug(debug)
-    common.set_options(common.Options(home=home, server=server))
+    common.set_options(common.Options(home=home, server=server, credential_file=credential_file))
 
 
 def entry() -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -73,8 +74,25 @@ def _out(path: Path | None) -> Iterator[Any]:
         yield fh
 
 
-def _who(item: Item) -> str:
-    return str(item.sender_user_id) if item.sender_user_id else "server"
+SERVICE_MARK = "(service account)"
+
+
+async def senders(cordon: Cordon, group: uuid.UUID) -> dict[uuid.UUID, str]:
+    """Who posted, by user id, as the group's roster names them; a service account is
+    marked, so members can tell an import from an officer (docs/operations.md)."""
+    return {
+        uuid.UUID(m["user_id"]): f"{m['username']} {SERVICE_MARK}"
+        if m["is_service"]
+        else m["username"]
+        for m in await cordon.members(group)
+    }
+
+
+def _who(item: Item, names: Mapping[uuid.UUID, str] | None = None) -> str:
+    """The sender's name when the roster gave one, else its id (a former member)."""
+    if not item.sender_user_id:
+        return "server"
+    return (names or {}).get(item.sender_user_id, str(item.sender_user_id))
 
 
 def _mark(item: Item) -> str:

@@ -333,6 +333,12 @@ class GroupsClient(AccountClient):
         self._save()
         return binding
 
+    async def members(self, group_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The group's live roster as the server lists it: user id, username, display name,
+        role, and `is_service` for a service account (whose cases and messages members
+        should read as a machine's). Who holds keys is the signed log's (`roster`)."""
+        return list(await self._call("GET", f"/api/v1/groups/{group_id}/members"))
+
     async def join_requests(self, group_id: uuid.UUID) -> list[dict[str, Any]]:
         """Pending join requests as the server lists them (unverified until `add_member`)."""
         return list(await self._call("GET", f"/api/v1/groups/{group_id}/join-requests"))

@@ -1,0 +1,1 @@
+"""Service accounts: non-interactive, scoped credentials for machine-to-machine use."""
