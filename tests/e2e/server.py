@@ -87,7 +87,7 @@ class Server:
             log_file.close()  # the child holds its own descriptor
         self._wait_ready()
 
-    def _wait_ready(self, timeout: float = 20) -> None:
+    def _wait_ready(self, timeout: float = 60) -> None:  # a loaded machine starts slowly
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
