@@ -287,6 +287,27 @@ async def test_withdraw_by_a_coordinator_refused_for_a_member(
                 fake_home, *c, "library", "publish", str(gid), str(note), "--category", "other"
             ).output
         )
+        note.write_bytes(b"corrected circular\n" * 100)
+        second = _typed(
+            fake_home,
+            *c,
+            "library",
+            "publish",
+            str(gid),
+            str(note),
+            "--document",
+            doc,
+            "--version",
+            "2",
+        ).output
+        assert f"published {doc} version 2" in second, second
+        versions = _typed(fake_home, *m, "library", "versions", str(gid), doc).output
+        assert re.search(r"^\W*1\b", versions, re.M) and re.search(r"^\W*2\b", versions, re.M)
+        out = tmp_path / "v1"
+        out.mkdir()
+        _typed(fake_home, *m, "library", "get", str(gid), doc, "--version", "1", "--out", str(out))
+        assert (out / note.name).read_bytes() == b"withdrawn circular\n" * 100
+
         refused = _typed(fake_home, *m, "library", "withdraw", str(gid), doc, ok=False)
         assert refused.code == 1 and "group.role_required" in refused.output, refused.output
         listed = _typed(fake_home, *m, "library", "ls", str(gid)).output
