@@ -149,6 +149,14 @@ async def _group(blob_server: Server, session: AsyncSession, tmp_path: Path) -> 
     return gid, c, m, coord_home, fake_home
 
 
+def _bar_full(output: str, label: str) -> None:
+    """The progress bar's last frame reads `done/total` with the two equal (it once counted
+    ciphertext against the plaintext size: `144/128 bytes`)."""
+    found = re.search(rf"{label}\b.*?([\d.]+)/([\d.]+) (bytes|[kMG]B)", output)
+    assert found is not None, output
+    assert found.group(1) == found.group(2), found.group(0)
+
+
 def _published(output: str) -> str:
     found = re.search(r"published ([0-9a-f-]{36}) version 1", output)
     assert found is not None, output
@@ -182,7 +190,7 @@ async def test_publish_and_get_resume_after_the_cli_is_killed(
             f"resuming the interrupted upload: {len(acknowledged)} of {SEGMENTS} segments "
             "are already on the server"
         ) in resumed, resumed
-        assert "144/128" not in resumed
+        _bar_full(resumed, "upload")
         doc = _published(resumed)
         assert _open_upload(coord_home) is None  # the keystore record is gone once published
 
@@ -202,6 +210,7 @@ async def test_publish_and_get_resume_after_the_cli_is_killed(
         got = _typed(fake_home, *m, *get).output
         assert f"resuming the download: {held} of {SEGMENTS} segments" in got, got
         assert "verified and saved" in got, got
+        _bar_full(got, "download")
         assert (out / report.name).read_bytes() == report.read_bytes()
         assert not part.exists()
 
@@ -279,7 +288,7 @@ async def test_withdraw_by_a_coordinator_refused_for_a_member(
     coordinator withdraws, the member's `library ls` shows it withdrawn and `get` is refused."""
     gid, c, m, _, fake_home = await _group(blob_server, session, tmp_path)
     note = tmp_path / "circular.txt"
-    note.write_bytes(b"withdrawn circular\n" * 100)
+    note.write_bytes(b"withdrawn circular\n" * 40)
 
     def flow() -> None:
         doc = _published(
@@ -287,7 +296,7 @@ async def test_withdraw_by_a_coordinator_refused_for_a_member(
                 fake_home, *c, "library", "publish", str(gid), str(note), "--category", "other"
             ).output
         )
-        note.write_bytes(b"corrected circular\n" * 100)
+        note.write_bytes(b"corrected circular\n" * 40)
         second = _typed(
             fake_home,
             *c,
@@ -301,12 +310,16 @@ async def test_withdraw_by_a_coordinator_refused_for_a_member(
             "2",
         ).output
         assert f"published {doc} version 2" in second, second
+        assert "760/760 bytes" in second, second  # once `776/760 bytes`: ciphertext counted
         versions = _typed(fake_home, *m, "library", "versions", str(gid), doc).output
         assert re.search(r"^\W*1\b", versions, re.M) and re.search(r"^\W*2\b", versions, re.M)
         out = tmp_path / "v1"
         out.mkdir()
-        _typed(fake_home, *m, "library", "get", str(gid), doc, "--version", "1", "--out", str(out))
-        assert (out / note.name).read_bytes() == b"withdrawn circular\n" * 100
+        first = _typed(
+            fake_home, *m, "library", "get", str(gid), doc, "--version", "1", "--out", str(out)
+        ).output
+        assert "760/760 bytes" in first, first
+        assert (out / note.name).read_bytes() == b"withdrawn circular\n" * 40
 
         refused = _typed(fake_home, *m, "library", "withdraw", str(gid), doc, ok=False)
         assert refused.code == 1 and "group.role_required" in refused.output, refused.output
