@@ -249,7 +249,25 @@ async def test_a_changed_file_starts_over_and_a_tampered_segment_is_refused(
 
         out = tmp_path / "downloads"
         out.mkdir()
-        _typed(fake_home, *m, "library", "get", str(gid), doc, "--out", str(out))
+        get = ("library", "get", str(gid), doc, "--out", str(out))
+        part = out / f".{report.name}.{doc}.v1.part"
+        downloading = _started(fake_home, *m, *get, "--limit-rate", "1M")
+        _wait_for(
+            "two verified segments",
+            lambda: part.exists() and part.stat().st_size >= 2 * MIB or None,
+        )
+        _kill(downloading)
+        with part.open("r+b") as fh:  # the disk damages a segment already verified
+            fh.seek(MIB + 10)
+            byte = fh.read(1)
+            fh.seek(-1, os.SEEK_CUR)
+            fh.write(bytes([byte[0] ^ 1]))
+        damaged = _typed(fake_home, *m, *get, ok=False)
+        assert damaged.code == 1 and "the partial file was damaged" in damaged.output, (
+            damaged.output
+        )
+        assert list(out.iterdir()) == []  # the damaged partial file is gone, nothing saved
+        _typed(fake_home, *m, *get)
         assert (out / report.name).read_bytes() == report.read_bytes()  # the edited content
         (out / report.name).unlink()
 
@@ -337,5 +355,6 @@ async def test_withdraw_by_a_coordinator_refused_for_a_member(
             fake_home, *m, "library", "get", str(gid), doc, "--out", str(tmp_path), ok=False
         )
         assert gone.code == 1 and "library.withdrawn" in gone.output, gone.output
+        assert not list(tmp_path.glob(".*.part"))  # refused before any byte: nothing left
 
     await asyncio.to_thread(flow)

@@ -45,11 +45,16 @@ def file_sha256(path: Path) -> bytes:
 
 
 def record_name(
-    group_id: uuid.UUID, path: Path, document_id: uuid.UUID | None, version: int
+    group_id: uuid.UUID,
+    path: Path,
+    document_id: uuid.UUID | None,
+    version: int,
+    category: str | None,
 ) -> str:
-    """The keystore secret for one publication of one file: the same command again finds it."""
+    """The keystore secret for one publication of one file: the same command again finds it
+    (another category, document or version is another publication)."""
     where = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
-    return f"upload:{group_id}:{where}:{document_id or 'new'}:{version}"
+    return f"upload:{group_id}:{where}:{document_id or 'new'}:{version}:{category or ''}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +143,7 @@ def publish_resumable(
     deletes once the document key has gone out (until then a rerun only re-sends keys).
     """
     say = notice or (lambda _: None)
-    name = record_name(group_id, path, document_id, version)
+    name = record_name(group_id, path, document_id, version, category)
     sha256 = file_sha256(path)
     raw = secret(name)
     if raw is not None:
