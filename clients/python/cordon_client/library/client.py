@@ -574,9 +574,10 @@ class LibraryClient:
         """Decrypt the ciphertext into `part`, continuing after the whole segments it already
         holds (each verified when written); return the plaintext size.
 
-        The held segments are re-encrypted (STREAM is deterministic for a key and manifest) so
-        the whole ciphertext is hashed and compared with the version's SHA-256: a partial file
-        damaged on disk is caught, not glued to the rest.
+        On a resumed download the held segments are re-encrypted (STREAM is deterministic for
+        a key and manifest) so the whole ciphertext is hashed and compared with the version's
+        SHA-256: a partial file damaged on disk is caught, not glued to the rest. A download
+        from the start needs no such pass: every segment it writes authenticated just before.
         """
         url = (
             f"{self._base(group_id)}/documents/{remote.document_id}"
@@ -587,7 +588,7 @@ class LibraryClient:
         with os.fdopen(fd, "r+b") as out:
             held = min(os.fstat(out.fileno()).st_size // seg, remote.segment_count - 1)
             out.truncate(held * seg)  # a segment cut short by the interruption is fetched again
-            digest = hashlib.sha256()
+            digest, resumed = hashlib.sha256(), held > 0
             enc = StreamEncryptor(key.key, remote.manifest)
             out.seek(0)
             for _ in range(held):
@@ -612,7 +613,8 @@ class LibraryClient:
                 if offset and response.status_code != 206:
                     raise MalformedError("the server ignored the byte range of a resumed download")
                 for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
-                    digest.update(chunk)
+                    if resumed:
+                        digest.update(chunk)
                     plain = dec.update(chunk)
                     out.write(plain)
                     size += len(plain)
@@ -620,7 +622,7 @@ class LibraryClient:
                     if progress and plain:
                         progress(len(plain))
             plain = dec.finalize()
-            if digest.digest() != remote.sha256:
+            if resumed and digest.digest() != remote.sha256:
                 raise DecryptionError(
                     "the document's segments verified but the whole does not hash to the "
                     "version's SHA-256 (the partial file was damaged)"
