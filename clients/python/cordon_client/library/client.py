@@ -47,6 +47,8 @@ from cordon_client.crypto.stream import (
 from cordon_client.exceptions import ApiError, DecryptionError, MalformedError
 
 Progress = Callable[[int], None]
+"""Called with the number of *file* (plaintext) bytes just sent or received, so the calls add
+up to the file's size (a bar's total), not to the larger ciphertext."""
 Notice = Callable[[str], None]
 SEGMENT_RETRIES = 5
 PARALLEL_PUTS = 3  # overlaps encryption and the next body with the server's work
@@ -464,7 +466,7 @@ class LibraryClient:
                         current.feed(segment)
                         throttle.wait(len(segment))
                     if progress:
-                        progress(len(segment) - TAG)
+                        progress(len(segment) - TAG)  # each segment carries one tag
                 if index + 1 != pending.segment_count:
                     raise ValueError("the file changed size since the upload was prepared")
             finally:
