@@ -49,11 +49,11 @@ from cordon_client.exceptions import ApiError, DecryptionError, MalformedError
 Progress = Callable[[int], None]
 """Called with the number of *file* (plaintext) bytes just sent or received, so the calls add
 up to the file's size (a bar's total), not to the larger ciphertext."""
-Notice = Callable[[str], None]
 SEGMENT_RETRIES = 5
 PARALLEL_PUTS = 3  # overlaps encryption and the next body with the server's work
 SEGMENTS_PER_PUT = 8  # amortises per-request cost; bodies are streamed, so memory stays flat
 DOWNLOAD_CHUNK = 1024 * 1024
+Notice = Callable[[str], None]  # told in words what a resumed transfer found and does
 
 
 def _check(response: httpx.Response) -> httpx.Response:
