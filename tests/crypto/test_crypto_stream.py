@@ -73,6 +73,25 @@ def test_incremental_in_small_chunks() -> None:
     assert pt + dec.finalize() == DATA
 
 
+def test_a_resumed_stream_starts_at_a_later_segment() -> None:
+    """A download resumed at segment k decrypts the tail alone; the held segments re-seal to
+    the same ciphertext; the tail is refused under another starting segment."""
+    segs = _segments(CT)
+    for k in range(1, len(segs)):
+        tail = b"".join(segs[k:])
+        dec = StreamDecryptor(KEY, MANIFEST, start=k)
+        assert dec.update(tail) + dec.finalize() == DATA[k * SEG :]
+        enc = StreamEncryptor(KEY, MANIFEST)
+        assert b"".join(enc.seal_whole(DATA[i * SEG : (i + 1) * SEG]) for i in range(k)) == (
+            b"".join(segs[:k])
+        )
+    wrong = StreamDecryptor(KEY, MANIFEST, start=2)
+    with pytest.raises(DecryptionError, match="segment 2 failed"):
+        wrong.update(b"".join(segs[1:]))
+    with pytest.raises(ValueError):
+        StreamEncryptor(KEY, MANIFEST).seal_whole(DATA[: SEG - 1])
+
+
 def test_truncation_at_segment_boundary() -> None:
     """Dropping the final segment is reported as truncation."""
     segs = _segments(CT)

@@ -21,11 +21,13 @@ from cordon_client.exceptions import KeyUnavailableError, UntrustedSenderError
 from cordon_client.library.client import (
     Downloaded,
     LibraryClient,
+    Notice,
     Progress,
     Published,
     RemoteDocument,
     RemoteVersion,
 )
+from cordon_client.library.resume import publish_resumable
 from cordon_client.messaging import history as history
 from cordon_client.messaging.client import Incoming, MessagingClient, item_meta
 from cordon_client.messaging.realtime import Listener
@@ -90,13 +92,14 @@ class Cordon(MessagingClient):
         return seq
 
     @contextmanager
-    def _library(self) -> Iterator[LibraryClient]:
-        """A synchronous library client sharing this device's identity (run in a thread)."""
+    def _library(self, rate: int | None = None) -> Iterator[LibraryClient]:
+        """A synchronous library client sharing this device's identity (run in a thread);
+        `rate` caps transfers at that many bytes per second."""
         _, keystore = self.state.require()
         headers = {"Authorization": f"Bearer {self.state.token}"}
         with httpx.Client(base_url=self.server, timeout=60, headers=headers) as http:
             yield LibraryClient(
-                http, device_id=keystore.device_id, signing_key=keystore.signing_key
+                http, device_id=keystore.device_id, signing_key=keystore.signing_key, rate=rate
             )
 
     async def library_documents(
@@ -124,9 +127,15 @@ class Cordon(MessagingClient):
         document_id: uuid.UUID | None = None,
         version: int = 1,
         progress: Progress | None = None,
+        notice: Notice | None = None,
+        rate: int | None = None,
     ) -> Published:
         """Encrypt, upload and publish a file (coordinators), then wrap its fresh key to every
-        verified device of the group as a DOCUMENT_KEY envelope."""
+        verified device of the group as a DOCUMENT_KEY envelope.
+
+        An upload interrupted by a failure or a restart continues when the same publication is
+        asked for again (its state is a keystore secret until the key has gone out; `notice`
+        is told what happened); a file changed since starts over."""
         self.excluded = []
         session = await self._session(group_id, refresh=True)
         me = session.roster.members.get(session.member_id)
@@ -135,16 +144,21 @@ class Cordon(MessagingClient):
                 "only a coordinator in the signed log may publish: readers refuse documents "
                 "keyed by anyone else"
             )
-        with self._library() as library:
-            published = await asyncio.to_thread(
-                library.publish,
+        with self._library(rate) as library:
+            published, record = await asyncio.to_thread(
+                publish_resumable,
+                library,
                 group_id,
                 path,
                 category=category,
                 document_id=document_id,
                 version=version,
-                progress=progress,
                 epoch_id=session.roster.epoch_id,
+                secret=self.state.secret,
+                set_secret=self.state.set_secret,
+                save=self.state.save,
+                progress=progress,
+                notice=notice,
             )
         session.document_keys[(published.document_id, published.version)] = published.key
         prekeys = await self._prekeys(group_id)
@@ -162,8 +176,15 @@ class Cordon(MessagingClient):
                 lambda targets, at: session.share_document_key(published.key, targets, now_ms=at),
                 prekeys=prekeys,
             )
+        self.state.set_secret(record, None)
         self._save()
         return published
+
+    async def withdraw_document(self, group_id: uuid.UUID, document_id: uuid.UUID) -> None:
+        """As coordinator: withdraw a document; members see it flagged and can no longer
+        download it."""
+        with self._library() as library:
+            await asyncio.to_thread(library.withdraw, group_id, document_id)
 
     async def download_document(
         self,
@@ -173,6 +194,8 @@ class Cordon(MessagingClient):
         dest: Path,
         *,
         progress: Progress | None = None,
+        notice: Notice | None = None,
+        rate: int | None = None,
     ) -> Downloaded:
         """Download and decrypt a version; the manifest must be signed by a coordinator's device
         of the verified log and the key must have reached this device end to end."""
@@ -183,7 +206,7 @@ class Cordon(MessagingClient):
                 "no key for this document on this device: it was published before you "
                 "joined; ask a coordinator for a library grant"
             )
-        with self._library() as library:
+        with self._library(rate) as library:
             remote = await asyncio.to_thread(library.version, group_id, document_id, version)
             document = await asyncio.to_thread(library.document, group_id, document_id)
             return await asyncio.to_thread(
@@ -197,6 +220,7 @@ class Cordon(MessagingClient):
                 progress=progress,
                 remote=remote,
                 category=document.category,
+                notice=notice,
             )
 
     async def grant_history(self, group_id: uuid.UUID, user_id: uuid.UUID, scope: str) -> int:

@@ -1,12 +1,14 @@
-"""`cordon library ls / versions / publish / get`: a thin typer layer over the `Cordon` SDK.
+"""`cordon library ls / versions / publish / get / withdraw`: a thin typer layer over the SDK.
 
 Publishing wraps the document key end to end to every verified device of the group; `get`
 verifies the manifest against the uploader's device in the verified roster and writes the file
-under its final name only once the last segment authenticates.
+under its final name only once the last segment authenticates. Both continue where an
+interrupted run stopped when the same command is typed again.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -28,10 +30,37 @@ from cordon_client.crypto.stream import CATEGORIES
 from cordon_client.library.client import Downloaded
 
 library_app = typer.Typer(
-    help="The group's document library: ls, versions, publish, get.", no_args_is_help=True
+    help="The group's document library: ls, versions, publish, get, withdraw.",
+    no_args_is_help=True,
 )
 
 Category = Annotated[str | None, typer.Option(help=", ".join(CATEGORIES))]
+_RATE = re.compile(r"(\d+)([kKmM]?)")
+
+
+def _rate(text: str | None) -> int | None:
+    """`500K`, `2M` or bytes per second, as curl's --limit-rate takes it."""
+    if text is None:
+        return None
+    match = _RATE.fullmatch(text.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise typer.BadParameter("a positive number of bytes per second, e.g. 500K or 2M")
+    unit = {"": 1, "k": 1024, "m": 1024 * 1024}[match.group(2).lower()]
+    return int(match.group(1)) * unit
+
+
+LimitRate = Annotated[
+    str | None,
+    typer.Option(
+        "--limit-rate",
+        metavar="RATE",
+        help="Cap the transfer at RATE bytes per second (K and M suffixes, e.g. 500K).",
+    ),
+]
+
+
+def _say(text: str) -> None:
+    common.console().print(text, highlight=False)
 
 
 def _progress() -> Progress:
@@ -87,8 +116,14 @@ def publish(
         None
     ),
     version: Annotated[int, typer.Option(help="Version number (with --document).")] = 1,
+    limit_rate: LimitRate = None,
 ) -> None:
-    """Encrypt and publish a file; its key goes end to end to the group's devices."""
+    """Encrypt and publish a file; its key goes end to end to the group's devices.
+
+    Interrupted? Type the same command again: it continues with the segments the server
+    lacks (the file must be unchanged, else it starts over).
+    """
+    rate = _rate(limit_rate)
     with _progress() as bar:
         task = bar.add_task("upload", total=path.stat().st_size)
         published = common.run(
@@ -99,6 +134,8 @@ def publish(
                 document_id=document,
                 version=version,
                 progress=lambda n: bar.advance(task, n),
+                notice=bar.console.print,
+                rate=rate,
             )
         )
     common.console().print(f"published {published.document_id} version {published.version}")
@@ -110,19 +147,38 @@ def get(
     document: uuid.UUID,
     version: Annotated[int | None, typer.Option(help="Default: the latest.")] = None,
     out: Annotated[Path, typer.Option(help="File or directory to write to.")] = Path("."),
+    limit_rate: LimitRate = None,
 ) -> None:
-    """Download, verify and decrypt a document; nothing is written unless it verifies."""
+    """Download, verify and decrypt a document; nothing is written unless it verifies.
+
+    Interrupted? Type the same command again: it continues from the verified segments of the
+    hidden partial file beside the destination.
+    """
+    rate = _rate(limit_rate)
 
     async def work(c: Cordon) -> Downloaded:
         await c.receive()  # install document keys that arrived since the last sync
         versions = await c.library_versions(group, document)
         number = version or max(v.version for v in versions)
-        size = next(v.size for v in versions if v.version == number)
+        size = next(v.plain_size for v in versions if v.version == number)
         with _progress() as bar:
             task = bar.add_task("download", total=size)
             return await c.download_document(
-                group, document, number, out, progress=lambda n: bar.advance(task, n)
+                group,
+                document,
+                number,
+                out,
+                progress=lambda n: bar.advance(task, n),
+                notice=bar.console.print,
+                rate=rate,
             )
 
     got = common.run(work)
     common.console().print(f"verified and saved {got.path} ({got.size} bytes, {got.media_type})")
+
+
+@library_app.command("withdraw")
+def withdraw(group: GroupArg, document: uuid.UUID) -> None:
+    """Withdraw a document (coordinators): members see it flagged and can no longer get it."""
+    common.run(lambda c: c.withdraw_document(group, document))
+    _say(f"withdrawn {document}")

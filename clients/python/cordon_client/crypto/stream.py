@@ -239,12 +239,12 @@ def decrypt_metadata(manifest: Manifest, doc_key: bytes) -> tuple[str, str]:
 class _Stream:
     """Shared STREAM state: one AEAD, a nonce prefix, a counter and a buffer."""
 
-    def __init__(self, doc_key: bytes, manifest: Manifest) -> None:
+    def __init__(self, doc_key: bytes, manifest: Manifest, *, start: int = 0) -> None:
         self._aead = AESGCM(_subkey(doc_key, "stream"))
         self._prefix = manifest.nonce_prefix
         self._aad = manifest.manifest_hash()
         self._seg = manifest.segment_size
-        self._counter = 0
+        self._counter = start  # a resumed stream starts at the first segment it lacks
         self._buf = bytearray()
         self._done = False
 
@@ -260,6 +260,16 @@ class _Stream:
 
 class StreamEncryptor(_Stream):
     """Encrypt a document incrementally; memory stays at about one segment."""
+
+    def seal_whole(self, data: bytes) -> bytes:
+        """Encrypt one whole non-final segment at the current position (re-creating the
+        ciphertext of segments already held, to hash a resumed download end to end)."""
+        self._check_open()
+        if len(data) != self._seg or self._buf:
+            raise ValueError("seal_whole takes exactly one segment with nothing buffered")
+        out = self._aead.encrypt(self._nonce(False), data, self._aad)
+        self._counter += 1
+        return out
 
     def update(self, data: bytes) -> bytes:
         """Absorb plaintext and return every segment that is certainly not the last."""

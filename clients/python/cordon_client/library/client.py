@@ -2,10 +2,11 @@
 
 Memory stays at a few segments on both sides: files are read, encrypted and streamed into the
 open PUT one segment at a time (however many segments a PUT carries), and downloads are
-decrypted as they stream. A downloaded file is written to a hidden
-temporary file next to its destination and renamed into place only after the final STREAM
-segment authenticates, so a tampered, truncated or reordered document never appears under its
-name (PROTOCOL.md §8).
+decrypted as they stream. A downloaded file is written to a hidden partial file next to its
+destination (named after the document and version, so a later run finds it and continues with
+an HTTP Range from the first segment it lacks) and renamed into place only after the final
+STREAM segment authenticates and the whole ciphertext hashes to the version's SHA-256, so a
+tampered, truncated or reordered document never appears under its name (PROTOCOL.md §8).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import itertools
 import mimetypes
 import os
 import queue
-import secrets
 import time
 import uuid
 from collections import deque
@@ -44,7 +44,7 @@ from cordon_client.crypto.stream import (
     decrypt_metadata,
     new_document_key,
 )
-from cordon_client.exceptions import ApiError, MalformedError
+from cordon_client.exceptions import ApiError, DecryptionError, MalformedError
 
 Progress = Callable[[int], None]
 """Called with the number of *file* (plaintext) bytes just sent or received, so the calls add
@@ -53,6 +53,7 @@ SEGMENT_RETRIES = 5
 PARALLEL_PUTS = 3  # overlaps encryption and the next body with the server's work
 SEGMENTS_PER_PUT = 8  # amortises per-request cost; bodies are streamed, so memory stays flat
 DOWNLOAD_CHUNK = 1024 * 1024
+Notice = Callable[[str], None]  # told in words what a resumed transfer found and does
 
 
 def _check(response: httpx.Response) -> httpx.Response:
@@ -96,6 +97,11 @@ class RemoteVersion:
             uuid.UUID(device) if device else None,
             datetime.fromisoformat(data["published_at"]),
         )
+
+    @property
+    def plain_size(self) -> int:
+        """The decrypted document's size in bytes (the ciphertext less one tag per segment)."""
+        return self.size - TAG * self.segment_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +162,24 @@ class Downloaded:
     size: int
 
 
+class Throttle:
+    """Keeps a transfer at or below `rate` bytes per second (None: as fast as it goes), for
+    slow or shared links; `wait(n)` after each n bytes sleeps just long enough."""
+
+    def __init__(self, rate: int | None) -> None:
+        self.rate = rate
+        self._start = time.monotonic()
+        self._moved = 0
+
+    def wait(self, n: int) -> None:
+        if not self.rate:
+            return
+        self._moved += n
+        ahead = self._moved / self.rate - (time.monotonic() - self._start)
+        if ahead > 0:
+            time.sleep(ahead)
+
+
 class _Aborted(Exception):
     """The encrypting thread stopped before handing over a whole batch."""
 
@@ -214,8 +238,10 @@ class LibraryClient:
         signing_key: Ed25519PrivateKey | None = None,
         segments_per_put: int = SEGMENTS_PER_PUT,
         epoch_id: bytes = NO_EPOCH,
+        rate: int | None = None,
     ) -> None:
         self._http = http
+        self._rate = rate  # bytes per second for uploads and downloads; None: unlimited
         self._device_id = device_id
         self._signing_key = signing_key
         self._epoch_id = epoch_id  # the verified log head signed into manifests by default
@@ -256,6 +282,15 @@ class LibraryClient:
         """One version's description."""
         url = f"{self._base(group_id)}/documents/{document_id}/versions/{version}"
         return RemoteVersion.from_json(_check(self._http.get(url)).json())
+
+    def withdraw(self, group_id: uuid.UUID, document_id: uuid.UUID) -> RemoteDocument:
+        """Withdraw a document (coordinators): it stays listed, flagged, and no longer downloads.
+
+        Raises:
+            ApiError: `group.role_required` for a member, `library.document_not_found`.
+        """
+        url = f"{self._base(group_id)}/documents/{document_id}/withdraw"
+        return RemoteDocument.from_json(_check(self._http.post(url)).json())
 
     def prepare(
         self,
@@ -319,7 +354,12 @@ class LibraryClient:
         key = DocumentKey(doc_id, version, doc_key, manifest.manifest_hash())
         return PendingUpload(group_id, uuid.UUID(data["id"]), path, manifest, key, count, size)
 
-    def _received(self, upload_id: uuid.UUID) -> set[int]:
+    def received(self, upload_id: uuid.UUID) -> set[int]:
+        """The segment indexes the server has stored for an open upload (what it acknowledged).
+
+        Raises:
+            ApiError: `library.upload_not_found` once it was finalised, aborted or expired.
+        """
         data = _check(self._http.get(f"/api/v1/library/uploads/{upload_id}")).json()
         return {i for start, end in data["received"] for i in range(start, end)}
 
@@ -377,8 +417,24 @@ class LibraryClient:
             yield _Batch(first, end - first, length)
             first = end
 
-    def send(self, pending: PendingUpload, *, progress: Progress | None = None) -> Published:
+    def abort(self, upload_id: uuid.UUID) -> None:
+        """Abandon an open upload and let the server delete its segments (gone already: fine)."""
+        response = self._http.delete(f"/api/v1/library/uploads/{upload_id}")
+        if response.status_code != 404:
+            _check(response)
+
+    def send(
+        self,
+        pending: PendingUpload,
+        *,
+        progress: Progress | None = None,
+        have: set[int] | None = None,
+    ) -> Published:
         """Send the segments the server lacks, then finalise; call again to resume.
+
+        `progress` is told the plaintext bytes covered by each segment (sent or already on the
+        server), so it adds up to the file's size; `have` is what `received()` answered, if the
+        caller asked already.
 
         This thread reads, encrypts and hashes the file one segment at a time and hands each
         missing segment to the PUT streaming its batch, so memory stays at a few segments
@@ -388,7 +444,10 @@ class LibraryClient:
             ApiError: e.g. `library.segment_conflict` if the file changed since `prepare`.
             httpx.TransportError: the connection failed repeatedly; `send` again later.
         """
-        batches = self._batches(pending, self._received(pending.upload_id))
+        if have is None:
+            have = self.received(pending.upload_id)
+        batches = self._batches(pending, have)
+        throttle = Throttle(self._rate)
         digest = hashlib.sha256()
         index = -1
         in_flight: deque[Future[None]] = deque()
@@ -405,6 +464,7 @@ class LibraryClient:
                         in_flight.append(pool.submit(self._put, pending, current))
                     if current is not None and current.first <= index < current.end:
                         current.feed(segment)
+                        throttle.wait(len(segment))
                     if progress:
                         progress(len(segment) - TAG)  # each segment carries one tag
                 if index + 1 != pending.segment_count:
@@ -457,6 +517,7 @@ class LibraryClient:
         progress: Progress | None = None,
         remote: RemoteVersion | None = None,
         category: str | None = None,
+        notice: Notice | None = None,
     ) -> Downloaded:
         """Download, verify and decrypt one version into `dest` (a file or a directory).
         `remote` is the version as `version()` returned it, if the caller already fetched it;
@@ -465,6 +526,8 @@ class LibraryClient:
         The manifest must be signed by a device that belonged to a coordinator at the log
         head it names, commit to `key`, and match it; every segment must authenticate in
         order and the final one must be present, or nothing is written under the final name.
+        An interrupted download resumes from its partial file (`notice` is told so); one that
+        fails authentication deletes it.
 
         Raises:
             UnauthorisedKeyingError: the uploader was not a coordinator's device there.
@@ -486,12 +549,19 @@ class LibraryClient:
         check_manifest(roster, manifest, key=key, category=category)
         name, media_type = decrypt_metadata(manifest, key.key)
         target = dest / Path(name).name if dest.is_dir() else dest
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+        part = partial_path(target, document_id, version)
         try:
-            size = self._stream_to(group_id, remote, key, tmp, progress)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+            size = self._stream_to(group_id, remote, key, part, progress, notice)
+        except ApiError:
+            if part.exists() and part.stat().st_size == 0:
+                part.unlink()  # refused before any byte: leave nothing behind
+            raise
+        except DecryptionError as exc:
+            part.unlink(missing_ok=True)  # never resume from a source that served forged bytes
+            raise type(exc)(
+                f"{exc}: the download is refused and nothing was saved as {target}"
+            ) from None
+        os.replace(part, target)
         return Downloaded(target, name, media_type, size)
 
     def _stream_to(
@@ -499,33 +569,76 @@ class LibraryClient:
         group_id: uuid.UUID,
         remote: RemoteVersion,
         key: DocumentKey,
-        tmp: Path,
+        part: Path,
         progress: Progress | None,
+        notice: Notice | None,
     ) -> int:
-        """Decrypt the streamed ciphertext into `tmp`; return the plaintext size."""
+        """Decrypt the ciphertext into `part`, continuing after the whole segments it already
+        holds (each verified when written); return the plaintext size.
+
+        On a resumed download the held segments are re-encrypted (STREAM is deterministic for
+        a key and manifest) so the whole ciphertext is hashed and compared with the version's
+        SHA-256: a partial file damaged on disk is caught, not glued to the rest. A download
+        from the start needs no such pass: every segment it writes authenticated just before.
+        """
         url = (
             f"{self._base(group_id)}/documents/{remote.document_id}"
             f"/versions/{remote.version}/content"
         )
-        dec = StreamDecryptor(key.key, remote.manifest)
-        size = 0
-        with self._http.stream("GET", url) as response:
-            if response.status_code >= 400:
-                response.read()
-                _check(response)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
+        seg = remote.segment_size
+        fd = os.open(part, os.O_RDWR | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "r+b") as out:
+            held = min(os.fstat(out.fileno()).st_size // seg, remote.segment_count - 1)
+            out.truncate(held * seg)  # a segment cut short by the interruption is fetched again
+            digest, resumed = hashlib.sha256(), held > 0
+            enc = StreamEncryptor(key.key, remote.manifest)
+            out.seek(0)
+            for _ in range(held):
+                digest.update(enc.seal_whole(out.read(seg)))
+            size = held * seg
+            if held:
+                if notice:
+                    notice(
+                        f"resuming the download: {held} of {remote.segment_count} segments "
+                        f"({size} bytes) already verified in {part.name}"
+                    )
+                if progress:
+                    progress(size)
+            dec = StreamDecryptor(key.key, remote.manifest, start=held)
+            offset = held * (seg + TAG)
+            headers = {"Range": f"bytes={offset}-"} if offset else {}
+            throttle = Throttle(self._rate)
+            with self._http.stream("GET", url, headers=headers) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _check(response)
+                if offset and response.status_code != 206:
+                    raise MalformedError("the server ignored the byte range of a resumed download")
                 for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
+                    if resumed:
+                        digest.update(chunk)
                     plain = dec.update(chunk)
                     out.write(plain)
                     size += len(plain)
-                    if progress:
+                    throttle.wait(len(chunk))
+                    if progress and plain:
                         progress(len(plain))
-                plain = dec.finalize()
-                out.write(plain)
-                size += len(plain)
-                if progress:
-                    progress(len(plain))
-                out.flush()
-                os.fsync(out.fileno())
+            plain = dec.finalize()
+            if resumed and digest.digest() != remote.sha256:
+                raise DecryptionError(
+                    "the document's segments verified but the whole does not hash to the "
+                    "version's SHA-256 (the partial file was damaged)"
+                )
+            out.write(plain)
+            size += len(plain)
+            if progress:
+                progress(len(plain))
+            out.flush()
+            os.fsync(out.fileno())
         return size
+
+
+def partial_path(target: Path, document_id: uuid.UUID, version: int) -> Path:
+    """Where a download of this version into `target` keeps its verified segments until the
+    last one authenticates: hidden, beside the target, found again by the next run."""
+    return target.with_name(f".{target.name}.{document_id}.v{version}.part")
