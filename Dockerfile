@@ -1,6 +1,14 @@
 # Cordon server image. The same steps as the README's main command (scripts/serve.sh):
+# scripts/build_web.sh builds the browser client (npm ci, npm run build) in a Node stage,
 # scripts/bootstrap.sh creates .venv and installs the server and client, then
-# `cordon-server serve` applies the Alembic migrations and starts uvicorn.
+# `cordon-server serve` applies the Alembic migrations and starts uvicorn, serving the
+# client's dist/ at /.
+
+FROM node:20-slim AS web
+WORKDIR /opt/cordon
+COPY scripts/build_web.sh ./scripts/build_web.sh
+COPY clients/web ./clients/web
+RUN scripts/build_web.sh
 
 FROM python:3.11-slim AS build
 WORKDIR /opt/cordon
@@ -9,6 +17,7 @@ COPY scripts ./scripts
 COPY app ./app
 COPY migrations ./migrations
 COPY clients/python ./clients/python
+COPY --from=web /opt/cordon/clients/web/dist ./clients/web/dist
 RUN scripts/bootstrap.sh
 
 FROM python:3.11-slim AS runtime

@@ -3,6 +3,7 @@
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
@@ -28,6 +29,7 @@ from app.messages.stream import MessageStreamSource
 from app.realtime.broker import create_broker
 from app.realtime.fanout import Fanout
 from app.realtime.router import STREAM_PATH, stream
+from app.web.serving import DEFAULT_DIST, WebRoute
 
 
 class CordonApp(FastAPI):
@@ -120,4 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     install_docs(app)
     install_openapi(app)
+    # Last: it answers only what no route above matched (app.web.serving).
+    dist = Path(settings.web_dist_dir) if settings.web_dist_dir else DEFAULT_DIST
+    app.router.routes.append(WebRoute(dist))
     return app

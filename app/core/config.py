@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     document_max_bytes: int = Field(default=2 * 1024**3, ge=0)
     upload_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
 
+    # The built browser client served at `/`; None: clients/web/dist beside the app package.
+    web_dist_dir: str | None = None
+
     allowed_origins: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8000"])
     # Peers whose X-Forwarded-For is believed (addresses or CIDR networks); none by default.
     trusted_proxies: list[str] = Field(default_factory=list)

@@ -1,0 +1,130 @@
+/** The application shell: header (language, navigation), the routed screen, and the rules
+ * that send a visitor without a session to the login screen. */
+import { useSignalEffect } from "@preact/signals";
+import type { ComponentType } from "preact";
+import { LocationProvider, Route, Router, useLocation } from "preact-iso";
+import { useEffect } from "preact/hooks";
+import { EnrolScreen } from "../auth/EnrolScreen";
+import { LoginScreen } from "../auth/LoginScreen";
+import { SessionsScreen } from "../auth/SessionsScreen";
+import { loggedIn, logout } from "../auth/session";
+import { GroupsScreen } from "../groups/GroupsScreen";
+import { LANGUAGES, type Language, direction, isLanguage, language, setLanguage, t } from "../i18n";
+import { NotFound } from "./NotFound";
+
+/** `<html lang dir>` follow the chosen language (Arabic: right to left). */
+function useDocumentLanguage() {
+  useSignalEffect(() => {
+    document.documentElement.lang = language.value;
+    document.documentElement.dir = direction.value;
+    document.title = t("app.name");
+  });
+}
+
+function LanguageSwitch() {
+  return (
+    <div class="language">
+      <label for="language">{t("app.language")}</label>
+      <select
+        id="language"
+        value={language.value}
+        onChange={(event) => {
+          const value = (event.currentTarget as HTMLSelectElement).value;
+          if (isLanguage(value)) setLanguage(value);
+        }}
+      >
+        {(Object.keys(LANGUAGES) as Language[]).map((code) => (
+          <option key={code} value={code} lang={code}>
+            {LANGUAGES[code].name}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+function Header() {
+  const { route, path } = useLocation();
+  return (
+    <header class="top">
+      <a class="skip" href="#main">
+        {t("app.skip")}
+      </a>
+      <div class="brand">
+        <a href="/" class="name">
+          {t("app.name")}
+        </a>
+        <span class="tagline">{t("app.tagline")}</span>
+      </div>
+      {loggedIn.value && (
+        <nav aria-label={t("nav.main")}>
+          <a href="/" aria-current={path === "/" ? "page" : undefined}>
+            {t("nav.groups")}
+          </a>
+          <a href="/sessions" aria-current={path === "/sessions" ? "page" : undefined}>
+            {t("nav.sessions")}
+          </a>
+          <button
+            type="button"
+            class="link"
+            onClick={async () => {
+              await logout();
+              route("/login", true);
+            }}
+          >
+            {t("nav.logout")}
+          </button>
+        </nav>
+      )}
+      <LanguageSwitch />
+    </header>
+  );
+}
+
+/** A screen that needs a session; without one, the login screen. */
+function Private({ screen: Screen }: { screen: ComponentType }) {
+  const { route } = useLocation();
+  const inside = loggedIn.value;
+  useEffect(() => {
+    if (!inside) route("/login", true);
+  }, [inside]);
+  return inside ? <Screen /> : null;
+}
+
+/** A screen for visitors; once logged in, the start page. */
+function Public({ screen: Screen }: { screen: ComponentType }) {
+  const { route } = useLocation();
+  const inside = loggedIn.value;
+  useEffect(() => {
+    if (inside) route("/", true);
+  }, [inside]);
+  return inside ? null : <Screen />;
+}
+
+/** Move focus to the new screen's heading on navigation (WCAG 2.4.3). */
+function focusHeading() {
+  requestAnimationFrame(() => document.querySelector<HTMLElement>("main h1")?.focus({ preventScroll: true }));
+}
+
+const Home = () => <Private screen={GroupsScreen} />;
+const Sessions = () => <Private screen={SessionsScreen} />;
+const Login = () => <Public screen={LoginScreen} />;
+const Enrol = () => <Public screen={EnrolScreen} />;
+
+export function App() {
+  useDocumentLanguage();
+  return (
+    <LocationProvider>
+      <Header />
+      <main id="main" tabIndex={-1}>
+        <Router onRouteChange={focusHeading}>
+          <Route path="/" component={Home} />
+          <Route path="/sessions" component={Sessions} />
+          <Route path="/login" component={Login} />
+          <Route path="/enrol" component={Enrol} />
+          <Route default component={NotFound} />
+        </Router>
+      </main>
+    </LocationProvider>
+  );
+}

@@ -1,0 +1,87 @@
+/**
+ * This browser's device for one user: the id the server gave it and its key pairs.
+ *
+ * The server binds every token to a device registered with two public keys (Ed25519 signing,
+ * X25519 exchange: app/devices). Until the protocol package (`src/crypto`) provides the
+ * passphrase-wrapped keystore, the pairs are made here with WebCrypto, private halves
+ * non-extractable, and kept in IndexedDB (never localStorage): that keystore replaces
+ * `DeviceStore` and keeps its two calls.
+ */
+import type { DeviceCreate } from "../api/types";
+
+const DB_NAME = "cordon-devices";
+const STORE = "devices";
+
+export interface StoredDevice {
+  username: string;
+  deviceId: string | null;
+  signing: CryptoKeyPair;
+  exchange: CryptoKeyPair;
+}
+
+function open(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "username" });
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error ?? new Error("indexedDB"));
+  });
+}
+
+async function run<T>(mode: IDBTransactionMode, work: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  const db = await open();
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const request = work(db.transaction(STORE, mode).objectStore(STORE));
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error ?? new Error("indexedDB"));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+function b64url(bytes: ArrayBuffer): string {
+  let binary = "";
+  for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** A short name for the device list: the browser and platform, no identifier. */
+export function deviceName(): string {
+  const agent = navigator.userAgent;
+  const browser = /Firefox\//.test(agent) ? "Firefox" : /Edg\//.test(agent) ? "Edge" : /Chrom/.test(agent) ? "Chromium" : /Safari\//.test(agent) ? "Safari" : "Browser";
+  const platform = /Android/.test(agent) ? "Android" : /iPhone|iPad/.test(agent) ? "iOS" : /Windows/.test(agent) ? "Windows" : /Mac OS/.test(agent) ? "macOS" : /Linux/.test(agent) ? "Linux" : "";
+  return `Cordon web · ${browser}${platform ? ` · ${platform}` : ""}`;
+}
+
+export const DeviceStore = {
+  /** The device this browser registered for `username`, if any. */
+  async find(username: string): Promise<StoredDevice | null> {
+    return (await run<StoredDevice | undefined>("readonly", (s) => s.get(username))) ?? null;
+  },
+
+  /** Fresh key pairs for a device not yet registered; `registered` records its id. */
+  async create(username: string): Promise<{ device: StoredDevice; publicKeys: DeviceCreate }> {
+    const signing = (await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const exchange = (await crypto.subtle.generateKey({ name: "X25519" }, false, ["deriveBits"])) as CryptoKeyPair;
+    const device: StoredDevice = { username, deviceId: null, signing, exchange };
+    return {
+      device,
+      publicKeys: {
+        name: deviceName(),
+        signing_key: b64url(await crypto.subtle.exportKey("raw", signing.publicKey)),
+        exchange_key: b64url(await crypto.subtle.exportKey("raw", exchange.publicKey)),
+      },
+    };
+  },
+
+  async registered(device: StoredDevice, deviceId: string): Promise<void> {
+    await run("readwrite", (s) => s.put({ ...device, deviceId }));
+  },
+
+  /** Forget a device the server revoked, so the next login registers a new one. */
+  async forget(username: string): Promise<void> {
+    await run("readwrite", (s) => s.delete(username));
+  },
+};
