@@ -114,6 +114,17 @@ export class CordonServer {
     if (!answer.ok) throw new Error(`enrolment failed: ${answer.status} ${await answer.text()}`);
   }
 
+  /** `cordon-server ARGS…` against this server's database: what it printed (feed tests). */
+  async admin(...args: string[]): Promise<string> {
+    const { stdout } = await run(SERVER_BIN, args, { env: this.env, cwd: this.dir });
+    return stdout.replace(/\x1b\[[0-9;]*m/g, "");
+  }
+
+  /** The SQLite file the server stores in (the feed test tampers a row in it). */
+  get database(): string {
+    return path.join(this.dir, "cordon.db");
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode === null) {
       const exited = new Promise((resolve) => this.child.once("exit", resolve));
