@@ -7,8 +7,8 @@ import { takePendingSeed } from "../auth/device";
 import { session } from "../auth/session";
 import { memberSafetyNumber, type Roster, WrongPassphraseError } from "../crypto";
 import { type Described, describeError, formatDate, type MessageKey, t } from "../i18n";
-import { certifySelf, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint } from "./engine";
-import { items, keepSent, link, LiveFeed, loadItems } from "./live";
+import { certifySelf, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
+import { items, keepSent, link, LiveFeed, loadItems, markRead } from "./live";
 import { sealedFor, Vault } from "./vault";
 
 const vault = signal<Vault | null>(null);
@@ -207,6 +207,14 @@ function GroupView({ group }: { group: GroupSummary }) {
   }
 
   const shown = items.value.filter((i) => i.groupId === group.id).sort((a, b) => b.seq - a.seq);
+  const unread = shown.filter((i) => i.ref && !i.mine && !i.read && i.refused === null);
+  useEffect(() => {
+    if (!unread.length) return;
+    // Shown on screen: tell the senders it was read (a failure is retried on the next render).
+    sendRead(v, unread)
+      .then(() => markRead(v, new Set(unread.map((i) => `${i.groupId}/${i.seq}`))))
+      .catch(() => undefined);
+  }, [unread.map((i) => i.seq).join(",")]);
   return (
     <section aria-labelledby="group-title" class="group">
       <h2 id="group-title">{group.name}</h2>

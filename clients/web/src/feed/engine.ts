@@ -88,6 +88,10 @@ export interface FeedItem {
   text: string | null;
   refused: string | null;
   mine: boolean;
+  /** The signed reference (sender device, message id) a receipt is signed over. */
+  ref?: { senderDeviceId: string; messageId: string };
+  /** A read receipt went out for it. */
+  read?: boolean;
 }
 
 /** The session of one group, its sender chain distributed before each broadcast. */
@@ -190,11 +194,21 @@ export class GroupChannel {
       await this.persist();
       if (parsed.kind !== "alert" && parsed.kind !== "chat") return { item: null, receipt: null };
       const receipt = await receiptBody(this.vault.data.signingKey, { groupId: parsed.group_id, seq: parsed.seq, item: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, deviceId: this.vault.deviceId, status: "delivered", ts: Date.now() });
-      return { item: { ...base, text: fromUtf8(received.content), refused: null }, receipt };
+      return { item: { ...base, text: fromUtf8(received.content), refused: null, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId } }, receipt };
     } catch (error) {
       return { item: { ...base, text: null, refused: reason(error) }, receipt: null };
     }
   }
+}
+
+/** Signed `read` receipts for items now shown on screen (PROTOCOL §7.2). */
+export async function sendRead(vault: Vault, shown: FeedItem[]): Promise<void> {
+  const receipts = [];
+  for (const item of shown) {
+    if (!item.ref || item.mine || item.read || item.refused !== null) continue;
+    receipts.push(await receiptBody(vault.data.signingKey, { groupId: item.groupId, seq: item.seq, item: item.ref, deviceId: vault.deviceId, status: "read", ts: Date.now() }));
+  }
+  if (receipts.length) await authed("POST", "/receipts", { body: { receipts } });
 }
 
 function reason(error: unknown): string {

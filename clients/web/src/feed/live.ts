@@ -41,6 +41,13 @@ async function keep(vault: Vault, item: FeedItem): Promise<void> {
   vault.data.secrets.set(ITEMS, utf8(JSON.stringify(items.value)));
 }
 
+/** Note that read receipts went out for these items (not sent twice). */
+export async function markRead(vault: Vault, seqs: ReadonlySet<string>): Promise<void> {
+  items.value = items.value.map((i) => (seqs.has(`${i.groupId}/${i.seq}`) ? { ...i, read: true } : i));
+  vault.data.secrets.set(ITEMS, utf8(JSON.stringify(items.value)));
+  await vault.save();
+}
+
 /** Record an item this device sent (shown at once, not waited for from the socket). */
 export async function keepSent(vault: Vault, item: FeedItem): Promise<void> {
   await keep(vault, item);

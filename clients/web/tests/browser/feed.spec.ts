@@ -74,6 +74,13 @@ test("a browser member joins by invitation and exchanges alerts live with a Pyth
   const first = await sdk("send", ...common, "--group", groupId, "--text", "Container MSCU1234567 flagged", "--urgent");
   await expect(item(page, "Container MSCU1234567 flagged")).toHaveAttribute("data-urgent", "true");
   await expect(item(page, "Container MSCU1234567 flagged")).toHaveAttribute("data-seq", String(first.seq));
+  // Delivered and read receipts, signed by the browser's device, reach the sender.
+  await expect
+    .poll(async () => {
+      const rows = (await sdk("receipts", ...common, "--group", groupId, "--seq", String(first.seq))).receipts as { read_at: string | null }[];
+      return rows.length === 1 && rows[0]!.read_at !== null;
+    })
+    .toBe(true);
 
   // Browser → Python.
   await page.getByLabel("Alert", { exact: true }).fill("Truck AB-123-CD stopped at Zeebrugge");
@@ -105,4 +112,18 @@ test("a browser member joins by invitation and exchanges alerts live with a Pyth
   await expect(item(page, "Container MSCU1234567 flagged")).toHaveCount(1);
   await expect(item(page, "Truck AB-123-CD stopped at Zeebrugge")).toHaveCount(1);
   await expect(item(page, "Vessel Nordic Star inspected")).toHaveCount(1);
+
+  // The server restarts: the page says it is offline, reconnects with backoff, and what was
+  // sent meanwhile arrives once.
+  await expect(page.locator("[data-link]")).toHaveCount(0);
+  const restarting = server.restart(1500);
+  await expect(page.locator('[data-link="offline"]')).toBeVisible();
+  await restarting;
+  const during = await sdk("send", ...common, "--group", groupId, "--text", "Seal broken on trailer 42", "--urgent");
+  await expect(item(page, "Seal broken on trailer 42")).toHaveAttribute("data-seq", String(during.seq), { timeout: 45_000 });
+  await expect(page.locator("[data-link]")).toHaveCount(0);
+  for (const text of ["Container MSCU1234567 flagged", "Truck AB-123-CD stopped at Zeebrugge", "Vessel Nordic Star inspected", "Seal broken on trailer 42"]) {
+    await expect(item(page, text)).toHaveCount(1);
+  }
+  await expect(page.locator(".feed .item.refused")).toHaveCount(1);
 });

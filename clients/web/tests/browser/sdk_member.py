@@ -74,6 +74,13 @@ async def receive(args: argparse.Namespace) -> dict[str, object]:
         }
 
 
+async def receipts(args: argparse.Namespace) -> dict[str, object]:
+    """As the sender: how far each recipient device got with the item at `--seq`."""
+    async with client(args) as c:
+        rows = await c._call("GET", f"/api/v1/groups/{args.group}/messages/{args.seq}/receipts")
+        return {"receipts": rows}
+
+
 async def tamper(args: argparse.Namespace) -> dict[str, object]:
     """Flip one byte of a stored envelope's ciphertext (the signature no longer holds)."""
     with sqlite3.connect(args.database) as db:
@@ -96,6 +103,7 @@ STEPS = {
     "send": send,
     "receive": receive,
     "tamper": tamper,
+    "receipts": receipts,
 }
 
 
