@@ -257,12 +257,14 @@ function GroupView({ group }: { group: GroupSummary }) {
       <ol class="feed" aria-label={t("feed.alerts")} aria-live="polite">
         {shown.map((item) =>
           item.refused !== null ? (
-            <li key={`${item.seq}`} class="item refused" role="alert" data-seq={item.seq}>
-              <strong>{t("feed.refused_title", { seq: String(item.seq) })}</strong>
-              <p>{t("feed.refused_body")}</p>
-              <p class="code" dir="ltr">
-                {item.refused}
-              </p>
+            <li key={`${item.seq}`} class="item refused" data-seq={item.seq}>
+              <div role="alert">
+                <strong>{t("feed.refused_title", { seq: String(item.seq) })}</strong>
+                <p>{t("feed.refused_body")}</p>
+                <p class="code" dir="ltr">
+                  {item.refused}
+                </p>
+              </div>
             </li>
           ) : (
             <li key={`${item.seq}`} class={item.urgent ? "item urgent" : "item"} data-seq={item.seq} data-urgent={item.urgent ? "true" : "false"}>
@@ -301,7 +303,7 @@ function Groups() {
         <ul>
           {groups?.map((g) => (
             <li key={g.id}>
-              <button type="button" class="link" aria-current={g.id === selected ? "true" : undefined} onClick={() => setSelected(g.id)}>
+              <button type="button" class="group-pick" aria-current={g.id === selected ? "true" : undefined} onClick={() => setSelected(g.id)}>
                 {g.name}
               </button>
             </li>

@@ -61,6 +61,7 @@ export class LiveFeed {
   private attempt = 0;
   private stopped = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly broken = new WeakSet<WebSocket>();
 
   constructor(private readonly vault: Vault) {}
 
@@ -109,7 +110,13 @@ export class LiveFeed {
       else if (frame.type === "caught_up") this.queue = this.queue.then(() => void (link.value = "live"));
       else if (frame.type === "item") {
         const { type: _type, ...raw } = frame;
-        this.queue = this.queue.then(() => this.handle(socket, raw)).catch(() => undefined);
+        this.queue = this.queue
+          .then(() => (this.broken.has(socket) ? undefined : this.handle(socket, raw)))
+          .catch(() => {
+            // Not handled (network, storage): skip nothing; reconnect and resume from the cursor.
+            this.broken.add(socket);
+            socket.close(4000);
+          });
       }
     };
     socket.onclose = () => {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { Page } from "@playwright/test";
-import { expect, PASSWORD, test } from "./fixtures";
+import { expect, expectAccessible, PASSWORD, screenshot, test } from "./fixtures";
 import { REPO_ROOT, WEB_ROOT } from "./server";
 
 const run = promisify(execFile);
@@ -105,9 +105,10 @@ test("a browser member joins by invitation and exchanges alerts live with a Pyth
   await page.getByRole("button", { name: "Operation Harbour" }).click();
   await expect(item(page, "Vessel Nordic Star inspected")).toHaveAttribute("data-seq", String(good.seq));
   const warning = page.locator(`.feed .item.refused[data-seq="${String(bad.seq)}"]`);
-  await expect(warning).toHaveAttribute("role", "alert");
-  await expect(warning).toContainText(`Warning: item ${String(bad.seq)} was refused`);
+  await expect(warning.getByRole("alert")).toContainText(`Warning: item ${String(bad.seq)} was refused`);
   await expect(page.getByText("Release container MSCU7654321")).toHaveCount(0);
+  await expectAccessible(page, "group feed");
+  await screenshot(page, "feed-desktop");
   // Nothing doubled: each earlier alert is shown once after the reload.
   await expect(item(page, "Container MSCU1234567 flagged")).toHaveCount(1);
   await expect(item(page, "Truck AB-123-CD stopped at Zeebrugge")).toHaveCount(1);
