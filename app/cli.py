@@ -1,10 +1,13 @@
 """`cordon-server`: serve, migrate, seed the demo and administer from the shell.
 
 Administration commands run with the operator's authority (they open the database directly),
-which is how the first administrator is bootstrapped before anyone can log in.
+which is how the first administrator is bootstrapped before anyone can log in. A failure (a
+refused setting, an unreachable database) is one line with a hint on stderr and exit status 1;
+`--debug` shows the traceback. `main` is the installed script.
 """
 
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
@@ -14,7 +17,9 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.codes import Region
@@ -31,9 +36,56 @@ from app.users import service as users_service
 from app.users.models import PlatformRole
 from app.users.schemas import UserCreate
 
-app = typer.Typer(help="Cordon server administration.", no_args_is_help=True)
+app = typer.Typer(
+    help="Cordon server administration.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 console = Console()
 T = TypeVar("T")
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of a failure.")
+    ] = False,
+) -> None:
+    """Cordon server administration."""
+
+
+def _problem(exc: Exception) -> tuple[str, str]:
+    """One line and a hint for a failure that escaped a command."""
+    if isinstance(exc, ValidationError):
+        reasons = []
+        for err in exc.errors():
+            where = "_".join(str(part) for part in err["loc"]).upper()
+            reason = str(err["msg"]).removeprefix("Value error, ")
+            reasons.append(reason if not where else f"CORDON_{where}: {reason}")
+        return (
+            f"invalid configuration: {'; '.join(reasons)}",
+            "set it in the environment or in .env (README, Configuration)",
+        )
+    if isinstance(exc, CordonError):
+        return f"{exc.code}: {exc.detail}", "see docs/operations.md"
+    if isinstance(exc, SQLAlchemyError | OSError | ConnectionError):
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        return (
+            f"cannot use the database: {reason}",
+            "check CORDON_DATABASE_URL (and CORDON_REDIS_URL) and that the service is running",
+        )
+    return f"unexpected {type(exc).__name__}: {exc}", "run again with --debug for the traceback"
+
+
+def main() -> None:
+    """The `cordon-server` script: whatever escapes a command is one line on stderr, exit 1."""
+    try:
+        app()
+    except Exception as exc:
+        if "--debug" in sys.argv[1:]:
+            raise
+        message, hint = _problem(exc)
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        err.print(f"[red]error: {escape(message)} (hint: {escape(hint)})[/red]")
+        raise SystemExit(1) from None
 
 
 def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
@@ -102,10 +154,12 @@ def seed_demo() -> None:
 
 @app.command("demo-totp")
 def demo_totp() -> None:
-    """Print the current TOTP code of the demo accounts."""
+    """Print the current TOTP code of each demo account that has TOTP, labelled with it."""
     if get_settings().environment == "production":
         raise typer.BadParameter("not available in production")
-    console.print(pyotp.TOTP(demo_service.DEMO_TOTP_SEED).at(time.time()))
+    code = pyotp.TOTP(demo_service.DEMO_TOTP_SEED).at(time.time())
+    for username in demo_service.totp_usernames():
+        console.print(f"{username}: {code}")
 
 
 @app.command()
@@ -221,4 +275,4 @@ def create_group(
 
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -1,6 +1,9 @@
 """The admin CLI bootstraps a platform from an empty database, as an operator would."""
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,4 +66,34 @@ def test_seed_demo_once(cli_env: None):
     first = _ok("seed-demo")
     assert "ocu.coordinator" in first and "europol.observer" in first
     assert "not seeded" in _ok("seed-demo")
-    assert re.fullmatch(r"\d{6}\s*", _ok("demo-totp"))
+    codes = dict(line.split(": ") for line in _ok("demo-totp").splitlines())
+    assert set(codes) == {"admin", "ocu.coordinator"}  # each code names its account
+    assert all(re.fullmatch(r"\d{6}", code) for code in codes.values())
+
+
+def _server_script(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the installed `cordon-server` script as an operator types it."""
+    script = str(Path(sys.executable).with_name("cordon-server"))
+    return subprocess.run(
+        [script, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+    )
+
+
+def test_production_misconfiguration_is_one_line_with_a_hint(tmp_path: Path):
+    """`cordon-server serve` in production without a secret: one line on stderr, exit 1;
+    `--debug` shows the traceback instead."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORDON_")} | {
+        "CORDON_ENVIRONMENT": "production",
+        "CORDON_SEED_DEMO": "false",
+        "CORDON_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'prod.db'}",
+    }
+    done = _server_script("serve", "--port", "8271", env=env, cwd=tmp_path)
+    assert done.returncode == 1, done
+    [line] = done.stderr.splitlines()
+    assert "CORDON_SECRET_KEY must be set to a random value in production" in line
+    assert "hint:" in line and "Traceback" not in done.stdout + done.stderr
+    assert not (tmp_path / "prod.db").exists()  # refused before touching the database
+
+    debug = _server_script("--debug", "serve", "--port", "8271", env=env, cwd=tmp_path)
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr

@@ -58,6 +58,11 @@ _USERS = [
 ]
 
 
+def totp_usernames() -> list[str]:
+    """The demo accounts that log in with a TOTP code (all share `DEMO_TOTP_SEED`)."""
+    return [spec[0] for spec in _USERS if spec[5]]
+
+
 async def is_empty(session: AsyncSession) -> bool:
     """True on a database that has never been given an organisation."""
     return (await session.scalar(select(func.count()).select_from(Organisation)) or 0) == 0

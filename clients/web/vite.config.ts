@@ -17,5 +17,7 @@ export default defineConfig({
   test: {
     include: ["tests/unit/**/*.test.ts"],
     environment: "node",
+    // scrypt keystores and Python subprocesses take seconds on a loaded 2-core machine
+    testTimeout: 60_000,
   },
 });

@@ -87,7 +87,8 @@ class Server:
             log_file.close()  # the child holds its own descriptor
         self._wait_ready()
 
-    def _wait_ready(self, timeout: float = 20) -> None:
+    def _wait_ready(self, timeout: float = 60) -> None:
+        """A start takes ~2 s here; 60 s only bounds a loaded machine (load 13 took over 20)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

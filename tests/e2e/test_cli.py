@@ -148,7 +148,7 @@ async def test_cli_refusals_are_one_clean_line(
     u, _ = await f.user(session)
     user = User(server, tmp_path / "user")
     bad = await user.run("login", u.username, stdin="not the password\n", ok=False)
-    _clean_failure(bad, "error auth.invalid_credentials")
+    _clean_failure(bad, "error: Wrong username or password [auth.invalid_credentials] (hint:")
     _clean_failure(await user.run("receive", ok=False), "cordon login")
     await user.run("login", u.username, stdin=f"{f.PASSWORD}\n")
     user.env["CORDON_PASSPHRASE"] = "wrong passphrase"

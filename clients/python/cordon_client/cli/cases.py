@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +15,7 @@ from cordon_client import cases as case_ops
 from cordon_client._client import Cordon
 from cordon_client.cases.csvimport import import_cases
 from cordon_client.cases.export import export_cases_csv, export_json
+from cordon_client.cli import forms
 from cordon_client.cli.records import (
     Format,
     Group,
@@ -31,46 +31,9 @@ from cordon_client.cli.records import (
 from cordon_client.records.view import CaseView, Item, domain_registry
 
 cases_app = typer.Typer(
-    help="Seizure cases: create, amend, reply, review, list, show, export, import-csv.",
+    help="Seizure cases: create, amend, reply, review, list, show, export, import-csv, template.",
     no_args_is_help=True,
 )
-
-
-PROMPTS: list[tuple[str, str, Callable[[str], Any]]] = [
-    ("reporting_country", "Reporting country (ISO 3166-1 alpha-2)", str.upper),
-    ("handling_code", "Handling code (H0-H3)", str.upper),
-    ("source_reliability", "Source reliability (A/B/C/X)", str.upper),
-    ("information_accuracy", "Information accuracy (1-4)", int),
-    ("reports.seizure_date", "Seizure date (YYYY-MM-DD)", str),
-    ("reports.place_type", "Place type (airport, seaport, …)", str),
-    ("reports.direction", "Direction (import/export/transit/transhipment)", str),
-    ("reports.departure_country", "Departure country", str.upper),
-    ("reports.destination_country", "Destination country", str.upper),
-    ("reports.transport.mode", "Transport mode (air, sea, road, …)", str),
-    ("items.category", "Goods category (medicines, vaccines, …)", str),
-    ("items.hs_code", "HS code (e.g. 3004)", str),
-    ("items.quantity", "Quantity", float),
-    ("items.unit", "Unit (PCE, KGM, LTR, DOS, BX)", str.upper),
-]
-
-
-def _prompt_case() -> dict[str, Any]:
-    """The simplified form's mandatory fields, asked one by one."""
-    case: dict[str, Any] = {}
-    report: dict[str, Any] = {}
-    item: dict[str, Any] = {}
-    for path, question, convert in PROMPTS:
-        value = convert(typer.prompt(question))
-        level, _, name = path.partition(".")
-        if level == "reports" and name.startswith("transport."):
-            report.setdefault("transport", {})[name.split(".")[1]] = value
-        elif level == "reports":
-            report[name] = value
-        elif level == "items":
-            item[name] = int(value) if isinstance(value, float) and value.is_integer() else value
-        else:
-            case[path] = value
-    return {**case, "reports": [{**report, "items": [item]}]}
 
 
 def _case_row(case: CaseView) -> list[str]:
@@ -94,12 +57,35 @@ def create_case(
     file: Annotated[Path | None, typer.Option("--file", "-f", exists=True)] = None,
     form: Annotated[str | None, typer.Option(help="full or simplified")] = None,
     urgent: bool = False,
+    lang: forms.Lang = None,
 ) -> None:
-    """Post a case from a JSON/YAML file, or answer prompts for the simplified form."""
-    case = _load(file) if file else _prompt_case()
+    """Post a case from a JSON/YAML file (`cordon cases template` prints one), or answer
+    prompts for the simplified form: each answer is checked as it is typed, codes are listed
+    with their labels, and nothing is sent until every answer fits."""
     chosen = form or (None if file else "simplified")
+    if file:
+        case = _load(file)
+    else:
+        template = domain_registry().get("seizure-case")
+        case = forms.fill_in(template, chosen or template.default_form, forms.language(lang))
     item = _run(lambda c: case_ops.post_case(c, group, case, form=chosen, urgent=urgent))
     _console().print(f"posted case #{item.seq}")
+
+
+@cases_app.command("template")
+def case_template(
+    form: Annotated[str | None, typer.Option(help="full (default) or simplified")] = None,
+    lang: forms.Lang = None,
+) -> None:
+    """Print a valid example case as commented YAML: every field, its label and allowed codes."""
+    template = domain_registry().get("seizure-case")
+    chosen = form or template.default_form
+    forms.print_example(
+        template,
+        chosen,
+        forms.language(lang),
+        f"cordon cases create GROUP --file FILE.yaml --form {chosen}",
+    )
 
 
 @cases_app.command("amend")

@@ -3,7 +3,7 @@
 Where the device lives: `--home` (or ``$CORDON_HOME``, default ``~/.cordon``); which server:
 `--server` (or ``$CORDON_SERVER``, default the profile's); the keystore passphrase:
 ``$CORDON_PASSPHRASE`` or a hidden prompt. Expected failures end with a one-line reason and
-exit status 1, never a traceback.
+exit status 1, never a traceback (`cli.errors` words them; `--debug` shows the traceback).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rich.markup import escape
 
 from cordon_client._client import Cordon
 from cordon_client.account.state import KEYSTORE
-from cordon_client.exceptions import ApiError, CordonClientError, CryptoError
+from cordon_client.cli import errors
 
 GroupArg = Annotated[
     uuid.UUID, typer.Argument(help="Group id.", show_default=False, metavar="GROUP")
@@ -88,23 +88,15 @@ def open_client(*, new_keystore: bool = False) -> Cordon:
     return Cordon(home(), passphrase(new=new_keystore), server=server)
 
 
-def fail(message: str) -> NoReturn:
-    """Print a refusal in red and exit 1."""
-    console().print(f"[red]{escape(message)}[/red]")
+def fail(message: str, hint: str | None = None) -> NoReturn:
+    """Print a refusal as one red line on stderr and exit 1."""
+    line = errors.Problem(message, hint).line()
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]{escape(line)}[/red]")
     raise typer.Exit(1)
 
 
-def refusal(exc: CordonClientError) -> str:
-    """One line a user can act on, for an error the client raised on purpose."""
-    if isinstance(exc, ApiError):
-        return f"error {exc.code}: {exc.detail}"
-    if isinstance(exc, CryptoError):
-        return exc.reason
-    return str(exc)
-
-
 def run(work: Callable[[Cordon], Awaitable[T]], *, new_keystore: bool = False) -> T:
-    """Open the client, run `work`, close it; refusals become a red line and exit 1."""
+    """Open the client, run `work`, close it; any failure becomes one red line and exit 1."""
 
     async def main() -> T:
         async with open_client(new_keystore=new_keystore) as cordon:
@@ -112,5 +104,7 @@ def run(work: Callable[[Cordon], Awaitable[T]], *, new_keystore: bool = False) -
 
     try:
         return asyncio.run(main())
-    except CordonClientError as exc:
-        fail(refusal(exc))
+    except (typer.Exit, typer.Abort, typer.BadParameter):
+        raise
+    except Exception as exc:  # noqa: BLE001 - worded by cli.errors; --debug re-raises
+        errors.exit_for(exc)

@@ -14,6 +14,7 @@ from rich.tree import Tree
 
 from cordon_client import prenotifications as pn_ops
 from cordon_client.cases.export import export_json, export_prenotifications_csv
+from cordon_client.cli import forms
 from cordon_client.cli.records import (
     Format,
     Group,
@@ -26,13 +27,13 @@ from cordon_client.cli.records import (
     _run,
     _who,
 )
-from cordon_client.records.view import PrenotificationView
+from cordon_client.records.view import PrenotificationView, domain_registry
 from cordon_client.records.workflow import DISCREPANCY_KINDS, STATUSES
 
 prenotifications_app = typer.Typer(
     help=(
         "Vaccine pre-notifications: send, ack, arrive, clear, close, cancel, amend, discrepancy,"
-        " list, show, export, to-case."
+        " list, show, export, to-case, template."
     ),
     no_args_is_help=True,
 )
@@ -65,7 +66,8 @@ def send(
         bool, typer.Option(help="Tell the server the ETA (for server-side overdue lists).")
     ] = False,
 ) -> None:
-    """Send a pre-notification to its destination, transit members and the coordinators."""
+    """Send a pre-notification to its destination, transit members and the coordinators
+    (`cordon prenotifications template` prints a valid example file)."""
     data = _load(file)
     record = _run(
         lambda c: pn_ops.send_prenotification(
@@ -78,6 +80,17 @@ def send(
         )
     )
     _console().print(f"sent pre-notification {record['id']} (#{record['stream_seq']})")
+
+
+@prenotifications_app.command("template")
+def prenotification_template(lang: forms.Lang = None) -> None:
+    """Print a valid example pre-notification as commented YAML: every field, its label, codes."""
+    forms.print_example(
+        domain_registry().get("vaccine-prenotification"),
+        None,
+        forms.language(lang),
+        "cordon prenotifications send GROUP --file FILE.yaml --destination USER_ID",
+    )
 
 
 def _move(group: uuid.UUID, pn: uuid.UUID, to: str, detail: dict[str, Any] | None = None) -> None:

@@ -3,9 +3,9 @@
 Every command opens the device through `cli.common.open_client` (``--home``/``$CORDON_HOME``,
 default ``~/.cordon``; ``$CORDON_PASSPHRASE`` or a prompt; the profile's server or
 ``--server``/``$CORDON_SERVER``), syncs, and then acts on what this device decrypted and
-verified. The group is the first argument, as everywhere. Exit status: 0 on success,
-1 when the client or the server refused (the reason is printed), 1 as well when a CSV import skipped
-rows (the valid cases are still sent).
+verified. The group is the first argument, as everywhere. Exit status: 0 on success, 1 when
+the client or the server refused (one line on stderr with a hint), 1 as well when a CSV import
+skipped rows (the valid cases are still sent).
 """
 
 from __future__ import annotations
@@ -21,14 +21,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 import yaml
 from rich.console import Console
-from rich.markup import escape
 
 from cordon_client._client import Cordon
-from cordon_client.cli.common import GroupArg, open_client, refusal
-from cordon_client.exceptions import CordonClientError
+from cordon_client.cli import errors
+from cordon_client.cli.common import GroupArg, open_client
 from cordon_client.records import store
 from cordon_client.records.view import Item
-from cordon_client.templates.registry import InvalidContentError
 
 T = TypeVar("T")
 
@@ -52,14 +50,10 @@ def _run(work: Callable[[Cordon], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except InvalidContentError as exc:
-        out = _console()
-        out.print("[red]refused:[/red] the content does not fit its template")
-        for error in exc.errors:
-            out.print(f"  {error}")
-    except CordonClientError as exc:
-        _console().print(f"[red]refused:[/red] {escape(refusal(exc))}")
-    raise typer.Exit(1)
+    except (typer.Exit, typer.Abort, typer.BadParameter):
+        raise
+    except Exception as exc:  # noqa: BLE001 - worded by cli.errors; --debug re-raises
+        errors.exit_for(exc)
 
 
 def _load(path: Path) -> dict[str, Any]:

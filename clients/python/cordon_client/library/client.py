@@ -47,6 +47,8 @@ from cordon_client.crypto.stream import (
 from cordon_client.exceptions import ApiError, MalformedError
 
 Progress = Callable[[int], None]
+"""Called with the number of *file* (plaintext) bytes just sent or received, so the calls add
+up to the file's size (a bar's total), not to the larger ciphertext."""
 SEGMENT_RETRIES = 5
 PARALLEL_PUTS = 3  # overlaps encryption and the next body with the server's work
 SEGMENTS_PER_PUT = 8  # amortises per-request cost; bodies are streamed, so memory stays flat
@@ -404,7 +406,7 @@ class LibraryClient:
                     if current is not None and current.first <= index < current.end:
                         current.feed(segment)
                     if progress:
-                        progress(len(segment))
+                        progress(len(segment) - TAG)  # each segment carries one tag
                 if index + 1 != pending.segment_count:
                     raise ValueError("the file changed size since the upload was prepared")
             finally:
@@ -518,10 +520,12 @@ class LibraryClient:
                     out.write(plain)
                     size += len(plain)
                     if progress:
-                        progress(len(chunk))
+                        progress(len(plain))
                 plain = dec.finalize()
                 out.write(plain)
                 size += len(plain)
+                if progress:
+                    progress(len(plain))
                 out.flush()
                 os.fsync(out.fileno())
         return size

@@ -96,6 +96,7 @@ test("each user's language is kept in this browser", async ({ page, server }) =>
   await page.getByLabel("Username").fill("lena.lang");
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
   await page.getByLabel("Language").selectOption("ru");
   await expect(page.getByRole("heading", { name: "Группы" })).toBeVisible();
   await page.getByRole("button", { name: "Выйти" }).click();

@@ -1,0 +1,153 @@
+"""Every failure of a `cordon` command as one line on stderr with a hint, and exit status 1.
+
+The root entry point (`cli.main.entry`) and the per-command runners (`common.run`,
+`records._run`) hand any exception to `exit_for`, so a refused request, an unreachable server, a
+wrong passphrase or a bad file reads the same everywhere. `--debug` (a global option) lets the
+exception through with its traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import NoReturn
+
+import httpx
+import typer
+import yaml
+from rich.console import Console
+from rich.markup import escape
+
+from cordon_client.exceptions import (
+    ApiError,
+    CordonClientError,
+    CryptoError,
+    KeystoreError,
+    RealtimeError,
+    WrongPassphraseError,
+)
+from cordon_client.templates.registry import InvalidContentError
+
+DEBUG_HINT = "run again with --debug for the traceback"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What went wrong, in words, and what the user can do about it."""
+
+    message: str
+    hint: str | None = None
+
+    def line(self) -> str:
+        """The single line printed on stderr."""
+        return f"error: {self.message}" + (f" (hint: {self.hint})" if self.hint else "")
+
+
+_CODE_HINTS = {
+    "auth.invalid_credentials": "check the username and password (and the TOTP code if asked)",
+    "auth.totp_required": "this account needs its TOTP code: log in again and give it",
+    "auth.invalid_totp": "wait for the next code of your authenticator and log in again",
+    "auth.invalid_token": "log in again: cordon login USERNAME",
+}
+_API_HINTS = {
+    401: "log in again: cordon login USERNAME",
+    403: "your role in this group does not allow it; ask a coordinator",
+    404: "check the id (cordon groups lists your groups)",
+    409: "someone changed it first; look again and retry",
+    413: "the request is too large",
+    429: "too many requests; wait a moment and retry",
+}
+
+
+def _transport(exc: httpx.TransportError) -> Problem:
+    url = ""
+    try:
+        url = str(exc.request.url.copy_with(path="/", query=None)).rstrip("/")
+    except RuntimeError:  # an error raised before a request was attached
+        pass
+    where = f" at {url}" if url else ""
+    if isinstance(exc, httpx.TimeoutException):
+        return Problem(f"the server{where} did not answer in time", "retry later")
+    reason = str(exc).split("] ")[-1] or type(exc).__name__
+    return Problem(
+        f"cannot reach the server{where}: {reason}",
+        "check --server URL and that the server is running (cordon-server serve)",
+    )
+
+
+def describe(exc: BaseException) -> Problem:
+    """One line and a hint for any failure a command can meet."""
+    if isinstance(exc, ApiError):
+        hint = _CODE_HINTS.get(exc.code) or _API_HINTS.get(exc.status)
+        if exc.status >= 500:
+            hint = "the server failed; retry, or tell its operator"
+        return Problem(f"{exc.detail} [{exc.code}]", hint)
+    if isinstance(exc, WrongPassphraseError):
+        return Problem(
+            "the keystore passphrase is wrong",
+            "type the passphrase chosen at login, or set CORDON_PASSPHRASE; "
+            "--home selects another device",
+        )
+    if isinstance(exc, KeystoreError):
+        return Problem(exc.reason, "check --home and the permissions of its files")
+    if isinstance(exc, InvalidContentError):
+        fields = "; ".join(str(e) for e in exc.errors)
+        return Problem(f"the content does not fit its template: {fields}", _template_hint())
+    if isinstance(exc, RealtimeError):
+        return Problem(str(exc), "log in again if the device was revoked")
+    if isinstance(exc, CryptoError):
+        return Problem(exc.reason)
+    if isinstance(exc, CordonClientError):
+        return Problem(str(exc))
+    if isinstance(exc, httpx.TransportError):
+        return _transport(exc)
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return Problem(f"invalid server URL: {exc}", "give --server as https://host[:port]")
+    if isinstance(exc, json.JSONDecodeError):
+        return Problem(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            "a .yaml/.yml file is read as YAML, anything else as JSON",
+        )
+    if isinstance(exc, yaml.YAMLError):
+        return Problem(f"not valid YAML: {' '.join(str(exc).split())}")
+    if isinstance(exc, OSError):
+        name = f"{exc.filename}: " if exc.filename else ""
+        return Problem(f"{name}{exc.strerror or exc}")
+    if isinstance(exc, KeyboardInterrupt):
+        return Problem("interrupted")
+    return Problem(f"unexpected {type(exc).__name__}: {exc}", DEBUG_HINT)
+
+
+def _template_hint() -> str:
+    return "cordon cases template / cordon prenotifications template print a valid example"
+
+
+# Set by the root callback; the command line is read too, for failures before the callback runs.
+_DEBUG: ContextVar[bool] = ContextVar("cordon_cli_debug", default=False)
+
+
+def set_debug(enabled: bool) -> None:
+    """Record the global `--debug` option of this invocation."""
+    _DEBUG.set(enabled)
+
+
+def debug_requested() -> bool:
+    """Whether `--debug` was given: then failures keep their traceback."""
+    return _DEBUG.get() or "--debug" in sys.argv[1:]
+
+
+def report(exc: BaseException) -> None:
+    """Print the one line for `exc` on stderr."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[red]{escape(describe(exc).line())}[/red]"
+    )
+
+
+def exit_for(exc: BaseException) -> NoReturn:
+    """Report `exc` and exit 1, or re-raise it (traceback) under `--debug`."""
+    if debug_requested():
+        raise exc
+    report(exc)
+    raise typer.Exit(1) from None
