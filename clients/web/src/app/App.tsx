@@ -2,13 +2,12 @@
  * that send a visitor without a session to the login screen. */
 import { useSignalEffect } from "@preact/signals";
 import type { ComponentType } from "preact";
-import { LocationProvider, Route, Router, useLocation } from "preact-iso";
+import { lazy, LocationProvider, Route, Router, useLocation } from "preact-iso";
 import { useEffect } from "preact/hooks";
 import { EnrolScreen } from "../auth/EnrolScreen";
 import { LoginScreen } from "../auth/LoginScreen";
 import { SessionsScreen } from "../auth/SessionsScreen";
 import { loggedIn, logout } from "../auth/session";
-import { FeedScreen } from "../feed/FeedScreen";
 import { GroupsScreen } from "../groups/GroupsScreen";
 import { LANGUAGES, type Language, direction, isLanguage, language, setLanguage, t } from "../i18n";
 import { NotFound } from "./NotFound";
@@ -112,6 +111,9 @@ function focusHeading() {
 
 const Home = () => <Private screen={GroupsScreen} />;
 const Sessions = () => <Private screen={SessionsScreen} />;
+/** The feed (protocol engine, HPKE, keystore) is its own chunk, fetched only once a logged-in
+ * user opens it, so the login screen does not download it (same-origin script: CSP unchanged). */
+const FeedScreen = lazy(() => import("../feed/FeedScreen").then((m) => m.FeedScreen));
 const Feed = () => <Private screen={FeedScreen} />;
 const Login = () => <Public screen={LoginScreen} />;
 const Enrol = () => <Public screen={EnrolScreen} />;

@@ -8,7 +8,7 @@
  * `DeviceStore` and keeps its two calls.
  */
 import type { DeviceCreate } from "../api/types";
-import { randomBytes, signingKeyFromSeed } from "../crypto";
+import { randomBytes } from "../crypto/bytes";
 
 /** The device seed of a device registered in this tab, until the feed's keystore takes it. */
 const pendingSeeds = new Map<string, Uint8Array>();
@@ -73,6 +73,9 @@ export const DeviceStore = {
   /** Fresh key pairs for a device not yet registered; `registered` records its id. */
   async create(username: string): Promise<{ device: StoredDevice; publicKeys: DeviceCreate }> {
     // The keystore (src/feed/vault.ts) stores the device key as a seed: made here, kept in memory.
+    // Fetched on first login only: the primitives module carries scrypt/SHA-2/HKDF, which the
+    // login screen itself does not need.
+    const { signingKeyFromSeed } = await import("../crypto/primitives");
     const seed = randomBytes(32);
     const signing = await signingKeyFromSeed(seed, false);
     pendingSeeds.set(username, seed);

@@ -138,19 +138,65 @@ export class KeystoreData {
 
 const aad = (n: number, r: number, p: number, salt: Uint8Array) => sigInput("keystore", KEYSTORE_VERSION, n, r, p, salt);
 
-/** Encrypt under scrypt(passphrase) + AES-256-GCM: the keystore file's JSON text. */
+/**
+ * The scrypt-derived key of one unlocked session, with the salt and parameters it came from.
+ * Deriving costs one scrypt (2^15) per unlock; later saves reuse it with a fresh nonce, so a
+ * client that stores state after every received item does not pay scrypt each time. The file
+ * format is unchanged: the same `{v, kdf, n, r, p, salt, nonce, ciphertext}` any reader opens
+ * with the passphrase. The key bytes stay in this object's private field, memory only.
+ */
+export class KeystoreKey {
+  readonly #key: Bytes;
+  private constructor(
+    key: Bytes,
+    readonly salt: Bytes,
+    readonly n: number,
+    readonly r: number,
+    readonly p: number,
+  ) {
+    this.#key = key;
+  }
+
+  /** A new salt and one scrypt: for a first save. */
+  static async derive(passphrase: string, n = SCRYPT_N): Promise<KeystoreKey> {
+    if (n < SCRYPT_MIN_N || n & (n - 1)) throw new RangeError("scrypt n must be a power of two of at least 2**14");
+    const salt = randomBytes(16);
+    return new KeystoreKey(await scrypt(utf8(passphrase), salt, n, SCRYPT_R, SCRYPT_P), salt, n, SCRYPT_R, SCRYPT_P);
+  }
+
+  /** @internal the key an opened file was sealed under (see `openKeystoreKeepingKey`). */
+  static kept(key: Bytes, salt: Bytes, n: number, r: number, p: number): KeystoreKey {
+    return new KeystoreKey(key, salt, n, r, p);
+  }
+
+  /** Seal under this key with a fresh nonce: the keystore file's JSON text. */
+  async seal(data: KeystoreData): Promise<string> {
+    const nonce = randomBytes(12);
+    const ct = await aesGcmEncrypt(this.#key, nonce, data.serialise(), aad(this.n, this.r, this.p, this.salt));
+    // Same spelling as Python's json.dumps(doc).
+    return `{"v": ${KEYSTORE_VERSION}, "kdf": "scrypt", "n": ${this.n}, "r": ${this.r}, "p": ${this.p}, "salt": "${b64e(this.salt)}", "nonce": "${b64e(nonce)}", "ciphertext": "${b64e(ct)}"}`;
+  }
+
+  toString(): string {
+    return `KeystoreKey(n=${this.n}, ...)`;
+  }
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+/** Encrypt under scrypt(passphrase) + AES-256-GCM: the keystore file's JSON text (one scrypt per call). */
 export async function sealKeystore(data: KeystoreData, passphrase: string, n = SCRYPT_N): Promise<string> {
-  if (n < SCRYPT_MIN_N || n & (n - 1)) throw new RangeError("scrypt n must be a power of two of at least 2**14");
-  const salt = randomBytes(16);
-  const nonce = randomBytes(12);
-  const key = await scrypt(utf8(passphrase), salt, n, SCRYPT_R, SCRYPT_P);
-  const ct = await aesGcmEncrypt(key, nonce, data.serialise(), aad(n, SCRYPT_R, SCRYPT_P, salt));
-  // Same spelling as Python's json.dumps(doc).
-  return `{"v": ${KEYSTORE_VERSION}, "kdf": "scrypt", "n": ${n}, "r": ${SCRYPT_R}, "p": ${SCRYPT_P}, "salt": "${b64e(salt)}", "nonce": "${b64e(nonce)}", "ciphertext": "${b64e(ct)}"}`;
+  return (await KeystoreKey.derive(passphrase, n)).seal(data);
 }
 
 /** Decrypt a keystore file's text; a wrong passphrase is WrongPassphraseError, anything else KeystoreError. */
 export async function openKeystore(text: string, passphrase: string): Promise<KeystoreData> {
+  return (await openKeystoreKeepingKey(text, passphrase)).data;
+}
+
+/** As `openKeystore`, also returning the derived key so later saves need no scrypt. */
+export async function openKeystoreKeepingKey(text: string, passphrase: string): Promise<{ data: KeystoreData; key: KeystoreKey }> {
   let n: number, r: number, p: number, salt: Bytes, nonce: Bytes, ct: Bytes;
   try {
     const doc = JSON.parse(text) as Record<string, unknown>;
@@ -169,13 +215,14 @@ export async function openKeystore(text: string, passphrase: string): Promise<Ke
   }
   if (!(SCRYPT_MIN_N <= n && n <= 2 ** 20) || !(r >= 1 && r <= 32) || !(p >= 1 && p <= 16)) throw new KeystoreError("keystore KDF parameters are out of range");
   let plain: Bytes;
+  const key = await scrypt(utf8(passphrase), salt, n, r, p);
   try {
-    plain = await aesGcmDecrypt(await scrypt(utf8(passphrase), salt, n, r, p), nonce, ct, aad(n, r, p, salt));
+    plain = await aesGcmDecrypt(key, nonce, ct, aad(n, r, p, salt));
   } catch {
     throw new WrongPassphraseError("wrong passphrase (or the keystore was altered)");
   }
   try {
-    return await KeystoreData.deserialise(plain);
+    return { data: await KeystoreData.deserialise(plain), key: KeystoreKey.kept(key, salt, n, r, p) };
   } catch {
     throw new KeystoreError("keystore contents are corrupt");
   }

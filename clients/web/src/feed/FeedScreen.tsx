@@ -9,6 +9,7 @@ import { memberSafetyNumber, type Roster, WrongPassphraseError } from "../crypto
 import { type Described, describeError, formatDate, type MessageKey, t } from "../i18n";
 import { certifySelf, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
 import { items, keepSent, link, LiveFeed, loadItems, markRead } from "./live";
+import { fetchNames, memberLabel, type MemberName } from "./names";
 import { sealedFor, Vault } from "./vault";
 
 const vault = signal<Vault | null>(null);
@@ -135,8 +136,17 @@ function JoinForm({ onJoined }: { onJoined: () => void }) {
   );
 }
 
-function RosterView({ roster }: { roster: Roster }) {
+function RosterView({ roster, groupId }: { roster: Roster; groupId: string }) {
   const me = session.value!.user.id;
+  // Rows come from the verified log only; the server's listing just names them.
+  const [names, setNames] = useState<Map<string, MemberName>>(new Map());
+  useEffect(() => {
+    let live = true;
+    void fetchNames(groupId, roster.members.keys()).then((found) => live && setNames(found));
+    return () => {
+      live = false;
+    };
+  }, [groupId, roster]);
   return (
     <table class="roster">
       <caption>{t("feed.roster")}</caption>
@@ -151,7 +161,9 @@ function RosterView({ roster }: { roster: Roster }) {
       <tbody>
         {[...roster.members.values()].map((m) => (
           <tr key={m.memberId} data-member={m.memberId}>
-            <td dir="ltr">{m.memberId === me ? t("feed.you") : m.memberId}</td>
+            <td dir="auto" title={m.memberId}>
+              {m.memberId === me ? t("feed.you") : memberLabel(m.memberId, names.get(m.memberId))}
+            </td>
             <td>{m.role}</td>
             <td>{m.devices.size}</td>
             <td dir="ltr" class="code">
@@ -241,7 +253,7 @@ function GroupView({ group }: { group: GroupSummary }) {
       )}
       {stage === "ready" && roster && (
         <>
-          <RosterView roster={roster} />
+          <RosterView roster={roster} groupId={group.id} />
           <form onSubmit={send} class="card send">
             <label for="alert-text">{t("feed.alert_text")}</label>
             <textarea id="alert-text" name="alert" value={text} required maxLength={4000} onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)} />

@@ -4,6 +4,7 @@
  * admitted, keep a session over the verified roster, send alerts on a distributed sender
  * chain, and open every pushed item through the crypto package, refusing what fails.
  */
+import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
 import { b64d, b64e, b64StdEncode, ClaimLedger, ContentType, CryptoError, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, parseEnvelope, type Roster, selectRecipients, type SignedPrekey, prekeyFromJson, utf8, verifyLog } from "../crypto";
 import { checkedEnvelope, parseStreamItem, receiptBody, refreshRoster } from "../protocol";
@@ -92,6 +93,17 @@ export interface FeedItem {
   ref?: { senderDeviceId: string; messageId: string };
   /** A read receipt went out for it. */
   read?: boolean;
+}
+
+/**
+ * A failure that says nothing about an item: the roster could not be fetched just now (no
+ * answer, the server busy or failing, the session ended). Such an item is not refused for
+ * good; the error escapes `receive`, the live feed leaves its cursor before the item and the
+ * next sync opens it again.
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof NetworkError) return true;
+  return error instanceof ApiError && (error.status === 0 || error.status === 401 || error.status === 408 || error.status === 429 || error.status >= 500);
 }
 
 /** The session of one group, its sender chain distributed before each broadcast. */
@@ -196,6 +208,7 @@ export class GroupChannel {
       const receipt = await receiptBody(this.vault.data.signingKey, { groupId: parsed.group_id, seq: parsed.seq, item: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, deviceId: this.vault.deviceId, status: "delivered", ts: Date.now() });
       return { item: { ...base, text: fromUtf8(received.content), refused: null, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId } }, receipt };
     } catch (error) {
+      if (isTransient(error)) throw error; // retried on the next sync, not recorded as refused
       return { item: { ...base, text: null, refused: reason(error) }, receipt: null };
     }
   }

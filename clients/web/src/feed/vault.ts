@@ -5,7 +5,7 @@
  * signed prekey and member key published.
  */
 import { authed } from "../auth/session";
-import { b64e, KeystoreData, openKeystore, prekeyToJson, sealKeystore } from "../crypto";
+import { b64e, KeystoreData, KeystoreKey, openKeystoreKeepingKey, prekeyToJson } from "../crypto";
 
 const DB_NAME = "cordon-keystores";
 const STORE = "keystores";
@@ -42,13 +42,16 @@ export async function sealedFor(username: string): Promise<SealedRecord | null> 
   return (await run<SealedRecord | undefined>("readonly", (s) => s.get(username))) ?? null;
 }
 
-/** An opened keystore and the passphrase that re-seals it after each change (memory only). */
+/**
+ * An opened keystore and the key that re-seals it after each change (memory only): one scrypt
+ * per unlock, then each save is a fresh-nonce AES-GCM seal under the kept key.
+ */
 export class Vault {
   private saving: Promise<void> = Promise.resolve();
   private constructor(
     readonly username: string,
     readonly data: KeystoreData,
-    private readonly passphrase: string,
+    private readonly key: KeystoreKey,
   ) {}
 
   get deviceId(): string {
@@ -58,7 +61,7 @@ export class Vault {
   /** First set-up: the device seed registered at login becomes the keystore's device key. */
   static async create(username: string, deviceId: string, seed: Uint8Array, passphrase: string): Promise<Vault> {
     const data = await KeystoreData.create(deviceId, true, { device: seed });
-    const vault = new Vault(username, data, passphrase);
+    const vault = new Vault(username, data, await KeystoreKey.derive(passphrase));
     await vault.save();
     await vault.publishKeys();
     return vault;
@@ -68,13 +71,14 @@ export class Vault {
   static async unlock(username: string, passphrase: string): Promise<Vault> {
     const record = await sealedFor(username);
     if (!record) throw new Error("no keystore in this browser");
-    return new Vault(username, await openKeystore(record.text, passphrase), passphrase);
+    const { data, key } = await openKeystoreKeepingKey(record.text, passphrase);
+    return new Vault(username, data, key);
   }
 
   /** Re-seal and store; saves run one after another so the last state wins. */
   save(): Promise<void> {
     this.saving = this.saving.then(async () => {
-      const text = await sealKeystore(this.data, this.passphrase);
+      const text = await this.key.seal(this.data);
       await run("readwrite", (s) => s.put({ username: this.username, deviceId: this.deviceId, text } satisfies SealedRecord));
     });
     return this.saving;

@@ -149,3 +149,23 @@ test("an expired token ends the session on screen, with the reason", async ({ pa
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByRole("status")).toHaveText("Your session ended. Please log in again.");
 });
+
+test("the login screen loads the shell only; the key primitives load at login and the feed when opened", async ({ page, server }) => {
+  await server.enrolledUser("lea.lazy", PASSWORD);
+  const scripts: string[] = [];
+  page.on("request", (r) => {
+    if (r.resourceType() === "script") scripts.push(new URL(r.url()).pathname);
+  });
+  await page.goto("/login");
+  await expect(page.getByRole("button", { name: "Log in" })).toBeVisible();
+  expect(scripts.some((s) => /\/assets\/index-[\w-]+\.js$/.test(s))).toBe(true);
+  expect(scripts.filter((s) => /FeedScreen|primitives/.test(s))).toEqual([]);
+
+  await logIn(page, "lea.lazy", null);
+  expect(scripts.some((s) => /\/assets\/primitives-[\w-]+\.js$/.test(s))).toBe(true);
+  expect(scripts.filter((s) => /FeedScreen/.test(s))).toEqual([]);
+
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await expect(page.getByRole("heading", { name: "Group alerts" })).toBeVisible();
+  expect(scripts.some((s) => /\/assets\/FeedScreen-[\w-]+\.js$/.test(s))).toBe(true);
+});

@@ -67,6 +67,8 @@ test("a browser member joins by invitation and exchanges alerts live with a Pyth
   await expect(page.getByTestId("fingerprint")).toHaveText(String(opened.fingerprint));
   const roster = page.getByRole("table", { name: "Members (verified log)" });
   await expect(roster.locator(`tr[data-member="${String(coord.user_id)}"]`)).toContainText("coordinator");
+  // Named from GET /groups/{id}/members; the row itself comes from the verified log.
+  await expect(roster.locator(`tr[data-member="${String(coord.user_id)}"]`)).toContainText("Carla Coordinator");
   await expect(roster.getByText("You", { exact: true })).toBeVisible();
   await expect(page.locator("[data-link]")).toHaveCount(0); // live: no banner
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseEnvelope } from "../../src/crypto/envelope";
-import { openKeystore, sealKeystore, KeystoreData } from "../../src/crypto/keystore";
+import { KeystoreData, KeystoreKey, openKeystore, openKeystoreKeepingKey, sealKeystore } from "../../src/crypto/keystore";
 import { ContentType } from "../../src/crypto/labels";
 import { signingKeyFromSeed, x25519FromPrivate } from "../../src/crypto/primitives";
 import { ReceiverChain, SenderChain } from "../../src/crypto/ratchet";
@@ -67,6 +67,48 @@ describe("keystore: Python ↔ browser", () => {
     const again = await openKeystore(readFileSync(path, "utf8"), "pass phrase");
     expect(hex(again.serialise())).toBe(hex(data.serialise()));
   });
+});
+
+describe("keystore: the kept key of an unlocked session", () => {
+  it("re-saves under the kept key open in the Python SDK, each with a fresh nonce, same salt and format", async () => {
+    const data = await KeystoreData.create(DEVICE, true, { device: H(seed(3)), member: H(seed(4)) });
+    const first = await sealKeystore(data, "pass phrase");
+    const { data: opened, key } = await openKeystoreKeepingKey(first, "pass phrase");
+    expect(String(key)).not.toContain(seed(3));
+    opened.secrets.set("received-item", new Uint8Array([7]));
+    const a = await key.seal(opened);
+    const b = await key.seal(opened);
+    const [da, db, d0] = [JSON.parse(a), JSON.parse(b), JSON.parse(first)];
+    expect(Object.keys(da)).toEqual(["v", "kdf", "n", "r", "p", "salt", "nonce", "ciphertext"]);
+    expect([da.salt, da.n, da.r, da.p]).toEqual([d0.salt, d0.n, d0.r, d0.p]);
+    expect(new Set([da.nonce, db.nonce, d0.nonce]).size).toBe(3);
+    const path = join(dir, "kept.keystore");
+    writeFileSync(path, b, { mode: 0o600 });
+    const seen = python({ action: "open-keystore", path, passphrase: "pass phrase" });
+    expect(seen.secrets).toEqual({ "received-item": "07" });
+    await refused(() => openKeystore(b, "wrong"), "WrongPassphraseError", "wrong passphrase (or the keystore was altered)");
+  });
+
+  it("100 saves: one scrypt per save before, one per unlock now (timings printed, not asserted)", async () => {
+    const data = await KeystoreData.create(DEVICE, true, { device: H(seed(3)) });
+    const items = 100;
+    let t = performance.now();
+    for (let i = 0; i < items; i++) {
+      data.secrets.set(`item-${i}`, new Uint8Array([i]));
+      await sealKeystore(data, "pass phrase");
+    }
+    const before = performance.now() - t;
+    t = performance.now();
+    const key = await KeystoreKey.derive("pass phrase");
+    let last = "";
+    for (let i = 0; i < items; i++) {
+      data.secrets.set(`item-${i}`, new Uint8Array([i + 1]));
+      last = await key.seal(data);
+    }
+    const after = performance.now() - t;
+    console.log(`keystore saves for ${items} items (scrypt n=2^15): re-derive each save ${before.toFixed(0)} ms, kept key ${after.toFixed(0)} ms (incl. 1 scrypt)`);
+    expect((await openKeystore(last, "pass phrase")).secrets.get("item-99")).toEqual(new Uint8Array([100]));
+  }, 600_000);
 });
 
 describe("envelopes: Python ↔ browser", () => {
