@@ -89,26 +89,16 @@ describe("keystore: the kept key of an unlocked session", () => {
     await refused(() => openKeystore(b, "wrong"), "WrongPassphraseError", "wrong passphrase (or the keystore was altered)");
   });
 
-  it("100 saves: one scrypt per save before, one per unlock now (timings printed, not asserted)", async () => {
+  it("100 saves under one kept key all open with the passphrase (one scrypt per unlock, not per save)", async () => {
     const data = await KeystoreData.create(DEVICE, true, { device: H(seed(3)) });
-    const items = 100;
-    let t = performance.now();
-    for (let i = 0; i < items; i++) {
-      data.secrets.set(`item-${i}`, new Uint8Array([i]));
-      await sealKeystore(data, "pass phrase");
-    }
-    const before = performance.now() - t;
-    t = performance.now();
     const key = await KeystoreKey.derive("pass phrase");
     let last = "";
-    for (let i = 0; i < items; i++) {
+    for (let i = 0; i < 100; i++) {
       data.secrets.set(`item-${i}`, new Uint8Array([i + 1]));
       last = await key.seal(data);
     }
-    const after = performance.now() - t;
-    console.log(`keystore saves for ${items} items (scrypt n=2^15): re-derive each save ${before.toFixed(0)} ms, kept key ${after.toFixed(0)} ms (incl. 1 scrypt)`);
     expect((await openKeystore(last, "pass phrase")).secrets.get("item-99")).toEqual(new Uint8Array([100]));
-  }, 600_000);
+  });
 });
 
 describe("envelopes: Python ↔ browser", () => {
