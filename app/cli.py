@@ -4,32 +4,26 @@ Administration commands run with the operator's authority (they open the databas
 which is how the first administrator is bootstrapped before anyone can log in.
 """
 
-import asyncio
+from __future__ import annotations
+
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
-import pyotp
 import typer
-import uvicorn
-from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.codes import Region
-from app.core.config import Settings, get_settings
-from app.core.db import create_engine, create_sessionmaker
-from app.core.errors import CordonError
-from app.core.migrate import upgrade
-from app.demo import service as demo_service
-from app.groups import service as groups_service
-from app.groups.schemas import GroupCreate
-from app.organisations import service as organisations_service
-from app.organisations.schemas import OrganisationCreate
-from app.users import service as users_service
-from app.users.models import PlatformRole
-from app.users.schemas import UserCreate
+from app.core.config import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.core.config import Settings
+    from app.demo.service import DemoAccount
+
+# The database layer, the web stack and the password hasher are imported inside the commands
+# that use them: `demo-totp` and `--help` need none of them (issue 12, "Speed").
 
 app = typer.Typer(help="Cordon server administration.", no_args_is_help=True)
 console = Console()
@@ -38,6 +32,13 @@ T = TypeVar("T")
 
 def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
     """Run one unit of work in a session; a CordonError becomes a clean exit 1."""
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from app.core.db import create_engine, create_sessionmaker
+    from app.core.errors import CordonError
+
     settings = get_settings()
 
     async def main() -> T:
@@ -63,12 +64,18 @@ def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
 @app.command()
 def migrate() -> None:
     """Apply database migrations up to head."""
+    from app.core.migrate import upgrade
+
     upgrade(get_settings().database_url)
     console.print("database migrated to head")
 
 
-def _print_demo(accounts: list[demo_service.DemoAccount], host: str, port: int) -> None:
-    table = Table(title=f"Demo accounts (password: {demo_service.DEMO_PASSWORD})")
+def _print_demo(accounts: list[DemoAccount], host: str, port: int) -> None:
+    from rich.table import Table
+
+    from app.demo.accounts import DEMO_PASSWORD
+
+    table = Table(title=f"Demo accounts (password: {DEMO_PASSWORD})")
     table.add_column("username", no_wrap=True, min_width=16)
     for column in ("name", "organisation", "role", "TOTP"):
         table.add_column(column)
@@ -85,8 +92,9 @@ def _print_demo(accounts: list[demo_service.DemoAccount], host: str, port: int) 
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Seed the demo operation into an empty database (development only)."""
+    from app.demo import service as demo_service
 
-    async def work(session: AsyncSession, settings: Settings) -> list[demo_service.DemoAccount]:
+    async def work(session: AsyncSession, settings: Settings) -> list[DemoAccount]:
         if not settings.seed_demo:
             raise typer.BadParameter("CORDON_SEED_DEMO is false")
         if not await demo_service.is_empty(session):
@@ -103,9 +111,13 @@ def seed_demo() -> None:
 @app.command("demo-totp")
 def demo_totp() -> None:
     """Print the current TOTP code of the demo accounts."""
+    import pyotp
+
+    from app.demo.accounts import DEMO_TOTP_SEED
+
     if get_settings().environment == "production":
         raise typer.BadParameter("not available in production")
-    console.print(pyotp.TOTP(demo_service.DEMO_TOTP_SEED).at(time.time()))
+    console.print(pyotp.TOTP(DEMO_TOTP_SEED).at(time.time()))
 
 
 @app.command()
@@ -115,10 +127,15 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes (needs PostgreSQL)")] = 1,
 ) -> None:
     """Migrate, seed the demo on an empty embedded database, then serve."""
+    import uvicorn
+
+    from app.core.migrate import upgrade
+    from app.demo import service as demo_service
+
     settings = get_settings()
     upgrade(settings.database_url)
 
-    async def work(session: AsyncSession, s: Settings) -> list[demo_service.DemoAccount]:
+    async def work(session: AsyncSession, s: Settings) -> list[DemoAccount]:
         if s.seed_demo and await demo_service.is_empty(session):
             return await demo_service.seed(session, settings=s)
         return []
@@ -147,6 +164,8 @@ def create_org(
     region: Annotated[Region, typer.Option(help="WCO region")],
 ) -> None:
     """Register a member administration."""
+    from app.organisations import service as organisations_service
+    from app.organisations.schemas import OrganisationCreate
 
     async def work(session: AsyncSession, _: Settings) -> str:
         org = await organisations_service.create(
@@ -167,6 +186,10 @@ def create_user(
     ncp: Annotated[bool, typer.Option(help="National Contact Point of the organisation")] = False,
 ) -> None:
     """Create a user and print their one-time enrolment code."""
+    from app.organisations import service as organisations_service
+    from app.users import service as users_service
+    from app.users.models import PlatformRole
+    from app.users.schemas import UserCreate
 
     async def work(session: AsyncSession, settings: Settings) -> str:
         org = await organisations_service.get_by_name(session, name=organisation)
@@ -190,6 +213,7 @@ def create_user(
 @app.command("enrolment-code")
 def enrolment_code(username: str) -> None:
     """Issue a fresh enrolment code for an existing user (the old one stops working)."""
+    from app.users import service as users_service
 
     async def work(session: AsyncSession, settings: Settings) -> str:
         user = await users_service.get_by_username(session, username=username)
@@ -207,6 +231,9 @@ def create_group(
     description: Annotated[str, typer.Option(help="What the operation is")] = "",
 ) -> None:
     """Open a group and name its first coordinator (who must have TOTP enabled)."""
+    from app.groups import service as groups_service
+    from app.groups.schemas import GroupCreate
+    from app.users import service as users_service
 
     async def work(session: AsyncSession, _: Settings) -> str:
         user = await users_service.get_by_username(session, username=coordinator)

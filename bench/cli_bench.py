@@ -1,0 +1,316 @@
+"""How long the `cordon` command takes as a person types it (issue 12, "Speed").
+
+A real server (uvicorn on 127.0.0.1, a scratch SQLite database seeded with the demo by
+`cordon-server seed-demo`) and the real `cordon` executable in a new process for every call,
+global options on the command line (`cordon --server URL --home DIR ...`), the keystore
+passphrase from `$CORDON_PASSPHRASE` as the README documents. Measured, each with p50 / p99
+(with fewer than 100 runs p99 is the slowest run) and the load averages:
+
+* the floor: `python -c pass`, `curl` of `GET /api/v1/groups` in a new process, and the same
+  request from httpx inside this process (a new connection each time);
+* `cordon-server demo-totp`, `cordon login` (again, on an enrolled device), `cordon groups`
+  (warm), `cordon receive` with nothing new and with 100 new items, `cordon send`,
+  `cordon prenotifications send`.
+
+Set-up (a coordinator who opened the log, a member who joined by invitation, the 100 items
+sent before each `receive`) goes through the same CLI or the public `cordon_client` API, and is
+not timed.
+
+Run: python bench/cli_bench.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import httpx
+from _harness import BENCH_SECRET, Server, loadavg, percentile, scratch_database
+from cordon_client import Cordon
+
+BIN = Path(sys.executable).parent
+CORDON = str(BIN / "cordon")
+CORDON_SERVER = str(BIN / "cordon-server")
+PASSPHRASE = "bench keystore passphrase"
+DEMO_PASSWORD = "cordon-demo-password"  # what `cordon-server seed-demo` prints
+COORDINATOR, MEMBER = "ocu.coordinator", "be.ncp"
+PRENOTIFICATION = {
+    "sender_country": "BE",
+    "destination_country": "GH",
+    "transit_countries": ["NL"],
+    "handling_code": "H2",
+    "source_reliability": "A",
+    "information_accuracy": 1,
+    "product": {
+        "trade_name": "Comirnaty",
+        "vaccine_type": "tozinameran",
+        "manufacturer": "BioNTech",
+        "hs_code": "3002.41",
+        "doses": 117000,
+    },
+    "lots": [{"lot_number": "FF1234", "quantity": 117000, "expiry_date": "2022-01-31"}],
+    "cold_chain": {
+        "temperature_min_c": -90,
+        "temperature_max_c": -60,
+        "iata_handling_code": "FRO",
+        "dry_ice_kg": 45.5,
+    },
+    "transport": {
+        "mode": "air",
+        "flight_voyage": "SN285",
+        "awb_master": "082-11111111",
+        "etd": "2021-06-01T08:00:00Z",
+        "eta": "2021-06-01T15:30:00Z",
+    },
+    "parties": {
+        "exporter": "Pfizer Manufacturing Belgium",
+        "consignee": "Ghana Health Service",
+        "programme": "COVAX",
+    },
+    "contacts": {"emergency_phone": "+32 2 123 45 67"},
+}
+
+
+class Typist:
+    """Runs commands as a person types them, with a HOME of its own (so nothing leaks into
+    ~/.cordon) and no CORDON_* variable but the passphrase."""
+
+    def __init__(self, scratch: Path, server_env: dict[str, str]) -> None:
+        self.home = scratch / "home"
+        self.home.mkdir()
+        base = {k: v for k, v in os.environ.items() if not k.startswith("CORDON_")}
+        self.env = base | {"HOME": str(self.home), "COLUMNS": "200"}
+        self.client_env = self.env | {"CORDON_PASSPHRASE": PASSPHRASE}
+        self.server_env = self.env | server_env
+
+    def run(self, *argv: str, stdin: str = "", server: bool = False) -> tuple[float, str]:
+        """Seconds from fork to exit, and stdout; a failure stops the benchmark."""
+        started = time.perf_counter()
+        done = subprocess.run(
+            argv,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.server_env if server else self.client_env,
+            timeout=300,
+        )
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
+        return elapsed, done.stdout
+
+
+def report(name: str, seconds: Sequence[float]) -> dict[str, float | int | str]:
+    """Print and return one row: p50 / p99 / min in milliseconds."""
+    row = {
+        "what": name,
+        "runs": len(seconds),
+        "p50_ms": round(percentile(seconds, 50) * 1000),
+        "p99_ms": round(percentile(seconds, 99) * 1000),
+        "min_ms": round(min(seconds) * 1000),
+    }
+    print(
+        f"{name:<44} n={row['runs']:<3} p50 {row['p50_ms']:>6} ms  "
+        f"p99 {row['p99_ms']:>6} ms  min {row['min_ms']:>6} ms   {loadavg()}",
+        flush=True,
+    )
+    return row
+
+
+def repeat(
+    runs: int, once: Callable[[], float], before: Callable[[], None] | None = None
+) -> list[float]:
+    """`runs` timings of `once`, each after an untimed `before`."""
+    timings = []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        timings.append(once())
+    return timings
+
+
+async def _send_items(home: Path, group: uuid.UUID, count: int) -> None:
+    async with Cordon(home, PASSPHRASE) as coordinator:
+        await coordinator.send_many(group, [f"bench item {i}" for i in range(count)])
+
+
+async def _group_id(home: Path) -> uuid.UUID:
+    async with Cordon(home, PASSPHRASE) as member:
+        (group,) = await member.groups()
+        return uuid.UUID(str(group["id"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=15, help="timed runs per command (≤ 100)")
+    parser.add_argument("--items", type=int, default=100, help="new items per receive")
+    args = parser.parse_args()
+    runs = max(3, min(args.runs, 100))
+    print(
+        f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, Python "
+        f"{platform.python_version()}, {loadavg()}",
+        flush=True,
+    )
+    rows: list[dict[str, float | int | str]] = []
+    with scratch_database("sqlite") as url, tempfile.TemporaryDirectory(prefix="cli-bench-") as tmp:
+        scratch = Path(tmp)
+        server_env = {
+            "CORDON_DATABASE_URL": url,
+            "CORDON_SECRET_KEY": BENCH_SECRET,
+            "CORDON_ENVIRONMENT": "development",
+            "CORDON_SEED_DEMO": "true",
+        }
+        typist = Typist(scratch, server_env)
+        typist.run(CORDON_SERVER, "seed-demo", server=True)
+        server = Server(url)
+        try:
+            rows += bench(typist, server, scratch, runs, args.items)
+        finally:
+            server.stop()
+    print(json.dumps(rows))
+
+
+def bench(
+    typist: Typist, server: Server, scratch: Path, runs: int, items: int
+) -> list[dict[str, float | int | str]]:
+    coord, member = scratch / "coordinator", scratch / "member"
+    c = (CORDON, "--server", server.base, "--home", str(coord))
+    m = (CORDON, "--server", server.base, "--home", str(member))
+    rows = []
+
+    # -- the floor ----------------------------------------------------------------------------
+    rows.append(
+        report("python -c pass", repeat(runs, lambda: typist.run(sys.executable, "-c", "pass")[0]))
+    )
+
+    # -- set-up: both log in, the coordinator opens the log, the member joins ----------------
+    _, code = typist.run(CORDON_SERVER, "demo-totp", server=True)
+    totp = re.search(r"\b\d{6}\b", code)
+    assert totp is not None, code
+    typist.run(*c, "login", COORDINATOR, "--totp", totp.group(0), stdin=f"{DEMO_PASSWORD}\n")
+    first_login, _ = typist.run(*m, "login", MEMBER, stdin=f"{DEMO_PASSWORD}\n")
+    rows.append(report("cordon login (first, new device)", [first_login]))
+    group = asyncio.run(_group_id(member))
+    typist.run(*c, "group", "open-log", str(group))
+    _, shown = typist.run(*c, "group", "invite", str(group), "--for", MEMBER)
+    invitation = re.search(r"cordon-invite:\S+", shown)
+    assert invitation is not None, shown
+    typist.run(*m, "group", "join", "--invitation", invitation.group(0))
+    typist.run(*c, "group", "admit", str(group))
+    typist.run(*m, "group", "join", str(group))
+    asyncio.run(_send_items(coord, group, 1))
+    typist.run(*m, "receive")
+    _, whoami = typist.run(*m, "whoami")
+    device = re.search(r"device\s+(\S+)", whoami)
+    assert device is not None, whoami
+    login = httpx.post(
+        f"{server.base}/api/v1/auth/login",
+        json={"username": MEMBER, "password": DEMO_PASSWORD, "device_id": device.group(1)},
+    )
+    login.raise_for_status()
+    token = login.json()["access_token"]
+
+    groups_url = f"{server.base}/api/v1/groups"
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def one_request() -> float:
+        started = time.perf_counter()
+        with httpx.Client() as http:
+            http.get(groups_url, headers=headers).raise_for_status()
+        return time.perf_counter() - started
+
+    rows.append(report("GET /groups, httpx in this process", repeat(runs, one_request)))
+    if shutil.which("curl"):
+        curl = (
+            "curl",
+            "-sf",
+            "-o",
+            "/dev/null",
+            "-H",
+            f"Authorization: Bearer {token}",
+            groups_url,
+        )
+        rows.append(report("GET /groups, curl process", repeat(runs, lambda: typist.run(*curl)[0])))
+
+    # -- the commands -------------------------------------------------------------------------
+    rows.append(
+        report(
+            "cordon-server demo-totp",
+            repeat(
+                max(3, runs // 3), lambda: typist.run(CORDON_SERVER, "demo-totp", server=True)[0]
+            ),
+        )
+    )
+    rows.append(report("cordon groups (warm)", repeat(runs, lambda: typist.run(*m, "groups")[0])))
+    rows.append(
+        report("cordon receive (nothing new)", repeat(runs, lambda: typist.run(*m, "receive")[0]))
+    )
+    rows.append(
+        report(
+            f"cordon receive ({items} new items)",
+            repeat(
+                max(3, runs // 2),
+                lambda: typist.run(*m, "receive")[0],
+                before=lambda: asyncio.run(_send_items(coord, group, items)),
+            ),
+        )
+    )
+    rows.append(
+        report(
+            "cordon send",
+            repeat(runs, lambda: typist.run(*c, "send", str(group), "bench alert")[0]),
+        )
+    )
+    member_id = re.search(r"user\s+(\S+)", whoami)
+    assert member_id is not None, whoami
+    pn_file = scratch / "pn.json"
+
+    def new_prenotification() -> None:
+        pn_file.write_text(json.dumps(PRENOTIFICATION | {"notification_id": str(uuid.uuid4())}))
+
+    rows.append(
+        report(
+            "cordon prenotifications send",
+            repeat(
+                max(3, runs // 3),
+                lambda: typist.run(
+                    *c,
+                    "prenotifications",
+                    "send",
+                    "-g",
+                    str(group),
+                    "-f",
+                    str(pn_file),
+                    "--destination",
+                    member_id.group(1),
+                )[0],
+                before=new_prenotification,
+            ),
+        )
+    )
+    rows.append(
+        report(
+            "cordon login (again, enrolled device)",
+            repeat(
+                max(3, runs // 3),
+                lambda: typist.run(*m, "login", MEMBER, stdin=f"{DEMO_PASSWORD}\n")[0],
+            ),
+        )
+    )
+    return rows
+
+
+if __name__ == "__main__":
+    main()
