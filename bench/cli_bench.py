@@ -16,17 +16,25 @@ Set-up (a coordinator who opened the log, a member who joined by invitation, the
 sent before each `receive`) goes through the same CLI or the public `cordon_client` API, and is
 not timed.
 
-Run: python bench/cli_bench.py [--runs N]
+Python modules are byte-compiled first (`compileall`, as pip does when it installs a wheel):
+this machine sets PYTHONDONTWRITEBYTECODE=1, so an editable install would otherwise compile
+every module from source on every call, which no installed client does.
+
+Run: python bench/cli_bench.py [--runs N] [--root DIR]
+     (--root: the `cordon` / `cordon-server` code of another checkout, e.g. `git worktree add
+     /tmp/before main`, run by this venv through PYTHONPATH, to compare interleaved)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import json
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -35,9 +43,10 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
-from _harness import BENCH_SECRET, Server, loadavg, percentile, scratch_database
+from _harness import BENCH_SECRET, ROOT, Server, loadavg, percentile, scratch_database
 from cordon_client import Cordon
 
 BIN = Path(sys.executable).parent
@@ -87,13 +96,23 @@ class Typist:
     """Runs commands as a person types them, with a HOME of its own (so nothing leaks into
     ~/.cordon) and no CORDON_* variable but the passphrase."""
 
-    def __init__(self, scratch: Path, server_env: dict[str, str]) -> None:
+    def __init__(self, scratch: Path, server_env: dict[str, str], root: Path | None) -> None:
         self.home = scratch / "home"
         self.home.mkdir()
         base = {k: v for k, v in os.environ.items() if not k.startswith("CORDON_")}
+        if root is not None:
+            base["PYTHONPATH"] = f"{root / 'clients' / 'python'}{os.pathsep}{root}"
         self.env = base | {"HOME": str(self.home), "COLUMNS": "200"}
         self.client_env = self.env | {"CORDON_PASSPHRASE": PASSPHRASE}
         self.server_env = self.env | server_env
+
+    def time(self, *argv: str, stdin: str = "", server: bool = False) -> Sample:
+        """Wall and CPU seconds of one run."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall, _ = self.run(*argv, stdin=stdin, server=server)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        return Sample(wall, cpu)
 
     def run(self, *argv: str, stdin: str = "", server: bool = False) -> tuple[float, str]:
         """Seconds from fork to exit, and stdout; a failure stops the benchmark."""
@@ -112,26 +131,37 @@ class Typist:
         return elapsed, done.stdout
 
 
-def report(name: str, seconds: Sequence[float]) -> dict[str, float | int | str]:
-    """Print and return one row: p50 / p99 / min in milliseconds."""
-    row = {
+class Sample(NamedTuple):
+    """One timed run: wall seconds, and CPU seconds (user + system) of the process that ran.
+    CPU time hardly depends on what else the shared machine is doing; wall time does."""
+
+    wall: float
+    cpu: float
+
+
+def report(name: str, samples: Sequence[Sample]) -> dict[str, float | int | str]:
+    """Print and return one row: wall p50 / p99 / min and CPU p50, in milliseconds."""
+    walls = [s.wall for s in samples]
+    row: dict[str, float | int | str] = {
         "what": name,
-        "runs": len(seconds),
-        "p50_ms": round(percentile(seconds, 50) * 1000),
-        "p99_ms": round(percentile(seconds, 99) * 1000),
-        "min_ms": round(min(seconds) * 1000),
+        "runs": len(samples),
+        "p50_ms": round(percentile(walls, 50) * 1000),
+        "p99_ms": round(percentile(walls, 99) * 1000),
+        "min_ms": round(min(walls) * 1000),
+        "cpu_p50_ms": round(percentile([s.cpu for s in samples], 50) * 1000),
     }
     print(
-        f"{name:<44} n={row['runs']:<3} p50 {row['p50_ms']:>6} ms  "
-        f"p99 {row['p99_ms']:>6} ms  min {row['min_ms']:>6} ms   {loadavg()}",
+        f"{name:<40} n={row['runs']:<3} p50 {row['p50_ms']:>5} ms  "
+        f"p99 {row['p99_ms']:>5} ms  min {row['min_ms']:>5} ms  "
+        f"cpu {row['cpu_p50_ms']:>5} ms   {loadavg()}",
         flush=True,
     )
     return row
 
 
 def repeat(
-    runs: int, once: Callable[[], float], before: Callable[[], None] | None = None
-) -> list[float]:
+    runs: int, once: Callable[[], Sample], before: Callable[[], None] | None = None
+) -> list[Sample]:
     """`runs` timings of `once`, each after an untimed `before`."""
     timings = []
     for _ in range(runs):
@@ -156,8 +186,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15, help="timed runs per command (≤ 100)")
     parser.add_argument("--items", type=int, default=100, help="new items per receive")
+    parser.add_argument("--root", type=Path, help="checkout whose cordon code to run")
     args = parser.parse_args()
     runs = max(3, min(args.runs, 100))
+    code = (args.root or ROOT).resolve()
+    for tree in (code / "clients" / "python", code / "app"):
+        compileall.compile_dir(tree, quiet=1)
+    print(
+        f"code: {code} (byte-compiled); PYTHONDONTWRITEBYTECODE="
+        f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')}",
+        flush=True,
+    )
     print(
         f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, Python "
         f"{platform.python_version()}, {loadavg()}",
@@ -172,7 +211,7 @@ def main() -> None:
             "CORDON_ENVIRONMENT": "development",
             "CORDON_SEED_DEMO": "true",
         }
-        typist = Typist(scratch, server_env)
+        typist = Typist(scratch, server_env, args.root and args.root.resolve())
         typist.run(CORDON_SERVER, "seed-demo", server=True)
         server = Server(url)
         try:
@@ -192,7 +231,7 @@ def bench(
 
     # -- the floor ----------------------------------------------------------------------------
     rows.append(
-        report("python -c pass", repeat(runs, lambda: typist.run(sys.executable, "-c", "pass")[0]))
+        report("python -c pass", repeat(runs, lambda: typist.time(sys.executable, "-c", "pass")))
     )
 
     # -- set-up: both log in, the coordinator opens the log, the member joins ----------------
@@ -200,7 +239,7 @@ def bench(
     totp = re.search(r"\b\d{6}\b", code)
     assert totp is not None, code
     typist.run(*c, "login", COORDINATOR, "--totp", totp.group(0), stdin=f"{DEMO_PASSWORD}\n")
-    first_login, _ = typist.run(*m, "login", MEMBER, stdin=f"{DEMO_PASSWORD}\n")
+    first_login = typist.time(*m, "login", MEMBER, stdin=f"{DEMO_PASSWORD}\n")
     rows.append(report("cordon login (first, new device)", [first_login]))
     group = asyncio.run(_group_id(member))
     typist.run(*c, "group", "open-log", str(group))
@@ -225,11 +264,11 @@ def bench(
     groups_url = f"{server.base}/api/v1/groups"
     headers = {"Authorization": f"Bearer {token}"}
 
-    def one_request() -> float:
-        started = time.perf_counter()
+    def one_request() -> Sample:
+        started, cpu = time.perf_counter(), time.process_time()
         with httpx.Client() as http:
             http.get(groups_url, headers=headers).raise_for_status()
-        return time.perf_counter() - started
+        return Sample(time.perf_counter() - started, time.process_time() - cpu)
 
     rows.append(report("GET /groups, httpx in this process", repeat(runs, one_request)))
     if shutil.which("curl"):
@@ -242,27 +281,25 @@ def bench(
             f"Authorization: Bearer {token}",
             groups_url,
         )
-        rows.append(report("GET /groups, curl process", repeat(runs, lambda: typist.run(*curl)[0])))
+        rows.append(report("GET /groups, curl process", repeat(runs, lambda: typist.time(*curl))))
 
     # -- the commands -------------------------------------------------------------------------
     rows.append(
         report(
             "cordon-server demo-totp",
-            repeat(
-                max(3, runs // 3), lambda: typist.run(CORDON_SERVER, "demo-totp", server=True)[0]
-            ),
+            repeat(max(3, runs // 3), lambda: typist.time(CORDON_SERVER, "demo-totp", server=True)),
         )
     )
-    rows.append(report("cordon groups (warm)", repeat(runs, lambda: typist.run(*m, "groups")[0])))
+    rows.append(report("cordon groups (warm)", repeat(runs, lambda: typist.time(*m, "groups"))))
     rows.append(
-        report("cordon receive (nothing new)", repeat(runs, lambda: typist.run(*m, "receive")[0]))
+        report("cordon receive (nothing new)", repeat(runs, lambda: typist.time(*m, "receive")))
     )
     rows.append(
         report(
             f"cordon receive ({items} new items)",
             repeat(
                 max(3, runs // 2),
-                lambda: typist.run(*m, "receive")[0],
+                lambda: typist.time(*m, "receive"),
                 before=lambda: asyncio.run(_send_items(coord, group, items)),
             ),
         )
@@ -270,7 +307,7 @@ def bench(
     rows.append(
         report(
             "cordon send",
-            repeat(runs, lambda: typist.run(*c, "send", str(group), "bench alert")[0]),
+            repeat(runs, lambda: typist.time(*c, "send", str(group), "bench alert")),
         )
     )
     member_id = re.search(r"user\s+(\S+)", whoami)
@@ -285,7 +322,7 @@ def bench(
             "cordon prenotifications send",
             repeat(
                 max(3, runs // 3),
-                lambda: typist.run(
+                lambda: typist.time(
                     *c,
                     "prenotifications",
                     "send",
@@ -295,7 +332,7 @@ def bench(
                     str(pn_file),
                     "--destination",
                     member_id.group(1),
-                )[0],
+                ),
                 before=new_prenotification,
             ),
         )
@@ -305,7 +342,7 @@ def bench(
             "cordon login (again, enrolled device)",
             repeat(
                 max(3, runs // 3),
-                lambda: typist.run(*m, "login", MEMBER, stdin=f"{DEMO_PASSWORD}\n")[0],
+                lambda: typist.time(*m, "login", MEMBER, stdin=f"{DEMO_PASSWORD}\n"),
             ),
         )
     )
