@@ -237,7 +237,7 @@ def seed(url: str, *, senders: int, readers: int) -> Seeded:
 def sealed_post(sender: Device, group_id: str, text: str = "bench message") -> tuple[str, bytes]:
     """A real broadcast `alert` envelope signed by the sender's device, as the JSON body of
     `POST /groups/{id}/messages`; returns (client_msg_id, body)."""
-    from cordon_client._crypto import ContentType, SenderChain, seal_broadcast
+    from cordon_client.crypto import ContentType, SenderChain, seal_broadcast
 
     msg_id = uuid.uuid4()
     ts = int(time.time() * 1000)

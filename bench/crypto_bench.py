@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 
 import cryptography
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     ContentType,
     GroupSession,
     LogWriter,
@@ -24,7 +24,7 @@ from cordon_client._crypto import (
     public_bytes,
     verify_log,
 )
-from cordon_client._crypto.envelope import SUITE
+from cordon_client.crypto.envelope import SUITE
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM

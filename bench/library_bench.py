@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "clients" / "python"))
 
-from cordon_client._crypto import LogWriter, Roster, verify_log  # noqa: E402
-from cordon_client._crypto.keys import public_bytes  # noqa: E402
-from cordon_client._library import LibraryClient  # noqa: E402
+from cordon_client.crypto import LogWriter, Roster, verify_log  # noqa: E402
+from cordon_client.crypto.keys import public_bytes  # noqa: E402
+from cordon_client.library.client import LibraryClient  # noqa: E402
 
 from app.demo.service import DEMO_PASSWORD, DEMO_TOTP_SEED  # noqa: E402
 

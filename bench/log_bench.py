@@ -40,17 +40,17 @@ from _harness import (
     scratch_database,
     seed,
 )
-from cordon_client._crypto import LogEntry, LogWriter, new_signing_key, public_bytes, verify_log
-from cordon_client._crypto._encoding import sha256
-from cordon_client._crypto.keystore import KeystoreData
-from cordon_client._crypto.roster import (
+from cordon_client.account.state import LocalState, Profile
+from cordon_client.crypto import LogEntry, LogWriter, new_signing_key, public_bytes, verify_log
+from cordon_client.crypto._encoding import sha256
+from cordon_client.crypto.keystore import KeystoreData
+from cordon_client.crypto.roster import (
     CHECKPOINT_INTERVAL,
     _Verifier,
     checkpoint_due,
     roster_digest,
 )
-from cordon_client._groups import GroupsClient
-from cordon_client._state import LocalState, Profile
+from cordon_client.groups.client import GroupsClient
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,

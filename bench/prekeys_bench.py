@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import _harness as h  # noqa: E402
 import cryptography  # noqa: E402
-from cordon_client._crypto import (  # noqa: E402
+from cordon_client.crypto import (  # noqa: E402
     ContentType,
     GroupSession,
     LogWriter,
@@ -34,8 +34,8 @@ from cordon_client._crypto import (  # noqa: E402
     public_bytes,
     verify_log,
 )
-from cordon_client._crypto.envelope import SUITE, pad  # noqa: E402
-from cordon_client._crypto.prekeys import (  # noqa: E402
+from cordon_client.crypto.envelope import SUITE, pad  # noqa: E402
+from cordon_client.crypto.prekeys import (  # noqa: E402
     ClaimLedger,
     make_one_time_prekey,
     parse_claim,

@@ -12,7 +12,7 @@ import json
 import uuid
 from pathlib import Path
 
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     ContentType,
     LogWriter,
     Recipient,
@@ -27,7 +27,7 @@ from cordon_client._crypto import (
     signing_key_from_seed,
     verify_log,
 )
-from cordon_client._crypto.ratchet import chain_step, message_key
+from cordon_client.crypto.ratchet import chain_step, message_key
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "crypto" / "vectors"

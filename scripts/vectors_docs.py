@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     ContentType,
     LogWriter,
     SenderChain,
@@ -25,16 +25,16 @@ from cordon_client._crypto import (
     signing_key_from_seed,
     verify_log,
 )
-from cordon_client._crypto._encoding import decode, encode, label
-from cordon_client._crypto.history import (
+from cordon_client.crypto._encoding import decode, encode, label
+from cordon_client.crypto.history import (
     DocumentKey,
     GrantedItem,
     HistoryGrant,
     encode_document_keys,
 )
-from cordon_client._crypto.stream import create_manifest, encrypt_document
-from cordon_client._templates import TemplateRegistry, sign_template, template_signing_input
-from cordon_client._workflow import event_signing_input, sign_event
+from cordon_client.crypto.stream import create_manifest, encrypt_document
+from cordon_client.records.workflow import event_signing_input, sign_event
+from cordon_client.templates.registry import TemplateRegistry, sign_template, template_signing_input
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "crypto" / "vectors" / "docs.json"
 T = 1_700_000_000_000

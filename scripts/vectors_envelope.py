@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from cordon_client import wire
-from cordon_client._crypto import SenderChain, public_bytes, signing_key_from_seed
-from cordon_client._crypto.envelope import seal_broadcast
+from cordon_client.crypto import SenderChain, public_bytes, signing_key_from_seed
+from cordon_client.crypto.envelope import seal_broadcast
 from cordon_client.wire import Labels, MessageRef
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM

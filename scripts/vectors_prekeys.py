@@ -19,17 +19,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cordon_client import wire  # noqa: E402
-from cordon_client._crypto._encoding import encode, label  # noqa: E402
-from cordon_client._crypto.envelope import Kind, encode_header  # noqa: E402
-from cordon_client._crypto.keys import DAY_MS, public_bytes, signing_key_from_seed  # noqa: E402
-from cordon_client._crypto.prekeys import (  # noqa: E402
+from cordon_client.crypto._encoding import encode, label  # noqa: E402
+from cordon_client.crypto.envelope import Kind, encode_header  # noqa: E402
+from cordon_client.crypto.keys import DAY_MS, public_bytes, signing_key_from_seed  # noqa: E402
+from cordon_client.crypto.prekeys import (  # noqa: E402
     OneTimePrekey,
     PrekeyType,
     make_one_time_prekey,
     one_time_prekey_signing_input,
     verify_one_time_prekey,
 )
-from cordon_client._crypto.ratchet import ReceiverChain, chain_step  # noqa: E402
+from cordon_client.crypto.ratchet import ReceiverChain, chain_step  # noqa: E402
 from cordon_client.exceptions import CryptoError  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
 

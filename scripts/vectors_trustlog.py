@@ -17,15 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     LogEntry,
     LogWriter,
     public_bytes,
     signing_key_from_seed,
     verify_log,
 )
-from cordon_client._crypto._encoding import b64e
-from cordon_client._crypto.invite import (
+from cordon_client.crypto._encoding import b64e
+from cordon_client.crypto.invite import (
     Invitation,
     check_join_mac,
     check_link_code,
@@ -36,7 +36,7 @@ from cordon_client._crypto.invite import (
     member_qr_payload,
     member_safety_number,
 )
-from cordon_client._crypto.roster import (
+from cordon_client.crypto.roster import (
     EPOCH_GRACE_ENTRIES,
     envelope_epoch_seq,
     fork_proof,

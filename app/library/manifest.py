@@ -1,11 +1,11 @@
 """The server's check of an uploaded manifest, through the SDK's one implementation of the
-format (`cordon_client._crypto.stream`, pure): a version is published only with a manifest
+format (`cordon_client.crypto.stream`, pure): a version is published only with a manifest
 the uploading device signed for exactly this group, document, version and category, so the
 category the server routes on is the one readers verify (PROTOCOL.md §8)."""
 
 import uuid
 
-from cordon_client._crypto.stream import Manifest, verify_manifest
+from cordon_client.crypto.stream import Manifest, verify_manifest
 from cordon_client.exceptions import CryptoError
 
 from app.library.exceptions import CategoryMismatch, InvalidManifest

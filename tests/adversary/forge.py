@@ -2,7 +2,7 @@
 
 import base64
 
-from cordon_client._crypto._encoding import b64d, b64e
+from cordon_client.crypto._encoding import b64d, b64e
 
 
 def flip_byte(data: bytes, offset: int = -1) -> bytes:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyotp
 from cordon_client._client import Cordon
-from cordon_client.cli import app as cli_app
+from cordon_client.cli.main import app as cli_app
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner, Result
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cordon_client._crypto import new_signing_key, public_bytes, verify_log
-from cordon_client._crypto._encoding import b64e
+from cordon_client.crypto import new_signing_key, public_bytes, verify_log
+from cordon_client.crypto._encoding import b64e
 from cordon_client.exceptions import LogChainError
 
 from tests.adversary.expect import exactly, outcomes

@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cordon_client._account import now_ms
 from cordon_client._client import Cordon
-from cordon_client._crypto import ContentType, DocumentKey, Recipient
-from cordon_client._crypto.history import HistoryGrant
-from cordon_client._crypto.stream import create_manifest
-from cordon_client._domainstore import sync as domain_sync
-from cordon_client._domainview import build_cases, domain_registry
-from cordon_client._history import import_granted
+from cordon_client.account.client import now_ms
+from cordon_client.crypto import ContentType, DocumentKey, Recipient
+from cordon_client.crypto.history import HistoryGrant
+from cordon_client.crypto.stream import create_manifest
 from cordon_client.exceptions import ApiError, CategoryMismatchError, UnauthorisedKeyingError
+from cordon_client.messaging.history import import_granted
+from cordon_client.records.store import sync as domain_sync
+from cordon_client.records.view import build_cases, domain_registry
 
 from tests.adversary.expect import exactly, outcomes
 from tests.adversary.operator_db import OperatorDB

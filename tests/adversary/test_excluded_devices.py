@@ -6,7 +6,7 @@ import re
 import uuid
 
 import pytest
-from cordon_client import _domain as domain
+from cordon_client import prenotifications as pn_ops
 from cordon_client.exceptions import ExcludedDeviceError
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import update
@@ -98,10 +98,10 @@ async def test_forged_prekey_of_a_prenotification_party_is_named(
     await _forge_prekeys(operator_db, group.device_id("bob"))
     alice_id, bob_id = group.users["alice"].id, group.users["bob"].id
     with pytest.raises(ExcludedDeviceError, match=exactly(_left_out(group, "bob"))):
-        await domain.send_prenotification(
+        await pn_ops.send_prenotification(
             coord, group.id, samples.prenotification(), destination=[alice_id, bob_id]
         )
-    record = await domain.send_prenotification(
+    record = await pn_ops.send_prenotification(
         coord, group.id, samples.prenotification(), destination=[alice_id]
     )
     assert coord.excluded == []

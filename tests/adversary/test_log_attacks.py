@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cordon_client._account import now_ms
-from cordon_client._crypto import LogWriter, new_signing_key, public_bytes
-from cordon_client._crypto._encoding import b64e
-from cordon_client._crypto.roster import verify_fork_proof
+from cordon_client.account.client import now_ms
+from cordon_client.crypto import LogWriter, new_signing_key, public_bytes
+from cordon_client.crypto._encoding import b64e
+from cordon_client.crypto.roster import verify_fork_proof
 from cordon_client.exceptions import (
     BindingError,
     DeviceKeyMismatchError,
@@ -224,7 +224,7 @@ def _cordon(home: Path, server: str, *args: str) -> subprocess.CompletedProcess[
     env = {**os.environ, "CORDON_HOME": str(home), "CORDON_PASSPHRASE": PASSPHRASE}
     env |= {"CORDON_SERVER": server, "COLUMNS": "250"}
     return subprocess.run(
-        [sys.executable, "-m", "cordon_client.cli", *args],
+        [sys.executable, "-m", "cordon_client.cli.main", *args],
         capture_output=True,
         text=True,
         env=env,

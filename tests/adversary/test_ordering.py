@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cordon_client._client import Cordon
-from cordon_client._realtime import CURSOR_SECRET, Positions
+from cordon_client.messaging.realtime import CURSOR_SECRET, Positions
 
 from tests.adversary.expect import outcomes
 from tests.adversary.forge import flip_b64

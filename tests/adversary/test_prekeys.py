@@ -10,10 +10,10 @@ import uuid
 from typing import Any
 
 import pytest
-from cordon_client._crypto import parse_envelope
-from cordon_client._crypto._encoding import b64e
-from cordon_client._crypto.keys import DAY_MS, make_prekey
-from cordon_client._crypto.prekeys import PrekeyType, make_one_time_prekey, wrap_prekey
+from cordon_client.crypto import parse_envelope
+from cordon_client.crypto._encoding import b64e
+from cordon_client.crypto.keys import DAY_MS, make_prekey
+from cordon_client.crypto.prekeys import PrekeyType, make_one_time_prekey, wrap_prekey
 from cordon_client.exceptions import (
     ExcludedDeviceError,
     PrekeyReuseError,

@@ -1,4 +1,4 @@
-"""The SDK's realtime listener (`cordon_client._realtime`): its pure decisions, and live
+"""The SDK's realtime listener (`cordon_client.messaging.realtime`): its pure decisions, and live
 delivery through a real uvicorn with real websockets (exactly once, across reconnects,
 revocation and tampering)."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from cordon_client import Cordon, Incoming, Listener, RealtimeError
-from cordon_client._realtime import Positions, backoff_delay, close_action, websocket_url
+from cordon_client.messaging.realtime import Positions, backoff_delay, close_action, websocket_url
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 

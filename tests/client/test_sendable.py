@@ -1,9 +1,9 @@
 """Which kinds the SDK's `send` and `send_many` post, checked before anything is encrypted."""
 
 import pytest
-from cordon_client._crypto import ContentType
-from cordon_client._messaging import _sendable
+from cordon_client.crypto import ContentType
 from cordon_client.exceptions import CordonClientError
+from cordon_client.messaging.client import _sendable
 
 
 def test_alerts_and_chat_are_sent_with_their_content_types() -> None:

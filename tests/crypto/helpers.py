@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     GroupSession,
     LogWriter,
     Recipient,

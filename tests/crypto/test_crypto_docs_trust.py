@@ -8,10 +8,10 @@ import hashlib
 import uuid
 
 import pytest
-from cordon_client._crypto import ContentType, DocumentKey, GroupSession
-from cordon_client._crypto.authority import check_manifest, open_granted_item
-from cordon_client._crypto.history import GrantedItem, HistoryGrant, encode_document_keys
-from cordon_client._crypto.stream import create_manifest, new_document_key
+from cordon_client.crypto import ContentType, DocumentKey, GroupSession
+from cordon_client.crypto.authority import check_manifest, open_granted_item
+from cordon_client.crypto.history import GrantedItem, HistoryGrant, encode_document_keys
+from cordon_client.crypto.stream import create_manifest, new_document_key
 from cordon_client.exceptions import (
     CategoryMismatchError,
     DecryptionError,
@@ -247,7 +247,7 @@ def test_history_grant_refusals() -> None:
 
 def test_device_at_follows_revocation_removal_and_roles() -> None:
     """A device is found only at heads where it was certified, with its member's role then."""
-    from cordon_client._crypto.authority import device_at
+    from cordon_client.crypto.authority import device_at
 
     g, boss, plain, *_ = _setup()
     heads = [g.roster().epoch_id]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cordon_client._crypto._encoding import b64d, b64e, decode, encode, hkdf_sha256, label
+from cordon_client.crypto._encoding import b64d, b64e, decode, encode, hkdf_sha256, label
 from cordon_client.exceptions import MalformedError
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from cordon_client._crypto import ContentType, Kind, parse_routing_header
-from cordon_client._crypto.envelope import HEADER_FIXED, MIN_BUCKET, pad, unpad
+from cordon_client.crypto import ContentType, Kind, parse_routing_header
+from cordon_client.crypto.envelope import HEADER_FIXED, MIN_BUCKET, pad, unpad
 from cordon_client.exceptions import (
     CryptoError,
     EpochMismatchError,

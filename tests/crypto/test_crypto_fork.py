@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from cordon_client._crypto import LogWriter, new_signing_key, public_bytes, verify_log
-from cordon_client._crypto.roster import (
+from cordon_client.crypto import LogWriter, new_signing_key, public_bytes, verify_log
+from cordon_client.crypto.roster import (
     EPOCH_GRACE_ENTRIES,
     check_own_device,
     envelope_epoch_seq,

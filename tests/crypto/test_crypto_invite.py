@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from cordon_client._crypto import new_signing_key, public_bytes
-from cordon_client._crypto._encoding import b64e
-from cordon_client._crypto.invite import (
+from cordon_client.crypto import new_signing_key, public_bytes
+from cordon_client.crypto._encoding import b64e
+from cordon_client.crypto.invite import (
     Invitation,
     check_join_mac,
     check_link_code,

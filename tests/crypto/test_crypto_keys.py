@@ -6,7 +6,7 @@ import re
 import uuid
 
 import pytest
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     fingerprint,
     make_prekey,
     new_signing_key,
@@ -16,7 +16,7 @@ from cordon_client._crypto import (
     root_matches_qr,
     verify_prekey,
 )
-from cordon_client._crypto.keys import PREKEY_LIFETIME_MS, SignedPrekey
+from cordon_client.crypto.keys import PREKEY_LIFETIME_MS, SignedPrekey
 from cordon_client.exceptions import KeyUnavailableError, MalformedError, SignatureError
 
 from .helpers import T0

@@ -8,8 +8,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from cordon_client._crypto import KeystoreData, load_keystore, new_signing_key, save_keystore
-from cordon_client._crypto.keys import DAY_MS
+from cordon_client.crypto import KeystoreData, load_keystore, new_signing_key, save_keystore
+from cordon_client.crypto.keys import DAY_MS
 from cordon_client.exceptions import KeystoreError, WrongPassphraseError
 
 from .helpers import T0

@@ -7,7 +7,7 @@ import json
 import uuid
 
 import pytest
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     LogEntry,
     LogWriter,
     detect_fork,

@@ -8,9 +8,9 @@ import re
 import uuid
 
 import pytest
-from cordon_client._crypto import new_signing_key, public_bytes, verify_log
-from cordon_client._crypto._encoding import b64e
-from cordon_client._crypto.roster import (
+from cordon_client.crypto import new_signing_key, public_bytes, verify_log
+from cordon_client.crypto._encoding import b64e
+from cordon_client.crypto.roster import (
     checkpoint_due,
     fork_proof,
     root_attested_prefix,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from cordon_client._crypto import new_signing_key, public_bytes
+from cordon_client.crypto import new_signing_key, public_bytes
 from cordon_client.exceptions import InjectedMemberError, UnauthorisedEntryError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 

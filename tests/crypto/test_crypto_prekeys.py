@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from cordon_client._crypto import ContentType, GroupSession, parse_envelope
-from cordon_client._crypto.keys import DAY_MS, SignedPrekey
-from cordon_client._crypto.keystore import KeystoreData
-from cordon_client._crypto.prekeys import (
+from cordon_client.crypto import ContentType, GroupSession, parse_envelope
+from cordon_client.crypto.keys import DAY_MS, SignedPrekey
+from cordon_client.crypto.keystore import KeystoreData
+from cordon_client.crypto.prekeys import (
     KEEP_PRIVATE_MAX,
     ClaimLedger,
     OneTimePrekey,

@@ -6,8 +6,8 @@ import hmac
 import uuid
 
 import pytest
-from cordon_client._crypto import ReceiverChain, SenderChain
-from cordon_client._crypto.ratchet import (
+from cordon_client.crypto import ReceiverChain, SenderChain
+from cordon_client.crypto.ratchet import (
     MAX_SKIP,
     MAX_SKIPPED,
     ROTATE_AFTER_MS,

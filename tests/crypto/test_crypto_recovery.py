@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from cordon_client._crypto import ContentType
-from cordon_client._crypto._encoding import decode
-from cordon_client._crypto.ratchet import MAX_SKIP, chain_step
-from cordon_client._crypto.session import parse_key_request
-from cordon_client._recovery import ANSWERS_PER_HOUR, RecoveryState
+from cordon_client.crypto import ContentType
+from cordon_client.crypto._encoding import decode
+from cordon_client.crypto.ratchet import MAX_SKIP, chain_step
+from cordon_client.crypto.session import parse_key_request
 from cordon_client.exceptions import (
     KeyUnavailableError,
     MalformedError,
@@ -18,6 +17,7 @@ from cordon_client.exceptions import (
     ReplayError,
     UntrustedSenderError,
 )
+from cordon_client.messaging.recovery import ANSWERS_PER_HOUR, RecoveryState
 
 from .helpers import T0, make_group
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from cordon_client._crypto import ContentType, DocumentKey
+from cordon_client.crypto import ContentType, DocumentKey
 from cordon_client.exceptions import (
     CryptoError,
     KeyUnavailableError,
@@ -81,7 +81,7 @@ def test_receiver_rejects_pre_removal_chain_under_new_epoch() -> None:
     lazy = g.session(a_id)
     lazy.sender_chain = a.sender_chain
     b.update_roster(g.roster())
-    from cordon_client._crypto.envelope import seal_broadcast
+    from cordon_client.crypto.envelope import seal_broadcast
 
     assert lazy.sender_chain is not None
     env = seal_broadcast(

@@ -4,7 +4,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from cordon_client._crypto._requirements import check_cryptography
+from cordon_client.crypto._requirements import check_cryptography
 
 ROOT = Path(__file__).resolve().parents[2]
 

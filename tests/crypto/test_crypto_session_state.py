@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cordon_client._crypto import ContentType
+from cordon_client.crypto import ContentType
 from cordon_client.exceptions import MalformedError, ReplayError
 
 from .helpers import T0, make_group

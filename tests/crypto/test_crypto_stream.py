@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     Manifest,
     StreamDecryptor,
     StreamEncryptor,
@@ -18,7 +18,7 @@ from cordon_client._crypto import (
     public_bytes,
     verify_manifest,
 )
-from cordon_client._crypto.stream import MIN_SEGMENT, TAG
+from cordon_client.crypto.stream import MIN_SEGMENT, TAG
 from cordon_client.exceptions import CryptoError, DecryptionError, SignatureError, TruncatedError
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     ContentType,
     LogEntry,
     Manifest,
@@ -22,8 +22,8 @@ from cordon_client._crypto import (
     signing_key_from_seed,
     verify_log,
 )
-from cordon_client._crypto.envelope import decrypt_body, open_wrap, verify_envelope
-from cordon_client._crypto.ratchet import ReceiverChain, chain_step, message_key
+from cordon_client.crypto.envelope import decrypt_body, open_wrap, verify_envelope
+from cordon_client.crypto.ratchet import ReceiverChain, chain_step, message_key
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 VECTORS = Path(__file__).parent / "vectors"

@@ -11,22 +11,22 @@ from typing import Any
 
 import pytest
 from cordon_client import exceptions
-from cordon_client._crypto import LogEntry, Roster, public_bytes, signing_key_from_seed, verify_log
-from cordon_client._crypto._encoding import label
-from cordon_client._crypto.authority import (
+from cordon_client.crypto import LogEntry, Roster, public_bytes, signing_key_from_seed, verify_log
+from cordon_client.crypto._encoding import label
+from cordon_client.crypto.authority import (
     check_grant,
     check_granted_event,
     check_manifest,
     open_granted_item,
 )
-from cordon_client._crypto.history import (
+from cordon_client.crypto.history import (
     DocumentKey,
     HistoryGrant,
     decode_document_keys,
 )
-from cordon_client._crypto.stream import Manifest, create_manifest, encrypt_document
-from cordon_client._templates import TemplateSignatureError, verify_signed_template
-from cordon_client._workflow import event_signing_input, verify_event
+from cordon_client.crypto.stream import Manifest, create_manifest, encrypt_document
+from cordon_client.records.workflow import event_signing_input, verify_event
+from cordon_client.templates.registry import TemplateSignatureError, verify_signed_template
 
 V = json.loads((Path(__file__).parent / "vectors" / "docs.json").read_text())
 GROUP = uuid.UUID(V["group_id"])
@@ -136,7 +136,7 @@ def _run(vector: dict[str, Any]) -> None:
     elif construction == "document_key.parse":
         DocumentKey.from_bytes(data)
     elif construction == "document_key.install":
-        from cordon_client._crypto.authority import check_new_keys
+        from cordon_client.crypto.authority import check_new_keys
 
         held = DocumentKey.from_bytes(bytes.fromhex(vector["held"]))
         check_new_keys({(held.document_id, held.version): held}, [DocumentKey.from_bytes(data)])

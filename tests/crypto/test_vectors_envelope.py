@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from cordon_client import wire
-from cordon_client._crypto import ReceiverChain, public_bytes, signing_key_from_seed
-from cordon_client._crypto.envelope import SUITE, decrypt_body, open_wrap
+from cordon_client.crypto import ReceiverChain, public_bytes, signing_key_from_seed
+from cordon_client.crypto.envelope import SUITE, decrypt_body, open_wrap
 from cordon_client.wire import Labels, MessageRef
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey

@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 from cordon_client import wire
-from cordon_client._crypto import envelope
-from cordon_client._crypto._encoding import encode, label
-from cordon_client._crypto.keys import signing_key_from_seed
-from cordon_client._crypto.prekeys import (
+from cordon_client.crypto import envelope
+from cordon_client.crypto._encoding import encode, label
+from cordon_client.crypto.keys import signing_key_from_seed
+from cordon_client.crypto.prekeys import (
     OneTimePrekey,
     one_time_prekey_signing_input,
     verify_one_time_prekey,
 )
-from cordon_client._crypto.ratchet import ReceiverChain
+from cordon_client.crypto.ratchet import ReceiverChain
 from cordon_client.exceptions import CryptoError, DecryptionError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cordon_client._crypto import LogEntry, verify_log
-from cordon_client._crypto._encoding import b64d
-from cordon_client._crypto.invite import (
+from cordon_client.crypto import LogEntry, verify_log
+from cordon_client.crypto._encoding import b64d
+from cordon_client.crypto.invite import (
     Invitation,
     check_join_mac,
     check_link_code,
@@ -23,7 +23,7 @@ from cordon_client._crypto.invite import (
     member_qr_payload,
     member_safety_number,
 )
-from cordon_client._crypto.roster import (
+from cordon_client.crypto.roster import (
     envelope_epoch_seq,
     root_attested_prefix,
     verify_fork_proof,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 from cordon_client._client import Incoming
-from cordon_client._crypto import Device, Member, Roster
-from cordon_client._domain import post_case
-from cordon_client._domainview import (
+from cordon_client.cases import post_case
+from cordon_client.crypto import Device, Member, Roster
+from cordon_client.records.view import (
     Item,
     build_cases,
     build_prenotifications,
@@ -19,8 +19,8 @@ from cordon_client._domainview import (
     filter_views,
     verify_status_event,
 )
-from cordon_client._templates import InvalidContentError
-from cordon_client._workflow import sign_event
+from cordon_client.records.workflow import sign_event
+from cordon_client.templates.registry import InvalidContentError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.templates import samples

@@ -16,7 +16,7 @@ import pyotp
 import pytest
 from click.testing import Result
 from cordon_client import Cordon
-from cordon_client.cli import app
+from cordon_client.cli.main import app
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
@@ -102,7 +102,7 @@ async def test_cli_login_join_send_receive_listen(
     listener = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "cordon_client.cli",
+        "cordon_client.cli.main",
         "listen",
         "--max-items",
         "1",

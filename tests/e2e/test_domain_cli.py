@@ -18,7 +18,8 @@ import typer
 import yaml
 from click.testing import Result
 from cordon_client._client import Cordon
-from cordon_client._domain_cli import cases_app, prenotifications_app
+from cordon_client.cli.cases import cases_app
+from cordon_client.cli.prenotifications import prenotifications_app
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
@@ -41,13 +42,11 @@ class Officer:
         self.home, self.id, self.group_id = home, user_id, group_id
 
     async def run(self, *args: str, ok: bool = True, stdin: str | None = None) -> Result:
-        """Invoke the CLI as this officer (in a thread: the CLI runs its own event loop)."""
-        env = {
-            "CORDON_HOME": str(self.home),
-            "CORDON_PASSPHRASE": PASSPHRASE,
-            "CORDON_GROUP": str(self.group_id),
-            "COLUMNS": "250",
-        }
+        """Invoke `cordon CMD SUB GROUP ARGS…` as this officer: the group goes first, as typed
+        (in a thread: the CLI runs its own event loop)."""
+        env = {"CORDON_HOME": str(self.home), "CORDON_PASSPHRASE": PASSPHRASE, "COLUMNS": "250"}
+        if len(args) >= 2 and not args[1].startswith("-"):
+            args = (args[0], args[1], str(self.group_id), *args[2:])
         result = await asyncio.to_thread(CliRunner().invoke, ROOT, list(args), stdin, env)
         if ok:
             assert result.exit_code == 0, result.output + repr(result.exception)

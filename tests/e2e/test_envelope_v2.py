@@ -209,7 +209,7 @@ CRASHER = textwrap.dedent(
     import asyncio, sys, uuid
     from pathlib import Path
     from cordon_client._client import Cordon
-    from cordon_client._messaging import MessagingClient
+    from cordon_client.messaging.client import MessagingClient
 
     directory, passphrase, server, gid, mode = sys.argv[1:6]
     real_call = MessagingClient._call

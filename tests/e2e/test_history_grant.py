@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cordon_client._client import Cordon
-from cordon_client.cli import app as cordon_cli
+from cordon_client.cli.main import app as cordon_cli
 from cordon_client.exceptions import ApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 from click.testing import Result
 from cordon_client._client import Cordon
-from cordon_client.cli import app
+from cordon_client.cli.main import app
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 

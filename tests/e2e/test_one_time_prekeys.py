@@ -7,8 +7,8 @@ import uuid
 from pathlib import Path
 
 from cordon_client._client import Cordon
-from cordon_client._crypto import parse_envelope
-from cordon_client._crypto.prekeys import (
+from cordon_client.crypto import parse_envelope
+from cordon_client.crypto.prekeys import (
     ONE_TIME_BATCH,
     REPLENISH_BELOW,
     PrekeyType,

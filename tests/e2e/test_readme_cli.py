@@ -82,7 +82,10 @@ async def test_member_joins_by_invitation_and_reads_an_alert_as_the_readme_shows
         _typed(fake_home, *c, "group", "admit", str(gid))
         _typed(fake_home, *j, "group", "join", str(gid))
         _typed(fake_home, *c, "send", str(gid), "Container MSCU1234567 flagged", "--urgent")
-        return _typed(fake_home, *j, "receive")
+        received = _typed(fake_home, *j, "receive")
+        _typed(fake_home, *j, "cases", "list", str(gid))
+        _typed(fake_home, *j, "library", "ls", str(gid))
+        return received
 
     received = await asyncio.to_thread(flow)
     assert "Container MSCU1234567 flagged" in received, received

@@ -5,10 +5,10 @@ import uuid
 from datetime import timedelta
 
 import httpx
-from cordon_client._account import now_ms
-from cordon_client._crypto import LogWriter, public_bytes
-from cordon_client._crypto._encoding import b64d, b64e
-from cordon_client._crypto.invite import Invitation, check_join_mac, join_mac
+from cordon_client.account.client import now_ms
+from cordon_client.crypto import LogWriter, public_bytes
+from cordon_client.crypto._encoding import b64d, b64e
+from cordon_client.crypto.invite import Invitation, check_join_mac, join_mac
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession

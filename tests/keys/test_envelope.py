@@ -5,7 +5,7 @@ import time
 import uuid
 
 import pytest
-from cordon_client._crypto import ContentType, Recipient, SenderChain, seal_broadcast, seal_targeted
+from cordon_client.crypto import ContentType, Recipient, SenderChain, seal_broadcast, seal_targeted
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import given, settings

@@ -8,7 +8,7 @@ import asyncio
 import uuid
 
 import httpx
-from cordon_client._crypto.prekeys import OneTimePrekey, make_one_time_prekey
+from cordon_client.crypto.prekeys import OneTimePrekey, make_one_time_prekey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession

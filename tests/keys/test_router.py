@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from cordon_client import exceptions as cx
-from cordon_client._crypto import LogEntry, LogWriter, make_prekey, public_bytes, verify_log
+from cordon_client.crypto import LogEntry, LogWriter, make_prekey, public_bytes, verify_log
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -225,7 +225,7 @@ async def test_client_detects_tampered_database(
 
 async def test_fork_between_two_clients_is_proven(client: httpx.AsyncClient, session: AsyncSession):
     """A server showing two clients different entries at one seq is caught with a proof."""
-    from cordon_client._crypto import detect_fork, verify_fork_proof
+    from cordon_client.crypto import detect_fork, verify_fork_proof
 
     sg = await _signed_group(client, session)
     gid = uuid.UUID(sg.g.group_id)

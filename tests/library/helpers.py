@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     LogWriter,
     Manifest,
     Roster,
@@ -17,7 +17,7 @@ from cordon_client._crypto import (
     signing_key_from_seed,
     verify_log,
 )
-from cordon_client._crypto.history import DocumentKey
+from cordon_client.crypto.history import DocumentKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.factories import Actor, b64

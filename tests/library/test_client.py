@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cordon_client._crypto import Roster
-from cordon_client._library import LibraryClient, PendingUpload, Published
+from cordon_client.crypto import Roster
 from cordon_client.exceptions import ApiError, DecryptionError, TruncatedError
+from cordon_client.library.client import LibraryClient, PendingUpload, Published
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cordon_client._crypto import decrypt_document, decrypt_metadata, verify_manifest
-from cordon_client._crypto.keys import public_bytes
-from cordon_client._crypto.stream import Manifest
+from cordon_client.crypto import decrypt_document, decrypt_metadata, verify_manifest
+from cordon_client.crypto.keys import public_bytes
+from cordon_client.crypto.stream import Manifest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 

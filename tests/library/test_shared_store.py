@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cordon_client._crypto import Roster
-from cordon_client._library import LibraryClient, Published
+from cordon_client.crypto import Roster
+from cordon_client.library.client import LibraryClient, Published
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f

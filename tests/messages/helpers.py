@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 from cordon_client import wire
-from cordon_client._crypto import (
+from cordon_client.crypto import (
     ContentType,
     Recipient,
     SenderChain,

@@ -8,9 +8,9 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
-from cordon_client._crypto import ContentType, Recipient, seal_broadcast, seal_targeted
-from cordon_client._crypto.ratchet import SenderChain
-from cordon_client._workflow import sign_event
+from cordon_client.crypto import ContentType, Recipient, seal_broadcast, seal_targeted
+from cordon_client.crypto.ratchet import SenderChain
+from cordon_client.records.workflow import sign_event
 from cordon_client.wire import Labels, MessageRef
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey

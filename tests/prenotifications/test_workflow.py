@@ -4,8 +4,8 @@ import base64
 import uuid
 
 import httpx
-from cordon_client import _workflow as client_workflow
-from cordon_client._workflow import verify_event
+from cordon_client.records import workflow as client_workflow
+from cordon_client.records.workflow import verify_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.prenotifications import workflow

@@ -2,9 +2,9 @@
 
 import io
 
-from cordon_client._csvimport import RowError, import_cases
-from cordon_client._export import export_cases_csv
-from cordon_client._templates import TemplateRegistry
+from cordon_client.cases.csvimport import RowError, import_cases
+from cordon_client.cases.export import export_cases_csv
+from cordon_client.templates.registry import TemplateRegistry
 
 TEMPLATE = TemplateRegistry().get("seizure-case", 1)
 HEADER = (

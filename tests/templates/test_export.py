@@ -4,7 +4,7 @@ import csv
 import io
 import json
 
-from cordon_client._export import export_cases_csv, export_json, export_prenotifications_csv
+from cordon_client.cases.export import export_cases_csv, export_json, export_prenotifications_csv
 
 from tests.templates import samples
 

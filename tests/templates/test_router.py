@@ -3,7 +3,7 @@
 import uuid
 
 import httpx
-from cordon_client._templates import TemplateRegistry, sign_template
+from cordon_client.templates.registry import TemplateRegistry, sign_template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f

@@ -5,8 +5,8 @@ import uuid
 from typing import Any
 
 import pytest
-from cordon_client._crypto._encoding import b64d, b64e
-from cordon_client._templates import (
+from cordon_client.crypto._encoding import b64d, b64e
+from cordon_client.templates.registry import (
     InvalidContentError,
     Template,
     TemplateError,

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from cordon_client._templates import (
+from cordon_client.templates.registry import (
     FieldError,
     InvalidContentError,
     TemplateRegistry,

@@ -3,8 +3,12 @@
 from datetime import UTC, date, datetime
 
 import pytest
-from cordon_client._templates import TemplateRegistry
-from cordon_client._workflow import allowed_moves, discrepancy_to_case, filter_prenotifications
+from cordon_client.records.workflow import (
+    allowed_moves,
+    discrepancy_to_case,
+    filter_prenotifications,
+)
+from cordon_client.templates.registry import TemplateRegistry
 
 from tests.templates import samples
 

@@ -4,8 +4,7 @@
 """
 
 from cordon_client._client import Cordon, Incoming
-from cordon_client._realtime import Listener
-from cordon_client._state import NotLoggedIn, Profile
+from cordon_client.account.state import NotLoggedIn, Profile
 from cordon_client.exceptions import (
     ApiError,
     CordonClientError,
@@ -14,6 +13,7 @@ from cordon_client.exceptions import (
     RealtimeError,
     TrustError,
 )
+from cordon_client.messaging.realtime import Listener
 
 __all__ = [
     "ApiError",

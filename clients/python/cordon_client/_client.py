@@ -1,8 +1,8 @@
 """`Cordon`: the high-level, typed, async client over the server API and the E2EE protocol.
 
 One `Cordon` object is one device of one user, with its state directory (profile + encrypted
-keystore). The layers build on each other: `_account` (transport, keys, login), `_groups`
-(groups, signed log, verified rosters), `_messaging` (send, receive, listen) and, here, the
+keystore). The layers build on each other: `account` (transport, keys, login), `groups`
+(groups, signed log, verified rosters), `messaging` (send, receive, listen) and, here, the
 document library and history, which ride on targeted envelopes.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 
-from cordon_client import _history as history
-from cordon_client._account import now_ms
-from cordon_client._library import (
+from cordon_client.account.client import now_ms
+from cordon_client.exceptions import KeyUnavailableError, UntrustedSenderError
+from cordon_client.library.client import (
     Downloaded,
     LibraryClient,
     Progress,
@@ -26,14 +26,51 @@ from cordon_client._library import (
     RemoteDocument,
     RemoteVersion,
 )
-from cordon_client._messaging import Incoming, MessagingClient, item_meta
-from cordon_client.exceptions import KeyUnavailableError, UntrustedSenderError
+from cordon_client.messaging import history as history
+from cordon_client.messaging.client import Incoming, MessagingClient, item_meta
+from cordon_client.messaging.realtime import Listener
 
 __all__ = ["Cordon", "Incoming", "item_meta"]
 
 
 class Cordon(MessagingClient):
     """One device's client. Use as `async with Cordon(dir, passphrase, server=url) as c:`."""
+
+    def listen(
+        self,
+        *,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        max_retries: int | None = None,
+        ping_interval: float = 30.0,
+        persist_interval: float = 1.0,
+    ) -> Listener:
+        """Live items over the websocket, verified and decrypted, each exactly once.
+
+        Use as ``async with cordon.listen() as items: async for item in items: ...``; it
+        shares its position with `receive()` (do not run both at the same time).
+
+        Args:
+            backoff_base: first reconnect delay bound in seconds (full jitter, doubling).
+            backoff_cap: largest reconnect delay bound in seconds.
+            max_retries: consecutive failed connections tolerated; None retries forever.
+            ping_interval: seconds of silence before an application ping.
+            persist_interval: at most this often the keystore is rewritten while live.
+
+        Returns:
+            A `Listener`: an async iterator of `Incoming`, also an async context manager.
+
+        Raises:
+            RealtimeError: while iterating, when the server no longer accepts this device.
+        """
+        return Listener(
+            self,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            max_retries=max_retries,
+            ping_interval=ping_interval,
+            persist_interval=persist_interval,
+        )
 
     async def transfer_history(self, group_id: uuid.UUID, device_id: uuid.UUID) -> int:
         """Hand this device's chain states and document keys to another device of yours, so

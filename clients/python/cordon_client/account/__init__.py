@@ -1,0 +1,1 @@
+"""This device's account: HTTP transport with problem-code errors, login, local state."""

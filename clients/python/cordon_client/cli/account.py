@@ -1,0 +1,99 @@
+"""`cordon enrol|login|logout|password|whoami|groups`: this device's account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from cordon_client._client import Cordon
+from cordon_client.cli import common as common
+from cordon_client.exceptions import ApiError
+
+app = typer.Typer()
+
+
+@app.command()
+def enrol(code: Annotated[str, typer.Argument(help="One-time enrolment code.")]) -> None:
+    """Redeem an enrolment code: set your password (and load the TOTP seed when required)."""
+    out = common.console()
+
+    async def work(cordon: Cordon) -> None:
+        info = await cordon.inspect_enrolment(code)
+        out.print(f"enrolling {escape(info['username'])} ({escape(info['display_name'])})")
+        totp = None
+        if info.get("totp_required"):
+            out.print(f"TOTP seed: {info['totp_secret']}\nTOTP URI:  {info['otpauth_uri']}")
+            totp = typer.prompt("Code from your authenticator app")
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+        await cordon.enrol(code, password, totp)
+        out.print(f"enrolled; now run: cordon login {escape(info['username'])}")
+
+    common.run(work)
+
+
+@app.command()
+def login(
+    username: str,
+    totp: Annotated[str | None, typer.Option(help="TOTP code (asked for when needed).")] = None,
+    device_name: Annotated[str, typer.Option(help="Name of this device.")] = "cordon-cli",
+) -> None:
+    """Log in; the first login in this state directory creates and registers this device."""
+    password = typer.prompt("Password", hide_input=True)
+
+    async def work(cordon: Cordon) -> None:
+        try:
+            profile = await cordon.login(username, password, totp, device_name=device_name)
+        except ApiError as exc:
+            if exc.code != "auth.totp_required":
+                raise
+            code = typer.prompt("TOTP code")
+            profile = await cordon.login(username, password, code, device_name=device_name)
+        common.console().print(
+            f"logged in as {escape(profile.username)} (user {profile.user_id}, "
+            f"device {profile.device_id})"
+        )
+
+    common.run(work, new_keystore=True)
+
+
+@app.command()
+def logout() -> None:
+    """Revoke this device's token on the server and forget it here."""
+    common.run(lambda cordon: cordon.logout())
+    common.console().print("logged out")
+
+
+@app.command()
+def password(
+    totp: Annotated[str | None, typer.Option(help="TOTP code (asked for when needed).")] = None,
+) -> None:
+    """Change your password; every other session of your account ends."""
+    current = typer.prompt("Current password", hide_input=True)
+    new = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+
+    async def work(cordon: Cordon) -> None:
+        try:
+            ended = await cordon.change_password(current, new, totp)
+        except ApiError as exc:
+            if exc.code != "auth.totp_required":
+                raise
+            ended = await cordon.change_password(current, new, typer.prompt("TOTP code"))
+        common.console().print(f"password changed; {ended} other session(s) ended")
+
+    common.run(work)
+
+
+@app.command()
+def whoami() -> None:
+    """Show the user, device and server of this state directory."""
+
+    async def work(cordon: Cordon) -> None:
+        profile, _ = cordon.state.require()
+        common.console().print(
+            f"{escape(profile.username)}\nuser   {profile.user_id}\n"
+            f"device {profile.device_id}\nserver {escape(cordon.server)}"
+        )
+
+    common.run(work)

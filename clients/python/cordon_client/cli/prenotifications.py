@@ -1,0 +1,247 @@
+"""`cordon prenotifications …`: a thin typer layer over `cordon_client.prenotifications`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from cordon_client import prenotifications as pn_ops
+from cordon_client.cases.export import export_json, export_prenotifications_csv
+from cordon_client.cli.records import (
+    Format,
+    Group,
+    InFile,
+    Output,
+    _console,
+    _load,
+    _mark,
+    _out,
+    _run,
+    _who,
+)
+from cordon_client.records.view import PrenotificationView
+from cordon_client.records.workflow import DISCREPANCY_KINDS, STATUSES
+
+prenotifications_app = typer.Typer(
+    help=(
+        "Vaccine pre-notifications: send, ack, arrive, clear, close, cancel, amend, discrepancy,"
+        " list, show, export, to-case."
+    ),
+    no_args_is_help=True,
+)
+
+
+def _pn_row(view: PrenotificationView) -> list[str]:
+    data = view.data
+    status = view.status
+    if view.server_status and view.server_status != status:
+        status += f" (server: {view.server_status})"
+    transport = data.get("transport", {})
+    return [
+        str(view.id),
+        str(view.seq),
+        status,
+        f"{data.get('sender_country')}→{data.get('destination_country')}",
+        str(transport.get("eta", "")),
+        str(data.get("product", {}).get("doses", "")),
+        str(view.original.sender_user_id),
+    ]
+
+
+@prenotifications_app.command("send")
+def send(
+    group: Group,
+    file: InFile,
+    destination: Annotated[list[uuid.UUID], typer.Option(help="Destination user id(s).")],
+    transit: Annotated[list[uuid.UUID] | None, typer.Option(help="Transit user id(s).")] = None,
+    disclose_eta: Annotated[
+        bool, typer.Option(help="Tell the server the ETA (for server-side overdue lists).")
+    ] = False,
+) -> None:
+    """Send a pre-notification to its destination, transit members and the coordinators."""
+    data = _load(file)
+    record = _run(
+        lambda c: pn_ops.send_prenotification(
+            c,
+            group,
+            data,
+            destination=destination,
+            transit=transit or [],
+            disclose_eta=disclose_eta,
+        )
+    )
+    _console().print(f"sent pre-notification {record['id']} (#{record['stream_seq']})")
+
+
+def _move(group: uuid.UUID, pn: uuid.UUID, to: str, detail: dict[str, Any] | None = None) -> None:
+    record = _run(lambda c: pn_ops.transition(c, group, pn, to, detail))
+    _console().print(f"pre-notification {pn}: {record['status']}")
+
+
+@prenotifications_app.command("ack")
+def ack(group: Group, pn: uuid.UUID) -> None:
+    """As destination: acknowledge receipt of the pre-notification."""
+    _move(group, pn, "acknowledged")
+
+
+@prenotifications_app.command("arrive")
+def arrive(group: Group, pn: uuid.UUID) -> None:
+    """As destination: record that the shipment arrived."""
+    _move(group, pn, "arrived")
+
+
+@prenotifications_app.command("clear")
+def clear(group: Group, pn: uuid.UUID) -> None:
+    """As destination: record that the shipment was cleared."""
+    _move(group, pn, "cleared")
+
+
+@prenotifications_app.command("close")
+def close(group: Group, pn: uuid.UUID) -> None:
+    """As sender or coordinator: close a cleared (or discrepant) pre-notification."""
+    _move(group, pn, "closed")
+
+
+@prenotifications_app.command("cancel")
+def cancel(group: Group, pn: uuid.UUID) -> None:
+    """As sender: cancel before arrival."""
+    _move(group, pn, "cancelled")
+
+
+@prenotifications_app.command("amend")
+def amend(group: Group, pn: uuid.UUID, file: InFile) -> None:
+    """As sender: send a new version (it must be acknowledged again)."""
+    _move(group, pn, "amended", _load(file))
+
+
+@prenotifications_app.command("discrepancy")
+def discrepancy(
+    group: Group,
+    pn: uuid.UUID,
+    kind: Annotated[str, typer.Option(help=", ".join(DISCREPANCY_KINDS))],
+    details: Annotated[str, typer.Option(help="What was found.")],
+    lot: Annotated[list[str] | None, typer.Option(help="Lot number(s) concerned.")] = None,
+    quantity_found: float | None = None,
+    temperature_c: float | None = None,
+) -> None:
+    """As destination: record a discrepancy (quantity, temperature, suspected falsification)."""
+    finding: dict[str, Any] = {"kind": kind, "details": details}
+    if lot:
+        finding["lots"] = lot
+    if quantity_found is not None:
+        finding["quantity_found"] = quantity_found
+    if temperature_c is not None:
+        finding["temperature_c"] = temperature_c
+    _move(group, pn, "discrepancy", finding)
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+@prenotifications_app.command("list")
+def list_prenotifications(
+    group: Group,
+    status: Annotated[list[str] | None, typer.Option(help=", ".join(STATUSES))] = None,
+    eta_before: Annotated[str | None, typer.Option(help="ISO 8601 with offset")] = None,
+    eta_after: Annotated[str | None, typer.Option(help="ISO 8601 with offset")] = None,
+    country: Annotated[str | None, typer.Option(help="Sender, destination or transit")] = None,
+    overdue: Annotated[
+        bool | None, typer.Option("--overdue/--not-overdue", help="Not acknowledged by ETA")
+    ] = None,
+) -> None:
+    """Pre-notifications you are party to, filtered after decryption."""
+    found = _run(
+        lambda c: pn_ops.prenotifications(
+            c,
+            group,
+            status=status,
+            eta_before=_when(eta_before),
+            eta_after=_when(eta_after),
+            country=country,
+            overdue=overdue,
+        )
+    )
+    table = Table("id", "seq", "status", "route", "eta", "doses", "from")
+    for view in found:
+        table.add_row(*_pn_row(view))
+    _console().print(table)
+
+
+@prenotifications_app.command("show")
+def show_prenotification(group: Group, pn: uuid.UUID) -> None:
+    """One pre-notification: current version, signed status history, discrepancies."""
+    view = _run(lambda c: pn_ops.prenotification(c, group, pn))
+    out = _console()
+    out.print(
+        f"pre-notification {view.id} (#{view.seq}) from {_who(view.original)} "
+        f"({_mark(view.original)})"
+    )
+    out.print(f"status: {view.status}; version {len(view.versions)}")
+    out.print_json(json.dumps(view.data, ensure_ascii=False))
+    tree = Tree("history")
+    for item in sorted(
+        [*view.events, *view.versions[1:], *view.discrepancies, *view.refused], key=lambda i: i.seq
+    ):
+        event = item.event or {}
+        what = (
+            f"{event.get('from')} → {event.get('to')}"
+            if item.type == "status_event"
+            else f"{item.type}: {json.dumps(item.data, ensure_ascii=False)}"
+        )
+        tree.add(
+            f"#{item.seq} by {event.get('actor_user_id') or _who(item)} ({_mark(item)}): {what}"
+        )
+    out.print(tree)
+
+
+@prenotifications_app.command("export")
+def export_prenotifications(group: Group, format: Format = "csv", output: Output = None) -> None:
+    """Decrypted pre-notifications as CSV (one row per lot) or JSON."""
+    records = [v.record() for v in _run(lambda c: pn_ops.prenotifications(c, group))]
+    with _out(output) as fh:
+        count = (
+            export_prenotifications_csv(records, fh)
+            if format == "csv"
+            else export_json(records, fh)
+        )
+    if output is not None:
+        _console().print(f"exported {count} {'rows' if format == 'csv' else 'records'}")
+
+
+@prenotifications_app.command("to-case")
+def to_case(
+    group: Group,
+    pn: uuid.UUID,
+    reporting_country: Annotated[str, typer.Option(help="Your country (ISO alpha-2)")],
+    kind: Annotated[str | None, typer.Option(help="Default: the recorded discrepancy")] = None,
+    seizure_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD, default today")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the draft instead of posting.")
+    ] = None,
+) -> None:
+    """Turn a discrepancy into a pre-filled seizure case and post it (or write a draft)."""
+    when = date.fromisoformat(seizure_date) if seizure_date else None
+    case, item = _run(
+        lambda c: pn_ops.discrepancy_to_case(
+            c,
+            group,
+            pn,
+            reporting_country=reporting_country.upper(),
+            kind=kind,
+            seizure_date=when,
+            post=output is None,
+        )
+    )
+    if output is not None:
+        output.write_text(json.dumps(case, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        _console().print(f"draft case written to {output}")
+    elif item is not None:
+        _console().print(f"posted case #{item.seq} from pre-notification {pn}")

@@ -1,0 +1,1 @@
+"""Groups, their signed membership log and what this device remembers of it."""

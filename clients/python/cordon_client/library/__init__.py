@@ -1,0 +1,1 @@
+"""The group's encrypted document library: publish, list, download."""

@@ -1,0 +1,1 @@
+"""Versioned message templates (package data beside this module) and their registry."""
