@@ -1,4 +1,4 @@
-"""`cordon enrol|login|logout|password|whoami|groups`: this device's account."""
+"""`cordon enrol|login|lock|logout|password|whoami|groups`: this device's account."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from cordon_client._client import Cordon
+from cordon_client.account.unlock import UnlockFile, unlock_path
 from cordon_client.cli import common as common
 from cordon_client.exceptions import ApiError
 
@@ -56,6 +57,13 @@ def login(
         )
 
     common.run(work, new_keystore=True)
+
+
+@app.command()
+def lock() -> None:
+    """Forget the unlocked keystore key now: the next command asks for the passphrase."""
+    UnlockFile(unlock_path(common.home()), 0).forget()
+    common.console().print("locked: the next command asks for the keystore passphrase")
 
 
 @app.command()

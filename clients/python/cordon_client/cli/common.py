@@ -23,6 +23,7 @@ from rich.markup import escape
 
 from cordon_client._client import Cordon
 from cordon_client.account.state import KEYSTORE
+from cordon_client.account.unlock import DEFAULT_MINUTES, MAX_MINUTES, UnlockFile, unlock_path
 from cordon_client.exceptions import ApiError, CordonClientError, CryptoError
 
 GroupArg = Annotated[
@@ -82,10 +83,42 @@ def passphrase(*, new: bool = False) -> str:
     return ""
 
 
+def unlock_minutes() -> int:
+    """How long an unlock serves: $CORDON_UNLOCK_MINUTES (0 turns it off), default 15."""
+    raw = os.environ.get("CORDON_UNLOCK_MINUTES", "").strip()
+    if not raw:
+        return DEFAULT_MINUTES
+    if not raw.isdigit() or int(raw) > MAX_MINUTES:
+        fail(f"CORDON_UNLOCK_MINUTES must be a whole number of minutes from 0 to {MAX_MINUTES}")
+    return int(raw)
+
+
+def unlock_file() -> UnlockFile:
+    """The unlock file of the state directory (`account.unlock`)."""
+    return UnlockFile(unlock_path(home()), unlock_minutes())
+
+
+def _ask_passphrase(unlock: UnlockFile, *, new: bool) -> Callable[[], str]:
+    """The passphrase, asked for only when no sound unlock file serves; says why a file that
+    was there was not used."""
+
+    def ask() -> str:
+        if unlock.refused is not None:
+            Console(stderr=True, highlight=False).print(
+                f"[yellow]unlock file ignored: {escape(unlock.refused)}[/yellow]"
+            )
+            unlock.refused = None
+        return passphrase(new=new)
+
+    return ask
+
+
 def open_client(*, new_keystore: bool = False) -> Cordon:
     """The device in the state directory, unlocked; `new_keystore` when logging in creates it."""
     server = options().server or os.environ.get("CORDON_SERVER") or None
-    return Cordon(home(), passphrase(new=new_keystore), server=server)
+    unlock = unlock_file()
+    ask = _ask_passphrase(unlock, new=new_keystore)
+    return Cordon(home(), ask, server=server, unlock=unlock)
 
 
 def fail(message: str) -> NoReturn:
