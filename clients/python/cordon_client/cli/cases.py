@@ -6,16 +6,13 @@ import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from cordon_client import cases as case_ops
 from cordon_client._client import Cordon
-from cordon_client.cases.csvimport import import_cases
-from cordon_client.cases.export import export_cases_csv, export_json
 from cordon_client.cli.records import (
     Format,
     Group,
@@ -28,7 +25,12 @@ from cordon_client.cli.records import (
     _run,
     _who,
 )
-from cordon_client.records.view import CaseView, Item, domain_registry
+
+if TYPE_CHECKING:
+    from cordon_client.records.view import CaseView, Item
+
+# The domain (templates, JSON Schema, the record store) is imported by the commands that use
+# it: every other `cordon` command starts without it (issue 12, "Speed").
 
 cases_app = typer.Typer(
     help="Seizure cases: create, amend, reply, review, list, show, export, import-csv.",
@@ -96,6 +98,8 @@ def create_case(
     urgent: bool = False,
 ) -> None:
     """Post a case from a JSON/YAML file, or answer prompts for the simplified form."""
+    from cordon_client import cases as case_ops
+
     case = _load(file) if file else _prompt_case()
     chosen = form or (None if file else "simplified")
     item = _run(lambda c: case_ops.post_case(c, group, case, form=chosen, urgent=urgent))
@@ -105,6 +109,8 @@ def create_case(
 @cases_app.command("amend")
 def amend_case(group: Group, case: int, file: InFile, form: str | None = None) -> None:
     """Post a new version of your case; the history is kept."""
+    from cordon_client import cases as case_ops
+
     data = _load(file)
     item = _run(lambda c: case_ops.amend_case(c, group, case, data, form=form))
     _console().print(f"posted version #{item.seq} of case #{case}")
@@ -113,6 +119,8 @@ def amend_case(group: Group, case: int, file: InFile, form: str | None = None) -
 @cases_app.command("reply")
 def reply(group: Group, parent: int, text: str) -> None:
     """Reply to a case or to a reply in its thread."""
+    from cordon_client import cases as case_ops
+
     item = _run(lambda c: case_ops.reply(c, group, parent, text))
     _console().print(f"posted reply #{item.seq}")
 
@@ -125,11 +133,15 @@ def review(
     note: str | None = None,
 ) -> None:
     """As a coordinator: mark a case verified or ask for corrections."""
+    from cordon_client import cases as case_ops
+
     item = _run(lambda c: case_ops.review_case(c, group, case, verdict=verdict, note=note))
     _console().print(f"case #{case}: {verdict} (#{item.seq})")
 
 
 async def _cases(cordon: Cordon, group: uuid.UUID, **filters: Any) -> list[CaseView]:
+    from cordon_client import cases as case_ops
+
     return case_ops.cases(cordon, group, **filters)
 
 
@@ -184,6 +196,8 @@ def show_case(group: Group, case: int) -> None:
 @cases_app.command("export")
 def export_cases(group: Group, format: Format = "csv", output: Output = None) -> None:
     """Decrypted cases as CSV (one row per item, re-importable) or JSON."""
+    from cordon_client.cases.export import export_cases_csv, export_json
+
     records = [v.record() for v in _run(lambda c: _cases(c, group))]
     with _out(output) as fh:
         count = export_cases_csv(records, fh) if format == "csv" else export_json(records, fh)
@@ -200,6 +214,10 @@ def import_csv(
     dry_run: Annotated[bool, typer.Option(help="Check only; send nothing.")] = False,
 ) -> None:
     """Bulk-import seizure reports (one row per item); bad rows are reported, never sent."""
+    from cordon_client import cases as case_ops
+    from cordon_client.cases.csvimport import import_cases
+    from cordon_client.records.view import domain_registry
+
     text = file.read_text("utf-8-sig")
 
     async def work(cordon: Cordon) -> tuple[list[int], int]:

@@ -16,19 +16,21 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 
 from cordon_client._client import Cordon
 from cordon_client.cli.common import GroupArg, open_client, refusal
 from cordon_client.exceptions import CordonClientError
-from cordon_client.records import store
-from cordon_client.records.view import Item
-from cordon_client.templates.registry import InvalidContentError
+
+if TYPE_CHECKING:
+    from cordon_client.records.view import Item
+
+# YAML, the record store and the templates are imported when a command needs them
+# (issue 12, "Speed").
 
 T = TypeVar("T")
 
@@ -44,6 +46,8 @@ def _console() -> Console:
 
 def _run(work: Callable[[Cordon], Awaitable[T]]) -> T:
     """Open the client, sync, run `work`, and turn refusals into a message and exit 1."""
+    from cordon_client.records import store
+    from cordon_client.templates.registry import InvalidContentError
 
     async def main() -> T:
         async with open_client() as cordon:
@@ -63,6 +67,8 @@ def _run(work: Callable[[Cordon], Awaitable[T]]) -> T:
 
 
 def _load(path: Path) -> dict[str, Any]:
+    import yaml
+
     text = path.read_text("utf-8")
     data = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
     if not isinstance(data, dict):
