@@ -25,6 +25,7 @@ from cordon_client.exceptions import ApiError, RealtimeError
 from cordon_client.messaging.client import (
     CONTENT_KINDS,
     KEY_KINDS,
+    OWN_RECEIPT,
     Incoming,
     MessagingClient,
     item_meta,
@@ -383,6 +384,8 @@ class Listener:
             with contextlib.suppress(ConnectionClosed):
                 await ws.send(json.dumps({"type": "receipt", **receipt}))
         if item.kind in KEY_KINDS and not item.event and item.verified:
+            return []
+        if item.error == OWN_RECEIPT:
             return []
         return [item]
 
