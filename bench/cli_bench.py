@@ -313,6 +313,8 @@ def bench(
     member_id = re.search(r"user\s+(\S+)", whoami)
     assert member_id is not None, whoami
     pn_file = scratch / "pn.json"
+    _, usage = typist.run(*c, "prenotifications", "send", "--help")
+    group_arg = ("-g", str(group)) if "--group" in usage else (str(group),)  # before issue 12 #6
 
     def new_prenotification() -> None:
         pn_file.write_text(json.dumps(PRENOTIFICATION | {"notification_id": str(uuid.uuid4())}))
@@ -326,8 +328,7 @@ def bench(
                     *c,
                     "prenotifications",
                     "send",
-                    "-g",
-                    str(group),
+                    *group_arg,
                     "-f",
                     str(pn_file),
                     "--destination",
