@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -50,8 +51,19 @@ from _harness import BENCH_SECRET, ROOT, Server, loadavg, percentile, scratch_da
 from cordon_client import Cordon
 
 BIN = Path(sys.executable).parent
-CORDON = str(BIN / "cordon")
-CORDON_SERVER = str(BIN / "cordon-server")
+
+
+def console_script(root: Path | None, pyproject: str, name: str) -> tuple[str, ...]:
+    """The installed executable `name`, or for another checkout (--root, which has no scripts
+    of its own) its entry point from `pyproject`, run by this venv's Python."""
+    if root is None:
+        return (str(BIN / name),)
+    entry = tomllib.loads((root / pyproject).read_text())["project"]["scripts"][name]
+    module, attr = entry.split(":")
+    code = f"import sys; from {module} import {attr} as f; sys.argv[0] = {name!r}; sys.exit(f())"
+    return (sys.executable, "-c", code)
+
+
 PASSPHRASE = "bench keystore passphrase"
 DEMO_PASSWORD = "cordon-demo-password"  # what `cordon-server seed-demo` prints
 COORDINATOR, MEMBER = "ocu.coordinator", "be.ncp"
@@ -212,21 +224,29 @@ def main() -> None:
             "CORDON_SEED_DEMO": "true",
         }
         typist = Typist(scratch, server_env, args.root and args.root.resolve())
-        typist.run(CORDON_SERVER, "seed-demo", server=True)
+        cordon_server = console_script(args.root, "pyproject.toml", "cordon-server")
+        cordon = console_script(args.root, "clients/python/pyproject.toml", "cordon")
+        typist.run(*cordon_server, "seed-demo", server=True)
         server = Server(url)
         try:
-            rows += bench(typist, server, scratch, runs, args.items)
+            rows += bench(typist, server, scratch, runs, args.items, cordon, cordon_server)
         finally:
             server.stop()
     print(json.dumps(rows))
 
 
 def bench(
-    typist: Typist, server: Server, scratch: Path, runs: int, items: int
+    typist: Typist,
+    server: Server,
+    scratch: Path,
+    runs: int,
+    items: int,
+    cordon: tuple[str, ...],
+    cordon_server: tuple[str, ...],
 ) -> list[dict[str, float | int | str]]:
     coord, member = scratch / "coordinator", scratch / "member"
-    c = (CORDON, "--server", server.base, "--home", str(coord))
-    m = (CORDON, "--server", server.base, "--home", str(member))
+    c = (*cordon, "--server", server.base, "--home", str(coord))
+    m = (*cordon, "--server", server.base, "--home", str(member))
     rows = []
 
     # -- the floor ----------------------------------------------------------------------------
@@ -235,7 +255,7 @@ def bench(
     )
 
     # -- set-up: both log in, the coordinator opens the log, the member joins ----------------
-    _, code = typist.run(CORDON_SERVER, "demo-totp", server=True)
+    _, code = typist.run(*cordon_server, "demo-totp", server=True)
     totp = re.search(r"\b\d{6}\b", code)
     assert totp is not None, code
     typist.run(*c, "login", COORDINATOR, "--totp", totp.group(0), stdin=f"{DEMO_PASSWORD}\n")
@@ -287,7 +307,9 @@ def bench(
     rows.append(
         report(
             "cordon-server demo-totp",
-            repeat(max(3, runs // 3), lambda: typist.time(CORDON_SERVER, "demo-totp", server=True)),
+            repeat(
+                max(3, runs // 3), lambda: typist.time(*cordon_server, "demo-totp", server=True)
+            ),
         )
     )
     rows.append(report("cordon groups (warm)", repeat(runs, lambda: typist.time(*m, "groups"))))

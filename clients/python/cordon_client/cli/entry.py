@@ -1,7 +1,7 @@
 """The `cordon` executable's entry point.
 
 For a top-level verb (`groups`, `send`, `receive`, `login`, …) it runs the root command of
-`cli.root` alone, so typer neither imports nor introspects the ~50 commands of the groups
+`cli.root` alone, so typer neither imports nor introspects the 42 commands of the groups
 that are not being run (issue 12, "Speed"); anything else (a command group, `--help`, a typo)
 gets the whole command line of `cli.main`.
 """
