@@ -6,38 +6,29 @@ refused setting, an unreachable database) is one line with a hint on stderr and 
 `--debug` shows the traceback. `main` is the installed script.
 """
 
-import asyncio
+from __future__ import annotations
+
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
-import pyotp
 import typer
-import uvicorn
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.codes import Region
-from app.core.config import Settings, get_settings
-from app.core.db import create_engine, create_sessionmaker
-from app.core.errors import CordonError
-from app.core.migrate import upgrade
-from app.demo import service as demo_service
-from app.groups import service as groups_service
-from app.groups.schemas import GroupCreate
-from app.organisations import service as organisations_service
-from app.organisations.schemas import OrganisationCreate
-from app.service_accounts import service as service_accounts_service
-from app.service_accounts.schemas import ServiceAccountCreate
-from app.service_accounts.scopes import Operation
-from app.users import service as users_service
-from app.users.models import PlatformRole
-from app.users.schemas import UserCreate
+from app.core.config import get_settings
+from app.service_accounts.operations import Operation
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.core.config import Settings
+    from app.demo.service import DemoAccount
+
+# The database layer, the web stack and the password hasher are imported inside the commands
+# that use them: `demo-totp` and `--help` need none of them (issue 12, "Speed").
 
 app = typer.Typer(
     help="Cordon server administration.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -57,6 +48,11 @@ def root(
 
 def _problem(exc: Exception) -> tuple[str, str]:
     """One line and a hint for a failure that escaped a command."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.core.errors import CordonError
+
     if isinstance(exc, ValidationError):
         reasons = []
         for err in exc.errors():
@@ -93,6 +89,13 @@ def main() -> None:
 
 def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
     """Run one unit of work in a session; a CordonError becomes a clean exit 1."""
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from app.core.db import create_engine, create_sessionmaker
+    from app.core.errors import CordonError
+
     settings = get_settings()
 
     async def main() -> T:
@@ -118,12 +121,18 @@ def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
 @app.command()
 def migrate() -> None:
     """Apply database migrations up to head."""
+    from app.core.migrate import upgrade
+
     upgrade(get_settings().database_url)
     console.print("database migrated to head")
 
 
-def _print_demo(accounts: list[demo_service.DemoAccount], host: str, port: int) -> None:
-    table = Table(title=f"Demo accounts (password: {demo_service.DEMO_PASSWORD})")
+def _print_demo(accounts: list[DemoAccount], host: str, port: int) -> None:
+    from rich.table import Table
+
+    from app.demo.accounts import DEMO_PASSWORD
+
+    table = Table(title=f"Demo accounts (password: {DEMO_PASSWORD})")
     table.add_column("username", no_wrap=True, min_width=16)
     for column in ("name", "organisation", "role", "TOTP"):
         table.add_column(column)
@@ -140,8 +149,9 @@ def _print_demo(accounts: list[demo_service.DemoAccount], host: str, port: int) 
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Seed the demo operation into an empty database (development only)."""
+    from app.demo import service as demo_service
 
-    async def work(session: AsyncSession, settings: Settings) -> list[demo_service.DemoAccount]:
+    async def work(session: AsyncSession, settings: Settings) -> list[DemoAccount]:
         if not settings.seed_demo:
             raise typer.BadParameter("CORDON_SEED_DEMO is false")
         if not await demo_service.is_empty(session):
@@ -158,10 +168,14 @@ def seed_demo() -> None:
 @app.command("demo-totp")
 def demo_totp() -> None:
     """Print the current TOTP code of each demo account that has TOTP, labelled with it."""
+    import pyotp
+
+    from app.demo.accounts import DEMO_TOTP_SEED, DEMO_TOTP_USERNAMES
+
     if get_settings().environment == "production":
         raise typer.BadParameter("not available in production")
-    code = pyotp.TOTP(demo_service.DEMO_TOTP_SEED).at(time.time())
-    for username in demo_service.totp_usernames():
+    code = pyotp.TOTP(DEMO_TOTP_SEED).at(time.time())
+    for username in DEMO_TOTP_USERNAMES:
         console.print(f"{username}: {code}")
 
 
@@ -172,10 +186,15 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes (needs PostgreSQL)")] = 1,
 ) -> None:
     """Migrate, seed the demo on an empty embedded database, then serve."""
+    import uvicorn
+
+    from app.core.migrate import upgrade
+    from app.demo import service as demo_service
+
     settings = get_settings()
     upgrade(settings.database_url)
 
-    async def work(session: AsyncSession, s: Settings) -> list[demo_service.DemoAccount]:
+    async def work(session: AsyncSession, s: Settings) -> list[DemoAccount]:
         if s.seed_demo and await demo_service.is_empty(session):
             return await demo_service.seed(session, settings=s)
         return []
@@ -204,6 +223,8 @@ def create_org(
     region: Annotated[Region, typer.Option(help="WCO region")],
 ) -> None:
     """Register a member administration."""
+    from app.organisations import service as organisations_service
+    from app.organisations.schemas import OrganisationCreate
 
     async def work(session: AsyncSession, _: Settings) -> str:
         org = await organisations_service.create(
@@ -224,6 +245,10 @@ def create_user(
     ncp: Annotated[bool, typer.Option(help="National Contact Point of the organisation")] = False,
 ) -> None:
     """Create a user and print their one-time enrolment code."""
+    from app.organisations import service as organisations_service
+    from app.users import service as users_service
+    from app.users.models import PlatformRole
+    from app.users.schemas import UserCreate
 
     async def work(session: AsyncSession, settings: Settings) -> str:
         org = await organisations_service.get_by_name(session, name=organisation)
@@ -247,6 +272,7 @@ def create_user(
 @app.command("enrolment-code")
 def enrolment_code(username: str) -> None:
     """Issue a fresh enrolment code for an existing user (the old one stops working)."""
+    from app.users import service as users_service
 
     async def work(session: AsyncSession, settings: Settings) -> str:
         user = await users_service.get_by_username(session, username=username)
@@ -264,6 +290,9 @@ def create_group(
     description: Annotated[str, typer.Option(help="What the operation is")] = "",
 ) -> None:
     """Open a group and name its first coordinator (who must have TOTP enabled)."""
+    from app.groups import service as groups_service
+    from app.groups.schemas import GroupCreate
+    from app.users import service as users_service
 
     async def work(session: AsyncSession, _: Settings) -> str:
         user = await users_service.get_by_username(session, username=coordinator)
@@ -295,6 +324,10 @@ def create_service_account(
     display_name: Annotated[str, typer.Option(help="What the account is for")] = "",
 ) -> None:
     """Create a service account and print its credential (shown once)."""
+    from app.groups import service as groups_service
+    from app.organisations import service as organisations_service
+    from app.service_accounts import service as service_accounts_service
+    from app.service_accounts.schemas import ServiceAccountCreate
 
     async def work(session: AsyncSession, settings: Settings) -> str:
         org = await organisations_service.get_by_name(session, name=organisation)
@@ -319,6 +352,9 @@ def create_service_account(
 @service_accounts_app.command("list")
 def list_service_accounts() -> None:
     """Every service account, its scope and whether it is revoked."""
+    from rich.table import Table
+
+    from app.service_accounts import service as service_accounts_service
 
     async def work(session: AsyncSession, _: Settings) -> list[tuple[str, str, str]]:
         found = await service_accounts_service.get_all(session, actor=None)
@@ -336,6 +372,7 @@ def list_service_accounts() -> None:
 @service_accounts_app.command("revoke")
 def revoke_service_account(username: str) -> None:
     """Revoke a service account: its tokens end and its sockets close at once."""
+    from app.service_accounts import service as service_accounts_service
 
     async def work(session: AsyncSession, _: Settings) -> None:
         user, row = await service_accounts_service.get_by_username(session, username=username)

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.core.config import get_settings
+from app.demo import service as demo_service
 
 runner = CliRunner()
 
@@ -68,6 +69,7 @@ def test_seed_demo_once(cli_env: None):
     assert "not seeded" in _ok("seed-demo")
     codes = dict(line.split(": ") for line in _ok("demo-totp").splitlines())
     assert set(codes) == {"admin", "ocu.coordinator"}  # each code names its account
+    assert set(codes) == set(demo_service.totp_usernames())  # the seeded ones, no other
     assert all(re.fullmatch(r"\d{6}", code) for code in codes.values())
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.codes import Region
 from app.core.config import Settings
 from app.core.security import hash_password, seal_secret
+from app.demo.accounts import DEMO_GROUP, DEMO_PASSWORD, DEMO_TOTP_SEED
 from app.groups import service as groups_service
 from app.groups.models import GroupRole, GroupStatus
 from app.groups.schemas import GroupCreate, MemberAdd
@@ -21,10 +22,6 @@ from app.organisations import service as organisations_service
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationCreate
 from app.users.models import PlatformRole, User
-
-DEMO_PASSWORD = "cordon-demo-password"
-DEMO_TOTP_SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-DEMO_GROUP = "Operation STOP III (demo)"
 
 
 @dataclass(frozen=True)

@@ -11,21 +11,11 @@ decision.
 
 import uuid
 from collections.abc import Iterable
-from enum import StrEnum
 
 from app.messages.models import MessageKind
 from app.service_accounts.exceptions import OutOfScope
 from app.service_accounts.models import ServiceAccount
-
-
-class Operation(StrEnum):
-    """The operations a service account can be granted (`--operation` in the CLI)."""
-
-    CASES_POST = "cases.post"  # post, amend and import cases (alert and chat items)
-    PRENOTIFICATIONS_SEND = "prenotifications.send"
-    LIBRARY_READ = "library.read"
-    LIBRARY_PUBLISH = "library.publish"
-
+from app.service_accounts.operations import Operation as Operation  # re-exported
 
 BASELINE: frozenset[Operation] = frozenset()
 POSTING = frozenset(

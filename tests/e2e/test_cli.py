@@ -151,6 +151,7 @@ async def test_cli_refusals_are_one_clean_line(
     _clean_failure(bad, "error: Wrong username or password [auth.invalid_credentials] (hint:")
     _clean_failure(await user.run("receive", ok=False), "cordon login")
     await user.run("login", u.username, stdin=f"{f.PASSWORD}\n")
+    await user.run("lock")  # else the unlock file serves and no passphrase is asked for
     user.env["CORDON_PASSPHRASE"] = "wrong passphrase"
     _clean_failure(await user.run("groups", ok=False), "passphrase")
     user.env["CORDON_PASSPHRASE"] = PASSPHRASE

@@ -220,6 +220,7 @@ async def test_failures_are_one_line_with_a_hint_and_debug_shows_the_traceback(
             "unreachable": _cordon(home, "--server", dead, "groups"),
             "debug": _cordon(home, "--server", dead, "--debug", "groups"),
             "refused": _cordon(home, "prenotifications", "show", gid, str(uuid.uuid4())),
+            "lock": _cordon(home, "lock"),  # else the unlock file serves, no passphrase asked
             "passphrase": _cordon(home, "groups", passphrase="not the passphrase"),
             "file": _cordon(home, "cases", "create", gid, "--file", str(broken)),
         }
@@ -233,5 +234,6 @@ async def test_failures_are_one_line_with_a_hint_and_debug_shows_the_traceback(
     assert "Traceback (most recent call last)" in done["debug"].stderr
     assert "httpx.ConnectError" in done["debug"].stderr
     _one_line_failure(done["refused"], "[prenotification.not_found]", "hint:")
+    assert done["lock"].returncode == 0, done["lock"]
     _one_line_failure(done["passphrase"], "keystore passphrase is wrong", "CORDON_PASSPHRASE")
     _one_line_failure(done["file"], "not valid JSON", "line 1")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from cordon_client._client import Cordon
+from cordon_client.account.unlock import unlock_path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f
@@ -144,6 +145,9 @@ async def test_the_documented_nightly_import_runs_as_written(
         (tmp_path / "seizures.csv").write_text(CSV)
         m.run(m.adapt(cron.split(" ", 5)[5]))
         assert "imported 2 case(s)" in (tmp_path / "be-import.log").read_text()
+        state = Path(m.swaps["/var/lib/cordon/be-import"])
+        assert not unlock_path(state).exists(), "a credential keystore keeps no unlock file"
+        assert unlock_path(m.home / ".cordon").exists()  # the NCP's, typed with a passphrase
 
         cases = m.run(f"cordon --home {tmp_path / 'jane'} cases list {gid}")
         assert cases.count("be-import (service account)") == 2, cases

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from cordon_client.account.client import now_ms
+from cordon_client.account.client import now_ms, tls_for
 from cordon_client.exceptions import KeyUnavailableError, UntrustedSenderError
 from cordon_client.library.client import (
     Downloaded,
@@ -97,7 +97,8 @@ class Cordon(MessagingClient):
         `rate` caps transfers at that many bytes per second."""
         _, keystore = self.state.require()
         headers = {"Authorization": f"Bearer {self.state.token}"}
-        with httpx.Client(base_url=self.server, timeout=60, headers=headers) as http:
+        verify = tls_for(self.server)
+        with httpx.Client(base_url=self.server, timeout=60, headers=headers, verify=verify) as http:
             yield LibraryClient(
                 http, device_id=keystore.device_id, signing_key=keystore.signing_key, rate=rate
             )

@@ -8,8 +8,10 @@ renews its short-lived token by itself (docs/operations.md#service-accounts).
 
 from __future__ import annotations
 
+import ssl
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from cordon_client.account.state import LocalState, Profile
+from cordon_client.account.unlock import UnlockFile
 from cordon_client.crypto import (
     GroupSession,
     KeystoreData,
@@ -40,6 +43,16 @@ from cordon_client.exceptions import (
 )
 
 
+def tls_for(server: str) -> ssl.SSLContext | bool:
+    """Certificate checks for an https server (the CA bundle, loaded per process). A plain
+    http server needs no TLS, and redirects are not followed, so no TLS connection is made: it
+    gets a context that trusts no CA at all (any TLS would fail closed) instead of paying for
+    loading the bundle (~50 ms a command)."""
+    if server.lower().startswith("http://"):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return True
+
+
 def now_ms() -> int:
     """Protocol timestamps: integer milliseconds since the epoch."""
     return int(time.time() * 1000)
@@ -55,20 +68,23 @@ class AccountClient:
     def __init__(
         self,
         state_dir: Path,
-        passphrase: str,
+        passphrase: str | Callable[[], str],
         *,
         server: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         scrypt_n: int | None = None,
         credential: str | None = None,
+        unlock: UnlockFile | None = None,
     ) -> None:
-        self.state = LocalState(state_dir, passphrase, scrypt_n=scrypt_n)
+        self.state = LocalState(state_dir, passphrase, scrypt_n=scrypt_n, unlock=unlock)
         self.credential = credential  # a service account's: renews the token when due
         base = server or (self.state.profile.server if self.state.profile else None)
         if base is None:
             raise CordonClientError("no server URL: pass server= or log in first")
         self.server = base.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.server, transport=transport, timeout=30)
+        self._http = httpx.AsyncClient(
+            base_url=self.server, transport=transport, timeout=30, verify=tls_for(self.server)
+        )
         self._sessions: dict[uuid.UUID, GroupSession] = {}
         self._one_time: OneTimePrekeyStore | None = None
         self._ledger: ClaimLedger | None = None
@@ -205,6 +221,7 @@ class AccountClient:
         await self._call("POST", "/api/v1/auth/logout")
         self.state.set_secret("token", None)
         self._save()
+        self.state.lock()
 
     async def create_service_account(
         self,
@@ -270,6 +287,7 @@ class AccountClient:
         """
         body = {"current_password": current, "new_password": new, "totp_code": totp_code}
         data = await self._call("POST", "/api/v1/auth/password", json=body)
+        self.state.lock()  # whoever changes the password starts again from the passphrase
         return int(data["revoked"])
 
     async def publish_keys(self) -> None:

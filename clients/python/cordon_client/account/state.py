@@ -3,7 +3,8 @@
 Everything secret (device and member private keys, prekeys, the bearer token, coordinator
 root keys, per-group session state) lives in the keystore, which is encrypted at rest
 (scrypt + AES-256-GCM, mode 0600). The profile holds only what is safe to read in clear:
-server URL, username and ids.
+server URL, username and ids. A command line keeps the unlocked key for a few minutes in an
+unlock file (`account.unlock`), so that scrypt does not run on every command.
 """
 
 from __future__ import annotations
@@ -11,13 +12,22 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cordon_client.crypto import KeystoreData, load_keystore, save_keystore
-from cordon_client.exceptions import CordonClientError
+from cordon_client.account.unlock import UnlockFile, unlock_path
+from cordon_client.crypto import KeystoreData
+from cordon_client.crypto.keystore import (
+    KeystoreKey,
+    open_keystore,
+    serialise_keystore,
+    unlock_keystore,
+    write_keystore,
+)
+from cordon_client.exceptions import CordonClientError, KeystoreError
 
 PROFILE = "profile.json"
 KEYSTORE = "keystore.json"
@@ -38,18 +48,80 @@ class Profile:
 
 
 class LocalState:
-    """Loads and saves the profile and the keystore of one device."""
+    """Loads and saves the profile and the keystore of one device.
 
-    def __init__(self, directory: Path, passphrase: str, *, scrypt_n: int | None = None) -> None:
+    Only unlocking runs scrypt: the key it derives stays with this object, and every save
+    encrypts under it with a fresh nonce (and only when the keystore changed). With an
+    `UnlockFile`, a key kept from an earlier unlock is used instead of the passphrase, which
+    is then never asked for; an unlock by passphrase re-encrypts the keystore under a fresh
+    salt and keeps the new key there."""
+
+    def __init__(
+        self,
+        directory: Path,
+        passphrase: str | Callable[[], str],
+        *,
+        scrypt_n: int | None = None,
+        unlock: UnlockFile | None = None,
+    ) -> None:
         self.directory = directory
         self._passphrase = passphrase
         self._scrypt_n = scrypt_n
+        self.unlock = unlock
+        self._key: KeystoreKey | None = None
+        self._written: bytes | None = None  # the plaintext the file on disk holds
         self.profile: Profile | None = None
         self.keystore: KeystoreData | None = None
         if (directory / PROFILE).exists():
             self.profile = Profile(**json.loads((directory / PROFILE).read_text()))
         if (directory / KEYSTORE).exists():
-            self.keystore = load_keystore(directory / KEYSTORE, passphrase)
+            self.keystore = self._open(directory / KEYSTORE)
+
+    def passphrase(self) -> str:
+        """The passphrase, asked for (by the callable given) only when needed."""
+        if callable(self._passphrase):
+            self._passphrase = self._passphrase()
+        return self._passphrase
+
+    def _open(self, path: Path) -> KeystoreData:
+        kept = self.unlock.key() if self.unlock is not None else None
+        if kept is not None:
+            try:
+                data = open_keystore(path, kept)
+            except KeystoreError:  # re-encrypted since (passphrase changed) or altered
+                assert self.unlock is not None
+                self.unlock.forget()
+            else:
+                self._key, self._written = kept, serialise_keystore(data)
+                return data
+        data, key = unlock_keystore(path, self.passphrase())
+        self._key, self._written = key, serialise_keystore(data)
+        if self.unlock is not None and self.unlock.minutes:
+            self._key = KeystoreKey.derive(self.passphrase(), n=key.n)
+            self._written = None  # re-encrypt under the fresh salt before keeping its key
+            self._write(data)
+            self.unlock.remember(self._key)
+        return data
+
+    def _write(self, data: KeystoreData) -> None:
+        if self._key is None:
+            self._key = KeystoreKey.derive(self.passphrase(), **self._n())
+            if self.unlock is not None:
+                self.unlock.remember(self._key)
+        plain = serialise_keystore(data)
+        if plain == self._written:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_keystore(self.directory / KEYSTORE, data, self._key)
+        self._written = plain
+
+    def _n(self) -> dict[str, int]:
+        return {"n": self._scrypt_n} if self._scrypt_n else {}
+
+    def lock(self) -> None:
+        """Remove the unlock file of this state directory, kept by this object or by another
+        process (logout, password change, `cordon lock`)."""
+        (self.unlock or UnlockFile(unlock_path(self.directory), 0)).forget()
 
     def require(self) -> tuple[Profile, KeystoreData]:
         """The profile and keystore, or a clear error telling the user to log in."""
@@ -58,17 +130,20 @@ class LocalState:
         return self.profile, self.keystore
 
     def save(self) -> None:
-        """Write both files atomically, readable by the owner only."""
+        """Write what changed atomically, readable by the owner only."""
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         if self.keystore is not None:
-            kwargs = {"n": self._scrypt_n} if self._scrypt_n else {}
-            save_keystore(self.directory / KEYSTORE, self.keystore, self._passphrase, **kwargs)
+            self._write(self.keystore)
         if self.profile is not None:
+            text = json.dumps(asdict(self.profile))
+            path = self.directory / PROFILE
+            if path.exists() and path.read_text() == text:
+                return
             tmp = self.directory / f".{PROFILE}.tmp"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as fh:
-                json.dump(asdict(self.profile), fh)
-            os.replace(tmp, self.directory / PROFILE)
+                fh.write(text)
+            os.replace(tmp, path)
 
     # Named secrets inside the keystore -------------------------------------------------
 

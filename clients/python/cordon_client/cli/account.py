@@ -1,4 +1,4 @@
-"""`cordon enrol|login|logout|password|whoami|groups`: this device's account."""
+"""`cordon enrol|login|lock|logout|password|whoami|groups`: this device's account."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from cordon_client._client import Cordon
+from cordon_client.account.unlock import UnlockFile, unlock_path
 from cordon_client.cli import common as common
 from cordon_client.exceptions import ApiError
 
@@ -90,6 +91,13 @@ def _login_with_credential(device_name: str) -> None:
         )
 
     common.run(work)
+
+
+@app.command()
+def lock() -> None:
+    """Forget the unlocked keystore key now: the next command asks for the passphrase."""
+    UnlockFile(unlock_path(common.home()), 0).forget()
+    common.console().print("locked: the next command asks for the keystore passphrase")
 
 
 @app.command()

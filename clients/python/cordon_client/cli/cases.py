@@ -6,16 +6,13 @@ import json
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from cordon_client import cases as case_ops
 from cordon_client._client import Cordon
-from cordon_client.cases.csvimport import import_cases
-from cordon_client.cases.export import export_cases_csv, export_json
 from cordon_client.cli import forms
 from cordon_client.cli.records import (
     Format,
@@ -30,7 +27,12 @@ from cordon_client.cli.records import (
     _who,
     senders,
 )
-from cordon_client.records.view import CaseView, Item, domain_registry
+
+if TYPE_CHECKING:
+    from cordon_client.records.view import CaseView, Item
+
+# The domain (templates, JSON Schema, the record store) is imported by the commands that use
+# it: every other `cordon` command starts without it (issue 12, "Speed").
 
 cases_app = typer.Typer(
     help="Seizure cases: create, amend, reply, review, list, show, export, import-csv, template.",
@@ -64,6 +66,9 @@ def create_case(
     """Post a case from a JSON/YAML file (`cordon cases template` prints one), or answer
     prompts for the simplified form: each answer is checked as it is typed, codes are listed
     with their labels, and nothing is sent until every answer fits."""
+    from cordon_client import cases as case_ops
+    from cordon_client.records.view import domain_registry
+
     chosen = form or (None if file else "simplified")
     if file:
         case = _load(file)
@@ -80,6 +85,8 @@ def case_template(
     lang: forms.Lang = None,
 ) -> None:
     """Print a valid example case as commented YAML: every field, its label and allowed codes."""
+    from cordon_client.records.view import domain_registry
+
     template = domain_registry().get("seizure-case")
     chosen = form or template.default_form
     forms.print_example(
@@ -93,6 +100,8 @@ def case_template(
 @cases_app.command("amend")
 def amend_case(group: Group, case: int, file: InFile, form: str | None = None) -> None:
     """Post a new version of your case; the history is kept."""
+    from cordon_client import cases as case_ops
+
     data = _load(file)
     item = _run(lambda c: case_ops.amend_case(c, group, case, data, form=form))
     _console().print(f"posted version #{item.seq} of case #{case}")
@@ -101,6 +110,8 @@ def amend_case(group: Group, case: int, file: InFile, form: str | None = None) -
 @cases_app.command("reply")
 def reply(group: Group, parent: int, text: str) -> None:
     """Reply to a case or to a reply in its thread."""
+    from cordon_client import cases as case_ops
+
     item = _run(lambda c: case_ops.reply(c, group, parent, text))
     _console().print(f"posted reply #{item.seq}")
 
@@ -113,11 +124,15 @@ def review(
     note: str | None = None,
 ) -> None:
     """As a coordinator: mark a case verified or ask for corrections."""
+    from cordon_client import cases as case_ops
+
     item = _run(lambda c: case_ops.review_case(c, group, case, verdict=verdict, note=note))
     _console().print(f"case #{case}: {verdict} (#{item.seq})")
 
 
 async def _cases(cordon: Cordon, group: uuid.UUID, **filters: Any) -> list[CaseView]:
+    from cordon_client import cases as case_ops
+
     return case_ops.cases(cordon, group, **filters)
 
 
@@ -179,6 +194,8 @@ def show_case(group: Group, case: int) -> None:
 @cases_app.command("export")
 def export_cases(group: Group, format: Format = "csv", output: Output = None) -> None:
     """Decrypted cases as CSV (one row per item, re-importable) or JSON."""
+    from cordon_client.cases.export import export_cases_csv, export_json
+
     records = [v.record() for v in _run(lambda c: _cases(c, group))]
     with _out(output) as fh:
         count = export_cases_csv(records, fh) if format == "csv" else export_json(records, fh)
@@ -195,6 +212,10 @@ def import_csv(
     dry_run: Annotated[bool, typer.Option(help="Check only; send nothing.")] = False,
 ) -> None:
     """Bulk-import seizure reports (one row per item); bad rows are reported, never sent."""
+    from cordon_client import cases as case_ops
+    from cordon_client.cases.csvimport import import_cases
+    from cordon_client.records.view import domain_registry
+
     text = file.read_text("utf-8-sig")
 
     async def work(cordon: Cordon) -> tuple[list[int], int]:

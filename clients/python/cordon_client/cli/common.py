@@ -2,8 +2,9 @@
 
 Where the device lives: `--home` (or ``$CORDON_HOME``, default ``~/.cordon``); which server:
 `--server` (or ``$CORDON_SERVER``, default the profile's); the keystore passphrase:
-``$CORDON_PASSPHRASE`` or a hidden prompt, or for a service account the credential in
-`--credential-file`, which also renews its token (no prompt at all). Expected failures end
+``$CORDON_PASSPHRASE`` or a hidden prompt, its key then kept in the unlock file
+(`account.unlock`), or for a service account the credential in `--credential-file`, which
+also renews its token (no prompt, no unlock file). Expected failures end
 with a one-line reason and exit status 1, never a traceback (`cli.errors` words them;
 `--debug` shows the traceback).
 """
@@ -25,6 +26,7 @@ from rich.markup import escape
 
 from cordon_client._client import Cordon
 from cordon_client.account.state import KEYSTORE
+from cordon_client.account.unlock import DEFAULT_MINUTES, MAX_MINUTES, UnlockFile, unlock_path
 from cordon_client.cli import errors
 
 GroupArg = Annotated[
@@ -104,10 +106,45 @@ def passphrase(*, new: bool = False) -> str:
     return ""
 
 
+def unlock_minutes() -> int:
+    """How long an unlock serves: $CORDON_UNLOCK_MINUTES (0 turns it off), default 15."""
+    raw = os.environ.get("CORDON_UNLOCK_MINUTES", "").strip()
+    if not raw:
+        return DEFAULT_MINUTES
+    if not raw.isdigit() or int(raw) > MAX_MINUTES:
+        fail(f"CORDON_UNLOCK_MINUTES must be a whole number of minutes from 0 to {MAX_MINUTES}")
+    return int(raw)
+
+
+def unlock_file() -> UnlockFile:
+    """The unlock file of the state directory (`account.unlock`)."""
+    return UnlockFile(unlock_path(home()), unlock_minutes())
+
+
+def _ask_passphrase(unlock: UnlockFile, *, new: bool) -> Callable[[], str]:
+    """The passphrase, asked for only when no sound unlock file serves; says why a file that
+    was there was not used."""
+
+    def ask() -> str:
+        if unlock.refused is not None:
+            Console(stderr=True, highlight=False).print(
+                f"[yellow]unlock file ignored: {escape(unlock.refused)}[/yellow]"
+            )
+            unlock.refused = None
+        return passphrase(new=new)
+
+    return ask
+
+
 def open_client(*, new_keystore: bool = False) -> Cordon:
     """The device in the state directory, unlocked; `new_keystore` when logging in creates it."""
     server = options().server or os.environ.get("CORDON_SERVER") or None
-    return Cordon(home(), passphrase(new=new_keystore), server=server, credential=credential())
+    machine = credential()
+    if machine is not None:  # a service account: its credential is at hand, no unlock file
+        return Cordon(home(), machine, server=server, credential=machine)
+    unlock = unlock_file()
+    ask = _ask_passphrase(unlock, new=new_keystore)
+    return Cordon(home(), ask, server=server, unlock=unlock)
 
 
 def fail(message: str, hint: str | None = None) -> NoReturn:

@@ -1,9 +1,9 @@
 """Every failure of a `cordon` command as one line on stderr with a hint, and exit status 1.
 
-The root entry point (`cli.main.entry`) and the per-command runners (`common.run`,
-`records._run`) hand any exception to `exit_for`, so a refused request, an unreachable server, a
-wrong passphrase or a bad file reads the same everywhere. `--debug` (a global option) lets the
-exception through with its traceback instead.
+The entry points (`guarded`, run by `cli.entry.run` and `cli.main.entry`) and the per-command
+runners (`common.run`, `records._run`) hand any exception to `exit_for`, so a refused request,
+an unreachable server, a wrong passphrase or a bad file reads the same everywhere. `--debug`
+(a global option) lets the exception through with its traceback instead.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import json
 import sys
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, cast
 
 import httpx
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 
@@ -28,7 +27,9 @@ from cordon_client.exceptions import (
     RealtimeError,
     WrongPassphraseError,
 )
-from cordon_client.templates.registry import InvalidContentError
+
+if TYPE_CHECKING:
+    from cordon_client.templates.registry import InvalidContentError
 
 DEBUG_HINT = "run again with --debug for the traceback"
 
@@ -77,6 +78,13 @@ def _transport(exc: httpx.TransportError) -> Problem:
     )
 
 
+def _raised_by(exc: BaseException, module: str, name: str) -> bool:
+    """Whether `exc` is the exception `name` of `module`, without importing it: a module never
+    imported raised nothing, and importing YAML or JSON Schema here would slow every command."""
+    kind = getattr(sys.modules.get(module), name, None)
+    return isinstance(kind, type) and isinstance(exc, kind)
+
+
 def describe(exc: BaseException) -> Problem:
     """One line and a hint for any failure a command can meet."""
     if isinstance(exc, ApiError):
@@ -92,8 +100,8 @@ def describe(exc: BaseException) -> Problem:
         )
     if isinstance(exc, KeystoreError):
         return Problem(exc.reason, "check --home and the permissions of its files")
-    if isinstance(exc, InvalidContentError):
-        fields = "; ".join(str(e) for e in exc.errors)
+    if _raised_by(exc, "cordon_client.templates.registry", "InvalidContentError"):
+        fields = "; ".join(str(e) for e in cast("InvalidContentError", exc).errors)
         return Problem(f"the content does not fit its template: {fields}", _template_hint())
     if isinstance(exc, RealtimeError):
         return Problem(str(exc), "log in again if the device was revoked")
@@ -110,7 +118,7 @@ def describe(exc: BaseException) -> Problem:
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             "a .yaml/.yml file is read as YAML, anything else as JSON",
         )
-    if isinstance(exc, yaml.YAMLError):
+    if _raised_by(exc, "yaml", "YAMLError"):
         return Problem(f"not valid YAML: {' '.join(str(exc).split())}")
     if isinstance(exc, OSError):
         name = f"{exc.filename}: " if exc.filename else ""
@@ -151,3 +159,15 @@ def exit_for(exc: BaseException) -> NoReturn:
         raise exc
     report(exc)
     raise typer.Exit(1) from None
+
+
+def guarded(app: typer.Typer) -> None:
+    """Run `app` (the whole command line or its root alone, `cli.entry`): whatever escapes a
+    command becomes one line and exit 1, or its traceback under `--debug`."""
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - the last line of defence; --debug re-raises
+        try:
+            exit_for(exc)
+        except typer.Exit as done:
+            raise SystemExit(done.exit_code) from None

@@ -4,70 +4,32 @@ Global options: `--home` (``$CORDON_HOME``, default ``~/.cordon``), `--server`
 (``$CORDON_SERVER``), `--debug` and, for a service account, `--credential-file`; the
 keystore passphrase comes from ``$CORDON_PASSPHRASE`` or a hidden prompt (or that
 credential). Exit status 0 on success, 1 with one line on stderr (what went wrong and a
-hint) for any failure; `--debug` shows the traceback instead. `entry` is the installed script.
+hint) for any failure; `--debug` shows the traceback instead.
+
+`app` is the whole command line: the root of `cli.root` (the global options and the
+top-level verbs) with every command group added. The installed script is `cli.entry.run`,
+which needs this module only for a command group, `--help` or a typo; `entry` runs the whole
+command line the same way (`python -m cordon_client.cli.main`).
 """
 
-from pathlib import Path
-from typing import Annotated
-
-import typer
-
-from cordon_client.cli import account, common, errors, groups, messages
+from cordon_client.cli import errors, groups, root
 from cordon_client.cli.cases import cases_app
 from cordon_client.cli.library import library_app
 from cordon_client.cli.prenotifications import prenotifications_app
 from cordon_client.cli.service_accounts import service_account_app
 
-app = typer.Typer(
-    help="Cordon: end-to-end encrypted messaging for customs administrations.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-app.registered_commands += account.app.registered_commands
-app.registered_commands += groups.app.registered_commands
+app = root.build()
 app.add_typer(groups.group_app, name="group")
 app.add_typer(groups.device_app, name="device")
-app.registered_commands += messages.app.registered_commands
 app.add_typer(library_app, name="library")
 app.add_typer(cases_app, name="cases")
 app.add_typer(prenotifications_app, name="prenotifications")
 app.add_typer(service_account_app, name="service-account")
 
 
-@app.callback()
-def main(
-    home: Annotated[
-        Path | None,
-        typer.Option(envvar="CORDON_HOME", help="State directory (default ~/.cordon)."),
-    ] = None,
-    server: Annotated[
-        str | None, typer.Option(envvar="CORDON_SERVER", help="Server base URL.")
-    ] = None,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show the traceback of a failure.")
-    ] = False,
-    credential_file: Annotated[
-        Path | None,
-        typer.Option(
-            help="Act as the service account whose credential this file holds: no prompt, "
-            "its token renewed as needed (docs/operations.md#service-accounts)."
-        ),
-    ] = None,
-) -> None:
-    """Set where the device lives and which server it talks to."""
-    errors.set_debug(debug)
-    common.set_options(common.Options(home=home, server=server, credential_file=credential_file))
-
-
 def entry() -> None:
-    """The `cordon` script: run the app; whatever escapes a command becomes one line, exit 1."""
-    try:
-        app()
-    except Exception as exc:  # noqa: BLE001 - the last line of defence; --debug re-raises
-        try:
-            errors.exit_for(exc)
-        except typer.Exit as done:
-            raise SystemExit(done.exit_code) from None
+    """The whole command line; whatever escapes a command becomes one line, exit 1."""
+    errors.guarded(app)
 
 
 if __name__ == "__main__":

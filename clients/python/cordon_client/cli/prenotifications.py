@@ -6,14 +6,12 @@ import json
 import uuid
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from cordon_client import prenotifications as pn_ops
-from cordon_client.cases.export import export_json, export_prenotifications_csv
 from cordon_client.cli import forms
 from cordon_client.cli.records import (
     Format,
@@ -27,8 +25,12 @@ from cordon_client.cli.records import (
     _run,
     _who,
 )
-from cordon_client.records.view import PrenotificationView, domain_registry
 from cordon_client.records.workflow import DISCREPANCY_KINDS, STATUSES
+
+if TYPE_CHECKING:
+    from cordon_client.records.view import PrenotificationView
+
+# The domain is imported by the commands that use it (issue 12, "Speed").
 
 prenotifications_app = typer.Typer(
     help=(
@@ -68,6 +70,8 @@ def send(
 ) -> None:
     """Send a pre-notification to its destination, transit members and the coordinators
     (`cordon prenotifications template` prints a valid example file)."""
+    from cordon_client import prenotifications as pn_ops
+
     data = _load(file)
     record = _run(
         lambda c: pn_ops.send_prenotification(
@@ -85,6 +89,8 @@ def send(
 @prenotifications_app.command("template")
 def prenotification_template(lang: forms.Lang = None) -> None:
     """Print a valid example pre-notification as commented YAML: every field, its label, codes."""
+    from cordon_client.records.view import domain_registry
+
     forms.print_example(
         domain_registry().get("vaccine-prenotification"),
         None,
@@ -94,6 +100,8 @@ def prenotification_template(lang: forms.Lang = None) -> None:
 
 
 def _move(group: uuid.UUID, pn: uuid.UUID, to: str, detail: dict[str, Any] | None = None) -> None:
+    from cordon_client import prenotifications as pn_ops
+
     record = _run(lambda c: pn_ops.transition(c, group, pn, to, detail))
     _console().print(f"pre-notification {pn}: {record['status']}")
 
@@ -171,6 +179,8 @@ def list_prenotifications(
     ] = None,
 ) -> None:
     """Pre-notifications you are party to, filtered after decryption."""
+    from cordon_client import prenotifications as pn_ops
+
     found = _run(
         lambda c: pn_ops.prenotifications(
             c,
@@ -191,6 +201,8 @@ def list_prenotifications(
 @prenotifications_app.command("show")
 def show_prenotification(group: Group, pn: uuid.UUID) -> None:
     """One pre-notification: current version, signed status history, discrepancies."""
+    from cordon_client import prenotifications as pn_ops
+
     view = _run(lambda c: pn_ops.prenotification(c, group, pn))
     out = _console()
     out.print(
@@ -218,6 +230,9 @@ def show_prenotification(group: Group, pn: uuid.UUID) -> None:
 @prenotifications_app.command("export")
 def export_prenotifications(group: Group, format: Format = "csv", output: Output = None) -> None:
     """Decrypted pre-notifications as CSV (one row per lot) or JSON."""
+    from cordon_client import prenotifications as pn_ops
+    from cordon_client.cases.export import export_json, export_prenotifications_csv
+
     records = [v.record() for v in _run(lambda c: pn_ops.prenotifications(c, group))]
     with _out(output) as fh:
         count = (
@@ -241,6 +256,8 @@ def to_case(
     ] = None,
 ) -> None:
     """Turn a discrepancy into a pre-filled seizure case and post it (or write a draft)."""
+    from cordon_client import prenotifications as pn_ops
+
     when = date.fromisoformat(seizure_date) if seizure_date else None
     case, item = _run(
         lambda c: pn_ops.discrepancy_to_case(

@@ -17,17 +17,20 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-import yaml
 from rich.console import Console
 
 from cordon_client._client import Cordon
 from cordon_client.cli import errors
 from cordon_client.cli.common import GroupArg, open_client
-from cordon_client.records import store
-from cordon_client.records.view import Item
+
+if TYPE_CHECKING:
+    from cordon_client.records.view import Item
+
+# YAML, the record store and the templates are imported when a command needs them
+# (issue 12, "Speed").
 
 T = TypeVar("T")
 
@@ -43,6 +46,7 @@ def _console() -> Console:
 
 def _run(work: Callable[[Cordon], Awaitable[T]]) -> T:
     """Open the client, sync, run `work`, and turn refusals into a message and exit 1."""
+    from cordon_client.records import store
 
     async def main() -> T:
         async with open_client() as cordon:
@@ -58,6 +62,8 @@ def _run(work: Callable[[Cordon], Awaitable[T]]) -> T:
 
 
 def _load(path: Path) -> dict[str, Any]:
+    import yaml
+
     text = path.read_text("utf-8")
     data = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
     if not isinstance(data, dict):

@@ -145,20 +145,52 @@ def _aad(n: int, r: int, p: int, salt: bytes) -> bytes:
     return signing_input("keystore", KEYSTORE_VERSION, n, r, p, salt)
 
 
+@dataclass(frozen=True, slots=True, repr=False)
+class KeystoreKey:
+    """The AES key scrypt derived from the passphrase for one salt, with its parameters.
+
+    A process keeps it after unlocking and encrypts every later save under it with a fresh
+    nonce, so only unlocking costs a scrypt run; `repr` never shows the key."""
+
+    n: int
+    r: int
+    p: int
+    salt: bytes
+    key: bytes
+
+    def __repr__(self) -> str:
+        return f"KeystoreKey(n={self.n}, r={self.r}, p={self.p}, ...)"
+
+    @classmethod
+    def derive(cls, passphrase: str, *, n: int = SCRYPT_N) -> KeystoreKey:
+        """A key under a fresh random salt (a new keystore, or re-encrypting one)."""
+        if n < SCRYPT_MIN_N or n & (n - 1):
+            raise ValueError("scrypt n must be a power of two of at least 2**14")
+        salt = secrets.token_bytes(16)
+        return cls(n, SCRYPT_R, SCRYPT_P, salt, _kdf(passphrase, salt, n, SCRYPT_R, SCRYPT_P))
+
+
+def serialise_keystore(data: KeystoreData) -> bytes:
+    """The plaintext a save would encrypt, to tell whether anything changed since the last."""
+    return _serialise(data)
+
+
 def save_keystore(path: Path, data: KeystoreData, passphrase: str, *, n: int = SCRYPT_N) -> None:
     """Encrypt under scrypt(passphrase) + AES-256-GCM and replace the file atomically, mode 0600."""
-    if n < SCRYPT_MIN_N or n & (n - 1):
-        raise ValueError("scrypt n must be a power of two of at least 2**14")
-    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
-    key = _kdf(passphrase, salt, n, SCRYPT_R, SCRYPT_P)
-    ct = AESGCM(key).encrypt(nonce, _serialise(data), _aad(n, SCRYPT_R, SCRYPT_P, salt))
+    write_keystore(path, data, KeystoreKey.derive(passphrase, n=n))
+
+
+def write_keystore(path: Path, data: KeystoreData, key: KeystoreKey) -> None:
+    """Encrypt under an already derived key with a fresh nonce; replace the file atomically."""
+    nonce = secrets.token_bytes(12)
+    ct = AESGCM(key.key).encrypt(nonce, _serialise(data), _aad(key.n, key.r, key.p, key.salt))
     doc = {
         "v": KEYSTORE_VERSION,
         "kdf": "scrypt",
-        "n": n,
-        "r": SCRYPT_R,
-        "p": SCRYPT_P,
-        "salt": b64e(salt),
+        "n": key.n,
+        "r": key.r,
+        "p": key.p,
+        "salt": b64e(key.salt),
         "nonce": b64e(nonce),
         "ciphertext": b64e(ct),
     }
@@ -182,8 +214,8 @@ def save_keystore(path: Path, data: KeystoreData, passphrase: str, *, n: int = S
         raise KeystoreError(f"could not write keystore: {exc.strerror}") from None
 
 
-def load_keystore(path: Path, passphrase: str) -> KeystoreData:
-    """Decrypt the keystore; refuse files others can read and report a wrong passphrase clearly."""
+def _read(path: Path) -> tuple[int, int, int, bytes, bytes, bytes]:
+    """The file's KDF parameters, salt, nonce and ciphertext; refuses files others can read."""
     try:
         st = os.stat(path)
         raw = path.read_bytes()
@@ -203,11 +235,36 @@ def load_keystore(path: Path, passphrase: str) -> KeystoreData:
         raise KeystoreError("keystore file is corrupt") from None
     if not SCRYPT_MIN_N <= n <= 1 << 20 or not 1 <= r <= 32 or not 1 <= p <= 16:
         raise KeystoreError("keystore KDF parameters are out of range")
+    return n, r, p, salt, nonce, ct
+
+
+def _open(key: KeystoreKey, nonce: bytes, ct: bytes) -> KeystoreData:
     try:
-        plain = AESGCM(_kdf(passphrase, salt, n, r, p)).decrypt(nonce, ct, _aad(n, r, p, salt))
+        plain = AESGCM(key.key).decrypt(nonce, ct, _aad(key.n, key.r, key.p, key.salt))
     except InvalidTag:
         raise WrongPassphraseError("wrong passphrase (or the keystore was altered)") from None
     try:
         return _deserialise(plain)
     except (MalformedError, ValueError):
         raise KeystoreError("keystore contents are corrupt") from None
+
+
+def unlock_keystore(path: Path, passphrase: str) -> tuple[KeystoreData, KeystoreKey]:
+    """Decrypt the keystore with the passphrase (one scrypt run); also return the key."""
+    n, r, p, salt, nonce, ct = _read(path)
+    key = KeystoreKey(n, r, p, salt, _kdf(passphrase, salt, n, r, p))
+    return _open(key, nonce, ct), key
+
+
+def open_keystore(path: Path, key: KeystoreKey) -> KeystoreData:
+    """Decrypt the keystore with a key derived earlier; a key for another salt or parameters
+    (the keystore was re-encrypted since) is refused like a wrong passphrase."""
+    n, r, p, salt, nonce, ct = _read(path)
+    if (n, r, p) != (key.n, key.r, key.p) or not secrets.compare_digest(salt, key.salt):
+        raise WrongPassphraseError("the unlock key belongs to another version of the keystore")
+    return _open(key, nonce, ct)
+
+
+def load_keystore(path: Path, passphrase: str) -> KeystoreData:
+    """Decrypt the keystore; refuse files others can read and report a wrong passphrase clearly."""
+    return unlock_keystore(path, passphrase)[0]

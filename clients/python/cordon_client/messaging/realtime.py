@@ -17,11 +17,9 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from cordon_client.exceptions import ApiError, RealtimeError
 from cordon_client.messaging.client import (
@@ -32,6 +30,12 @@ from cordon_client.messaging.client import (
     item_meta,
 )
 from cordon_client.messaging.recovery import parked_items, retry_parked
+
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
+
+# `websockets` (~60 ms to import) is imported where a socket is opened or closed: a `cordon`
+# command that never listens does not pay for it (issue 12, "Speed").
 
 CURSOR_PREFIX = "c1."
 CURSOR_SECRET = "sync-cursor"
@@ -215,6 +219,8 @@ class Listener:
             self._saved_at = now
 
     async def _run(self) -> AsyncGenerator[Incoming, None]:
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
         failures, refused_reason = 0, None
         while True:
             before, code, reason = self.connections, None, ""
@@ -258,6 +264,8 @@ class Listener:
         if token is None:
             raise RealtimeError(CLOSE_UNAUTHENTICATED, "not logged in: run `cordon login` first")
         self._persist()
+        from websockets.asyncio.client import connect
+
         async with connect(
             websocket_url(self._cordon.server),
             open_timeout=self._open_timeout,
@@ -369,6 +377,8 @@ class Listener:
             self._refused.add((group_id, seq))
         await self._cordon._key_maintenance(caught_up=self.caught_up.is_set())
         if item.verified and item.kind in CONTENT_KINDS:
+            from websockets.exceptions import ConnectionClosed
+
             receipt = await self._cordon._receipt(group_id, seq, "delivered")
             with contextlib.suppress(ConnectionClosed):
                 await ws.send(json.dumps({"type": "receipt", **receipt}))
