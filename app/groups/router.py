@@ -19,6 +19,7 @@ from app.groups.schemas import (
     GroupStatusChange,
     GroupUpdate,
     MemberAdd,
+    MemberListed,
     MemberRead,
     MembershipEventRead,
     MemberUpdate,
@@ -67,9 +68,9 @@ async def change_group_status(
     return await service.change_status(session, access=access, status=body.status)
 
 
-@router.get("/{group_id}/members", response_model=list[MemberRead])
-async def list_members(session: SessionDep, access: GroupReader) -> list[Membership]:
-    """The group's live roster."""
+@router.get("/{group_id}/members", response_model=list[MemberListed])
+async def list_members(session: SessionDep, access: GroupReader) -> list[MemberListed]:
+    """The group's live roster with names and organisations."""
     return await service.get_members(session, group_id=access.group.id)
 
 

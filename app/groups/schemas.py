@@ -57,6 +57,16 @@ class MemberRead(ReadModel):
     added_at: datetime
 
 
+class MemberListed(MemberRead):
+    """A member as the roster listing shows them: the directory's name and organisation
+    beside the id (labels for people; clients decide membership from the signed log)."""
+
+    username: str
+    display_name: str
+    organisation: str
+    country_code: str
+
+
 class MembershipEventRead(ReadModel):
     seq: int
     kind: str

@@ -25,10 +25,11 @@ from app.groups.exceptions import (
     MemberNotFound,
 )
 from app.groups.models import Group, GroupRole, GroupStatus, Membership, MembershipEvent
-from app.groups.schemas import GroupCreate, GroupUpdate, MemberAdd, MemberUpdate
+from app.groups.schemas import GroupCreate, GroupUpdate, MemberAdd, MemberListed, MemberUpdate
 from app.groups.status import GroupWrite, ensure_accepts
 from app.messages import service as messages_service
 from app.messages.models import MessageKind
+from app.organisations.models import Organisation
 from app.users import service as users_service
 from app.users.models import User
 
@@ -234,14 +235,29 @@ async def change_status(
     return group
 
 
-async def get_members(session: AsyncSession, *, group_id: uuid.UUID) -> list[Membership]:
-    """The live roster, coordinators first."""
-    rows = await session.scalars(
-        select(Membership)
+async def get_members(session: AsyncSession, *, group_id: uuid.UUID) -> list[MemberListed]:
+    """The live roster in the order members were added, with each member's directory name
+    and organisation (one query)."""
+    rows = await session.execute(
+        select(Membership, User, Organisation)
+        .join(User, User.id == Membership.user_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
         .where(Membership.group_id == group_id, Membership.removed_at.is_(None))
         .order_by(Membership.added_at, Membership.id)
     )
-    return list(rows)
+    return [
+        MemberListed(
+            user_id=member.user_id,
+            role=member.role,
+            region=member.region,
+            added_at=member.added_at,
+            username=user.username,
+            display_name=user.display_name,
+            organisation=organisation.name,
+            country_code=organisation.country_code,
+        )
+        for member, user, organisation in rows
+    ]
 
 
 async def _get_membership(

@@ -16,6 +16,7 @@ from cordon_client import cases as case_ops
 from cordon_client._client import Cordon
 from cordon_client.cases.csvimport import import_cases
 from cordon_client.cases.export import export_cases_csv, export_json
+from cordon_client.cli.output import JsonFlag, print_json
 from cordon_client.cli.records import (
     Format,
     Group,
@@ -27,6 +28,7 @@ from cordon_client.cli.records import (
     _out,
     _run,
     _who,
+    mark_read,
 )
 from cordon_client.records.view import CaseView, Item, domain_registry
 
@@ -139,11 +141,15 @@ def list_cases(
     status: Annotated[list[str] | None, typer.Option(help="unreviewed, verified, …")] = None,
     country: str | None = None,
     handling_code: str | None = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Cases decrypted on this device, filtered on their fields."""
     found = _run(
         lambda c: _cases(c, group, status=status, country=country, handling_code=handling_code)
     )
+    if as_json:
+        print_json([case.record() for case in found])
+        return
     table = Table("case", "country", "marks", "status", "versions", "replies", "from")
     for case in found:
         table.add_row(*_case_row(case))
@@ -164,8 +170,15 @@ def _thread_line(item: Item) -> str:
 @cases_app.command("show")
 def show_case(group: Group, case: int) -> None:
     """One case: current version, who sent it, its thread and every refused item."""
-    views = _run(lambda c: _cases(c, group))
-    view = next((v for v in views if v.seq == case), None)
+
+    async def work(cordon: Cordon) -> CaseView | None:
+        views = await _cases(cordon, group)
+        found = next((v for v in views if v.seq == case), None)
+        if found is not None:
+            await mark_read(cordon, found.original)
+        return found
+
+    view = _run(work)
     out = _console()
     if view is None:
         out.print(f"[red]no valid case #{case} on this device[/red]")

@@ -13,7 +13,11 @@ from rich.table import Table
 from rich.tree import Tree
 
 from cordon_client import prenotifications as pn_ops
+from cordon_client._client import Cordon
 from cordon_client.cases.export import export_json, export_prenotifications_csv
+from cordon_client.cli import ids
+from cordon_client.cli.ids import PrenotificationArg
+from cordon_client.cli.output import JsonFlag, print_json
 from cordon_client.cli.records import (
     Format,
     Group,
@@ -25,7 +29,9 @@ from cordon_client.cli.records import (
     _out,
     _run,
     _who,
+    mark_read,
 )
+from cordon_client.groups import shortid
 from cordon_client.records.view import PrenotificationView
 from cordon_client.records.workflow import DISCREPANCY_KINDS, STATUSES
 
@@ -38,14 +44,14 @@ prenotifications_app = typer.Typer(
 )
 
 
-def _pn_row(view: PrenotificationView) -> list[str]:
+def _pn_row(view: PrenotificationView, every: list[uuid.UUID]) -> list[str]:
     data = view.data
     status = view.status
     if view.server_status and view.server_status != status:
         status += f" (server: {view.server_status})"
     transport = data.get("transport", {})
     return [
-        str(view.id),
+        shortid.short(uuid.UUID(view.id), every) if view.id else "-",
         str(view.seq),
         status,
         f"{data.get('sender_country')}→{data.get('destination_country')}",
@@ -59,8 +65,14 @@ def _pn_row(view: PrenotificationView) -> list[str]:
 def send(
     group: Group,
     file: InFile,
-    destination: Annotated[list[uuid.UUID], typer.Option(help="Destination user id(s).")],
-    transit: Annotated[list[uuid.UUID] | None, typer.Option(help="Transit user id(s).")] = None,
+    destination: Annotated[
+        list[uuid.UUID],
+        typer.Option(help="Destination member(s): username or user id.", parser=ids.parser("user")),
+    ],
+    transit: Annotated[
+        list[uuid.UUID] | None,
+        typer.Option(help="Transit member(s): username or user id.", parser=ids.parser("user")),
+    ] = None,
     disclose_eta: Annotated[
         bool, typer.Option(help="Tell the server the ETA (for server-side overdue lists).")
     ] = False,
@@ -80,43 +92,45 @@ def send(
     _console().print(f"sent pre-notification {record['id']} (#{record['stream_seq']})")
 
 
-def _move(group: uuid.UUID, pn: uuid.UUID, to: str, detail: dict[str, Any] | None = None) -> None:
+def _move(
+    group: uuid.UUID, pn: PrenotificationArg, to: str, detail: dict[str, Any] | None = None
+) -> None:
     record = _run(lambda c: pn_ops.transition(c, group, pn, to, detail))
     _console().print(f"pre-notification {pn}: {record['status']}")
 
 
 @prenotifications_app.command("ack")
-def ack(group: Group, pn: uuid.UUID) -> None:
+def ack(group: Group, pn: PrenotificationArg) -> None:
     """As destination: acknowledge receipt of the pre-notification."""
     _move(group, pn, "acknowledged")
 
 
 @prenotifications_app.command("arrive")
-def arrive(group: Group, pn: uuid.UUID) -> None:
+def arrive(group: Group, pn: PrenotificationArg) -> None:
     """As destination: record that the shipment arrived."""
     _move(group, pn, "arrived")
 
 
 @prenotifications_app.command("clear")
-def clear(group: Group, pn: uuid.UUID) -> None:
+def clear(group: Group, pn: PrenotificationArg) -> None:
     """As destination: record that the shipment was cleared."""
     _move(group, pn, "cleared")
 
 
 @prenotifications_app.command("close")
-def close(group: Group, pn: uuid.UUID) -> None:
+def close(group: Group, pn: PrenotificationArg) -> None:
     """As sender or coordinator: close a cleared (or discrepant) pre-notification."""
     _move(group, pn, "closed")
 
 
 @prenotifications_app.command("cancel")
-def cancel(group: Group, pn: uuid.UUID) -> None:
+def cancel(group: Group, pn: PrenotificationArg) -> None:
     """As sender: cancel before arrival."""
     _move(group, pn, "cancelled")
 
 
 @prenotifications_app.command("amend")
-def amend(group: Group, pn: uuid.UUID, file: InFile) -> None:
+def amend(group: Group, pn: PrenotificationArg, file: InFile) -> None:
     """As sender: send a new version (it must be acknowledged again)."""
     _move(group, pn, "amended", _load(file))
 
@@ -124,7 +138,7 @@ def amend(group: Group, pn: uuid.UUID, file: InFile) -> None:
 @prenotifications_app.command("discrepancy")
 def discrepancy(
     group: Group,
-    pn: uuid.UUID,
+    pn: PrenotificationArg,
     kind: Annotated[str, typer.Option(help=", ".join(DISCREPANCY_KINDS))],
     details: Annotated[str, typer.Option(help="What was found.")],
     lot: Annotated[list[str] | None, typer.Option(help="Lot number(s) concerned.")] = None,
@@ -156,8 +170,10 @@ def list_prenotifications(
     overdue: Annotated[
         bool | None, typer.Option("--overdue/--not-overdue", help="Not acknowledged by ETA")
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Pre-notifications you are party to, filtered after decryption."""
+    """Pre-notifications you are party to, filtered after decryption (type one by its seq
+    or the id shown)."""
     found = _run(
         lambda c: pn_ops.prenotifications(
             c,
@@ -169,16 +185,26 @@ def list_prenotifications(
             overdue=overdue,
         )
     )
+    if as_json:
+        print_json([view.record() for view in found])
+        return
+    every = [uuid.UUID(v.id) for v in found if v.id]
     table = Table("id", "seq", "status", "route", "eta", "doses", "from")
     for view in found:
-        table.add_row(*_pn_row(view))
+        table.add_row(*_pn_row(view, every))
     _console().print(table)
 
 
 @prenotifications_app.command("show")
-def show_prenotification(group: Group, pn: uuid.UUID) -> None:
+def show_prenotification(group: Group, pn: PrenotificationArg) -> None:
     """One pre-notification: current version, signed status history, discrepancies."""
-    view = _run(lambda c: pn_ops.prenotification(c, group, pn))
+
+    async def work(cordon: Cordon) -> PrenotificationView:
+        found = await pn_ops.prenotification(cordon, group, pn)
+        await mark_read(cordon, found.original)
+        return found
+
+    view = _run(work)
     out = _console()
     out.print(
         f"pre-notification {view.id} (#{view.seq}) from {_who(view.original)} "
@@ -219,7 +245,7 @@ def export_prenotifications(group: Group, format: Format = "csv", output: Output
 @prenotifications_app.command("to-case")
 def to_case(
     group: Group,
-    pn: uuid.UUID,
+    pn: PrenotificationArg,
     reporting_country: Annotated[str, typer.Option(help="Your country (ISO alpha-2)")],
     kind: Annotated[str | None, typer.Option(help="Default: the recorded discrepancy")] = None,
     seizure_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD, default today")] = None,

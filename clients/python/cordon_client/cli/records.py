@@ -11,6 +11,7 @@ rows (the valid cases are still sent).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -24,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cordon_client._client import Cordon
+from cordon_client.cli import ids, output
 from cordon_client.cli.common import GroupArg, open_client, refusal
 from cordon_client.exceptions import CordonClientError
 from cordon_client.records import store
@@ -39,7 +41,7 @@ Output = Annotated[Path | None, typer.Option("--output", "-o", help="Default: st
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    return output.console()
 
 
 def _run(work: Callable[[Cordon], Awaitable[T]]) -> T:
@@ -48,6 +50,7 @@ def _run(work: Callable[[Cordon], Awaitable[T]]) -> T:
     async def main() -> T:
         async with open_client() as cordon:
             await store.sync(cordon)
+            await ids.resolve(cordon)
             return await work(cordon)
 
     try:
@@ -60,6 +63,15 @@ def _run(work: Callable[[Cordon], Awaitable[T]]) -> T:
     except CordonClientError as exc:
         _console().print(f"[red]refused:[/red] {escape(refusal(exc))}")
     raise typer.Exit(1)
+
+
+async def mark_read(cordon: Cordon, item: Item) -> None:
+    """Tell the sender this user viewed `item` (not for one's own or a refused item); a
+    refusal leaves what is shown as it is."""
+    _, own_device = store.whoami(cordon)
+    if item.valid and item.sender_device_id not in (None, own_device):
+        with contextlib.suppress(CordonClientError):
+            await cordon.mark_read(item.group_id, item.seq)
 
 
 def _load(path: Path) -> dict[str, Any]:
