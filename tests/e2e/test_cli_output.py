@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from cordon_client import prenotifications as pn_ops
 from cordon_client._client import Cordon
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f
 from tests.e2e.server import Server
+from tests.templates import samples
 
 pytestmark = pytest.mark.e2e
 PASSPHRASE = "keystore passphrase for tests"
@@ -139,6 +141,24 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
         return shown
 
     shown = await asyncio.to_thread(flow)
+
+    async with Cordon(coord_home, PASSPHRASE, server=server.base) as sender:
+        await pn_ops.send_prenotification(
+            sender, gid, samples.prenotification(), destination=[jane_u.id]
+        )
+
+    def prenotification_by_seq() -> None:
+        listed = json.loads(_ok(fake_home, *j, "prenotifications", "list", prefix, "--json"))
+        seq = str(listed[0]["meta"]["seq"])
+        acked = _ok(fake_home, *j, "prenotifications", "ack", "Operation Output", seq)
+        assert "acknowledged" in acked, acked
+        assert _ok(fake_home, *j, "cases", "list", "Operation Output", "--json").strip() == "[]"
+        assert json.loads(_ok(fake_home, *j, "library", "ls", prefix, "--json")) == []
+        table = _ok(fake_home, *j, "groups")
+        _fits(table, 80)
+        assert prefix[:6] in table and "Operation Output" in table
+
+    await asyncio.to_thread(prenotification_by_seq)
 
     _fits(shown["members"], 80)
     assert MEMBER in shown["members"] and COORDINATOR in shown["members"], shown["members"]

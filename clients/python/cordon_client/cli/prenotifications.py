@@ -92,9 +92,7 @@ def send(
     _console().print(f"sent pre-notification {record['id']} (#{record['stream_seq']})")
 
 
-def _move(
-    group: uuid.UUID, pn: PrenotificationArg, to: str, detail: dict[str, Any] | None = None
-) -> None:
+def _move(group: uuid.UUID, pn: uuid.UUID, to: str, detail: dict[str, Any] | None = None) -> None:
     record = _run(lambda c: pn_ops.transition(c, group, pn, to, detail))
     _console().print(f"pre-notification {pn}: {record['status']}")
 
