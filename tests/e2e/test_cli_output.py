@@ -157,6 +157,10 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
         table = _ok(fake_home, *j, "groups")
         _fits(table, 80)
         assert prefix[:6] in table and "Operation Output" in table
+        removed = _ok(fake_home, *c, "group", "remove", prefix, jane_u.username)
+        assert f"removed {jane_u.username} ({jane_u.id})" in removed, removed
+        left = json.loads(_ok(fake_home, *c, "group", "members", prefix, "--json"))
+        assert [m["username"] for m in left] == [coord_u.username]
 
     await asyncio.to_thread(prenotification_by_seq)
 
