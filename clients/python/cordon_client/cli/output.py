@@ -134,14 +134,17 @@ def item_lines(item: Incoming, *, group: str, names: Names, size: int) -> list[s
     kind = item.kind.replace("_", " ")
     urgent = " [bold red]URGENT[/bold red]" if item.urgent else ""
     urgent_len = len(" URGENT") if item.urgent else 0
-    who = sender(item, names)
+    who = "" if item.event is not None else sender(item, names)  # events say who in words
     head = f"#{item.seq} {_time(item)} {fit(group, 30)} {kind}"
     lines: list[str] = []
-    if len(head) + urgent_len + 3 + len(who) <= size:
-        lines.append(f"{escape(head)}{urgent} [bold]{escape(who)}[/bold]")
-    else:
+    if not who:
         lines.append(f"{escape(fit(head, size - urgent_len))}{urgent}")
-        lines.append(f"  from [bold]{escape(fit(who, size - 7))}[/bold]")
+    elif len(head) + urgent_len + 2 + len(who) <= size:
+        lines.append(f"{escape(head)}{urgent}  [bold]{escape(who)}[/bold]")
+    else:  # the sender on lines of their own, whole: a name is never cut
+        lines.append(f"{escape(fit(head, size - urgent_len))}{urgent}")
+        for part in textwrap.wrap(f"from {who}", size - 2, break_long_words=True):
+            lines.append(f"  [bold]{escape(part)}[/bold]")
     if item.event is not None:
         body, style = event_text(item, names), "dim"
     elif item.own and item.content is None:
