@@ -17,6 +17,7 @@ from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.logging import RequestContextMiddleware, configure_logging
+from app.core.memory import keep_freed_memory
 from app.core.openapi import install_openapi
 from app.core.routing import stamp_templates
 from app.health.router import router as health_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.realtime.start()
         _freeze_startup_heap()
+        keep_freed_memory()
         yield
         await app.state.committer.stop()
         await app.state.receipts.stop()

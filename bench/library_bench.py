@@ -1,6 +1,7 @@
 """Library transfer benchmark on loopback: our upload/download MB/s and peak RSS growth of the
 server and the client, next to ceilings measured in the same run (file copy, AES-GCM over
-1 MiB segments, raw httpx streaming to a trivial uvicorn endpoint).
+1 MiB segments, raw httpx streaming to a trivial uvicorn endpoint, and each store's own
+medium read and written without the server: the blob file, the same rows through asyncpg).
 
     python bench/library_bench.py --sizes 100 1000      # MB (10^6 bytes)
     python bench/library_bench.py --sizes 100 1000 --rounds 2 \
@@ -11,6 +12,13 @@ per store with `--pg-url`; the filesystem store in a temp dir via `CORDON_BLOB_D
 PostgreSQL store without it) as subprocesses on free 127.0.0.1 ports, and alternates the stores
 transfer by transfer, so both see the same load on a shared machine.
 
+The download row measures the server: a streamed GET whose bytes are hashed (SHA-256, checked
+against the published digest) and dropped; `--client-download` adds the client's whole path
+(verify + decrypt + write + fsync to a file), which on this machine is bound by the client.
+Right after each download the same bytes are read from the store's medium without the server
+(the blob file; the blob's rows through asyncpg, as the store queries them), so both reads see
+the same cache state.
+
 Peak RSS growth: the kernel's peak counter is reset (`/proc/<pid>/clear_refs`
 = 5) right before each transfer and VmHWM − VmRSS(before) is reported.
 """
@@ -18,6 +26,8 @@ Peak RSS growth: the kernel's peak counter is reset (`/proc/<pid>/clear_refs`
 from __future__ import annotations
 
 import argparse
+import asyncio
+import hashlib
 import os
 import shutil
 import socket
@@ -30,6 +40,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyotp
@@ -235,6 +246,21 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+async def _connect(database_url: str) -> Any:
+    """One asyncpg connection to a SQLAlchemy-style PostgreSQL URL."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    return await asyncpg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+    )
+
+
 @contextmanager
 def _database(admin_url: str | None, name: str, tmp: Path) -> Iterator[str]:
     """A fresh PostgreSQL database on `admin_url`'s server (dropped afterwards), or a SQLite
@@ -242,22 +268,13 @@ def _database(admin_url: str | None, name: str, tmp: Path) -> Iterator[str]:
     if admin_url is None:
         yield f"sqlite+aiosqlite:///{tmp / (name + '.db')}"
         return
-    import asyncio
-
-    import asyncpg
     from sqlalchemy.engine import make_url
 
     url = make_url(admin_url)
     db = f"cordon_bench_{name}_{uuid.uuid4().hex[:8]}"
 
     async def admin(statement: str) -> None:
-        conn = await asyncpg.connect(
-            host=url.host,
-            port=url.port,
-            user=url.username,
-            password=url.password,
-            database=url.database or "postgres",
-        )
+        conn = await _connect(admin_url)
         try:
             await conn.execute(statement)
         finally:
@@ -283,6 +300,7 @@ class Side:
     member_token: str
     group_id: uuid.UUID
     database_url: str
+    blob_dir: Path | None
 
 
 @contextmanager
@@ -298,8 +316,9 @@ def _serve(
         "CORDON_LOG_LEVEL": "WARNING",
     }
     env.pop("CORDON_BLOB_DIR", None)
-    if store == "filesystem":
-        env["CORDON_BLOB_DIR"] = str(tmp / f"blobs-{port}")
+    blob_dir = tmp / f"blobs-{port}" if store == "filesystem" else None
+    if blob_dir is not None:
+        env["CORDON_BLOB_DIR"] = str(blob_dir)
     elif database_url.startswith("sqlite"):
         raise SystemExit("the postgresql store needs --pg-url")
     server = subprocess.Popen(
@@ -328,6 +347,7 @@ def _serve(
             member_token,
             uuid.UUID(groups[0]["id"]),
             database_url,
+            blob_dir,
         )
     finally:
         server.terminate()
@@ -347,25 +367,16 @@ def _backends(database_url: str) -> list[int]:
     """PIDs of the PostgreSQL backends connected to this side's database (none for SQLite)."""
     if database_url.startswith("sqlite"):
         return []
-    import asyncio
-
-    import asyncpg
     from sqlalchemy.engine import make_url
 
-    url = make_url(database_url)
+    database = make_url(database_url).database
 
     async def pids() -> list[int]:
-        conn = await asyncpg.connect(
-            host=url.host,
-            port=url.port,
-            user=url.username,
-            password=url.password,
-            database=url.database,
-        )
+        conn = await _connect(database_url)
         try:
             rows = await conn.fetch(
                 "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                url.database,
+                database,
             )
         finally:
             await conn.close()
@@ -397,11 +408,195 @@ class CpuUse:
         )
 
 
-def _transfer(side: Side, source: Path, size: int, tmp: Path) -> list[str]:
-    """Publish `source` through `side` and download it again; two table rows."""
+def _row(store: str, measure: str, mbps: float, cpu: CpuUse | None, gb: float, rss: str) -> str:
+    server = f"{cpu.server / gb:.1f}" if cpu else ""
+    database = f"{cpu.database / gb:.1f}" if cpu else ""
+    return f"| {store} | {measure} | {mbps:.0f} | {server} | {database} | {rss} |"
+
+
+def _content_url(side: Side, document_id: uuid.UUID) -> str:
+    return f"/api/v1/groups/{side.group_id}/library/documents/{document_id}/versions/1/content"
+
+
+def _get_and_hash(http: httpx.Client, url: str, expected: bytes) -> int:
+    """Stream the ciphertext, hash it, drop it: what the server can serve, without the
+    client's decrypt-and-write path (whose disk writes bound both stores alike)."""
+    digest = hashlib.sha256()
+    got = 0
+    with http.stream("GET", url) as response:
+        response.raise_for_status()
+        for chunk in response.iter_raw(MIB):
+            digest.update(chunk)
+            got += len(chunk)
+    if digest.digest() != expected:
+        raise SystemExit(f"downloaded {got} bytes that do not hash to the published digest")
+    return got
+
+
+class _Backends:
+    """CPU seconds of a few connections' backends over a block (the raw ceilings)."""
+
+    def __init__(self, connections: list[Any]) -> None:
+        self.pids = [c.get_server_pid() for c in connections]
+        self.seconds = 0.0
+
+    def __enter__(self) -> _Backends:
+        self._before = [_cpu_seconds(pid) for pid in self.pids]
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        spent = zip(self.pids, self._before, strict=True)
+        self.seconds = sum(_cpu_seconds(pid) - before for pid, before in spent)
+
+
+READERS, ROWS_PER_READ = 3, 4  # as the store reads: four segments per query, three at once
+
+
+async def _raw_rows_read(database_url: str, sha256_hex: str) -> tuple[float, float]:
+    """Read a published blob's segment rows with asyncpg alone (no server, no HTTP): MB/s
+    and the backends' CPU seconds."""
+    connections = [await _connect(database_url) for _ in range(READERS)]
+    try:
+        owner, count = (
+            await connections[0].fetchrow(
+                "SELECT b.owner, count(*) FROM blob b JOIN blob_segment s ON s.owner = b.owner"
+                " WHERE b.sha256 = $1 GROUP BY b.owner",
+                sha256_hex,
+            )
+        ).values()
+        batches = [
+            list(range(i, min(count, i + ROWS_PER_READ))) for i in range(0, count, ROWS_PER_READ)
+        ]
+        got = 0
+
+        async def reader(connection: Any) -> None:
+            nonlocal got
+            statement = await connection.prepare(
+                "SELECT data FROM blob_segment WHERE owner = $1 AND idx = ANY($2) ORDER BY idx"
+            )
+            while batches:
+                for row in await statement.fetch(owner, batches.pop(0)):
+                    got += len(row[0])
+
+        with _Backends(connections) as backends:
+            t = time.perf_counter()
+            await asyncio.gather(*(reader(c) for c in connections))
+            seconds = time.perf_counter() - t
+        return got / MB / seconds, backends.seconds
+    finally:
+        for connection in connections:
+            await connection.close()
+
+
+async def _raw_rows_write(database_url: str, source: Path, segment: int) -> tuple[float, float]:
+    """Insert `source` as rows of `segment` bytes into a scratch copy of `blob_segment`, one
+    row per statement on three connections (no server, no HTTP, no hashing): MB/s and the
+    backends' CPU seconds."""
+    connections = [await _connect(database_url) for _ in range(READERS)]
+    table = f"bench_raw_{uuid.uuid4().hex[:8]}"
+    await connections[0].execute(
+        f"CREATE TABLE {table} (LIKE blob_segment INCLUDING ALL)"  # storage EXTERNAL too
+    )
+    owner = uuid.uuid4()
+    try:
+        size = source.stat().st_size
+        indices = list(range(0, (size + segment - 1) // segment))
+        with source.open("rb") as fh:
+
+            async def writer(connection: Any) -> None:
+                while indices:
+                    idx = indices.pop(0)
+                    data = os.pread(fh.fileno(), segment, idx * segment)
+                    await connection.execute(
+                        f"INSERT INTO {table} (owner, idx, start, data) VALUES ($1, $2, $3, $4)",
+                        owner,
+                        idx,
+                        idx * segment,
+                        data,
+                    )
+
+            with _Backends(connections) as backends:
+                t = time.perf_counter()
+                await asyncio.gather(*(writer(c) for c in connections))
+                seconds = time.perf_counter() - t
+        return size / MB / seconds, backends.seconds
+    finally:
+        await connections[0].execute(f"DROP TABLE {table}")
+        for connection in connections:
+            await connection.close()
+
+
+def _raw_file_read(path: Path) -> float:
+    """Read a blob file in 1 MiB chunks (no server, no HTTP): MB/s."""
+    got = 0
+    t = time.perf_counter()
+    with path.open("rb", buffering=0) as fh:
+        while chunk := fh.read(MIB):
+            got += len(chunk)
+    return got / MB / (time.perf_counter() - t)
+
+
+def _raw_file_write(source: Path, tmp: Path) -> float:
+    """Write `source` in 1 MiB chunks to a new file and fsync it, as the filesystem store
+    does (no server, no HTTP, no hashing): MB/s."""
+    target = tmp / "raw-write.bin"
+    t = time.perf_counter()
+    with source.open("rb", buffering=0) as src, target.open("wb", buffering=0) as out:
+        while chunk := src.read(MIB):
+            out.write(chunk)
+        os.fsync(out.fileno())
+    mbps = source.stat().st_size / MB / (time.perf_counter() - t)
+    target.unlink()
+    return mbps
+
+
+def _raw_read(side: Side, sha256_hex: str, size: int) -> str:
+    """The store's own medium, read right after the download (same cache state)."""
+    gb = size / 1e9
+    if side.blob_dir is not None:
+        (path,) = side.blob_dir.rglob(sha256_hex)
+        return (
+            f"| {side.store} | ceiling: raw read of the blob file | "
+            f"{_raw_file_read(path):.0f} | | | | |"
+        )
+    mbps, database = asyncio.run(_raw_rows_read(side.database_url, sha256_hex))
+    return (
+        f"| {side.store} | ceiling: raw read of the blob's rows (asyncpg, {ROWS_PER_READ} per "
+        f"query, {READERS} connections) | {mbps:.0f} | | {database / gb:.1f} | | |"
+    )
+
+
+def _raw_writes(sides: list[Side], source: Path, size: int, tmp: Path) -> list[str]:
+    """Each store's medium written without the server, once per size."""
+    gb = size / 1e9
+    rows = []
+    for side in sides:
+        if side.blob_dir is not None:
+            mbps = _raw_file_write(source, tmp)
+            rows.append(
+                f"| {side.store} | ceiling: raw write of a file (1 MiB writes + fsync) | "
+                f"{mbps:.0f} | | | | |"
+            )
+        elif side.store == "postgresql":
+            mbps, database = asyncio.run(_raw_rows_write(side.database_url, source, SEGMENT_ROW))
+            rows.append(
+                f"| {side.store} | ceiling: raw insert of 1 MiB rows (asyncpg, one per "
+                f"statement, {READERS} connections) | {mbps:.0f} | | {database / gb:.1f} | | |"
+            )
+    return rows
+
+
+SEGMENT_ROW = MIB + 16  # a stored segment: 1 MiB of ciphertext and its tag
+
+
+def _transfer(side: Side, source: Path, size: int, tmp: Path, client_download: bool) -> list[str]:
+    """Publish `source` through `side`, download it again, and read the stored bytes
+    without the server; table rows."""
     roster = _coordinator_roster(side.group_id, uuid.UUID(side.coord_device), side.coord_key)
     up_auth = {"Authorization": f"Bearer {side.coord_token}"}
     down_auth = {"Authorization": f"Bearer {side.member_token}"}
+    gb = size / 1e9
+    rows = []
     with (
         httpx.Client(base_url=side.base, timeout=300, headers=up_auth) as up_http,
         httpx.Client(base_url=side.base, timeout=300, headers=down_auth) as down_http,
@@ -416,34 +611,63 @@ def _transfer(side: Side, source: Path, size: int, tmp: Path) -> list[str]:
             t = time.perf_counter()
             published = pub.publish(side.group_id, source, category="training")
             up = time.perf_counter() - t
-        reader = LibraryClient(down_http)
-        dest = tmp / f"dest-{side.server.pid}.bin"
+        rows.append(
+            _row(
+                side.store,
+                "upload (encrypt + PUT + finalise)",
+                _mbps(size, up),
+                cpu_up,
+                gb,
+                f"{s_up.growth / MIB:.1f} MiB | {c_up.growth / MIB:.1f} MiB",
+            )
+        )
+        url = _content_url(side, published.document_id)
         with (
             PeakRss(side.server.pid) as s_down,
             PeakRss("self") as c_down,
             CpuUse(side) as cpu_down,
         ):
             t = time.perf_counter()
-            reader.download(
-                side.group_id,
-                published.document_id,
-                1,
-                key=published.key,
-                roster=roster,
-                dest=dest,
-            )
+            _get_and_hash(down_http, url, published.sha256)
             down = time.perf_counter() - t
-    assert dest.stat().st_size == size
-    dest.unlink()
-    gb = size / 1e9
-    return [
-        f"| {side.store} | upload (encrypt + PUT + finalise) | {_mbps(size, up):.0f} | "
-        f"{cpu_up.server / gb:.1f} | {cpu_up.database / gb:.1f} | "
-        f"{s_up.growth / MIB:.1f} MiB | {c_up.growth / MIB:.1f} MiB |",
-        f"| {side.store} | download (GET + verify + decrypt + write) | {_mbps(size, down):.0f} | "
-        f"{cpu_down.server / gb:.1f} | {cpu_down.database / gb:.1f} | "
-        f"{s_down.growth / MIB:.1f} MiB | {c_down.growth / MIB:.1f} MiB |",
-    ]
+        rows.append(
+            _row(
+                side.store,
+                "download (GET + SHA-256, bytes dropped)",
+                _mbps(size, down),
+                cpu_down,
+                gb,
+                f"{s_down.growth / MIB:.1f} MiB | {c_down.growth / MIB:.1f} MiB",
+            )
+        )
+        rows.append(_raw_read(side, published.sha256.hex(), size))
+        if client_download:
+            dest = tmp / f"dest-{side.server.pid}.bin"
+            with PeakRss(side.server.pid) as s_full, CpuUse(side) as cpu_full:
+                t = time.perf_counter()
+                LibraryClient(down_http).download(
+                    side.group_id,
+                    published.document_id,
+                    1,
+                    key=published.key,
+                    roster=roster,
+                    dest=dest,
+                )
+                full = time.perf_counter() - t
+            if dest.stat().st_size != size:
+                raise SystemExit("the client wrote a file of the wrong size")
+            dest.unlink()
+            rows.append(
+                _row(
+                    side.store,
+                    "download, client path (GET + verify + decrypt + write + fsync)",
+                    _mbps(size, full),
+                    cpu_full,
+                    gb,
+                    f"{s_full.growth / MIB:.1f} MiB | ",
+                )
+            )
+    return rows
 
 
 def run(
@@ -453,6 +677,7 @@ def run(
     pg_url: str | None,
     with_ceilings: bool,
     baseline: Path | None = None,
+    client_download: bool = False,
 ) -> None:
     print(f"load average before: {_load()}")
     tmp = Path(tempfile.mkdtemp(prefix="cordon-bench-"))
@@ -482,9 +707,12 @@ def run(
                 print("|---|---|---:|---:|---:|---:|---:|")
                 for _ in range(rounds):
                     for side in sides:
-                        for row in _transfer(side, source, size, tmp):
+                        for row in _transfer(side, source, size, tmp, client_download):
                             print(row, flush=True)
+                    print(f"| | load average | {_load()} | | | | |", flush=True)
                 if with_ceilings:
+                    for row in _raw_writes(sides, source, size, tmp):
+                        print(row, flush=True)
                     for name, value in ceilings(source, size, tmp).items():
                         print(f"| | ceiling: {name} | {value:.0f} | | | | |")
                 source.unlink()
@@ -515,6 +743,11 @@ if __name__ == "__main__":
     )
     parser.add_argument("--no-ceilings", action="store_true")
     parser.add_argument(
+        "--client-download",
+        action="store_true",
+        help="also time the client's whole download (verify + decrypt + write + fsync)",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         help="another source tree (e.g. `git archive` of an older commit) whose server runs as "
@@ -528,4 +761,5 @@ if __name__ == "__main__":
         args.pg_url,
         not args.no_ceilings,
         args.baseline,
+        args.client_download,
     )

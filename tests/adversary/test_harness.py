@@ -167,8 +167,13 @@ async def test_library_stream_through_the_proxy_and_a_flipped_byte_refused(
     content = f"/api/v1/groups/{group.id}/library/documents/{doc}/versions/{version}/content"
 
     rule = proxy.rewrite_body("GET", re.escape(content), lambda body: flip_byte(body, 100_000))
-    with pytest.raises(DecryptionError, match=exactly("document segment 0 failed authentication")):
-        await alice.download_document(group.id, doc, version, tmp_path / "forged.pdf")
+    forged = tmp_path / "forged.pdf"
+    refusal = (
+        "document segment 0 failed authentication: "
+        f"the download is refused and nothing was saved as {forged}"
+    )
+    with pytest.raises(DecryptionError, match=exactly(refusal)):
+        await alice.download_document(group.id, doc, version, forged)
     assert not (tmp_path / "forged.pdf").exists()
 
     rule.remove()

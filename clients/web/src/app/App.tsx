@@ -8,6 +8,7 @@ import { EnrolScreen } from "../auth/EnrolScreen";
 import { LoginScreen } from "../auth/LoginScreen";
 import { SessionsScreen } from "../auth/SessionsScreen";
 import { loggedIn, logout } from "../auth/session";
+import { FeedScreen } from "../feed/FeedScreen";
 import { GroupsScreen } from "../groups/GroupsScreen";
 import { LANGUAGES, type Language, direction, isLanguage, language, setLanguage, t } from "../i18n";
 import { NotFound } from "./NotFound";
@@ -61,6 +62,9 @@ function Header() {
           <a href="/" aria-current={path === "/" ? "page" : undefined}>
             {t("nav.groups")}
           </a>
+          <a href="/feed" aria-current={path === "/feed" ? "page" : undefined}>
+            {t("feed.nav")}
+          </a>
           <a href="/sessions" aria-current={path === "/sessions" ? "page" : undefined}>
             {t("nav.sessions")}
           </a>
@@ -108,6 +112,7 @@ function focusHeading() {
 
 const Home = () => <Private screen={GroupsScreen} />;
 const Sessions = () => <Private screen={SessionsScreen} />;
+const Feed = () => <Private screen={FeedScreen} />;
 const Login = () => <Public screen={LoginScreen} />;
 const Enrol = () => <Public screen={EnrolScreen} />;
 
@@ -120,6 +125,7 @@ export function App() {
         <Router onRouteChange={focusHeading}>
           <Route path="/" component={Home} />
           <Route path="/sessions" component={Sessions} />
+          <Route path="/feed" component={Feed} />
           <Route path="/login" component={Login} />
           <Route path="/enrol" component={Enrol} />
           <Route default component={NotFound} />

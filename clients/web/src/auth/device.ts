@@ -8,6 +8,15 @@
  * `DeviceStore` and keeps its two calls.
  */
 import type { DeviceCreate } from "../api/types";
+import { randomBytes, signingKeyFromSeed } from "../crypto";
+
+/** The device seed of a device registered in this tab, until the feed's keystore takes it. */
+const pendingSeeds = new Map<string, Uint8Array>();
+export function takePendingSeed(username: string): Uint8Array | null {
+  const seed = pendingSeeds.get(username) ?? null;
+  pendingSeeds.delete(username);
+  return seed;
+}
 
 const DB_NAME = "cordon-devices";
 const STORE = "devices";
@@ -15,7 +24,7 @@ const STORE = "devices";
 export interface StoredDevice {
   username: string;
   deviceId: string | null;
-  signing: CryptoKeyPair;
+  signing: { privateKey: CryptoKey; publicKey: Uint8Array };
   exchange: CryptoKeyPair;
 }
 
@@ -63,14 +72,17 @@ export const DeviceStore = {
 
   /** Fresh key pairs for a device not yet registered; `registered` records its id. */
   async create(username: string): Promise<{ device: StoredDevice; publicKeys: DeviceCreate }> {
-    const signing = (await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    // The keystore (src/feed/vault.ts) stores the device key as a seed: made here, kept in memory.
+    const seed = randomBytes(32);
+    const signing = await signingKeyFromSeed(seed, false);
+    pendingSeeds.set(username, seed);
     const exchange = (await crypto.subtle.generateKey({ name: "X25519" }, false, ["deriveBits"])) as CryptoKeyPair;
     const device: StoredDevice = { username, deviceId: null, signing, exchange };
     return {
       device,
       publicKeys: {
         name: deviceName(),
-        signing_key: b64url(await crypto.subtle.exportKey("raw", signing.publicKey)),
+        signing_key: b64url(signing.publicKey.slice().buffer),
         exchange_key: b64url(await crypto.subtle.exportKey("raw", exchange.publicKey)),
       },
     };

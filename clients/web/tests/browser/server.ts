@@ -34,7 +34,7 @@ export class CordonServer {
   private constructor(
     readonly base: string,
     private readonly env: NodeJS.ProcessEnv,
-    private readonly child: ChildProcess,
+    private child: ChildProcess,
     private readonly dir: string,
     private readonly output: string[],
   ) {}
@@ -112,6 +112,30 @@ export class CordonServer {
       body: JSON.stringify({ code, password, totp_code: null }),
     });
     if (!answer.ok) throw new Error(`enrolment failed: ${answer.status} ${await answer.text()}`);
+  }
+
+  /** Stop the server and start it again on the same port and database (reconnect tests). */
+  async restart(pauseMs = 0): Promise<void> {
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.kill("SIGTERM");
+    await exited;
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    const port = new URL(this.base).port;
+    this.child = spawn(SERVER_BIN, ["serve", "--host", "127.0.0.1", "--port", port], { env: this.env, cwd: this.dir, stdio: ["ignore", "pipe", "pipe"] });
+    this.child.stdout?.on("data", (chunk: Buffer) => this.output.push(chunk.toString()));
+    this.child.stderr?.on("data", (chunk: Buffer) => this.output.push(chunk.toString()));
+    await this.ready();
+  }
+
+  /** `cordon-server ARGS…` against this server's database: what it printed (feed tests). */
+  async admin(...args: string[]): Promise<string> {
+    const { stdout } = await run(SERVER_BIN, args, { env: this.env, cwd: this.dir });
+    return stdout.replace(/\x1b\[[0-9;]*m/g, "");
+  }
+
+  /** The SQLite file the server stores in (the feed test tampers a row in it). */
+  get database(): string {
+    return path.join(this.dir, "cordon.db");
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,221 @@
+/**
+ * A group as this browser takes part in it, mirroring the Python SDK (`groups/client.py`,
+ * `messaging/client.py`): join with the coordinator's invitation, certify this device once
+ * admitted, keep a session over the verified roster, send alerts on a distributed sender
+ * chain, and open every pushed item through the crypto package, refusing what fails.
+ */
+import { authed } from "../auth/session";
+import { b64d, b64e, b64StdEncode, ClaimLedger, ContentType, CryptoError, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, parseEnvelope, type Roster, selectRecipients, type SignedPrekey, prekeyFromJson, utf8, verifyLog } from "../crypto";
+import { checkedEnvelope, parseStreamItem, receiptBody, refreshRoster } from "../protocol";
+import type { Vault } from "./vault";
+
+export interface GroupSummary {
+  id: string;
+  name: string;
+  status: string;
+  my_role: string;
+}
+
+const rootPin = (g: string) => `root-pin:${g}`;
+const sessionName = (g: string) => `session:${g}`;
+const holdersName = (g: string) => `chain-holders:${g}`;
+
+export const listGroups = () => authed<GroupSummary[]>("GET", "/groups");
+
+/** Answer an invitation: check the root it names, pin it, send the member key with its MAC. */
+export async function requestJoin(vault: Vault, text: string, userId: string): Promise<string> {
+  const invitation = Invitation.fromText(text);
+  const member = vault.data.memberKey;
+  if (!member) throw new Error("this device does not hold your member key");
+  const answer = await authed<{ genesis: unknown }>("POST", `/groups/${invitation.groupId}/invitations/${b64e(invitation.invitationId)}/join-request`, {
+    body: { member_key: b64e(member.publicKey), mac: b64e(joinMac(invitation, userId, member.publicKey)) },
+  });
+  const genesis = LogEntry.fromJson(answer.genesis);
+  const root = b64d(genesis.body.root_key, 32, "genesis root_key");
+  invitation.checkRoot(invitation.groupId, root);
+  await verifyLog(root, invitation.groupId, [genesis]);
+  const pinned = vault.data.secrets.get(rootPin(invitation.groupId));
+  if (pinned && b64e(pinned) !== b64e(root)) throw new Error("the group's root key changed since you pinned it");
+  vault.data.secrets.set(rootPin(invitation.groupId), root);
+  await vault.save();
+  return invitation.groupId;
+}
+
+export const isPinned = (vault: Vault, groupId: string) => vault.data.secrets.has(rootPin(groupId));
+
+export function rootFingerprint(vault: Vault, groupId: string): string | null {
+  const root = vault.data.secrets.get(rootPin(groupId));
+  return root ? fingerprint(groupId, root) : null;
+}
+
+/** The verified roster (fork freezes, rollback refused, own-key rule), head persisted. */
+export async function roster(vault: Vault, groupId: string): Promise<Roster> {
+  const root = vault.data.secrets.get(rootPin(groupId));
+  if (!root) throw new Error("no trust root pinned for this group: answer your invitation first");
+  const result = await refreshRoster({
+    fetchPage: (after, limit) => authed("GET", `/groups/${groupId}/log?after_seq=${after}&limit=${limit}`),
+    secrets: vault.data.secrets,
+    groupId,
+    rootKey: root,
+    deviceId: vault.deviceId,
+    signingKey: vault.data.signingKey.publicKey,
+  });
+  await vault.save();
+  return result;
+}
+
+/** Once the coordinator admitted this member: certify this device with the member key. */
+export async function certifySelf(vault: Vault, groupId: string, userId: string): Promise<"certified" | "already" | "not_admitted"> {
+  const current = await roster(vault, groupId);
+  if (current.device(vault.deviceId)) return "already";
+  const member = current.members.get(userId);
+  const key = vault.data.memberKey;
+  if (!member || !key) return "not_admitted";
+  const writer = new LogWriter(groupId, [...current.entries]);
+  const entry = await writer.addDevice(key, userId, vault.deviceId, vault.data.signingKey.publicKey, Date.now());
+  await authed("POST", `/groups/${groupId}/log`, { body: { entry: entry.toJson() } });
+  await roster(vault, groupId);
+  return "certified";
+}
+
+/** One displayed item: verified content, or a refusal that is never rendered as content. */
+export interface FeedItem {
+  seq: number;
+  groupId: string;
+  urgent: boolean;
+  senderUserId: string | null;
+  createdAt: string;
+  text: string | null;
+  refused: string | null;
+  mine: boolean;
+  /** The signed reference (sender device, message id) a receipt is signed over. */
+  ref?: { senderDeviceId: string; messageId: string };
+  /** A read receipt went out for it. */
+  read?: boolean;
+}
+
+/** The session of one group, its sender chain distributed before each broadcast. */
+export class GroupChannel {
+  private constructor(
+    readonly vault: Vault,
+    readonly groupId: string,
+    public session: GroupSession,
+  ) {}
+
+  static async open(vault: Vault, groupId: string): Promise<GroupChannel> {
+    const verified = await roster(vault, groupId);
+    const prekeys = new Map([...vault.data.prekeys].map(([id, s]) => [id, s.pair]));
+    const session = new GroupSession(verified, vault.deviceId, vault.data.signingKey, prekeys);
+    const saved = vault.data.secrets.get(sessionName(groupId));
+    if (saved) session.restoreState(saved);
+    return new GroupChannel(vault, groupId, session);
+  }
+
+  async refresh(): Promise<void> {
+    this.session.updateRoster(await roster(this.vault, this.groupId));
+  }
+
+  private async persist(): Promise<void> {
+    this.vault.data.secrets.set(sessionName(this.groupId), this.session.exportState());
+    await this.vault.save();
+  }
+
+  /** Hand the sender chain to roster devices without it (a new chain when rotation is due). */
+  private async distributeChain(): Promise<void> {
+    const served = await authed<{ device_id: string; prekeys: unknown[] }[]>("GET", `/groups/${this.groupId}/keys`);
+    const signed = new Map<string, SignedPrekey>();
+    for (const device of served) {
+      const records = device.prekeys.map((p) => prekeyFromJson(p));
+      if (records.length) signed.set(device.device_id, records.reduce((a, b) => (b.createdTs > a.createdTs ? b : a)));
+    }
+    const now = Date.now();
+    const others = this.session.roster.devices().filter((d) => d.deviceId !== this.vault.deviceId && signed.has(d.deviceId)).map((d) => d.deviceId);
+    const rotate = this.session.needsRotation(now);
+    const raw = this.vault.data.secrets.get(holdersName(this.groupId));
+    const given = rotate || !raw ? new Set<string>() : new Set(fromUtf8(raw).split(",").filter(Boolean));
+    const missing = others.filter((d) => !given.has(d));
+    if (!missing.length && !rotate) return;
+    const selection = await selectRecipients(this.session.roster, missing, signed, new Map(), now, new ClaimLedger());
+    let envelope: Uint8Array;
+    if (rotate) envelope = await this.session.rotateSenderChain(selection.recipients, now);
+    else envelope = await this.session.encryptTargeted(ContentType.SENDER_KEY, this.session.senderChain!.distribution(), selection.recipients, now);
+    await this.persist();
+    if (selection.recipients.length) {
+      await authed("POST", `/groups/${this.groupId}/messages`, {
+        body: { kind: "sender_key", client_msg_id: parseEnvelope(envelope).header.messageId, envelope: b64StdEncode(envelope), recipients: selection.recipients.map((r) => r.deviceId) },
+      });
+    }
+    const holders = [...given, ...selection.recipients.map((r) => r.deviceId)];
+    this.vault.data.secrets.set(holdersName(this.groupId), utf8(holders.join(",")));
+    await this.vault.save();
+  }
+
+  /** Broadcast an alert to the group; the spent chain index is stored before it leaves. */
+  async sendAlert(text: string, urgent: boolean): Promise<number> {
+    await this.refresh();
+    await this.distributeChain();
+    const envelope = await this.session.encryptBroadcast(ContentType.ALERT, utf8(text), Date.now(), undefined, makeLabels({ urgent }));
+    await this.persist();
+    const posted = await authed<{ seq: number }>("POST", `/groups/${this.groupId}/messages`, {
+      body: { kind: "alert", client_msg_id: parseEnvelope(envelope).header.messageId, envelope: b64StdEncode(envelope), urgent },
+    });
+    return posted.seq;
+  }
+
+  /**
+   * Open one stream item (§7): shape, routing copy, roster, signature, replay, decrypt. Key
+   * items install silently (null); anything that fails comes back `refused`, never as text.
+   */
+  async receive(raw: unknown): Promise<{ item: FeedItem | null; receipt: Record<string, unknown> | null }> {
+    let parsed;
+    try {
+      parsed = parseStreamItem(raw);
+    } catch (error) {
+      const r = raw as { seq?: unknown; group_id?: unknown };
+      return { item: refusedItem(Number(r.seq) || 0, String(r.group_id), error), receipt: null };
+    }
+    if (parsed.kind === "membership" || parsed.kind === "receipt") {
+      if (parsed.kind === "membership") await this.refresh().catch(() => undefined);
+      return { item: null, receipt: null };
+    }
+    const base = { seq: parsed.seq, groupId: parsed.group_id, urgent: parsed.urgent, senderUserId: parsed.sender_user_id, createdAt: parsed.created_at, mine: parsed.sender_device_id === this.vault.deviceId };
+    if (base.mine) return { item: null, receipt: null }; // own items are shown when sent
+    try {
+      const env = checkedEnvelope(parsed, null);
+      let received;
+      try {
+        received = await this.session.decrypt(parsed.envelope);
+      } catch (error) {
+        if (!(error instanceof CryptoError) || !/epoch|roster/i.test(error.message)) throw error;
+        await this.refresh();
+        received = await this.session.decrypt(parsed.envelope);
+      }
+      if (received.senderMemberId !== parsed.sender_user_id) throw new Error("the server's sender does not match the signed sender");
+      await this.persist();
+      if (parsed.kind !== "alert" && parsed.kind !== "chat") return { item: null, receipt: null };
+      const receipt = await receiptBody(this.vault.data.signingKey, { groupId: parsed.group_id, seq: parsed.seq, item: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, deviceId: this.vault.deviceId, status: "delivered", ts: Date.now() });
+      return { item: { ...base, text: fromUtf8(received.content), refused: null, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId } }, receipt };
+    } catch (error) {
+      return { item: { ...base, text: null, refused: reason(error) }, receipt: null };
+    }
+  }
+}
+
+/** Signed `read` receipts for items now shown on screen (PROTOCOL §7.2). */
+export async function sendRead(vault: Vault, shown: FeedItem[]): Promise<void> {
+  const receipts = [];
+  for (const item of shown) {
+    if (!item.ref || item.mine || item.read || item.refused !== null) continue;
+    receipts.push(await receiptBody(vault.data.signingKey, { groupId: item.groupId, seq: item.seq, item: item.ref, deviceId: vault.deviceId, status: "read", ts: Date.now() }));
+  }
+  if (receipts.length) await authed("POST", "/receipts", { body: { receipts } });
+}
+
+function reason(error: unknown): string {
+  if (error instanceof CryptoError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function refusedItem(seq: number, groupId: string, error: unknown): FeedItem {
+  return { seq, groupId, urgent: false, senderUserId: null, createdAt: "", text: null, refused: reason(error), mine: false };
+}
