@@ -71,16 +71,7 @@ async def change_group_status(
 @router.get("/{group_id}/members", response_model=list[RosterEntryRead])
 async def list_members(session: SessionDep, access: GroupReader) -> list[RosterEntryRead]:
     """The group's live roster, naming each member and marking service accounts."""
-    return [
-        RosterEntryRead(
-            **MemberRead.model_validate(membership).model_dump(),
-            username=user.username,
-            display_name=user.display_name,
-            organisation_id=user.organisation_id,
-            is_service=user.is_service,
-        )
-        for membership, user in await service.get_members(session, group_id=access.group.id)
-    ]
+    return await service.get_members(session, group_id=access.group.id)
 
 
 @router.post("/{group_id}/members", response_model=MemberRead, status_code=status.HTTP_201_CREATED)

@@ -58,11 +58,15 @@ class MemberRead(ReadModel):
 
 
 class RosterEntryRead(MemberRead):
-    """A roster line: the membership and who holds it (`is_service`: a machine account)."""
+    """A roster line: the membership and who holds it, with the directory's name and
+    organisation (labels for people; clients decide membership from the signed log) and
+    `is_service` marking a machine account (the audit of who posted)."""
 
     username: str
     display_name: str
     organisation_id: uuid.UUID
+    organisation: str
+    country_code: str
     is_service: bool
 
 

@@ -26,10 +26,11 @@ from app.groups.exceptions import (
     MemberNotFound,
 )
 from app.groups.models import Group, GroupRole, GroupStatus, Membership, MembershipEvent
-from app.groups.schemas import GroupCreate, GroupUpdate, MemberAdd, MemberUpdate
+from app.groups.schemas import GroupCreate, GroupUpdate, MemberAdd, MemberUpdate, RosterEntryRead
 from app.groups.status import GroupWrite, ensure_accepts
 from app.messages import service as messages_service
 from app.messages.models import MessageKind
+from app.organisations.models import Organisation
 from app.service_accounts.exceptions import NotAdmissible
 from app.service_accounts.models import ServiceAccount
 from app.users import service as users_service
@@ -261,18 +262,31 @@ async def change_status(
     return group
 
 
-async def get_members(
-    session: AsyncSession, *, group_id: uuid.UUID
-) -> list[tuple[Membership, User]]:
-    """The live roster in order of admission, each with its account (whose name and whether
-    it is a service account the members see: the audit of who posted)."""
+async def get_members(session: AsyncSession, *, group_id: uuid.UUID) -> list[RosterEntryRead]:
+    """The live roster in order of admission, each with its account's name, organisation and
+    whether it is a service account (one query)."""
     rows = await session.execute(
-        select(Membership, User)
+        select(Membership, User, Organisation)
         .join(User, User.id == Membership.user_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
         .where(Membership.group_id == group_id, Membership.removed_at.is_(None))
         .order_by(Membership.added_at, Membership.id)
     )
-    return [(membership, user) for membership, user in rows]
+    return [
+        RosterEntryRead(
+            user_id=member.user_id,
+            role=member.role,
+            region=member.region,
+            added_at=member.added_at,
+            username=user.username,
+            display_name=user.display_name,
+            organisation_id=user.organisation_id,
+            organisation=organisation.name,
+            country_code=organisation.country_code,
+            is_service=user.is_service,
+        )
+        for member, user, organisation in rows
+    ]
 
 
 async def _get_membership(

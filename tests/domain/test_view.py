@@ -1,5 +1,6 @@
 """The local view: validation after decryption, cases, pre-notifications, filters, events."""
 
+import dataclasses
 import json
 import time
 import uuid
@@ -260,3 +261,14 @@ async def test_an_invalid_case_is_refused_before_encrypting():
     with pytest.raises(InvalidContentError) as refused:
         await post_case(_Unreachable(), GROUP, case, form="simplified")  # type: ignore[arg-type]
     assert [str(e) for e in refused.value.errors] == ["handling_code: is required"]
+
+
+def test_export_gives_the_signed_send_time_not_when_this_device_decrypted():
+    """`meta.sent_at` is the envelope's signed `ts` carried on the Incoming (issue 12, 13),
+    whatever the time of decryption."""
+    signed = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    items = _decode(dataclasses.replace(_case(1), sent_at=signed))
+    time.sleep(0.01)
+    [case] = build_cases(items)
+    assert case.record()["meta"]["sent_at"] == "2026-03-01T08:30:00+00:00"
+    assert items[0].received_at != case.record()["meta"]["sent_at"]

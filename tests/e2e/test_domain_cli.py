@@ -108,7 +108,7 @@ async def test_prenotification_workflow_through_the_cli(
     )
     pn_id = re.search(r"pre-notification ([0-9a-f-]{36})", sent.output).group(1)  # type: ignore[union-attr]
 
-    assert pn_id not in (await other.run("prenotifications", "list")).output
+    assert pn_id not in (await other.run("prenotifications", "list", "--json")).output
     assert await other.export("prenotifications") == []
     refused = await other.run("prenotifications", "show", pn_id, ok=False)
     assert refused.exit_code == 1 and "prenotification.not_found" in refused.output
@@ -121,15 +121,18 @@ async def test_prenotification_workflow_through_the_cli(
     shown = await dest.run("prenotifications", "show", pn_id)
     assert "status: amended; version 2" in shown.output and "116000" in shown.output
 
-    overdue = await dest.run("prenotifications", "list", "--overdue", "--country", "gh")
+    overdue = await dest.run("prenotifications", "list", "--overdue", "--country", "gh", "--json")
     assert pn_id in overdue.output and "amended" in overdue.output
-    assert pn_id not in (await dest.run("prenotifications", "list", "--country", "KE")).output
+    assert (
+        pn_id
+        not in (await dest.run("prenotifications", "list", "--country", "KE", "--json")).output
+    )
 
     await dest.run("prenotifications", "ack", pn_id)
     shown = await sender.run("prenotifications", "show", pn_id)
     assert "status: acknowledged" in shown.output and "amended → acknowledged" in shown.output
     assert "refused" not in shown.output
-    assert pn_id not in (await dest.run("prenotifications", "list", "--overdue")).output
+    assert pn_id not in (await dest.run("prenotifications", "list", "--overdue", "--json")).output
 
     await dest.run("prenotifications", "arrive", pn_id)
     await dest.run(
@@ -147,7 +150,7 @@ async def test_prenotification_workflow_through_the_cli(
     )
     shown = await sender.run("prenotifications", "show", pn_id)
     assert "status: discrepancy" in shown.output and "one pallet missing" in shown.output
-    listed = await transit.run("prenotifications", "list", "--status", "discrepancy")
+    listed = await transit.run("prenotifications", "list", "--status", "discrepancy", "--json")
     assert pn_id in listed.output
     wrong = await transit.run("prenotifications", "clear", pn_id, ok=False)
     assert wrong.exit_code == 1 and "may not move" in wrong.output

@@ -6,6 +6,7 @@ line, no `CORDON_*` variable in the environment. A member then sees the imported
 the service account, marked as one; after revocation the same line fails in one line."""
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -150,9 +151,13 @@ async def test_the_documented_nightly_import_runs_as_written(
         assert unlock_path(m.home / ".cordon").exists()  # the NCP's, typed with a passphrase
 
         cases = m.run(f"cordon --home {tmp_path / 'jane'} cases list {gid}")
-        assert cases.count("be-import (service account)") == 2, cases
+        assert cases.count("BE nightly import (service account, Belgian Customs, BE)") == 2, cases
         members = m.run(f"cordon --home {tmp_path / 'jane'} group members {gid}")
-        assert re.search(r"be-import .*service account", members), members
+        assert re.search(r"BE nightly import\s+be-import\s+member service account", members)
+        assert members.count("service account") == 1, members  # the officers are not marked
+        listed = m.run(f"cordon --home {tmp_path / 'jane'} group members {gid} --json")
+        kinds = {row["username"]: row["is_service"] for row in json.loads(listed)}
+        assert kinds == {coord_u.username: False, jane_u.username: False, "be-import": True}
 
         listed = m.run("cordon service-account list")
         assert re.search(r"be-import\W+cases\.post\W+1\W+\S+ \S+\W+active", listed), listed

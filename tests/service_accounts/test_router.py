@@ -146,7 +146,8 @@ async def test_tokens_are_short_lived_and_the_account_is_marked(
     """A credential buys an hour, not the 12 hours of a person's login; listings of users
     say which account is a service account, so the audit of who posted can tell."""
     g = await f.group_with_roles(client, session)
-    ncp = await f.actor(client, session, org=await f.organisation(session), ncp=True)
+    org = await f.organisation(session)
+    ncp = await f.actor(client, session, org=org, ncp=True)
     account, credential = await sa.create(client, ncp, group_ids=[g.group_id])
     r = await client.post(
         "/api/v1/service-accounts/login",
@@ -165,6 +166,13 @@ async def test_tokens_are_short_lived_and_the_account_is_marked(
     marked = {m["username"]: m["is_service"] for m in roster.json()}
     assert marked[account["username"]] is True
     assert marked[g.member.user.username] is False and len(marked) == 5
+    [line] = [m for m in roster.json() if m["username"] == account["username"]]
+    assert (line["organisation_id"], line["organisation"], line["country_code"]) == (
+        str(org.id),
+        org.name,
+        org.country_code,
+    )
+    assert line["display_name"] == account["display_name"] and line["role"] == "member"
 
 
 async def test_scope_limits_routes_groups_and_kinds(

@@ -12,7 +12,9 @@ from cordon_client.exceptions import (
     ExcludedDeviceError,
     RealtimeError,
     TrustError,
+    UnknownIdError,
 )
+from cordon_client.groups.directory import GroupMember
 from cordon_client.messaging.realtime import Listener
 
 __all__ = [
@@ -21,10 +23,12 @@ __all__ = [
     "CordonClientError",
     "CryptoError",
     "ExcludedDeviceError",
+    "GroupMember",
     "Incoming",
     "Listener",
     "NotLoggedIn",
     "Profile",
     "RealtimeError",
     "TrustError",
+    "UnknownIdError",
 ]

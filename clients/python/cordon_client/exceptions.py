@@ -4,6 +4,7 @@ Tree::
 
     CordonClientError
      +-- ApiError                the server answered with a problem document (carries its `code`)
+     +-- UnknownIdError          a typed id, prefix, seq or name matches nothing, or several
      +-- RealtimeError           the live connection was refused for good (carries its close `code`)
      +-- CryptoError             something a peer or the server sent failed verification
           +-- MalformedError         bytes or JSON are not structurally valid
@@ -54,6 +55,10 @@ if TYPE_CHECKING:
 
 class CordonClientError(Exception):
     """Base of every error the client raises on purpose."""
+
+
+class UnknownIdError(CordonClientError):
+    """An id typed short (a prefix, a seq, a username) that matches no item or several."""
 
 
 class ApiError(CordonClientError):

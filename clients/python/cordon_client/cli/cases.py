@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,6 +13,7 @@ from rich.tree import Tree
 
 from cordon_client._client import Cordon
 from cordon_client.cli import forms
+from cordon_client.cli.output import JsonFlag, Names, print_json
 from cordon_client.cli.records import (
     Format,
     Group,
@@ -25,6 +25,7 @@ from cordon_client.cli.records import (
     _out,
     _run,
     _who,
+    mark_read,
     senders,
 )
 
@@ -40,7 +41,7 @@ cases_app = typer.Typer(
 )
 
 
-def _case_row(case: CaseView, names: Mapping[uuid.UUID, str]) -> list[str]:
+def _case_row(case: CaseView, names: Names) -> list[str]:
     data = case.data
     marks = f"{data.get('handling_code')}/{data.get('source_reliability')}"
     marks += str(data.get("information_accuracy"))
@@ -142,21 +143,25 @@ def list_cases(
     status: Annotated[list[str] | None, typer.Option(help="unreviewed, verified, …")] = None,
     country: str | None = None,
     handling_code: str | None = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Cases decrypted on this device, filtered on their fields."""
 
-    async def work(c: Cordon) -> tuple[list[CaseView], dict[uuid.UUID, str]]:
+    async def work(c: Cordon) -> tuple[list[CaseView], Names]:
         found = await _cases(c, group, status=status, country=country, handling_code=handling_code)
         return found, await senders(c, group)
 
     found, names = _run(work)
+    if as_json:
+        print_json([case.record() for case in found])
+        return
     table = Table("case", "country", "marks", "status", "versions", "replies", "from")
     for case in found:
         table.add_row(*_case_row(case, names))
     _console().print(table)
 
 
-def _thread_line(item: Item, names: Mapping[uuid.UUID, str]) -> str:
+def _thread_line(item: Item, names: Names) -> str:
     data = item.data or {}
     if item.type == "case_reply":
         what = f"reply: {data.get('text')}"
@@ -171,11 +176,14 @@ def _thread_line(item: Item, names: Mapping[uuid.UUID, str]) -> str:
 def show_case(group: Group, case: int) -> None:
     """One case: current version, who sent it, its thread and every refused item."""
 
-    async def work(c: Cordon) -> tuple[list[CaseView], dict[uuid.UUID, str]]:
-        return await _cases(c, group), await senders(c, group)
+    async def work(cordon: Cordon) -> tuple[CaseView | None, Names]:
+        views = await _cases(cordon, group)
+        found = next((v for v in views if v.seq == case), None)
+        if found is not None:
+            await mark_read(cordon, found.original)
+        return found, await senders(cordon, group)
 
-    views, names = _run(work)
-    view = next((v for v in views if v.seq == case), None)
+    view, names = _run(work)
     out = _console()
     if view is None:
         out.print(f"[red]no valid case #{case} on this device[/red]")

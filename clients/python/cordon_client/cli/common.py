@@ -27,10 +27,16 @@ from rich.markup import escape
 from cordon_client._client import Cordon
 from cordon_client.account.state import KEYSTORE
 from cordon_client.account.unlock import DEFAULT_MINUTES, MAX_MINUTES, UnlockFile, unlock_path
-from cordon_client.cli import errors
+from cordon_client.cli import errors, ids, output
 
 GroupArg = Annotated[
-    uuid.UUID, typer.Argument(help="Group id.", show_default=False, metavar="GROUP")
+    uuid.UUID,
+    typer.Argument(
+        help="Group: its name, a unique id prefix (as `cordon groups` shows) or the full id.",
+        show_default=False,
+        metavar="GROUP",
+        parser=ids.parse_group,
+    ),
 ]
 """The group, positional in every command that acts on one (`cordon cases list GROUP`)."""
 
@@ -64,8 +70,9 @@ def options() -> Options:
 
 
 def console() -> Console:
-    """Output for humans: no auto-highlighting, long lines kept whole."""
-    return Console(highlight=False, soft_wrap=True)
+    """Output for humans: no auto-highlighting, long lines kept whole, no colour under
+    ``NO_COLOR``."""
+    return output.console()
 
 
 def home() -> Path:
@@ -159,6 +166,7 @@ def run(work: Callable[[Cordon], Awaitable[T]], *, new_keystore: bool = False) -
 
     async def main() -> T:
         async with open_client(new_keystore=new_keystore) as cordon:
+            await ids.resolve(cordon)
             return await work(cordon)
 
     try:

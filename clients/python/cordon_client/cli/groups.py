@@ -13,30 +13,100 @@ from rich.table import Table
 
 from cordon_client._client import Cordon
 from cordon_client.cli import common as common
+from cordon_client.cli import ids, output
 from cordon_client.cli.common import GroupArg
+from cordon_client.groups import shortid
 
 app = typer.Typer()  # top-level: `cordon groups`
 group_app = typer.Typer(help="Groups and their signed membership log.", no_args_is_help=True)
 device_app = typer.Typer(help="Certify or revoke devices in a group's log.", no_args_is_help=True)
 
-UserArg = Annotated[uuid.UUID, typer.Argument(help="User id.", show_default=False)]
-DeviceArg = Annotated[uuid.UUID, typer.Argument(help="Device id.", show_default=False)]
+UserArg = Annotated[
+    uuid.UUID,
+    typer.Argument(
+        help="A member: username, a unique user id prefix or the full id.",
+        show_default=False,
+        metavar="USER",
+        parser=ids.parser("user"),
+    ),
+]
+DeviceArg = Annotated[
+    uuid.UUID,
+    typer.Argument(
+        help="Device: a unique id prefix (as `cordon group members` shows) or the full id.",
+        show_default=False,
+        metavar="DEVICE",
+        parser=ids.parser("device"),
+    ),
+]
 ROLES = ("coordinator", "co_coordinator", "member", "observer")
 
 
 @app.command()
-def groups() -> None:
-    """List the groups you belong to and your role in each."""
+def groups(as_json: output.JsonFlag = False) -> None:
+    """List the groups you belong to and your role in each (type a group by the id shown,
+    or by its name)."""
     rows = common.run(lambda cordon: cordon.groups())
-    table = Table("group", "name", "status", "role")
+    if as_json:
+        output.print_json(
+            [
+                {
+                    "id": g.get("id"),
+                    "name": g.get("name"),
+                    "status": g.get("status"),
+                    "role": g.get("my_role"),
+                }
+                for g in rows
+            ]
+        )
+        return
+    every = [uuid.UUID(str(g["id"])) for g in rows]
+    table = Table("id", "name", "status", "your role")
     for g in rows:
         table.add_row(
-            str(g.get("id")),
+            shortid.short(uuid.UUID(str(g["id"])), every),
             escape(str(g.get("name", ""))),
             str(g.get("status", "")),
-            str(g.get("my_role", "")),
+            str(g.get("my_role", "")).replace("_", "-"),
         )
     common.console().print(table)
+
+
+@group_app.command("members")
+def group_members(group: GroupArg, as_json: output.JsonFlag = False) -> None:
+    """Who is in the group: names and organisations, role, certified devices; service accounts
+    are marked. Membership comes from the verified signed log; users the server lists but the
+    log does not certify yet are marked "not certified"."""
+    members = common.run(lambda c: c.members(group))
+    if as_json:
+        output.print_json(
+            [
+                {
+                    "user_id": m.user_id,
+                    "username": m.username,
+                    "display_name": m.display_name,
+                    "organisation": m.organisation,
+                    "country_code": m.country_code,
+                    "role": m.role,
+                    "is_service": m.is_service,
+                    "certified": m.certified,
+                    "devices": list(m.devices),
+                }
+                for m in members
+            ]
+        )
+        return
+    out = common.console()
+    every_device = [d for m in members for d in m.devices]
+    for m in members:
+        name = m.display_name or str(m.user_id)
+        role = m.role.replace("_", "-")
+        kind = " [cyan]service account[/cyan]" if m.is_service else ""
+        state = "" if m.certified else " [yellow]not certified[/yellow]"
+        out.print(f"[bold]{escape(name)}[/bold]  {escape(m.username)}  {role}{kind}{state}")
+        where = ", ".join(p for p in (m.organisation, m.country_code) if p) or "-"
+        devices = " ".join(shortid.short(d, every_device) for d in m.devices) or "none"
+        out.print(f"  {escape(where)} · devices: {devices}")
 
 
 @group_app.command("create")
@@ -78,7 +148,12 @@ def group_open_log(group: GroupArg) -> None:
 @group_app.command("join")
 def group_join(
     group: Annotated[
-        uuid.UUID | None, typer.Argument(help="Group id (not needed with --invitation).")
+        uuid.UUID | None,
+        typer.Argument(
+            help="Group: name, id prefix or full id (not needed with --invitation).",
+            metavar="GROUP",
+            parser=ids.parse_group,
+        ),
     ] = None,
     invitation: Annotated[
         str | None, typer.Option(help="The invitation your coordinator gave you out of band.")
@@ -123,8 +198,14 @@ def group_invite(
             await cordon.invite(group, for_user=for_user, ttl_hours=ttl_hours) for _ in range(count)
         ]
 
+    out = common.console()
     for text in common.run(work):
-        common.console().print(f"invitation: {text}\nQR payload: {text}")
+        out.print(f"invitation: {text}\nQR payload: {text}")
+    who = escape(for_user) if for_user else "USERNAME"
+    out.print(
+        f"Hand it over outside Cordon. Once answered: cordon group admit {group} "
+        f"(or cordon group add {group} {who})"
+    )
 
 
 @group_app.command("member-fingerprint")
@@ -151,22 +232,35 @@ def group_fingerprint(group: GroupArg) -> None:
 @group_app.command("add")
 def group_add(
     group: GroupArg,
-    user: Annotated[str, typer.Argument(help="Username (or user id).", show_default=False)],
+    user: Annotated[
+        str,
+        typer.Argument(
+            help="Username, a unique user id prefix or the full id.",
+            show_default=False,
+            metavar="USER",
+        ),
+    ],
     role: Annotated[str, typer.Option(help=", ".join(ROLES))] = "member",
     fingerprint: Annotated[
         str | None,
         typer.Option(
             help="Fallback without invitation: the member's safety number or QR payload, "
-            "compared with them out of band (USER must then be the user id)."
+            "compared with them out of band."
         ),
     ] = None,
 ) -> None:
     """As coordinator: certify a member key in the signed log, only if bound out of band (by
     the member's answer to your invitation, or by --fingerprint)."""
-    who: uuid.UUID | str = user
-    with contextlib.suppress(ValueError):
-        who = uuid.UUID(user)
-    binding = common.run(lambda c: c.add_member(group, who, role, member_fingerprint=fingerprint))
+
+    async def work(cordon: Cordon) -> str:
+        who: uuid.UUID | str = user
+        with contextlib.suppress(ValueError):
+            who = uuid.UUID(user)
+        if fingerprint is not None and not isinstance(who, uuid.UUID):
+            who = await cordon.find_user(group, user)
+        return await cordon.add_member(group, who, role, member_fingerprint=fingerprint)
+
+    binding = common.run(work)
     how = "invitation" if binding == "invitation" else "fingerprint compared out of band"
     common.console().print(f"added {escape(user)} as {escape(role)} (key bound by {how})")
 
@@ -179,28 +273,6 @@ def group_admit(group: GroupArg) -> None:
     table = Table("user", "outcome")
     for name, outcome in rows:
         table.add_row(escape(name), escape(outcome))
-    common.console().print(table)
-
-
-@group_app.command("members")
-def group_members(
-    group: GroupArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
-) -> None:
-    """The group's roster: who is in it, with which role; service accounts are marked."""
-    rows = common.run(lambda c: c.members(group))
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    table = Table("username", "name", "role", "kind", "user id")
-    for m in rows:
-        table.add_row(
-            escape(m["username"]),
-            escape(m["display_name"]),
-            m["role"],
-            "service account" if m["is_service"] else "person",
-            m["user_id"],
-        )
     common.console().print(table)
 
 
@@ -246,14 +318,14 @@ def group_resolve_fork(
 def group_remove(group: GroupArg, user: UserArg) -> None:
     """As coordinator: remove a member from the signed log and the server."""
     common.run(lambda c: c.remove_member(group, user))
-    common.console().print(f"removed {user}")
+    common.console().print(f"removed {escape(ids.shown(user))} ({user})")
 
 
 @group_app.command("grant-library")
 def group_grant_library(group: GroupArg, user: UserArg) -> None:
     """As coordinator: give a member the keys of the documents published before they joined."""
     seq = common.run(lambda c: c.grant_library(group, user))
-    common.console().print(f"library keys sent to {user} (#{seq})")
+    common.console().print(f"library keys sent to {escape(ids.shown(user))} (#{seq})")
 
 
 @group_app.command("grant-history")
@@ -265,7 +337,9 @@ def group_grant_history(
     """As coordinator: let a member who joined later read the operation's earlier cases or
     pre-notifications (logged in the signed log; sends the keys of the items you hold)."""
     count = common.run(lambda c: c.grant_history(group, user, scope))
-    common.console().print(f"{scope} history granted to {user}: {count} earlier items")
+    common.console().print(
+        f"{scope} history granted to {escape(ids.shown(user))}: {count} earlier items"
+    )
 
 
 @device_app.command("link-code")

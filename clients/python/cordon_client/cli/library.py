@@ -25,9 +25,13 @@ from rich.table import Table
 
 from cordon_client._client import Cordon
 from cordon_client.cli import common as common
+from cordon_client.cli import ids
 from cordon_client.cli.common import GroupArg
+from cordon_client.cli.ids import DocumentArg
+from cordon_client.cli.output import JsonFlag, print_json
 from cordon_client.crypto.stream import CATEGORIES
-from cordon_client.library.client import Downloaded
+from cordon_client.groups import shortid
+from cordon_client.library.client import Downloaded, RemoteDocument
 
 library_app = typer.Typer(
     help="The group's document library: ls, versions, publish, get, withdraw.",
@@ -75,13 +79,18 @@ def _progress() -> Progress:
 
 
 @library_app.command("ls")
-def list_documents(group: GroupArg, category: Category = None) -> None:
-    """List the group's documents (names stay encrypted until you `get` one)."""
+def list_documents(group: GroupArg, category: Category = None, as_json: JsonFlag = False) -> None:
+    """List the group's documents (names stay encrypted until you `get` one); type a
+    document by the id shown."""
     docs = common.run(lambda c: c.library_documents(group, category=category))
+    if as_json:
+        print_json([_document_json(doc) for doc in docs])
+        return
+    every = [doc.id for doc in docs]
     table = Table("document", "category", "version", "size", "published", "withdrawn")
     for doc in docs:
         table.add_row(
-            str(doc.id),
+            shortid.short(doc.id, every),
             doc.category,
             str(doc.latest_version),
             str(doc.latest.size) if doc.latest else "-",
@@ -91,10 +100,35 @@ def list_documents(group: GroupArg, category: Category = None) -> None:
     common.console().print(table)
 
 
+def _document_json(doc: RemoteDocument) -> dict[str, object]:
+    return {
+        "id": doc.id,
+        "category": doc.category,
+        "latest_version": doc.latest_version,
+        "size": doc.latest.size if doc.latest else None,
+        "published_at": doc.published_at,
+        "withdrawn": doc.withdrawn,
+    }
+
+
 @library_app.command("versions")
-def list_versions(group: GroupArg, document: uuid.UUID) -> None:
+def list_versions(group: GroupArg, document: DocumentArg, as_json: JsonFlag = False) -> None:
     """List every version of a document."""
     versions = common.run(lambda c: c.library_versions(group, document))
+    if as_json:
+        print_json(
+            [
+                {
+                    "version": v.version,
+                    "size": v.size,
+                    "segments": v.segment_count,
+                    "published_at": v.published_at,
+                    "publisher_device_id": v.publisher_device_id,
+                }
+                for v in versions
+            ]
+        )
+        return
     table = Table("version", "size", "segments", "published", "publisher device")
     for v in versions:
         table.add_row(
@@ -112,9 +146,13 @@ def publish(
     group: GroupArg,
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     category: Category = None,
-    document: Annotated[uuid.UUID | None, typer.Option(help="Publish a new version of this.")] = (
-        None
-    ),
+    document: Annotated[
+        uuid.UUID | None,
+        typer.Option(
+            help="Publish a new version of this (id prefix or full id).",
+            parser=ids.parser("document"),
+        ),
+    ] = None,
     version: Annotated[int, typer.Option(help="Version number (with --document).")] = 1,
     limit_rate: LimitRate = None,
 ) -> None:
@@ -144,7 +182,7 @@ def publish(
 @library_app.command("get")
 def get(
     group: GroupArg,
-    document: uuid.UUID,
+    document: DocumentArg,
     version: Annotated[int | None, typer.Option(help="Default: the latest.")] = None,
     out: Annotated[Path, typer.Option(help="File or directory to write to.")] = Path("."),
     limit_rate: LimitRate = None,

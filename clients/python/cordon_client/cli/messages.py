@@ -1,21 +1,25 @@
-"""`cordon send|receive|listen`: messages in a group, fetched or live."""
+"""`cordon send|receive|listen|receipts`: messages in a group, fetched or live, and who
+received and read what you sent. Showing an item sends its sender a read receipt."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from cordon_client._client import Cordon, Incoming
 from cordon_client.cli import common as common
+from cordon_client.cli import errors, ids, output
 from cordon_client.cli.common import GroupArg
-from cordon_client.exceptions import ExcludedDeviceError
+from cordon_client.exceptions import CordonClientError, ExcludedDeviceError
+from cordon_client.groups.directory import GroupMember
+
+READ_KINDS = {"alert", "chat"}
 
 app = typer.Typer()
 
@@ -25,7 +29,12 @@ def send(
     group: GroupArg,
     text: str,
     to: Annotated[
-        list[uuid.UUID] | None, typer.Option("--to", help="Only these users (repeatable).")
+        list[uuid.UUID] | None,
+        typer.Option(
+            "--to",
+            help="Only this member: username or user id prefix (repeatable).",
+            parser=ids.parser("user"),
+        ),
     ] = None,
     chat: Annotated[bool, typer.Option("--chat", help="A chat message, not an alert.")] = False,
     urgent: Annotated[bool, typer.Option("--urgent")] = False,
@@ -46,52 +55,78 @@ def send(
         common.console().print(f"[yellow]warning: {escape(left_out.reason)}[/yellow]")
 
 
-def _status(item: Incoming) -> str:
-    if item.verified:
-        return "[green]verified[/green]"
-    if item.error is not None:
-        return f"[red]NOT VERIFIED: {escape(item.error)}[/red]"
-    return "server event"
+Names = dict[uuid.UUID, GroupMember]
 
 
-def _body(item: Incoming) -> str:
-    if item.event is not None:
-        return escape(json.dumps(item.event, separators=(",", ":")))
-    return escape(item.text or "")
+class _Context:
+    """Group names and verified members for the groups items arrive in, fetched once each."""
+
+    def __init__(self, cordon: Cordon) -> None:
+        self._cordon = cordon
+        self._groups: dict[uuid.UUID, str] | None = None
+        self._names: dict[uuid.UUID, Names] = {}
+
+    async def group(self, group_id: uuid.UUID) -> str:
+        if self._groups is None:
+            rows = await self._cordon.groups()
+            self._groups = {uuid.UUID(str(g["id"])): str(g.get("name", "")) for g in rows}
+        return self._groups.get(group_id) or str(group_id)[:8]
+
+    async def names(self, group_id: uuid.UUID) -> Names:
+        if group_id not in self._names:
+            try:
+                members = await self._cordon.members(group_id)
+            except CordonClientError:  # a frozen or unpinned group: ids stay ids
+                members = []
+            self._names[group_id] = {m.user_id: m for m in members}
+        return self._names[group_id]
 
 
-def _when(item: Incoming) -> str:
-    return item.created_at.astimezone().strftime("%H:%M:%S") if item.created_at else "-"
+def _readable(item: Incoming) -> bool:
+    """Content someone else sent that this user now sees: worth a read receipt."""
+    return item.verified and not item.own and item.event is None and item.kind in READ_KINDS
+
+
+async def _mark_read(cordon: Cordon, items: list[Incoming]) -> str | None:
+    """Send read receipts for what was shown, per group in one request; a refusal is
+    returned as a warning (what was received stands)."""
+    by_group: dict[uuid.UUID, list[int]] = {}
+    for item in items:
+        if _readable(item):
+            by_group.setdefault(item.group_id, []).append(item.seq)
+    try:
+        for group_id, seqs in by_group.items():
+            await cordon.mark_read(group_id, *seqs)
+    except CordonClientError as exc:
+        return f"could not send read receipts: {errors.describe(exc).message}"
+    return None
 
 
 @app.command()
-def receive() -> None:
-    """Fetch, verify and decrypt everything new once, and show it as a table."""
-    items = common.run(lambda c: c.receive())
-    table = Table("time", "group", "#", "sender", "kind", "status", "text")
-    for i in items:
-        table.add_row(
-            _when(i),
-            str(i.group_id),
-            str(i.seq),
-            str(i.sender_user_id or "server"),
-            i.kind + (" [bold red]URGENT[/bold red]" if i.urgent else ""),
-            _status(i),
-            _body(i),
-        )
-    common.console().print(table)
+def receive(as_json: output.JsonFlag = False) -> None:
+    """Fetch, verify and decrypt everything new once, show it, and tell senders you read it."""
 
+    async def work(cordon: Cordon) -> tuple[list[tuple[Incoming, str, Names]], str | None]:
+        items = await cordon.receive()
+        context = _Context(cordon)
+        shown = [
+            (i, await context.group(i.group_id), await context.names(i.group_id)) for i in items
+        ]
+        return shown, await _mark_read(cordon, items)
 
-def _line(item: Incoming) -> str:
-    urgent = "[bold red]URGENT[/bold red] " if item.urgent else ""
-    head = (
-        f"[dim]{_when(item)}[/dim] {item.group_id} #{item.seq} "
-        f"{item.sender_user_id or 'server'} {item.kind} {urgent}"
-    )
-    if item.error is not None:
-        return f"{head}[red]NOT VERIFIED: {escape(item.error)}[/red]"
-    mark = "[green]verified[/green] " if item.verified else ""
-    return f"{head}{mark}{_body(item)}"
+    shown, warning = common.run(work)
+    if as_json:
+        output.print_json([output.item_json(i, group=g, names=n) for i, g, n in shown])
+        return
+    out = common.console()
+    size = output.width()
+    for item, group, names in shown:
+        for line in output.item_lines(item, group=group, names=names, size=size):
+            out.print(line)
+    if not shown:
+        out.print("nothing new")
+    if warning:
+        out.print(f"[yellow]warning: {escape(warning)}[/yellow]")
 
 
 @app.command()
@@ -100,16 +135,32 @@ def listen(
         int | None, typer.Option(help="Stop after this many messages (events don't count).")
     ] = None,
     seconds: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line, for scripts.")
+    ] = False,
 ) -> None:
     """Show items live as they arrive (verified, decrypted, once each) until stopped."""
     out = common.console()
+    size = output.width()
 
     async def work(cordon: Cordon) -> None:
         count = 0
+        context = _Context(cordon)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds), cordon.listen() as items:
                 async for item in items:
-                    out.print(_line(item))
+                    group, names = (
+                        await context.group(item.group_id),
+                        await context.names(item.group_id),
+                    )
+                    if as_json:
+                        output.print_json_line(output.item_json(item, group=group, names=names))
+                    else:
+                        for line in output.item_lines(item, group=group, names=names, size=size):
+                            out.print(line)
+                    warning = await _mark_read(cordon, [item])
+                    if warning and not as_json:
+                        out.print(f"[yellow]warning: {escape(warning)}[/yellow]")
                     count += item.event is None
                     if max_items is not None and count >= max_items:
                         break
@@ -118,3 +169,51 @@ def listen(
         common.run(work)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+@app.command()
+def receipts(
+    group: GroupArg,
+    seq: Annotated[
+        int, typer.Argument(help="Seq of an item you sent (`#12` in receive).", metavar="SEQ")
+    ],
+    as_json: output.JsonFlag = False,
+) -> None:
+    """For an item you sent: which members received it and which read it."""
+
+    async def work(cordon: Cordon) -> tuple[list[dict[str, object]], list[GroupMember]]:
+        return await cordon.receipts(group, seq), await cordon.members(group)
+
+    rows, members = common.run(work)
+    if as_json:
+        output.print_json(rows)
+        return
+    by_user: dict[str, dict[str, object]] = {}
+    for row in rows:
+        seen = by_user.setdefault(str(row["user_id"]), {"delivered_at": None, "read_at": None})
+        for field in ("delivered_at", "read_at"):
+            if row.get(field) and (seen[field] is None or str(row[field]) < str(seen[field])):
+                seen[field] = row[field]
+    names = {str(m.user_id): m for m in members}
+    read = sum(1 for r in by_user.values() if r["read_at"])
+    out = common.console()
+    out.print(f"#{seq}: received by {len(by_user)}, read by {read}")
+    for user_id, seen in sorted(by_user.items(), key=lambda kv: str(kv[1]["delivered_at"])):
+        member = names.get(user_id)
+        who = member.label if member else user_id
+        got = f"received {_clock(seen['delivered_at'])}"
+        done = f", read {_clock(seen['read_at'])}" if seen["read_at"] else ", not read yet"
+        out.print(f"  [bold]{escape(who)}[/bold]\n    {got}{done}")
+    waiting = [m for m in members if str(m.user_id) not in by_user and m.certified]
+    me = {str(r.get("sender_user_id")) for r in rows}
+    for m in waiting:
+        if str(m.user_id) not in me:
+            out.print(f"  [dim]{escape(m.label)}: not received yet[/dim]")
+
+
+def _clock(value: object) -> str:
+    """A server timestamp as local date and time."""
+    try:
+        return datetime.fromisoformat(str(value)).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return str(value)

@@ -12,7 +12,12 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from cordon_client.cli import forms
+from cordon_client import prenotifications as pn_ops
+from cordon_client._client import Cordon
+from cordon_client.cases.export import export_json, export_prenotifications_csv
+from cordon_client.cli import forms, ids
+from cordon_client.cli.ids import PrenotificationArg
+from cordon_client.cli.output import JsonFlag, Names, print_json
 from cordon_client.cli.records import (
     Format,
     Group,
@@ -24,7 +29,11 @@ from cordon_client.cli.records import (
     _out,
     _run,
     _who,
+    mark_read,
+    senders,
 )
+from cordon_client.groups import shortid
+from cordon_client.records.view import Item, PrenotificationView, domain_registry
 from cordon_client.records.workflow import DISCREPANCY_KINDS, STATUSES
 
 if TYPE_CHECKING:
@@ -41,20 +50,20 @@ prenotifications_app = typer.Typer(
 )
 
 
-def _pn_row(view: PrenotificationView) -> list[str]:
+def _pn_row(view: PrenotificationView, every: list[uuid.UUID], names: Names) -> list[str]:
     data = view.data
     status = view.status
     if view.server_status and view.server_status != status:
         status += f" (server: {view.server_status})"
     transport = data.get("transport", {})
     return [
-        str(view.id),
+        shortid.short(uuid.UUID(view.id), every) if view.id else "-",
         str(view.seq),
         status,
         f"{data.get('sender_country')}→{data.get('destination_country')}",
         str(transport.get("eta", "")),
         str(data.get("product", {}).get("doses", "")),
-        str(view.original.sender_user_id),
+        _who(view.original, names),
     ]
 
 
@@ -62,8 +71,14 @@ def _pn_row(view: PrenotificationView) -> list[str]:
 def send(
     group: Group,
     file: InFile,
-    destination: Annotated[list[uuid.UUID], typer.Option(help="Destination user id(s).")],
-    transit: Annotated[list[uuid.UUID] | None, typer.Option(help="Transit user id(s).")] = None,
+    destination: Annotated[
+        list[uuid.UUID],
+        typer.Option(help="Destination member(s): username or user id.", parser=ids.parser("user")),
+    ],
+    transit: Annotated[
+        list[uuid.UUID] | None,
+        typer.Option(help="Transit member(s): username or user id.", parser=ids.parser("user")),
+    ] = None,
     disclose_eta: Annotated[
         bool, typer.Option(help="Tell the server the ETA (for server-side overdue lists).")
     ] = False,
@@ -89,7 +104,6 @@ def send(
 @prenotifications_app.command("template")
 def prenotification_template(lang: forms.Lang = None) -> None:
     """Print a valid example pre-notification as commented YAML: every field, its label, codes."""
-    from cordon_client.records.view import domain_registry
 
     forms.print_example(
         domain_registry().get("vaccine-prenotification"),
@@ -107,37 +121,37 @@ def _move(group: uuid.UUID, pn: uuid.UUID, to: str, detail: dict[str, Any] | Non
 
 
 @prenotifications_app.command("ack")
-def ack(group: Group, pn: uuid.UUID) -> None:
+def ack(group: Group, pn: PrenotificationArg) -> None:
     """As destination: acknowledge receipt of the pre-notification."""
     _move(group, pn, "acknowledged")
 
 
 @prenotifications_app.command("arrive")
-def arrive(group: Group, pn: uuid.UUID) -> None:
+def arrive(group: Group, pn: PrenotificationArg) -> None:
     """As destination: record that the shipment arrived."""
     _move(group, pn, "arrived")
 
 
 @prenotifications_app.command("clear")
-def clear(group: Group, pn: uuid.UUID) -> None:
+def clear(group: Group, pn: PrenotificationArg) -> None:
     """As destination: record that the shipment was cleared."""
     _move(group, pn, "cleared")
 
 
 @prenotifications_app.command("close")
-def close(group: Group, pn: uuid.UUID) -> None:
+def close(group: Group, pn: PrenotificationArg) -> None:
     """As sender or coordinator: close a cleared (or discrepant) pre-notification."""
     _move(group, pn, "closed")
 
 
 @prenotifications_app.command("cancel")
-def cancel(group: Group, pn: uuid.UUID) -> None:
+def cancel(group: Group, pn: PrenotificationArg) -> None:
     """As sender: cancel before arrival."""
     _move(group, pn, "cancelled")
 
 
 @prenotifications_app.command("amend")
-def amend(group: Group, pn: uuid.UUID, file: InFile) -> None:
+def amend(group: Group, pn: PrenotificationArg, file: InFile) -> None:
     """As sender: send a new version (it must be acknowledged again)."""
     _move(group, pn, "amended", _load(file))
 
@@ -145,7 +159,7 @@ def amend(group: Group, pn: uuid.UUID, file: InFile) -> None:
 @prenotifications_app.command("discrepancy")
 def discrepancy(
     group: Group,
-    pn: uuid.UUID,
+    pn: PrenotificationArg,
     kind: Annotated[str, typer.Option(help=", ".join(DISCREPANCY_KINDS))],
     details: Annotated[str, typer.Option(help="What was found.")],
     lot: Annotated[list[str] | None, typer.Option(help="Lot number(s) concerned.")] = None,
@@ -177,12 +191,13 @@ def list_prenotifications(
     overdue: Annotated[
         bool | None, typer.Option("--overdue/--not-overdue", help="Not acknowledged by ETA")
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Pre-notifications you are party to, filtered after decryption."""
-    from cordon_client import prenotifications as pn_ops
+    """Pre-notifications you are party to, filtered after decryption (type one by its seq
+    or the id shown)."""
 
-    found = _run(
-        lambda c: pn_ops.prenotifications(
+    async def work(c: Cordon) -> tuple[list[PrenotificationView], Names]:
+        found = await pn_ops.prenotifications(
             c,
             group,
             status=status,
@@ -191,22 +206,44 @@ def list_prenotifications(
             country=country,
             overdue=overdue,
         )
-    )
+        return found, await senders(c, group)
+
+    found, names = _run(work)
+    if as_json:
+        print_json([view.record() for view in found])
+        return
+    every = [uuid.UUID(v.id) for v in found if v.id]
     table = Table("id", "seq", "status", "route", "eta", "doses", "from")
     for view in found:
-        table.add_row(*_pn_row(view))
+        table.add_row(*_pn_row(view, every, names))
     _console().print(table)
 
 
-@prenotifications_app.command("show")
-def show_prenotification(group: Group, pn: uuid.UUID) -> None:
-    """One pre-notification: current version, signed status history, discrepancies."""
-    from cordon_client import prenotifications as pn_ops
+def _actor(item: Item, names: Names) -> str:
+    """Who acted: a status event's signed actor, else the item's sender, as labelled."""
+    actor = (item.event or {}).get("actor_user_id")
+    if not actor:
+        return _who(item, names)
+    try:
+        member = names.get(uuid.UUID(str(actor)))
+    except ValueError:
+        return str(actor)
+    return member.label if member is not None else str(actor)
 
-    view = _run(lambda c: pn_ops.prenotification(c, group, pn))
+
+@prenotifications_app.command("show")
+def show_prenotification(group: Group, pn: PrenotificationArg) -> None:
+    """One pre-notification: current version, signed status history, discrepancies."""
+
+    async def work(cordon: Cordon) -> tuple[PrenotificationView, Names]:
+        found = await pn_ops.prenotification(cordon, group, pn)
+        await mark_read(cordon, found.original)
+        return found, await senders(cordon, group)
+
+    view, names = _run(work)
     out = _console()
     out.print(
-        f"pre-notification {view.id} (#{view.seq}) from {_who(view.original)} "
+        f"pre-notification {view.id} (#{view.seq}) from {_who(view.original, names)} "
         f"({_mark(view.original)})"
     )
     out.print(f"status: {view.status}; version {len(view.versions)}")
@@ -221,9 +258,7 @@ def show_prenotification(group: Group, pn: uuid.UUID) -> None:
             if item.type == "status_event"
             else f"{item.type}: {json.dumps(item.data, ensure_ascii=False)}"
         )
-        tree.add(
-            f"#{item.seq} by {event.get('actor_user_id') or _who(item)} ({_mark(item)}): {what}"
-        )
+        tree.add(f"#{item.seq} by {_actor(item, names)} ({_mark(item)}): {what}")
     out.print(tree)
 
 
@@ -231,7 +266,6 @@ def show_prenotification(group: Group, pn: uuid.UUID) -> None:
 def export_prenotifications(group: Group, format: Format = "csv", output: Output = None) -> None:
     """Decrypted pre-notifications as CSV (one row per lot) or JSON."""
     from cordon_client import prenotifications as pn_ops
-    from cordon_client.cases.export import export_json, export_prenotifications_csv
 
     records = [v.record() for v in _run(lambda c: pn_ops.prenotifications(c, group))]
     with _out(output) as fh:
@@ -247,7 +281,7 @@ def export_prenotifications(group: Group, format: Format = "csv", output: Output
 @prenotifications_app.command("to-case")
 def to_case(
     group: Group,
-    pn: uuid.UUID,
+    pn: PrenotificationArg,
     reporting_country: Annotated[str, typer.Option(help="Your country (ISO alpha-2)")],
     kind: Annotated[str | None, typer.Option(help="Default: the recorded discrepancy")] = None,
     seizure_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD, default today")] = None,

@@ -11,26 +11,25 @@ skipped rows (the valid cases are still sent).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from cordon_client._client import Cordon
-from cordon_client.cli import errors
+from cordon_client.cli import errors, ids, output
 from cordon_client.cli.common import GroupArg, open_client
-
-if TYPE_CHECKING:
-    from cordon_client.records.view import Item
-
-# YAML, the record store and the templates are imported when a command needs them
-# (issue 12, "Speed").
+from cordon_client.cli.output import Names
+from cordon_client.exceptions import CordonClientError
+from cordon_client.records import store
+from cordon_client.records.view import Item
 
 T = TypeVar("T")
 
@@ -41,7 +40,7 @@ Output = Annotated[Path | None, typer.Option("--output", "-o", help="Default: st
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    return output.console()
 
 
 def _run(work: Callable[[Cordon], Awaitable[T]]) -> T:
@@ -51,6 +50,7 @@ def _run(work: Callable[[Cordon], Awaitable[T]]) -> T:
     async def main() -> T:
         async with open_client() as cordon:
             await store.sync(cordon)
+            await ids.resolve(cordon)
             return await work(cordon)
 
     try:
@@ -59,6 +59,15 @@ def _run(work: Callable[[Cordon], Awaitable[T]]) -> T:
         raise
     except Exception as exc:  # noqa: BLE001 - worded by cli.errors; --debug re-raises
         errors.exit_for(exc)
+
+
+async def mark_read(cordon: Cordon, item: Item) -> None:
+    """Tell the sender this user viewed `item` (not for one's own or a refused item); a
+    refusal leaves what is shown as it is."""
+    _, own_device = store.whoami(cordon)
+    if item.valid and item.sender_device_id not in (None, own_device):
+        with contextlib.suppress(CordonClientError):
+            await cordon.mark_read(item.group_id, item.seq)
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -80,25 +89,19 @@ def _out(path: Path | None) -> Iterator[Any]:
         yield fh
 
 
-SERVICE_MARK = "(service account)"
+async def senders(cordon: Cordon, group: uuid.UUID) -> Names:
+    """Who posted, by user id: the verified roster named from the server's directory, a
+    service account marked as one, so members can tell an import from an officer
+    (docs/operations.md)."""
+    return {m.user_id: m for m in await cordon.members(group)}
 
 
-async def senders(cordon: Cordon, group: uuid.UUID) -> dict[uuid.UUID, str]:
-    """Who posted, by user id, as the group's roster names them; a service account is
-    marked, so members can tell an import from an officer (docs/operations.md)."""
-    return {
-        uuid.UUID(m["user_id"]): f"{m['username']} {SERVICE_MARK}"
-        if m["is_service"]
-        else m["username"]
-        for m in await cordon.members(group)
-    }
-
-
-def _who(item: Item, names: Mapping[uuid.UUID, str] | None = None) -> str:
-    """The sender's name when the roster gave one, else its id (a former member)."""
+def _who(item: Item, names: Names | None = None) -> str:
+    """The sender as the roster labels them, else their id (a former member)."""
     if not item.sender_user_id:
         return "server"
-    return (names or {}).get(item.sender_user_id, str(item.sender_user_id))
+    member = (names or {}).get(item.sender_user_id)
+    return member.label if member is not None else str(item.sender_user_id)
 
 
 def _mark(item: Item) -> str:

@@ -184,6 +184,12 @@ class GroupSession:
         last_removal = max(self._roster.removal_seqs, default=0)
         return self.sender_chain.needs_rotation(now_ms=now_ms, last_removal_seq=last_removal)
 
+    def start_sender_chain(self, *, now_ms: int) -> None:
+        """Start a new chain held by no other device yet: a sender alone in the group (its
+        devices and members that join later get it with the next send, PROTOCOL §6)."""
+        self._check_can_send()
+        self.sender_chain = SenderChain.new(self.device_id, now_ms, self._roster.head_seq)
+
     def rotate_sender_chain(self, recipients: Sequence[Recipient], *, now_ms: int) -> bytes:
         """Start a new chain and return the SENDER_KEY envelope that distributes it."""
         self._check_can_send()

@@ -8,6 +8,7 @@ fallback, a safety number compared once; the server's directory is only a source
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
@@ -46,6 +47,8 @@ from cordon_client.exceptions import (
     TrustError,
 )
 from cordon_client.groups import loghead as loghead
+from cordon_client.groups import shortid
+from cordon_client.groups.directory import GroupMember, merge
 
 LOG_PAGE = 1000
 
@@ -333,12 +336,6 @@ class GroupsClient(AccountClient):
         self._save()
         return binding
 
-    async def members(self, group_id: uuid.UUID) -> list[dict[str, Any]]:
-        """The group's live roster as the server lists it: user id, username, display name,
-        role, and `is_service` for a service account (whose cases and messages members
-        should read as a machine's). Who holds keys is the signed log's (`roster`)."""
-        return list(await self._call("GET", f"/api/v1/groups/{group_id}/members"))
-
     async def join_requests(self, group_id: uuid.UUID) -> list[dict[str, Any]]:
         """Pending join requests as the server lists them (unverified until `add_member`)."""
         return list(await self._call("GET", f"/api/v1/groups/{group_id}/join-requests"))
@@ -501,6 +498,34 @@ class GroupsClient(AccountClient):
             writer,
         )
         await self._call("POST", f"/api/v1/devices/{device_id}/revoke")
+
+    async def members(self, group_id: uuid.UUID) -> list[GroupMember]:
+        """The group's members: who is certified, with which role and devices, from the
+        verified signed log; names, organisations and whether it is a service account (whose
+        cases and messages members should read as a machine's) from the server's directory.
+
+        Returns:
+            Certified members first, then users the server lists but the log does not (yet)
+            certify (`certified=False`).
+        """
+        roster = await self.roster(group_id)
+        listing = await self._call("GET", f"/api/v1/groups/{group_id}/members")
+        return merge(roster, listing)
+
+    async def find_user(self, group_id: uuid.UUID, who: str) -> uuid.UUID:
+        """The user id for a username, or a unique prefix of a user id, among the group's
+        members and pending join requests.
+
+        Raises:
+            UnknownIdError: nobody matches, or a prefix matches more than one user.
+        """
+        candidates: dict[uuid.UUID, str] = {}
+        for m in await self.members(group_id):
+            candidates[m.user_id] = m.username
+        with contextlib.suppress(ApiError):  # only coordinators may read join requests
+            for r in await self.join_requests(group_id):
+                candidates.setdefault(uuid.UUID(r["user_id"]), str(r["username"]))
+        return shortid.match(who, candidates, what="user")
 
     def _coordinator_key(self, group_id: uuid.UUID) -> Ed25519PrivateKey:
         root = self.state.root_key(group_id)

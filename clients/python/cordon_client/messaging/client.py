@@ -13,6 +13,7 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -34,8 +35,10 @@ from cordon_client.exceptions import (
     ExcludedDeviceError,
     KeyUnavailableError,
     MissingChainError,
+    ReplayError,
 )
 from cordon_client.messaging import history as history
+from cordon_client.messaging import outbox
 from cordon_client.messaging.incoming import Incoming as Incoming
 from cordon_client.messaging.incoming import incoming_from_json, incoming_json
 from cordon_client.messaging.incoming import item_meta as item_meta
@@ -201,6 +204,9 @@ class MessagingClient(RoutingClient):
         given = set() if rotate else set(self._chain_holders(group_id))
         missing = [d for d in others if d not in given]
         if not missing:
+            if rotate:  # nobody else to hand it to yet: later joiners get it on a later send
+                session.start_sender_chain(now_ms=now)
+                self.state.set_secret(f"chain-holders:{group_id}", b"")
             return
 
         def seal(recipients: Sequence[Recipient], at: int) -> bytes:
@@ -254,7 +260,8 @@ class MessagingClient(RoutingClient):
         if to_users is None:
             await self._distribute_chain(group_id, session)
             item_key = history.next_broadcast_key(session)  # a coordinator's own, to grant later
-            envelope = session.encrypt_broadcast(content_type, data, now_ms=now_ms(), labels=labels)
+            sent_ms = now_ms()
+            envelope = session.encrypt_broadcast(content_type, data, now_ms=sent_ms, labels=labels)
             self._save()  # persist before send: the chain index is spent on disk first
             seq = await self._post(
                 group_id,
@@ -265,6 +272,7 @@ class MessagingClient(RoutingClient):
                 urgent=urgent,
             )
             history.observe_sent(self.state, group_id, seq, kind, parent_seq, envelope, item_key)
+            outbox.keep(self.state, group_id, seq, envelope, data, sent_ms)
         else:
             wanted = set(to_users) | {session.member_id}
             devices = [
@@ -361,7 +369,7 @@ class MessagingClient(RoutingClient):
         delivered = [
             await self._receipt(i.group_id, i.seq, "delivered")
             for i in out
-            if i.verified and i.kind in CONTENT_KINDS
+            if i.verified and not i.own and i.kind in CONTENT_KINDS
         ]
         if delivered:
             await self._call("POST", "/api/v1/receipts", json={"receipts": delivered})
@@ -393,10 +401,16 @@ class MessagingClient(RoutingClient):
         with contextlib.suppress(ApiError, httpx.TransportError):
             await self._maintain_prekeys(caught_up=caught_up)
 
-    async def mark_read(self, group_id: uuid.UUID, seq: int) -> None:
-        """Tell the sender that this user read the item."""
-        receipt = await self._receipt(group_id, seq, "read")
-        await self._call("POST", "/api/v1/receipts", json={"receipts": [receipt]})
+    async def mark_read(self, group_id: uuid.UUID, seq: int, *more: int) -> None:
+        """Tell the senders that this user read the items at `seq` (and `more`), in one
+        request: all are recorded or none."""
+        receipts = [await self._receipt(group_id, s, "read") for s in (seq, *more)]
+        await self._call("POST", "/api/v1/receipts", json={"receipts": receipts})
+
+    async def receipts(self, group_id: uuid.UUID, seq: int) -> list[dict[str, Any]]:
+        """For an item this user sent: per recipient device, when it was delivered and read
+        (`device_id`, `user_id`, `delivered_at`, `read_at`), as the server recorded them."""
+        return list(await self._call("GET", f"/api/v1/groups/{group_id}/messages/{seq}/receipts"))
 
     async def _open(self, item: dict[str, Any], *, park_missing: bool = True) -> Incoming:
         """Verify and decrypt one stream item, and keep content for `take_inbox`."""
@@ -435,6 +449,11 @@ class MessagingClient(RoutingClient):
             if incoming.kind == "receipt" and incoming.event is not None:
                 return await self._checked_receipt(incoming)
             return incoming
+        if meta["sender_device_id"] == self.state.require()[1].device_id:
+            sent = outbox.find(self.state, group_id, meta["seq"], envelope)
+            if sent is not None:
+                content, at = sent.content, sent.sent_at
+                return Incoming(**meta, verified=True, content=content, sent_at=at, own=True)
         try:
             session = await self._session(group_id)
             meta["parent_seq"] = await self._check_routing(
@@ -451,6 +470,11 @@ class MessagingClient(RoutingClient):
                 park(self, item)
                 reason += await self._ask_owner(group_id, exc)
             return Incoming(**meta, verified=False, content=None, error=reason)
+        except ReplayError as exc:
+            if meta["sender_device_id"] != self.state.require()[1].device_id:
+                return Incoming(**meta, verified=False, content=None, error=exc.reason)
+            # our own envelope whose text this device did not keep (sent by another route)
+            return Incoming(**meta, verified=False, content=None, own=True)
         except CryptoError as exc:
             return Incoming(**meta, verified=False, content=None, error=exc.reason)
         if str(received.sender_member_id) != str(meta["sender_user_id"]):
@@ -467,7 +491,10 @@ class MessagingClient(RoutingClient):
         else:
             history.observe(self.state, session, meta, envelope, received)
         review = received.header.labels.review_of is not None
-        return Incoming(**meta, verified=True, content=received.content, review=review)
+        sent_at = datetime.fromtimestamp(received.header.ts / 1000, UTC)  # signed (§5.1)
+        return Incoming(
+            **meta, verified=True, content=received.content, review=review, sent_at=sent_at
+        )
 
     async def _checked_receipt(self, incoming: Incoming) -> Incoming:
         """A receipt is verified only if the receipting roster device signed it for this

@@ -19,6 +19,9 @@ class Incoming:
     and `review` (the parent is a reviewed case) agree with what the sender signed; a
     `parent_seq` this device cannot read is shown as None. Server events (membership changes,
     receipts, library notices) carry `event`: the server's own JSON, not end-to-end protected.
+    `sent_at` is the send time the sender signed in the envelope (`created_at` is the server's
+    clock). `own` marks an item this user sent from this device: it comes back with the text
+    kept when it was sent (`verified=True`), or without content when none was kept.
     """
 
     group_id: uuid.UUID
@@ -34,6 +37,8 @@ class Incoming:
     event: dict[str, Any] | None = None
     created_at: datetime | None = None
     review: bool = False
+    sent_at: datetime | None = None
+    own: bool = False
 
     @property
     def text(self) -> str | None:
@@ -64,7 +69,9 @@ def incoming_json(item: Incoming) -> dict[str, Any]:
     for name in ("group_id", "sender_user_id", "sender_device_id"):
         raw[name] = str(raw[name]) if raw[name] else None
     raw["content"] = base64.b64encode(item.content).decode() if item.content is not None else None
-    raw["created_at"] = item.created_at.isoformat() if item.created_at else None
+    for name in ("created_at", "sent_at"):
+        value = getattr(item, name)
+        raw[name] = value.isoformat() if value else None
     return raw
 
 
@@ -75,7 +82,6 @@ def incoming_from_json(raw: dict[str, Any]) -> Incoming:
     for name in ("sender_user_id", "sender_device_id"):
         values[name] = uuid.UUID(values[name]) if values[name] else None
     values["content"] = base64.b64decode(values["content"]) if values["content"] else None
-    values["created_at"] = (
-        datetime.fromisoformat(values["created_at"]) if values["created_at"] else None
-    )
+    for name in ("created_at", "sent_at"):
+        values[name] = datetime.fromisoformat(values[name]) if values.get(name) else None
     return Incoming(**values)

@@ -368,7 +368,12 @@ class Listener:
             item = Incoming(
                 **item_meta(raw), verified=False, content=None, error=f"could not verify: {exc}"
             )
-        if item.verified or item.event is not None or _is_parked(self._cordon, group_id, seq):
+        if (
+            item.verified
+            or item.own
+            or item.event is not None
+            or _is_parked(self._cordon, group_id, seq)
+        ):
             self._positions.advance(group_id, seq)
             self._persist()
         elif (group_id, seq) in self._refused:
@@ -376,7 +381,7 @@ class Listener:
         else:
             self._refused.add((group_id, seq))
         await self._cordon._key_maintenance(caught_up=self.caught_up.is_set())
-        if item.verified and item.kind in CONTENT_KINDS:
+        if item.verified and not item.own and item.kind in CONTENT_KINDS:
             from websockets.exceptions import ConnectionClosed
 
             receipt = await self._cordon._receipt(group_id, seq, "delivered")

@@ -9,6 +9,7 @@ import base64
 import json
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from cordon_client._client import Cordon
 from cordon_client.crypto import GroupSession, Roster
@@ -63,8 +64,10 @@ def archive_own(
     content: bytes,
     registry: TemplateRegistry,
     parent_seq: int | None = None,
+    sent_at: datetime | None = None,
 ) -> Item:
-    """Archive an item this device just sent (it cannot decrypt its own envelopes)."""
+    """Archive an item this device just sent (it cannot decrypt its own envelopes); its send
+    time is now unless the caller knows the signed one."""
     user_id, device_id = whoami(cordon)
     item = content_item(
         group_id=group_id,
@@ -75,6 +78,7 @@ def archive_own(
         parent_seq=parent_seq,
         content=content,
         registry=registry,
+        sent_at=sent_at or datetime.now(UTC),
     )
     store(cordon, group_id, [item])
     return item

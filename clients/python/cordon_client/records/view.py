@@ -138,6 +138,7 @@ class Item:
     routing: dict[str, Any] | None = None
     event: dict[str, Any] | None = None
     received_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    sent_at: str | None = None  # the sender's signed envelope time (PROTOCOL §5.1)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict, for the local archive."""
@@ -170,9 +171,20 @@ def content_item(
     content: bytes,
     registry: TemplateRegistry,
     coordinators: Collection[uuid.UUID] | None = None,
+    sent_at: datetime | None = None,
 ) -> Item:
     """Validate decrypted content against its template and the rules of its content type."""
-    base = Item(group_id, seq, kind, TEXT, sender_user_id, sender_device_id, parent_seq, True)
+    base = Item(
+        group_id,
+        seq,
+        kind,
+        TEXT,
+        sender_user_id,
+        sender_device_id,
+        parent_seq,
+        True,
+        sent_at=sent_at.isoformat() if sent_at else None,
+    )
     try:
         raw = json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -258,6 +270,7 @@ def decode_items(
                 content=inc.content,
                 registry=registry,
                 coordinators=coordinators,
+                sent_at=inc.sent_at,
             )
         )
     return out
@@ -341,7 +354,7 @@ class CaseView:
             "meta": {
                 "seq": self.seq,
                 "sender": str(self.original.sender_user_id),
-                "sent_at": self.original.received_at,
+                "sent_at": self.original.sent_at,
                 "status": self.status,
                 "template": template.get("id"),
                 "template_version": template.get("version"),
@@ -423,7 +436,7 @@ class PrenotificationView:
                 "seq": self.seq,
                 "id": self.id,
                 "sender": str(self.original.sender_user_id),
-                "sent_at": self.original.received_at,
+                "sent_at": self.original.sent_at,
                 "status": self.status,
                 "template": template.get("id"),
                 "template_version": template.get("version"),
