@@ -161,11 +161,19 @@ def fail(message: str, hint: str | None = None) -> NoReturn:
     raise typer.Exit(1)
 
 
-def run(work: Callable[[Cordon], Awaitable[T]], *, new_keystore: bool = False) -> T:
-    """Open the client, run `work`, close it; any failure becomes one red line and exit 1."""
+def run(
+    work: Callable[[Cordon], Awaitable[T]],
+    *,
+    new_keystore: bool = False,
+    prepare: Callable[[Cordon], Awaitable[object]] | None = None,
+) -> T:
+    """Open the client, run `prepare` (a sync that typed ids may need), resolve the typed ids,
+    run `work`, close it; any failure becomes one red line and exit 1."""
 
     async def main() -> T:
         async with open_client(new_keystore=new_keystore) as cordon:
+            if prepare is not None:
+                await prepare(cordon)
             await ids.resolve(cordon)
             return await work(cordon)
 

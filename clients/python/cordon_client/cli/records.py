@@ -10,7 +10,6 @@ skipped rows (the valid cases are still sent).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import sys
@@ -24,8 +23,8 @@ import typer
 from rich.console import Console
 
 from cordon_client._client import Cordon
-from cordon_client.cli import errors, ids, output
-from cordon_client.cli.common import GroupArg, open_client
+from cordon_client.cli import output
+from cordon_client.cli.common import GroupArg, run
 from cordon_client.cli.output import Names
 from cordon_client.exceptions import CordonClientError
 from cordon_client.records import store
@@ -44,21 +43,8 @@ def _console() -> Console:
 
 
 def _run(work: Callable[[Cordon], Awaitable[T]]) -> T:
-    """Open the client, sync, run `work`, and turn refusals into a message and exit 1."""
-    from cordon_client.records import store
-
-    async def main() -> T:
-        async with open_client() as cordon:
-            await store.sync(cordon)
-            await ids.resolve(cordon)
-            return await work(cordon)
-
-    try:
-        return asyncio.run(main())
-    except (typer.Exit, typer.Abort, typer.BadParameter):
-        raise
-    except Exception as exc:  # noqa: BLE001 - worded by cli.errors; --debug re-raises
-        errors.exit_for(exc)
+    """`common.run` after a sync of the record store (the views and typed seqs read it)."""
+    return run(work, prepare=store.sync)
 
 
 async def mark_read(cordon: Cordon, item: Item) -> None:
