@@ -9,6 +9,7 @@
  */
 import type { DeviceCreate } from "../api/types";
 import { randomBytes } from "../crypto/bytes";
+import { keyedByUsername } from "../storage/idb";
 
 /** The device seed of a device registered in this tab, until the feed's keystore takes it. */
 const pendingSeeds = new Map<string, Uint8Array>();
@@ -28,27 +29,7 @@ export interface StoredDevice {
   exchange: CryptoKeyPair;
 }
 
-function open(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "username" });
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error ?? new Error("indexedDB"));
-  });
-}
-
-async function run<T>(mode: IDBTransactionMode, work: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  const db = await open();
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      const request = work(db.transaction(STORE, mode).objectStore(STORE));
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error ?? new Error("indexedDB"));
-    });
-  } finally {
-    db.close();
-  }
-}
+const run = keyedByUsername(DB_NAME, STORE);
 
 function b64url(bytes: ArrayBuffer): string {
   let binary = "";

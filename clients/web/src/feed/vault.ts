@@ -6,6 +6,7 @@
  */
 import { authed } from "../auth/session";
 import { b64e, KeystoreData, KeystoreKey, openKeystoreKeepingKey, prekeyToJson } from "../crypto";
+import { keyedByUsername } from "../storage/idb";
 
 const DB_NAME = "cordon-keystores";
 const STORE = "keystores";
@@ -16,27 +17,7 @@ interface SealedRecord {
   text: string;
 }
 
-function open(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "username" });
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error ?? new Error("indexedDB"));
-  });
-}
-
-async function run<T>(mode: IDBTransactionMode, work: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  const db = await open();
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      const request = work(db.transaction(STORE, mode).objectStore(STORE));
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error ?? new Error("indexedDB"));
-    });
-  } finally {
-    db.close();
-  }
-}
+const run = keyedByUsername(DB_NAME, STORE);
 
 export async function sealedFor(username: string): Promise<SealedRecord | null> {
   return (await run<SealedRecord | undefined>("readonly", (s) => s.get(username))) ?? null;
