@@ -251,10 +251,11 @@ async def test_rollback_after_restart_is_refused_by_a_new_cli_process(
     assert refused.returncode == 1 and "Traceback" not in refused.stdout + refused.stderr
     epoch = json.loads(removal["entry_json"])
     assert epoch["seq"] == head
-    assert refused.stdout.startswith(
+    assert (
         f"group {group.id}: rollback refused: the server's log ends at seq {head - 1}, but "
         f"this device already verified seq {head} (epoch {removal['entry_hash'].hex()[:16]})"
-    ), refused.stdout
+    ) in refused.stderr.splitlines()[0], refused.stderr  # one line on stderr (cli.errors)
+    assert len(refused.stderr.splitlines()) == 1 and refused.stdout == "", refused.stderr
 
     await operator_db.insert_log_entry(removal)
     sent = _cordon(home, party.server.base, "send", str(group.id), "to the current roster")

@@ -73,7 +73,7 @@ async def test_granted_late_joiner_reads_earlier_cases_and_prenotifications(
         "--quantity-found",
         "50000",
     )
-    assert pn_id in (await coord.run("prenotifications", "list")).output
+    assert pn_id in (await coord.run("prenotifications", "list", "--json")).output
 
     gid = coord.group_id
     late = await _join(server, session, tmp_path, "late", gid)
@@ -102,7 +102,7 @@ async def test_granted_late_joiner_reads_earlier_cases_and_prenotifications(
     assert "review: verified ok" in shown.output
     [record] = [c for c in await late.export("cases") if c["meta"]["seq"] == case_seq]
     assert record["data"]["reporting_country"] == samples.case()["reporting_country"]
-    assert pn_id in (await late.run("prenotifications", "list")).output
+    assert pn_id in (await late.run("prenotifications", "list", "--json")).output
     shown = await late.run("prenotifications", "show", pn_id)
     assert "status: discrepancy" in shown.output and "one pallet missing" in shown.output
     assert "refused" not in shown.output
