@@ -184,6 +184,8 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
     assert f"#{shown['seq']}" in own and " you" in own and "Container MSCU1234567" in own
 
     assert MEMBER in shown["receipts"] and "read" in shown["receipts"], shown["receipts"]
+    # the one other member received it; the sender is never listed as waiting for her own item
+    assert "not received yet" not in shown["receipts"], shown["receipts"]
     rows = json.loads(shown["receipts_json"])
     assert [r["user_id"] for r in rows] == [str(jane_u.id)] and rows[0]["read_at"]
 

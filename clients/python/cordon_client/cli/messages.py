@@ -181,10 +181,11 @@ def receipts(
 ) -> None:
     """For an item you sent: which members received it and which read it."""
 
-    async def work(cordon: Cordon) -> tuple[list[dict[str, object]], list[GroupMember]]:
-        return await cordon.receipts(group, seq), await cordon.members(group)
+    async def work(cordon: Cordon) -> tuple[list[dict[str, object]], list[GroupMember], str]:
+        profile, _ = cordon.state.require()
+        return await cordon.receipts(group, seq), await cordon.members(group), profile.user_id
 
-    rows, members = common.run(work)
+    rows, members, sender = common.run(work)
     if as_json:
         output.print_json(rows)
         return
@@ -204,10 +205,8 @@ def receipts(
         got = f"received {_clock(seen['delivered_at'])}"
         done = f", read {_clock(seen['read_at'])}" if seen["read_at"] else ", not read yet"
         out.print(f"  [bold]{escape(who)}[/bold]\n    {got}{done}")
-    waiting = [m for m in members if str(m.user_id) not in by_user and m.certified]
-    me = {str(r.get("sender_user_id")) for r in rows}
-    for m in waiting:
-        if str(m.user_id) not in me:
+    for m in members:  # the sender asks for no receipt of her own item
+        if m.certified and str(m.user_id) not in by_user and str(m.user_id) != str(sender):
             out.print(f"  [dim]{escape(m.label)}: not received yet[/dim]")
 
 
