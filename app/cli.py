@@ -74,6 +74,13 @@ def _problem(exc: Exception) -> tuple[str, str]:
     return f"unexpected {type(exc).__name__}: {exc}", "run again with --debug for the traceback"
 
 
+def _report(exc: Exception) -> None:
+    """The failure as one line with a hint on stderr."""
+    message, hint = _problem(exc)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err.print(f"[red]error: {escape(message)} (hint: {escape(hint)})[/red]")
+
+
 def main() -> None:
     """The `cordon-server` script: whatever escapes a command is one line on stderr, exit 1."""
     try:
@@ -81,14 +88,13 @@ def main() -> None:
     except Exception as exc:
         if "--debug" in sys.argv[1:]:
             raise
-        message, hint = _problem(exc)
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
-        err.print(f"[red]error: {escape(message)} (hint: {escape(hint)})[/red]")
+        _report(exc)
         raise SystemExit(1) from None
 
 
 def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
-    """Run one unit of work in a session; a CordonError becomes a clean exit 1."""
+    """Run one unit of work in a session; a CordonError is reported as `main` reports any
+    failure (one line, hint, stderr), with exit status 1."""
     import asyncio
 
     from pydantic import ValidationError
@@ -109,7 +115,7 @@ def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except CordonError as exc:
-        console.print(f"[red]error[/red] {exc.code}: {exc.detail}")
+        _report(exc)
         raise typer.Exit(1) from None
     except ValidationError as exc:
         for err in exc.errors():

@@ -2,9 +2,11 @@
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -12,9 +14,9 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.core.config import get_settings
-from app.demo import service as demo_service
 
 runner = CliRunner()
+SEEDED_WITH_TOTP = "SELECT username FROM user_account WHERE totp_enabled"
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def test_bootstrap_org_user_group(cli_env: None):
     assert no_totp.exit_code == 1 and "group.coordinator_needs_totp" in no_totp.output
 
 
-def test_seed_demo_once(cli_env: None):
+def test_seed_demo_once(cli_env: None, tmp_path: Path):
     """The demo seeds an empty database and leaves a non-empty one alone."""
     _ok("migrate")
     first = _ok("seed-demo")
@@ -69,7 +71,9 @@ def test_seed_demo_once(cli_env: None):
     assert "not seeded" in _ok("seed-demo")
     codes = dict(line.split(": ") for line in _ok("demo-totp").splitlines())
     assert set(codes) == {"admin", "ocu.coordinator"}  # each code names its account
-    assert set(codes) == set(demo_service.totp_usernames())  # the seeded ones, no other
+    with closing(sqlite3.connect(tmp_path / "cli.db")) as db:
+        seeded = {name for (name,) in db.execute(SEEDED_WITH_TOTP)}
+    assert set(codes) == seeded  # the seeded ones, no other
     assert all(re.fullmatch(r"\d{6}", code) for code in codes.values())
 
 

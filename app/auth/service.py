@@ -190,10 +190,9 @@ async def issue_token(
 # Built once: every request runs it, and SQLAlchemy keeps the cache key of a statement
 # object, which it would otherwise work out again per request (~0.1 ms here).
 _PRINCIPAL = (
-    select(AccessToken, Device, User, ServiceAccount)
+    select(AccessToken, Device, User)
     .join(Device, Device.id == AccessToken.device_id)
     .join(User, User.id == AccessToken.user_id)
-    .outerjoin(ServiceAccount, ServiceAccount.user_id == User.id)
     .where(AccessToken.token_digest == bindparam("digest"))
 )
 
@@ -204,15 +203,19 @@ async def authenticate(session: AsyncSession, *, settings: Settings, secret: str
     row = (await session.execute(_PRINCIPAL, {"digest": digest})).first()
     if row is None:
         raise InvalidToken()
-    token, device, user, service = row
+    token, device, user = row
     now = utcnow()
     if (
         token.revoked_at is not None
         or token.expires_at <= now
         or device.revoked_at is not None
         or user.disabled_at is not None
-        or (user.is_service and (service is None or service.revoked_at is not None))
     ):
+        raise InvalidToken()
+    if not user.is_service:  # a person: no scope row to read
+        return Principal(user=user, device=device, token=token)
+    service = await session.get(ServiceAccount, user.id)
+    if service is None or service.revoked_at is not None:
         raise InvalidToken()
     return Principal(user=user, device=device, token=token, service=service)
 

@@ -4,4 +4,4 @@ can print a code without importing the database layer."""
 DEMO_PASSWORD = "cordon-demo-password"
 DEMO_TOTP_SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 DEMO_GROUP = "Operation STOP III (demo)"
-DEMO_TOTP_USERNAMES = ("admin", "ocu.coordinator")  # seeded with TOTP (`demo.service._USERS`)
+DEMO_TOTP_USERNAMES = ("admin", "ocu.coordinator")  # seeded with TOTP; `demo-totp` names them

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.codes import Region
 from app.core.config import Settings
 from app.core.security import hash_password, seal_secret
-from app.demo.accounts import DEMO_GROUP, DEMO_PASSWORD, DEMO_TOTP_SEED
+from app.demo.accounts import DEMO_GROUP, DEMO_PASSWORD, DEMO_TOTP_SEED, DEMO_TOTP_USERNAMES
 from app.groups import service as groups_service
 from app.groups.models import GroupRole, GroupStatus
 from app.groups.schemas import GroupCreate, MemberAdd
@@ -44,20 +44,15 @@ _ORGS = [
     ("Europol", "NL", Region.EUR),
 ]
 _USERS = [
-    # username, name, org index, platform role, group role, totp
-    ("admin", "Platform Administrator", 0, PlatformRole.ADMIN, None, True),
-    ("ocu.coordinator", "OCU Coordinator", 0, PlatformRole.USER, GroupRole.COORDINATOR, True),
-    ("be.ncp", "Belgian NCP", 1, PlatformRole.USER, GroupRole.MEMBER, False),
-    ("ke.ncp", "Kenyan NCP", 2, PlatformRole.USER, GroupRole.MEMBER, False),
-    ("th.ncp", "Thai NCP", 3, PlatformRole.USER, GroupRole.MEMBER, False),
-    ("br.ncp", "Brazilian NCP", 4, PlatformRole.USER, GroupRole.MEMBER, False),
-    ("europol.observer", "Europol Liaison", 5, PlatformRole.USER, GroupRole.OBSERVER, False),
+    # username, name, org index, platform role, group role (TOTP: `DEMO_TOTP_USERNAMES`)
+    ("admin", "Platform Administrator", 0, PlatformRole.ADMIN, None),
+    ("ocu.coordinator", "OCU Coordinator", 0, PlatformRole.USER, GroupRole.COORDINATOR),
+    ("be.ncp", "Belgian NCP", 1, PlatformRole.USER, GroupRole.MEMBER),
+    ("ke.ncp", "Kenyan NCP", 2, PlatformRole.USER, GroupRole.MEMBER),
+    ("th.ncp", "Thai NCP", 3, PlatformRole.USER, GroupRole.MEMBER),
+    ("br.ncp", "Brazilian NCP", 4, PlatformRole.USER, GroupRole.MEMBER),
+    ("europol.observer", "Europol Liaison", 5, PlatformRole.USER, GroupRole.OBSERVER),
 ]
-
-
-def totp_usernames() -> list[str]:
-    """The demo accounts that log in with a TOTP code (all share `DEMO_TOTP_SEED`)."""
-    return [spec[0] for spec in _USERS if spec[5]]
 
 
 async def is_empty(session: AsyncSession) -> bool:
@@ -75,7 +70,8 @@ async def seed(session: AsyncSession, *, settings: Settings) -> list[DemoAccount
         for n, c, r in _ORGS
     ]
     users: list[tuple[User, GroupRole | None]] = []
-    for username, name, org_index, platform_role, group_role, totp in _USERS:
+    for username, name, org_index, platform_role, group_role in _USERS:
+        totp = username in DEMO_TOTP_USERNAMES
         user = User(
             organisation_id=orgs[org_index].id,
             username=username,
@@ -113,7 +109,7 @@ async def seed(session: AsyncSession, *, settings: Settings) -> list[DemoAccount
             display_name=u.display_name,
             organisation=_ORGS[spec[2]][0],
             role=(role.value if role else "platform admin"),
-            totp=spec[5],
+            totp=u.totp_enabled,
         )
         for (u, role), spec in zip(users, _USERS, strict=True)
     ]

@@ -22,6 +22,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
 from starlette.routing import Match, Mount
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from app.core.asgi import route_path
@@ -111,26 +112,14 @@ def _file_response(file: Path, media_type: str, cache: str) -> FileResponse:
     )
 
 
-def _validators(response: Response) -> dict[str, str]:
-    keep = ("etag", "last-modified", "cache-control")
-    return {name: response.headers[name] for name in keep if name in response.headers}
-
-
-def _unchanged(scope: Scope, response: Response) -> bool:
-    """`If-None-Match` names the file's current ETag (weak or strong, or one of a list)."""
-    wanted = Headers(scope=scope).get("if-none-match")
-    etag = response.headers.get("etag")
-    if not wanted or not etag:
-        return False
-    tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
-    return etag in tags or "*" in tags
-
-
-class WebClient:
+class WebClient(StaticFiles):
     """The ASGI app mounted at `/` (see the module docstring). A build made while the server
-    runs is picked up on the next request: `index.html`'s modification time is checked."""
+    runs is picked up on the next request: `index.html`'s modification time is checked.
+    Starlette's `StaticFiles` answers revalidations (`If-None-Match`, `If-Modified-Since`);
+    the lookup is this class's own, for the fixed file set and the client-route fallback."""
 
     def __init__(self, dist: Path) -> None:
+        super().__init__(directory=dist, check_dir=False)
         self.dist = dist
         self._build: _Build | None = None
 
@@ -154,8 +143,8 @@ class WebClient:
                 f"build` in clients/web (looked in {self.dist}). The API is served at /api/v1."
             )
         response = self._file(build, path) or self._index(build, path)
-        if _unchanged(scope, response):  # a revalidation of what the browser holds
-            response = Response(status_code=304, headers=_validators(response))
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            response = NotModifiedResponse(response.headers)
         response.headers.update(security_headers(scope))
         await response(scope, receive, send)
 
