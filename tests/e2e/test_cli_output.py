@@ -14,18 +14,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyotp
 import pytest
 from cordon_client import prenotifications as pn_ops
 from cordon_client._client import Cordon
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f
+from tests.e2e.joining import PASSPHRASE, opened_group
 from tests.e2e.server import Server
 from tests.templates import samples
 
 pytestmark = pytest.mark.e2e
-PASSPHRASE = "keystore passphrase for tests"
 CORDON = str(Path(sys.executable).with_name("cordon"))
 COORDINATOR = "Maria-Fernanda Rodríguez Villanueva"
 MEMBER = "Jean-Baptiste Vandenberghe-Lefèvre"
@@ -71,7 +70,7 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
     """A lone coordinator broadcasts; a member added by username then reads alerts with
     names and organisations at 80 columns; the coordinator sees its own item as sent by
     you and who received and read it; prefixes, names and --json work as typed."""
-    admin_u, admin_seed = await f.user(session, admin=True, totp=True)
+    admin = await f.user(session, admin=True, totp=True)
     coord_org = await f.organisation(session, "Dirección General de Aduanas", country="ES")
     member_org = await f.organisation(session, "Administration générale des douanes", "BE")
     coord_u, coord_seed = await f.user(session, org=coord_org, totp=True)
@@ -80,15 +79,9 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
     await session.commit()
     coord_home, jane_home, fake_home = tmp_path / "coord", tmp_path / "jane", tmp_path / "home"
     fake_home.mkdir()
-    admin = Cordon(tmp_path / "admin", PASSPHRASE, server=server.base, scrypt_n=2**14)
-    await admin.login(admin_u.username, f.PASSWORD, pyotp.TOTP(admin_seed).now())
-    coord = Cordon(coord_home, PASSPHRASE, server=server.base, scrypt_n=2**14)
-    await coord.login(coord_u.username, f.PASSWORD, pyotp.TOTP(coord_seed).now())
-    gid = await admin.create_group("Operation Output", coordinator_id=coord_u.id)
-    await coord.set_group_status(gid, "active")
-    await coord.open_group_log(gid)
-    for client in (admin, coord):
-        await client.aclose()
+    gid, _ = await opened_group(
+        server.base, tmp_path, admin, (coord_u, coord_seed), "Operation Output"
+    )
     c = ("--server", server.base, "--home", str(coord_home))
     j = ("--server", server.base, "--home", str(jane_home))
     prefix = gid.hex[:8]
