@@ -10,8 +10,10 @@ import asyncio
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -107,8 +109,8 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
         shown["coord_receive"] = _ok(fake_home, *c, "receive", columns=200)
         shown["receipts"] = _ok(fake_home, *c, "receipts", prefix, shown["seq"])
         shown["receipts_json"] = _ok(fake_home, *c, "receipts", prefix, shown["seq"], "--json")
-        listener = subprocess.Popen(
-            [CORDON, *j, "listen", "--max-items", "1", "--seconds", "60"],
+        listener = subprocess.Popen(  # as the README types it: `cordon listen`, Ctrl-C to stop
+            [CORDON, *j, "listen"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -117,9 +119,17 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
         )
         # no wait for it to connect: it resumes from the stored cursor, so an item sent
         # before its socket opens is delivered by catch-up, one sent after it live
-        _ok(fake_home, *c, "send", prefix, "Second alert: " + body[:300])
-        out, err = listener.communicate(timeout=90)
+        second = _ok(fake_home, *c, "send", prefix, "Second alert: " + body[:300])
+        seq = re.search(r"sent #(\d+)", second).group(1)  # type: ignore[union-attr]
+        deadline = time.monotonic() + 120
+        while listener.poll() is None and time.monotonic() < deadline:  # shown = marked read
+            read = json.loads(_ok(fake_home, *c, "receipts", prefix, seq, "--json"))
+            if read and read[0]["read_at"]:
+                break
+        listener.send_signal(signal.SIGINT)  # Ctrl-C
+        out, err = listener.communicate(timeout=30)
         assert listener.returncode == 0, (out, err)
+        assert "Traceback" not in err, err
         shown["listen"] = out
         shown["groups_json"] = _ok(fake_home, *j, "groups", "--json")
         shown["plain"] = _ok(
