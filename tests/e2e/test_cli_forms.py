@@ -9,10 +9,8 @@ traceback.
 
 import asyncio
 import json
-import os
 import socket
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -20,11 +18,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.e2e.server import Server
-from tests.e2e.test_domain_cli import PASSPHRASE, _group
+from tests.e2e.test_domain_cli import _group
+from tests.e2e.typed import cordon, ok
 
 pytestmark = pytest.mark.e2e
-CORDON = str(Path(sys.executable).with_name("cordon"))
-REPO = Path(__file__).parents[2]
 
 # The 14 prompts of `cordon cases create`, right answers (a person's spelling, not codes only).
 ANSWERS = [
@@ -45,32 +42,6 @@ ANSWERS = [
 ]
 
 
-def _cordon(
-    home: Path, *args: str, stdin: str = "", passphrase: str = PASSPHRASE
-) -> subprocess.CompletedProcess[str]:
-    """`cordon --home HOME ARGS` as typed, in its own process, answering prompts on stdin."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORDON_")} | {
-        "HOME": str(home.parent),
-        "CORDON_PASSPHRASE": passphrase,
-        "COLUMNS": "200",
-        "LANG": "C.UTF-8",
-    }
-    return subprocess.run(
-        [CORDON, "--home", str(home), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=REPO,
-    )
-
-
-def _ok(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, (done.args, done.stdout, done.stderr)
-    return done.stdout
-
-
 def _one_line_failure(done: subprocess.CompletedProcess[str], *texts: str) -> str:
     """Exit 1, exactly one line on stderr holding `texts` and a hint, no traceback."""
     assert done.returncode == 1, (done.stdout, done.stderr)
@@ -83,7 +54,7 @@ def _one_line_failure(done: subprocess.CompletedProcess[str], *texts: str) -> st
 
 
 def _cases(home: Path, gid: uuid.UUID) -> list[dict]:
-    return list(json.loads(_ok(_cordon(home, "cases", "export", str(gid), "--format", "json"))))
+    return list(json.loads(ok(cordon(home, "cases", "export", str(gid), "--format", "json"))))
 
 
 def _free_port() -> int:
@@ -102,12 +73,12 @@ async def test_case_prompts_re_ask_each_wrong_answer_and_send_only_when_all_fit(
 
     def flow() -> tuple[subprocess.CompletedProcess[str], ...]:
         wrong = [*ANSWERS[:12], "4,8"]  # then stdin ends: the person gave up
-        given_up = _cordon(home, "cases", "create", str(gid), stdin="\n".join(wrong) + "\n")
+        given_up = cordon(home, "cases", "create", str(gid), stdin="\n".join(wrong) + "\n")
         after_giving_up = _cases(home, gid)
         answers = ["XX", *ANSWERS[:3], "7", *ANSWERS[3:12], "4,8", "0", *ANSWERS[12:]]
         typed = "\n".join(answers) + "\n"
-        english = _cordon(home, "cases", "create", str(gid), stdin=typed)
-        french = _cordon(home, "cases", "create", str(gid), "--lang", "fr", stdin=typed)
+        english = cordon(home, "cases", "create", str(gid), stdin=typed)
+        french = cordon(home, "cases", "create", str(gid), "--lang", "fr", stdin=typed)
         return given_up, after_giving_up, english, french  # type: ignore[return-value]
 
     given_up, after_giving_up, english, french = await asyncio.to_thread(flow)
@@ -115,7 +86,7 @@ async def test_case_prompts_re_ask_each_wrong_answer_and_send_only_when_all_fit(
     assert "Quantity: '4,8' is not a number; allowed: a number > 0" in given_up.stdout
     assert after_giving_up == []  # nothing was sent
 
-    shown = _ok(english)
+    shown = ok(english)
     assert "Reporting country: 'XX' is not an allowed code" in shown
     assert "Information accuracy: '7' is not an allowed code; allowed: one of 1, 2, 3, 4" in shown
     assert "Quantity: '4,8' is not a number" in shown
@@ -123,7 +94,7 @@ async def test_case_prompts_re_ask_each_wrong_answer_and_send_only_when_all_fit(
     assert "H0       Use in any proceedings" in shown  # codes listed with their labels
     assert shown.count("posted case #") == 1
 
-    shown_fr = _ok(french)
+    shown_fr = ok(french)
     assert "Code de traitement" in shown_fr and "Utilisable dans toute procédure" in shown_fr
     assert "Pays déclarant: 'XX' is not an allowed code" in shown_fr
 
@@ -147,8 +118,8 @@ async def test_example_files_are_sent_as_documented(
 
     def flow() -> list[str]:
         sent = [
-            _ok(
-                _cordon(
+            ok(
+                cordon(
                     sender.home,
                     "prenotifications",
                     "send",
@@ -161,12 +132,10 @@ async def test_example_files_are_sent_as_documented(
             )
         ]
         pn_yaml = tmp_path / "pn.yaml"
-        pn_yaml.write_text(
-            _ok(_cordon(sender.home, "prenotifications", "template", "--lang", "fr"))
-        )
+        pn_yaml.write_text(ok(cordon(sender.home, "prenotifications", "template", "--lang", "fr")))
         sent.append(
-            _ok(
-                _cordon(
+            ok(
+                cordon(
                     sender.home,
                     "prenotifications",
                     "send",
@@ -180,10 +149,10 @@ async def test_example_files_are_sent_as_documented(
         )
         for form in ("full", "simplified"):
             case_yaml = tmp_path / f"case-{form}.yaml"
-            case_yaml.write_text(_ok(_cordon(sender.home, "cases", "template", "--form", form)))
+            case_yaml.write_text(ok(cordon(sender.home, "cases", "template", "--form", form)))
             sent.append(
-                _ok(
-                    _cordon(
+                ok(
+                    cordon(
                         sender.home,
                         "cases",
                         "create",
@@ -200,7 +169,7 @@ async def test_example_files_are_sent_as_documented(
     sent = await asyncio.to_thread(flow)
     assert all(line.startswith("sent pre-notification") for line in sent[:2]), sent
     assert all(line.startswith("posted case #") for line in sent[2:]), sent
-    listed = _ok(await asyncio.to_thread(_cordon, dest.home, "prenotifications", "list", gid))
+    listed = ok(await asyncio.to_thread(cordon, dest.home, "prenotifications", "list", gid))
     assert listed.count("BE→GH") == 2
 
 
@@ -217,12 +186,12 @@ async def test_failures_are_one_line_with_a_hint_and_debug_shows_the_traceback(
 
     def flow() -> dict[str, subprocess.CompletedProcess[str]]:
         return {
-            "unreachable": _cordon(home, "--server", dead, "groups"),
-            "debug": _cordon(home, "--server", dead, "--debug", "groups"),
-            "refused": _cordon(home, "prenotifications", "show", gid, str(uuid.uuid4())),
-            "lock": _cordon(home, "lock"),  # else the unlock file serves, no passphrase asked
-            "passphrase": _cordon(home, "groups", passphrase="not the passphrase"),
-            "file": _cordon(home, "cases", "create", gid, "--file", str(broken)),
+            "unreachable": cordon(home, "--server", dead, "groups"),
+            "debug": cordon(home, "--server", dead, "--debug", "groups"),
+            "refused": cordon(home, "prenotifications", "show", gid, str(uuid.uuid4())),
+            "lock": cordon(home, "lock"),  # else the unlock file serves, no passphrase asked
+            "passphrase": cordon(home, "groups", passphrase="not the passphrase"),
+            "file": cordon(home, "cases", "create", gid, "--file", str(broken)),
         }
 
     done = await asyncio.to_thread(flow)

@@ -10,23 +10,23 @@ import asyncio
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pyotp
 import pytest
 from cordon_client import prenotifications as pn_ops
 from cordon_client._client import Cordon
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f
+from tests.e2e.joining import PASSPHRASE, opened_group
 from tests.e2e.server import Server
 from tests.templates import samples
 
 pytestmark = pytest.mark.e2e
-PASSPHRASE = "keystore passphrase for tests"
 CORDON = str(Path(sys.executable).with_name("cordon"))
 COORDINATOR = "Maria-Fernanda Rodríguez Villanueva"
 MEMBER = "Jean-Baptiste Vandenberghe-Lefèvre"
@@ -72,7 +72,7 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
     """A lone coordinator broadcasts; a member added by username then reads alerts with
     names and organisations at 80 columns; the coordinator sees its own item as sent by
     you and who received and read it; prefixes, names and --json work as typed."""
-    admin_u, admin_seed = await f.user(session, admin=True, totp=True)
+    admin = await f.user(session, admin=True, totp=True)
     coord_org = await f.organisation(session, "Dirección General de Aduanas", country="ES")
     member_org = await f.organisation(session, "Administration générale des douanes", "BE")
     coord_u, coord_seed = await f.user(session, org=coord_org, totp=True)
@@ -81,15 +81,9 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
     await session.commit()
     coord_home, jane_home, fake_home = tmp_path / "coord", tmp_path / "jane", tmp_path / "home"
     fake_home.mkdir()
-    admin = Cordon(tmp_path / "admin", PASSPHRASE, server=server.base, scrypt_n=2**14)
-    await admin.login(admin_u.username, f.PASSWORD, pyotp.TOTP(admin_seed).now())
-    coord = Cordon(coord_home, PASSPHRASE, server=server.base, scrypt_n=2**14)
-    await coord.login(coord_u.username, f.PASSWORD, pyotp.TOTP(coord_seed).now())
-    gid = await admin.create_group("Operation Output", coordinator_id=coord_u.id)
-    await coord.set_group_status(gid, "active")
-    await coord.open_group_log(gid)
-    for client in (admin, coord):
-        await client.aclose()
+    gid, _ = await opened_group(
+        server.base, tmp_path, admin, (coord_u, coord_seed), "Operation Output"
+    )
     c = ("--server", server.base, "--home", str(coord_home))
     j = ("--server", server.base, "--home", str(jane_home))
     prefix = gid.hex[:8]
@@ -115,18 +109,27 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
         shown["coord_receive"] = _ok(fake_home, *c, "receive", columns=200)
         shown["receipts"] = _ok(fake_home, *c, "receipts", prefix, shown["seq"])
         shown["receipts_json"] = _ok(fake_home, *c, "receipts", prefix, shown["seq"], "--json")
-        listener = subprocess.Popen(
-            [CORDON, *j, "listen", "--max-items", "1", "--seconds", "60"],
+        listener = subprocess.Popen(  # as the README types it: `cordon listen`, Ctrl-C to stop
+            [CORDON, *j, "listen"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=_env(fake_home, COLUMNS="80"),
             start_new_session=True,
         )
-        time.sleep(4)  # let it connect; an item sent before is delivered by catch-up anyway
-        _ok(fake_home, *c, "send", prefix, "Second alert: " + body[:300])
-        out, err = listener.communicate(timeout=90)
+        # no wait for it to connect: it resumes from the stored cursor, so an item sent
+        # before its socket opens is delivered by catch-up, one sent after it live
+        second = _ok(fake_home, *c, "send", prefix, "Second alert: " + body[:300])
+        seq = re.search(r"sent #(\d+)", second).group(1)  # type: ignore[union-attr]
+        deadline = time.monotonic() + 120
+        while listener.poll() is None and time.monotonic() < deadline:  # shown = marked read
+            read = json.loads(_ok(fake_home, *c, "receipts", prefix, seq, "--json"))
+            if read and read[0]["read_at"]:
+                break
+        listener.send_signal(signal.SIGINT)  # Ctrl-C
+        out, err = listener.communicate(timeout=30)
         assert listener.returncode == 0, (out, err)
+        assert "Traceback" not in err, err
         shown["listen"] = out
         shown["groups_json"] = _ok(fake_home, *j, "groups", "--json")
         shown["plain"] = _ok(

@@ -6,45 +6,24 @@ import asyncio
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f
+from tests.e2e.joining import PASSPHRASE
 from tests.e2e.server import Server
+from tests.e2e.typed import cordon, ok
 
 pytestmark = pytest.mark.e2e
-PASSPHRASE = "keystore passphrase for tests"
-CORDON = str(Path(sys.executable).with_name("cordon"))
 
 
 def _typed(
     home: Path, *args: str, stdin: str = "", passphrase: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """`cordon ARGS` in its own process; CORDON_PASSPHRASE only when `passphrase`."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("CORDON_") and key != "XDG_RUNTIME_DIR"
-    } | {"HOME": str(home.parent), "COLUMNS": "200"}
-    if passphrase:
-        env["CORDON_PASSPHRASE"] = PASSPHRASE
-    return subprocess.run(
-        [CORDON, "--home", str(home), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        start_new_session=True,
-    )
-
-
-def _ok(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, (done.args, done.stdout, done.stderr)
-    return done.stdout
+    """`cordon --home HOME ARGS`; CORDON_PASSPHRASE only when `passphrase`."""
+    return cordon(home, *args, stdin=stdin, passphrase=PASSPHRASE if passphrase else None)
 
 
 def _asked_for_passphrase(done: subprocess.CompletedProcess[str]) -> bool:
@@ -69,17 +48,17 @@ async def test_one_unlock_serves_until_lock_logout_or_password_change(
             stdin=f"{f.PASSWORD}\n",
             passphrase=True,
         )
-        _ok(login)
+        ok(login)
         assert stat.S_IMODE(unlock.stat().st_mode) == 0o600
 
         keystore = (home / "keystore.json").read_bytes()
-        _ok(_typed(home, "groups"))  # no passphrase at hand, none asked for
+        ok(_typed(home, "groups"))  # no passphrase at hand, none asked for
         assert (home / "keystore.json").read_bytes() == keystore  # nothing changed, not rewritten
 
-        assert "locked" in _ok(_typed(home, "lock"))
+        assert "locked" in ok(_typed(home, "lock"))
         assert not unlock.exists()
         assert _asked_for_passphrase(_typed(home, "groups"))
-        _ok(_typed(home, "groups", passphrase=True))
+        ok(_typed(home, "groups", passphrase=True))
         assert unlock.exists()
 
         os.chmod(unlock, 0o644)
@@ -87,15 +66,15 @@ async def test_one_unlock_serves_until_lock_logout_or_password_change(
         assert _asked_for_passphrase(refused)
         assert "unlock file ignored" in refused.stdout + refused.stderr
         assert not unlock.exists()
-        _ok(_typed(home, "groups", stdin=f"{PASSPHRASE}\n"))  # typed at the prompt
+        ok(_typed(home, "groups", stdin=f"{PASSPHRASE}\n"))  # typed at the prompt
         assert unlock.exists()
 
         new = "a brand new password 123"
-        _ok(_typed(home, "password", stdin=f"{f.PASSWORD}\n{new}\n{new}\n"))
+        ok(_typed(home, "password", stdin=f"{f.PASSWORD}\n{new}\n{new}\n"))
         assert not unlock.exists()
-        _ok(_typed(home, "groups", passphrase=True))
+        ok(_typed(home, "groups", passphrase=True))
         assert unlock.exists()
-        _ok(_typed(home, "logout"))
+        ok(_typed(home, "logout"))
         assert not unlock.exists()
 
     await asyncio.to_thread(flow)

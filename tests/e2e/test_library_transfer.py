@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pyotp
 import pytest
 from cordon_client._client import Cordon
 from cordon_client.account.state import LocalState
@@ -29,11 +28,10 @@ from cordon_client.library.resume import UploadRecord
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f
-from tests.e2e.joining import admit
+from tests.e2e.joining import PASSPHRASE, admit, opened_group
 from tests.e2e.server import Server, running
 
 pytestmark = pytest.mark.e2e
-PASSPHRASE = "keystore passphrase for tests"
 CORDON = str(Path(sys.executable).with_name("cordon"))
 MIB = 1024 * 1024
 SIZE = 8 * MIB + 1234  # nine 1 MiB STREAM segments, the last one short
@@ -124,25 +122,41 @@ def _acknowledged(server: Server, upload_id: uuid.UUID, token: str) -> set[int]:
     return {i for start, end in response.json()["received"] for i in range(start, end)}
 
 
+def _interrupted_upload(
+    server: Server,
+    fake_home: Path,
+    who: tuple[str, ...],
+    publish: tuple[str, ...],
+    home: Path,
+    segments: int,
+) -> tuple[uuid.UUID, str]:
+    """`cordon … library publish` at 1 MiB/s, SIGKILLed once the server acknowledged
+    `segments` segments; the upload id and token it left in its keystore."""
+    uploading = _started(fake_home, *who, *publish, "--limit-rate", "1M")
+    upload_id, token = _wait_for("the upload record", lambda: _open_upload(home))
+    _wait_for(
+        f"{segments} acknowledged segment(s)",
+        lambda: len(_acknowledged(server, upload_id, token)) >= segments or None,
+    )
+    _kill(uploading)
+    return upload_id, token
+
+
 async def _group(blob_server: Server, session: AsyncSession, tmp_path: Path) -> tuple:
     """A coordinator and a member, both logged in under CLI homes; set up through the SDK."""
-    admin_u, admin_seed = await f.user(session, admin=True, totp=True)
-    coord_u, coord_seed = await f.user(session, totp=True)
+    admin = await f.user(session, admin=True, totp=True)
+    coord = await f.user(session, totp=True)
     member_u, _ = await f.user(session)
     coord_home, member_home = tmp_path / "coord", tmp_path / "member"
-    admin = Cordon(tmp_path / "admin", PASSPHRASE, server=blob_server.base, scrypt_n=2**14)
-    await admin.login(admin_u.username, f.PASSWORD, pyotp.TOTP(admin_seed).now())
-    coord = Cordon(coord_home, PASSPHRASE, server=blob_server.base)
-    await coord.login(coord_u.username, f.PASSWORD, pyotp.TOTP(coord_seed).now())
-    member = Cordon(member_home, PASSPHRASE, server=blob_server.base)
-    await member.login(member_u.username, f.PASSWORD)
-    gid = await admin.create_group(f"Transfers {uuid.uuid4().hex[:6]}", coordinator_id=coord_u.id)
-    await coord.set_group_status(gid, "active")
-    code = await coord.open_group_log(gid)
-    await admit(coord, member, gid, member_u.username)
-    await member.join_group(gid, expected_fingerprint=code)
-    for client in (admin, coord, member):
-        await client.aclose()
+    name = f"Transfers {uuid.uuid4().hex[:6]}"
+    gid, code = await opened_group(blob_server.base, tmp_path, admin, coord, name)
+    async with (
+        Cordon(coord_home, PASSPHRASE, server=blob_server.base) as coordinator,
+        Cordon(member_home, PASSPHRASE, server=blob_server.base, scrypt_n=2**14) as member,
+    ):
+        await member.login(member_u.username, f.PASSWORD)
+        await admit(coordinator, member, gid, member_u.username)
+        await member.join_group(gid, expected_fingerprint=code)
     fake_home = tmp_path / "home"
     fake_home.mkdir()
     c = ("--server", blob_server.base, "--home", str(coord_home))
@@ -176,13 +190,7 @@ async def test_publish_and_get_resume_after_the_cli_is_killed(
     publish = ("library", "publish", str(gid), str(report), "--category", "analysis_report")
 
     def flow() -> None:
-        uploading = _started(fake_home, *c, *publish, "--limit-rate", "1M")
-        upload_id, token = _wait_for("the upload record", lambda: _open_upload(coord_home))
-        _wait_for(
-            "three acknowledged segments",
-            lambda: len(_acknowledged(blob_server, upload_id, token)) >= 3 or None,
-        )
-        _kill(uploading)
+        upload_id, token = _interrupted_upload(blob_server, fake_home, c, publish, coord_home, 3)
         acknowledged = _acknowledged(blob_server, upload_id, token)
         assert 3 <= len(acknowledged) < SEGMENTS
 
@@ -230,13 +238,7 @@ async def test_a_changed_file_starts_over_and_a_tampered_segment_is_refused(
     publish = ("library", "publish", str(gid), str(report), "--category", "daily_report")
 
     def flow() -> None:
-        uploading = _started(fake_home, *c, *publish, "--limit-rate", "1M")
-        upload_id, token = _wait_for("the upload record", lambda: _open_upload(coord_home))
-        _wait_for(
-            "an acknowledged segment",
-            lambda: len(_acknowledged(blob_server, upload_id, token)) >= 1 or None,
-        )
-        _kill(uploading)
+        upload_id, token = _interrupted_upload(blob_server, fake_home, c, publish, coord_home, 1)
         with report.open("r+b") as fh:  # the user edits the file before trying again
             fh.write(b"edited")
         again = _typed(fake_home, *c, *publish).output

@@ -12,16 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyotp
 import pytest
-from cordon_client._client import Cordon
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f
+from tests.e2e.joining import PASSPHRASE, opened_group
 from tests.e2e.server import Server
 
 pytestmark = pytest.mark.e2e
-PASSPHRASE = "keystore passphrase for tests"
 CORDON = str(Path(sys.executable).with_name("cordon"))
 
 
@@ -49,20 +47,12 @@ async def test_member_joins_by_invitation_and_reads_an_alert_as_the_readme_shows
     server: Server, session: AsyncSession, tmp_path: Path
 ):
     """login with --server/--home, join by invitation, be admitted, certify, receive."""
-    admin_u, admin_seed = await f.user(session, admin=True, totp=True)
-    coord_u, coord_seed = await f.user(session, totp=True)
+    admin = await f.user(session, admin=True, totp=True)
+    coord = await f.user(session, totp=True)
     jane_u, _ = await f.user(session)
     coord_home, jane_home, fake_home = tmp_path / "coord", tmp_path / "jane", tmp_path / "home"
     fake_home.mkdir()
-    admin = Cordon(tmp_path / "admin", PASSPHRASE, server=server.base, scrypt_n=2**14)
-    await admin.login(admin_u.username, f.PASSWORD, pyotp.TOTP(admin_seed).now())
-    coord = Cordon(coord_home, PASSPHRASE, server=server.base, scrypt_n=2**14)
-    await coord.login(coord_u.username, f.PASSWORD, pyotp.TOTP(coord_seed).now())
-    gid = await admin.create_group("Operation README", coordinator_id=coord_u.id)
-    await coord.set_group_status(gid, "active")
-    await coord.open_group_log(gid)
-    for client in (admin, coord):
-        await client.aclose()
+    gid, _ = await opened_group(server.base, tmp_path, admin, coord, "Operation README")
     c, j = ("--home", str(coord_home)), ("--home", str(jane_home))
 
     def flow() -> str:

@@ -14,19 +14,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyotp
 import pytest
 from cordon_client._client import Cordon
 from cordon_client.account.unlock import unlock_path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories as f
-from tests.e2e.joining import admit
+from tests.e2e.joining import PASSPHRASE, admit, opened_group
 from tests.e2e.server import Server
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-PASSPHRASE = "keystore passphrase for tests"
 BIN = Path(sys.executable).parent
 DOC_GROUP = "5f0c8a2e-3b1d-4c6e-9a7f-2d4b6e8f0a1c"
 CSV = (
@@ -106,25 +104,22 @@ async def test_the_documented_nightly_import_runs_as_written(
     service account; revoked, the cron line fails with one line and exit 1."""
     org = await f.organisation(session, name="Belgian Customs")
     ncp_u, _ = await f.user(session, org=org, ncp=True)
-    admin_u, admin_seed = await f.user(session, admin=True, totp=True)
+    admin = await f.user(session, admin=True, totp=True)
     coord_u, coord_seed = await f.user(session, totp=True)
     jane_u, _ = await f.user(session)
-    admin = Cordon(tmp_path / "admin", PASSPHRASE, server=server.base, scrypt_n=2**14)
-    await admin.login(admin_u.username, f.PASSWORD, pyotp.TOTP(admin_seed).now())
-    coord = Cordon(tmp_path / "coord", PASSPHRASE, server=server.base, scrypt_n=2**14)
-    await coord.login(coord_u.username, f.PASSWORD, pyotp.TOTP(coord_seed).now())
-    gid = await admin.create_group("Operation Nightly", coordinator_id=coord_u.id)
-    await coord.set_group_status(gid, "active")
-    code = await coord.open_group_log(gid)
-    jane = Cordon(tmp_path / "jane", PASSPHRASE, server=server.base, scrypt_n=2**14)
-    await jane.login(jane_u.username, f.PASSWORD)
-    await admit(coord, jane, gid, jane_u.username)
-    await jane.join_group(gid, expected_fingerprint=code)
+    gid, code = await opened_group(
+        server.base, tmp_path, admin, (coord_u, coord_seed), "Operation Nightly"
+    )
     m = Machine(server, tmp_path, str(gid))
-    ncp = Cordon(m.home / ".cordon", PASSPHRASE, server=server.base)
-    await ncp.login(ncp_u.username, f.PASSWORD)
-    for client in (admin, coord, jane, ncp):
-        await client.aclose()
+    async with (
+        Cordon(tmp_path / "coord", PASSPHRASE, server=server.base) as coord,
+        Cordon(tmp_path / "jane", PASSPHRASE, server=server.base, scrypt_n=2**14) as jane,
+        Cordon(m.home / ".cordon", PASSPHRASE, server=server.base, scrypt_n=2**14) as ncp,
+    ):
+        await jane.login(jane_u.username, f.PASSWORD)
+        await admit(coord, jane, gid, jane_u.username)
+        await jane.join_group(gid, expected_fingerprint=code)
+        await ncp.login(ncp_u.username, f.PASSWORD)
     commands, cron = _documented()
     coordinator = f"cordon --home {tmp_path / 'coord'}"
 

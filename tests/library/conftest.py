@@ -31,8 +31,9 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield application
 
 
-@pytest.fixture
+@pytest.fixture(scope="package")
 def live_server(database_url: str, blob_dir: Path) -> Iterator[Server]:
-    """A real uvicorn subprocess sharing the test database and this package's blob store."""
+    """A real uvicorn subprocess sharing the test database and this package's blob store;
+    one for the package, like the session's `server` (the tables are emptied after each test)."""
     with running(database_url, CORDON_BLOB_DIR=str(blob_dir)) as server:
         yield server
