@@ -1,9 +1,10 @@
 """Every failure of a `cordon` command as one line on stderr with a hint, and exit status 1.
 
-The entry points (`guarded`, run by `cli.entry.run` and `cli.main.entry`) and the per-command
-runners (`common.run`, `records._run`) hand any exception to `exit_for`, so a refused request,
-an unreachable server, a wrong passphrase or a bad file reads the same everywhere; `guarded`
-also turns typer's usage errors (its box, exit status 2) into that one line and exit 1.
+The entry points (`guarded`, run by `cli.entry.run` and `python -m cordon_client.cli.main`)
+and the per-command runners (`common.run`, `records._run`) hand any exception to `exit_for`,
+so a refused request, an unreachable server, a wrong passphrase or a bad file reads the same
+everywhere; `guarded` also turns typer's usage errors (its box, exit status 2) into that one
+line and exit 1.
 `--debug` (a global option) lets the exception of a command through with its traceback.
 """
 
@@ -178,7 +179,7 @@ def guarded(app: typer.Typer) -> NoReturn:
     inside a command) under `--debug`. Typer's own handling is off (``standalone_mode``), so
     its boxed usage errors and exit status 2 never reach the user."""
     try:
-        code = app(standalone_mode=False)
+        code = app(prog_name="cordon", standalone_mode=False)
     except getattr(_click, "NoArgsIsHelpError", ()) as exc:  # the help is printed already
         raise SystemExit(exc.exit_code) from None
     except _click.ClickException as exc:
