@@ -106,3 +106,18 @@ def test_no_arguments_still_print_the_help(tmp_path: Path) -> None:
         shown = _typed(tmp_path, *args)
         assert shown.returncode == 2 and listed in shown.stdout, shown
         assert "Usage" in shown.stdout and shown.stderr == ""
+
+
+def test_the_root_alone_starts_without_the_record_domain() -> None:
+    """A top-level verb (`groups`, `send`, …) loads neither the record store, the templates
+    nor JSON Schema / YAML: only `cases`, `prenotifications` and a typed pre-notification
+    need them (issue 12, "Speed")."""
+    probe = (
+        "import sys; from cordon_client.cli import entry; entry.root.build(); "
+        "print([m for m in ('jsonschema', 'yaml', 'cordon_client.records.store',"
+        " 'cordon_client.templates.registry') if m in sys.modules])"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert loaded.stdout.strip() == "[]", loaded

@@ -18,7 +18,6 @@ from typing import Annotated, Any
 
 import typer
 
-from cordon_client import prenotifications as pn_ops
 from cordon_client._client import Cordon
 from cordon_client.exceptions import UnknownIdError
 from cordon_client.groups import shortid
@@ -115,6 +114,10 @@ async def _document(cordon: Cordon, typed: str) -> uuid.UUID:
 
 
 async def _prenotification(cordon: Cordon, typed: str) -> uuid.UUID:
+    # Imported here: it brings the record store, the templates and JSON Schema, which every
+    # top-level verb (whose runner is `common.run`) would otherwise load at start-up.
+    from cordon_client import prenotifications as pn_ops
+
     views = await pn_ops.prenotifications(cordon, _group())
     seq = shortid.parse_seq(typed)
     by_id = {uuid.UUID(v.id): v for v in views if v.id}
