@@ -213,6 +213,16 @@ def test_status_events_count_only_when_their_signature_verifies():
     assert "not in the verified roster" in (checked[3].error or "")
     [view] = build_prenotifications(checked)
     assert (view.status, view.id, len(view.refused)) == ("acknowledged", str(pn_id), 2)
+    assert view.record()["meta"] | {"sent_at": None} == {
+        "seq": 1,
+        "id": str(pn_id),
+        "sender": str(ALICE),
+        "sent_at": None,
+        "status": "acknowledged",
+        "template": "vaccine-prenotification",
+        "template_version": 1,
+        "version": 1,
+    }
 
 
 def test_prenotification_filters_use_verified_status_and_decrypted_eta():

@@ -1,9 +1,11 @@
 """Every failure of a `cordon` command as one line on stderr with a hint, and exit status 1.
 
-The entry points (`guarded`, run by `cli.entry.run` and `cli.main.entry`) and the per-command
-runners (`common.run`, `records._run`) hand any exception to `exit_for`, so a refused request,
-an unreachable server, a wrong passphrase or a bad file reads the same everywhere. `--debug`
-(a global option) lets the exception through with its traceback instead.
+The entry points (`guarded`, run by `cli.entry.run` and `python -m cordon_client.cli.main`)
+and the per-command runners (`common.run`, `records._run`) hand any exception to `exit_for`,
+so a refused request, an unreachable server, a wrong passphrase or a bad file reads the same
+everywhere; `guarded` also turns typer's usage errors (its box, exit status 2) into that one
+line and exit 1.
+`--debug` (a global option) lets the exception of a command through with its traceback.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
     from cordon_client.templates.registry import InvalidContentError
 
 DEBUG_HINT = "run again with --debug for the traceback"
+# Where typer's click exceptions live: its own copy of click in recent versions, click itself
+# before; found through a public typer class, so either layout works.
+_click = sys.modules[typer.BadParameter.__module__]
 
 
 @dataclass(frozen=True)
@@ -146,10 +151,11 @@ def debug_requested() -> bool:
     return _DEBUG.get() or "--debug" in sys.argv[1:]
 
 
-def report(exc: BaseException) -> None:
-    """Print the one line for `exc` on stderr."""
+def report(failure: BaseException | Problem) -> None:
+    """Print the one line for `failure` on stderr."""
+    problem = failure if isinstance(failure, Problem) else describe(failure)
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[red]{escape(describe(exc).line())}[/red]"
+        f"[red]{escape(problem.line())}[/red]"
     )
 
 
@@ -161,13 +167,30 @@ def exit_for(exc: BaseException) -> NoReturn:
     raise typer.Exit(1) from None
 
 
-def guarded(app: typer.Typer) -> None:
+def _usage(exc: Exception) -> Problem:
+    """A mistyped command line (unknown command or option, missing or bad argument)."""
+    path = getattr(getattr(exc, "ctx", None), "command_path", None) or "cordon"
+    return Problem(exc.format_message(), f"{path} --help lists what it takes")  # type: ignore[attr-defined]
+
+
+def guarded(app: typer.Typer) -> NoReturn:
     """Run `app` (the whole command line or its root alone, `cli.entry`): whatever escapes a
-    command becomes one line and exit 1, or its traceback under `--debug`."""
+    command, a usage error included, becomes one line and exit 1, or its traceback (a failure
+    inside a command) under `--debug`. Typer's own handling is off (``standalone_mode``), so
+    its boxed usage errors and exit status 2 never reach the user."""
     try:
-        app()
+        code = app(prog_name="cordon", standalone_mode=False)
+    except getattr(_click, "NoArgsIsHelpError", ()) as exc:  # the help is printed already
+        raise SystemExit(exc.exit_code) from None
+    except _click.ClickException as exc:
+        report(_usage(exc))
+        raise SystemExit(1) from None
+    except typer.Abort:  # end of input at a prompt
+        report(Problem("aborted"))
+        raise SystemExit(1) from None
     except Exception as exc:  # noqa: BLE001 - the last line of defence; --debug re-raises
         try:
             exit_for(exc)
         except typer.Exit as done:
             raise SystemExit(done.exit_code) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

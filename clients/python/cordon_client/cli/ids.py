@@ -18,7 +18,6 @@ from typing import Annotated, Any
 
 import typer
 
-from cordon_client import prenotifications as pn_ops
 from cordon_client._client import Cordon
 from cordon_client.exceptions import UnknownIdError
 from cordon_client.groups import shortid
@@ -115,7 +114,17 @@ async def _document(cordon: Cordon, typed: str) -> uuid.UUID:
 
 
 async def _prenotification(cordon: Cordon, typed: str) -> uuid.UUID:
-    views = await pn_ops.prenotifications(cordon, _group())
+    """From the archive `records._run` has just synced; the server's list (every page of it)
+    only when some pre-notification's id is known to the server alone."""
+    # Imported here: they bring the record store, the templates and JSON Schema, which every
+    # top-level verb (whose runner is `common.run`) would otherwise load at start-up.
+    from cordon_client import prenotifications as pn_ops
+    from cordon_client.records.store import archived
+    from cordon_client.records.view import build_prenotifications
+
+    views = build_prenotifications(archived(cordon, _group()))
+    if any(v.id is None for v in views):
+        views = await pn_ops.prenotifications(cordon, _group())
     seq = shortid.parse_seq(typed)
     by_id = {uuid.UUID(v.id): v for v in views if v.id}
     if seq is not None:

@@ -8,8 +8,8 @@ hint) for any failure; `--debug` shows the traceback instead.
 
 `app` is the whole command line: the root of `cli.root` (the global options and the
 top-level verbs) with every command group added. The installed script is `cli.entry.run`,
-which needs this module only for a command group, `--help` or a typo; `entry` runs the whole
-command line the same way (`python -m cordon_client.cli.main`).
+which needs this module only for a command group, `--help` or a typo; `python -m
+cordon_client.cli.main` runs the whole command line the same way.
 """
 
 from cordon_client.cli import errors, groups, root
@@ -26,11 +26,5 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(prenotifications_app, name="prenotifications")
 app.add_typer(service_account_app, name="service-account")
 
-
-def entry() -> None:
-    """The whole command line; whatever escapes a command becomes one line, exit 1."""
-    errors.guarded(app)
-
-
 if __name__ == "__main__":
-    entry()
+    errors.guarded(app)

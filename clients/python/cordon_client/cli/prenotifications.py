@@ -6,7 +6,7 @@ import json
 import uuid
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -36,10 +36,9 @@ from cordon_client.groups import shortid
 from cordon_client.records.view import Item, PrenotificationView, domain_registry
 from cordon_client.records.workflow import DISCREPANCY_KINDS, STATUSES
 
-if TYPE_CHECKING:
-    from cordon_client.records.view import PrenotificationView
-
-# The domain is imported by the commands that use it (issue 12, "Speed").
+# Unlike `cli.cases`, the domain is imported here at once: `cli.records`, which both import,
+# loads the record store and the templates anyway, and this module is loaded only for a
+# command group or `--help` (`cli.entry`), never for a top-level verb.
 
 prenotifications_app = typer.Typer(
     help=(
@@ -85,8 +84,6 @@ def send(
 ) -> None:
     """Send a pre-notification to its destination, transit members and the coordinators
     (`cordon prenotifications template` prints a valid example file)."""
-    from cordon_client import prenotifications as pn_ops
-
     data = _load(file)
     record = _run(
         lambda c: pn_ops.send_prenotification(
@@ -114,8 +111,6 @@ def prenotification_template(lang: forms.Lang = None) -> None:
 
 
 def _move(group: uuid.UUID, pn: uuid.UUID, to: str, detail: dict[str, Any] | None = None) -> None:
-    from cordon_client import prenotifications as pn_ops
-
     record = _run(lambda c: pn_ops.transition(c, group, pn, to, detail))
     _console().print(f"pre-notification {pn}: {record['status']}")
 
@@ -265,8 +260,6 @@ def show_prenotification(group: Group, pn: PrenotificationArg) -> None:
 @prenotifications_app.command("export")
 def export_prenotifications(group: Group, format: Format = "csv", output: Output = None) -> None:
     """Decrypted pre-notifications as CSV (one row per lot) or JSON."""
-    from cordon_client import prenotifications as pn_ops
-
     records = [v.record() for v in _run(lambda c: pn_ops.prenotifications(c, group))]
     with _out(output) as fh:
         count = (
@@ -290,8 +283,6 @@ def to_case(
     ] = None,
 ) -> None:
     """Turn a discrepancy into a pre-filled seizure case and post it (or write a draft)."""
-    from cordon_client import prenotifications as pn_ops
-
     when = date.fromisoformat(seizure_date) if seizure_date else None
     case, item = _run(
         lambda c: pn_ops.discrepancy_to_case(

@@ -316,6 +316,24 @@ def thread_root(items: Mapping[int, Item], seq: int) -> int:
     return seq
 
 
+def _record(
+    original: Item, versions: list[Item], status: str, data: Any, **ids: str | None
+) -> dict[str, Any]:
+    """``{meta, data}`` of a case or a pre-notification: its latest version's template."""
+    template = versions[-1].template or {}
+    meta = {
+        "seq": original.seq,
+        **ids,
+        "sender": str(original.sender_user_id),
+        "sent_at": original.sent_at,
+        "status": status,
+        "template": template.get("id"),
+        "template_version": template.get("version"),
+        "version": len(versions),
+    }
+    return {"meta": meta, "data": data}
+
+
 @dataclass
 class CaseView:
     """A seizure case: its versions (original first), thread, reviews and refused items."""
@@ -349,19 +367,7 @@ class CaseView:
 
     def record(self) -> dict[str, Any]:
         """``{meta, data}`` for export and filters."""
-        template = self.versions[-1].template or {}
-        return {
-            "meta": {
-                "seq": self.seq,
-                "sender": str(self.original.sender_user_id),
-                "sent_at": self.original.sent_at,
-                "status": self.status,
-                "template": template.get("id"),
-                "template_version": template.get("version"),
-                "version": len(self.versions),
-            },
-            "data": self.data,
-        }
+        return _record(self.original, self.versions, self.status, self.data)
 
 
 def build_cases(items: Iterable[Item]) -> list[CaseView]:
@@ -429,21 +435,8 @@ class PrenotificationView:
         return str(self.server["status"]) if self.server is not None else None
 
     def record(self) -> dict[str, Any]:
-        """``{meta, data}`` for export and filters."""
-        template = self.versions[-1].template or {}
-        return {
-            "meta": {
-                "seq": self.seq,
-                "id": self.id,
-                "sender": str(self.original.sender_user_id),
-                "sent_at": self.original.sent_at,
-                "status": self.status,
-                "template": template.get("id"),
-                "template_version": template.get("version"),
-                "version": len(self.versions),
-            },
-            "data": self.data,
-        }
+        """``{meta, data}`` for export and filters (with the server's id)."""
+        return _record(self.original, self.versions, self.status, self.data, id=self.id)
 
 
 def build_prenotifications(items: Iterable[Item]) -> list[PrenotificationView]:
