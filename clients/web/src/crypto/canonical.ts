@@ -7,7 +7,7 @@
  * `JsonFloat`, an integer beyond ±(2^53−1) a `bigint`; `canonicalJson` refuses both.
  */
 
-import { type Bytes, utf8 } from "./bytes";
+import { type Bytes, equal, fromUtf8, utf8 } from "./bytes";
 import { JSON_INT_MAX } from "./encoding";
 import { MalformedError } from "./errors";
 
@@ -207,15 +207,8 @@ export function pyRepr(s: string): string {
 
 /** Parse JSON that must already be canonical: any other spelling is refused. */
 export function parseCanonicalJson(data: Uint8Array): JsonValue {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(data);
-  } catch {
-    throw new MalformedError("canonical JSON: not UTF-8");
-  }
-  const value = parseJson(text);
-  const again = canonicalJson(value);
-  if (again.length !== data.length || again.some((b, i) => b !== data[i])) {
+  const value = parseJson(fromUtf8(data, "canonical JSON"));
+  if (!equal(canonicalJson(value), data)) {
     throw new MalformedError("canonical JSON: not in canonical form");
   }
   return value;
