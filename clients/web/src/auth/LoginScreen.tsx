@@ -1,5 +1,5 @@
 import { useLocation } from "preact-iso";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { type Described, describeError, t } from "../i18n";
 import { ErrorLine, Field, Notice, ScreenTitle } from "../app/ui";
 import { endedBecause, login } from "./session";
@@ -11,6 +11,10 @@ export function LoginScreen() {
   const [totp, setTotp] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Described | null>(null);
+
+  useEffect(() => {
+    performance.mark("cordon:login-interactive");
+  }, []);
 
   async function submit(event: Event) {
     event.preventDefault();
