@@ -90,6 +90,9 @@ export function canonicalJson(value: unknown): Bytes {
   return utf8(write(value));
 }
 
+/** A JSON number at `lastIndex` (sticky: no copy of the rest of the text per number). */
+const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+
 /** Parse JSON text keeping number spellings (see the module note); duplicate keys are refused. */
 export function parseJson(text: string): JsonValue {
   let pos = 0;
@@ -152,7 +155,8 @@ export function parseJson(text: string): JsonValue {
     for (const word of ["NaN", "Infinity", "-Infinity"]) {
       if (text.startsWith(word, pos)) throw new MalformedError(`${word} is not JSON`);
     }
-    const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(pos));
+    NUMBER.lastIndex = pos;
+    const m = NUMBER.exec(text);
     if (!m) return fail("Expecting value");
     pos += m[0].length;
     if (m[1] || m[2]) return new JsonFloat(m[0]);
