@@ -6,7 +6,7 @@ import type { EnrolmentComplete, EnrolmentInfo, UserRead } from "../api/types";
 import { ErrorLine, Field, ScreenTitle } from "../app/ui";
 import { type Described, describeError, t } from "../i18n";
 import { endedBecause } from "./session";
-import { TotpQr } from "./TotpQr";
+import { TotpSetup } from "./TotpSetup";
 
 const MIN_PASSWORD = 12;
 
@@ -79,12 +79,7 @@ export function EnrolScreen() {
         {info.totp_required && info.otpauth_uri && info.totp_secret && (
           <fieldset>
             <legend>{t("enrol.totp_title")}</legend>
-            <p>{t("enrol.totp_explain")}</p>
-            <TotpQr uri={info.otpauth_uri} label={t("enrol.qr_label")} />
-            <p>
-              {t("enrol.totp_secret")}: <code class="secret" dir="ltr" data-testid="totp-secret">{info.totp_secret}</code>
-            </p>
-            <Field name="totp" label={t("enrol.totp_code")} value={totp} onInput={setTotp} autoComplete="one-time-code" inputMode="numeric" pattern="[0-9]{6}" maxLength={6} required dir="ltr" />
+            <TotpSetup uri={info.otpauth_uri} secret={info.totp_secret} code={totp} onCode={setTotp} />
           </fieldset>
         )}
         <ErrorLine error={error} />

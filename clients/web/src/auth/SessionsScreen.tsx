@@ -5,7 +5,7 @@ import type { DeviceRead, RevokedRead, TotpSetupRead, UserRead } from "../api/ty
 import { ErrorLine, Field, Notice, ScreenTitle } from "../app/ui";
 import { type Described, describeError, formatDate, t } from "../i18n";
 import { authed, endedEverywhere, logout, session, updateUser } from "./session";
-import { TotpQr } from "./TotpQr";
+import { TotpSetup } from "./TotpSetup";
 
 export function SessionsScreen() {
   const { route } = useLocation();
@@ -132,12 +132,7 @@ function TotpSection() {
         !done && <p>{t("totp.on")}</p>
       ) : pending ? (
         <form onSubmit={confirm} noValidate>
-          <p>{t("enrol.totp_explain")}</p>
-          <TotpQr uri={pending.otpauth_uri} label={t("enrol.qr_label")} />
-          <p>
-            {t("enrol.totp_secret")}: <code class="secret" dir="ltr" data-testid="totp-secret">{pending.secret}</code>
-          </p>
-          <Field name="totp" label={t("enrol.totp_code")} value={code} onInput={setCode} autoComplete="one-time-code" inputMode="numeric" pattern="[0-9]{6}" maxLength={6} required dir="ltr" />
+          <TotpSetup uri={pending.otpauth_uri} secret={pending.secret} code={code} onCode={setCode} />
           <ErrorLine error={error} />
           <div class="actions">
             <button type="submit">{t("totp.confirm")}</button>

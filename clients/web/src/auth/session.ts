@@ -55,20 +55,20 @@ export async function authed<T>(method: string, path: string, options: CallOptio
 /** Log in from this browser's device for the user, registering one on first use. */
 export async function login(username: string, password: string, totpCode: string | null): Promise<Session> {
   const base = { username, password, totp_code: totpCode };
-  const known = await DeviceStore.find(username);
+  const deviceId = await DeviceStore.find(username);
   let answer: TokenRead;
-  if (known?.deviceId) {
+  if (deviceId) {
     try {
-      answer = await call<TokenRead>("POST", "/auth/login", { body: { ...base, device_id: known.deviceId } satisfies LoginRequest });
+      answer = await call<TokenRead>("POST", "/auth/login", { body: { ...base, device_id: deviceId } satisfies LoginRequest });
     } catch (error) {
       if (!(error instanceof ApiError) || !["device.revoked", "device.not_found"].includes(error.code)) throw error;
       await DeviceStore.forget(username);
       return login(username, password, totpCode);
     }
   } else {
-    const { device, publicKeys } = await DeviceStore.create(username);
+    const publicKeys = await DeviceStore.create(username);
     answer = await call<TokenRead>("POST", "/auth/login", { body: { ...base, device: publicKeys } satisfies LoginRequest });
-    await DeviceStore.registered(device, answer.device_id);
+    await DeviceStore.registered(username, answer.device_id);
   }
   const next: Session = {
     token: answer.access_token,

@@ -134,22 +134,14 @@ for (const [i, c] of [...B64URL].entries()) URL_VALUES[c.charCodeAt(0)] = i;
  * (then Python's lenient-decode-and-compare rules decide the message).
  */
 function decodeUrlAlphabet(text: string, what: string): Bytes | null {
-  const out = new Uint8Array(Math.floor((text.length * 6) / 8));
-  let acc = 0;
-  let bits = 0;
-  let pos = 0;
+  const values = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const v = URL_VALUES[text.charCodeAt(i)]!;
     if (v < 0) return null;
-    if (i === 0 && text.length % 4 === 1) throw new MalformedError(`${what}: invalid base64url`);
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[pos++] = (acc >> bits) & 0xff;
-    }
+    values[i] = v;
   }
-  if (bits && acc & ((1 << bits) - 1)) throw new MalformedError(`${what}: non-canonical base64url`);
+  const [out, leftover] = packSextets(values, what);
+  if (leftover) throw new MalformedError(`${what}: non-canonical base64url`);
   return out;
 }
 
@@ -160,20 +152,25 @@ function decodeLikePython(text: string, what: string): Bytes {
     const v = B64_INDEX.get(ch);
     if (v !== undefined) values.push(v);
   }
+  return packSextets(values, what)[0];
+}
+
+/** 6-bit values → bytes, and the unused trailing bits (non-zero: not canonical). */
+function packSextets(values: ArrayLike<number>, what: string): [Bytes, number] {
   if (values.length % 4 === 1) throw new MalformedError(`${what}: invalid base64url`);
   const out = new Uint8Array(Math.floor((values.length * 6) / 8));
   let acc = 0;
   let bits = 0;
   let pos = 0;
-  for (const v of values) {
-    acc = ((acc << 6) | v) & 0xffffff;
+  for (let i = 0; i < values.length; i++) {
+    acc = ((acc << 6) | values[i]!) & 0xffffff;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
       out[pos++] = (acc >> bits) & 0xff;
     }
   }
-  return out;
+  return [out, acc & ((1 << bits) - 1)];
 }
 
 /** Standard base64 with padding (lenient about nothing: used for server `envelope` fields). */

@@ -7,7 +7,7 @@
  * `JsonFloat`, an integer beyond ±(2^53−1) a `bigint`; `canonicalJson` refuses both.
  */
 
-import { type Bytes, utf8 } from "./bytes";
+import { type Bytes, equal, fromUtf8, utf8 } from "./bytes";
 import { JSON_INT_MAX } from "./encoding";
 import { MalformedError } from "./errors";
 
@@ -90,6 +90,9 @@ export function canonicalJson(value: unknown): Bytes {
   return utf8(write(value));
 }
 
+/** A JSON number at `lastIndex` (sticky: no copy of the rest of the text per number). */
+const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+
 /** Parse JSON text keeping number spellings (see the module note); duplicate keys are refused. */
 export function parseJson(text: string): JsonValue {
   let pos = 0;
@@ -152,7 +155,8 @@ export function parseJson(text: string): JsonValue {
     for (const word of ["NaN", "Infinity", "-Infinity"]) {
       if (text.startsWith(word, pos)) throw new MalformedError(`${word} is not JSON`);
     }
-    const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(pos));
+    NUMBER.lastIndex = pos;
+    const m = NUMBER.exec(text);
     if (!m) return fail("Expecting value");
     pos += m[0].length;
     if (m[1] || m[2]) return new JsonFloat(m[0]);
@@ -207,15 +211,8 @@ export function pyRepr(s: string): string {
 
 /** Parse JSON that must already be canonical: any other spelling is refused. */
 export function parseCanonicalJson(data: Uint8Array): JsonValue {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(data);
-  } catch {
-    throw new MalformedError("canonical JSON: not UTF-8");
-  }
-  const value = parseJson(text);
-  const again = canonicalJson(value);
-  if (again.length !== data.length || again.some((b, i) => b !== data[i])) {
+  const value = parseJson(fromUtf8(data, "canonical JSON"));
+  if (!equal(canonicalJson(value), data)) {
     throw new MalformedError("canonical JSON: not in canonical form");
   }
   return value;

@@ -14,7 +14,7 @@ import { hkdf as nobleHkdf } from "@noble/hashes/hkdf.js";
 import { hmac as nobleHmac } from "@noble/hashes/hmac.js";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
 import { sha256 as nobleSha256, sha512 as nobleSha512 } from "@noble/hashes/sha2.js";
-import { type Bytes, concat } from "./bytes";
+import { b64d, type Bytes, concat } from "./bytes";
 import { decryptionFailed, SignatureError } from "./errors";
 
 const subtle = globalThis.crypto.subtle;
@@ -71,12 +71,19 @@ export interface SigningKey {
  */
 export async function signingKeyFromSeed(seed: Uint8Array, extractable = false): Promise<SigningKey> {
   if (seed.length !== 32) throw new Error("an Ed25519 seed is 32 bytes");
-  const pkcs8 = concat(ED25519_PKCS8, seed);
-  // A public key is derived through an extractable twin that never leaves this function.
-  const twin = await subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, true, ["sign"]);
-  const jwk = await subtle.exportKey("jwk", twin);
-  const publicKey = b64urlToBytes(jwk.x!);
-  const privateKey = extractable ? twin : await subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
+  return importRawPrivate(ED25519_PKCS8, "Ed25519", ["sign"], seed, extractable);
+}
+
+/**
+ * A raw 32-byte Ed25519/X25519 private key as a `CryptoKey` and its public bytes. WebCrypto
+ * derives no public key from a private one, so it is read from the JWK of an extractable twin
+ * that never leaves this function.
+ */
+async function importRawPrivate(prefix: Uint8Array, name: "Ed25519" | "X25519", usages: KeyUsage[], raw: Uint8Array, extractable: boolean): Promise<{ privateKey: CryptoKey; publicKey: Bytes }> {
+  const pkcs8 = concat(prefix, raw);
+  const twin = await subtle.importKey("pkcs8", pkcs8, { name }, true, usages);
+  const publicKey = b64d((await subtle.exportKey("jwk", twin)).x, 32, "jwk.x");
+  const privateKey = extractable ? twin : await subtle.importKey("pkcs8", pkcs8, { name }, false, usages);
   return { privateKey, publicKey };
 }
 
@@ -141,12 +148,7 @@ export interface AgreementKey {
 
 export async function x25519FromPrivate(raw: Uint8Array, extractable = false): Promise<AgreementKey> {
   if (raw.length !== 32) throw new Error("an X25519 private key is 32 bytes");
-  const pkcs8 = concat(X25519_PKCS8, raw);
-  const twin = await subtle.importKey("pkcs8", pkcs8, { name: "X25519" }, true, ["deriveBits"]);
-  const jwk = await subtle.exportKey("jwk", twin);
-  const publicKey = b64urlToBytes(jwk.x!);
-  const privateKey = extractable ? twin : await subtle.importKey("pkcs8", pkcs8, { name: "X25519" }, false, ["deriveBits"]);
-  return { privateKey, publicKey };
+  return importRawPrivate(X25519_PKCS8, "X25519", ["deriveBits"], raw, extractable);
 }
 
 export async function newAgreementKey(extractable = false): Promise<AgreementKey> {
@@ -173,12 +175,4 @@ export async function aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, cipherte
   } catch {
     throw decryptionFailed();
   }
-}
-
-function b64urlToBytes(text: string): Bytes {
-  const std = text.replaceAll("-", "+").replaceAll("_", "/");
-  const bin = atob(std + "=".repeat((4 - (std.length % 4)) % 4));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }

@@ -106,8 +106,10 @@ export class LiveFeed {
     socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token, cursor: cursorOf(positions(this.vault)) }));
     socket.onmessage = (event) => {
       const frame = JSON.parse(String(event.data)) as Record<string, unknown>;
-      if (frame.type === "ready") link.value = "syncing";
-      else if (frame.type === "caught_up") this.queue = this.queue.then(() => void (link.value = "live"));
+      if (frame.type === "ready") {
+        link.value = "syncing";
+        this.attempt = 0; // connected: the next drop starts the backoff again at 1 s
+      } else if (frame.type === "caught_up") this.queue = this.queue.then(() => void (link.value = "live"));
       else if (frame.type === "item") {
         const { type: _type, ...raw } = frame;
         this.queue = this.queue
@@ -142,7 +144,6 @@ export class LiveFeed {
     pos[hex] = seq;
     this.vault.data.secrets.set(CURSOR, utf8(JSON.stringify(pos)));
     await this.vault.save();
-    this.attempt = 0;
     if (receipt && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "receipt", ...receipt }));
   }
 }

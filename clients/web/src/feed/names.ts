@@ -2,8 +2,8 @@
  * Names for the verified roster. `GET /groups/{id}/members` names each member (username,
  * display name, organisation); the server is not trusted for *who is a member*, so the listing
  * only labels members the verified log already holds and never adds or removes a row. Its
- * fields are read defensively (the organisation may come as a name, an object with a name, or
- * only an id): anything missing falls back to the member id.
+ * fields are read defensively (`RosterEntryRead`: `organisation` is the organisation's name):
+ * a field missing or not text is left out, and a member with no name shows as its id.
  */
 import { authed } from "../auth/session";
 
@@ -15,22 +15,13 @@ export interface MemberName {
 
 const text = (value: unknown): string | null => (typeof value === "string" && value.trim() ? value.trim() : null);
 
-function organisationOf(entry: Record<string, unknown>): string | null {
-  const org = entry.organisation ?? entry.organization;
-  if (org && typeof org === "object") {
-    const o = org as Record<string, unknown>;
-    return text(o.name) ?? text(o.display_name);
-  }
-  return text(org) ?? text(entry.organisation_name) ?? text(entry.organization_name);
-}
-
 /** One listing entry's name, or null when it carries no usable user id. */
 export function memberNameFrom(entry: unknown): [string, MemberName] | null {
   if (!entry || typeof entry !== "object") return null;
   const e = entry as Record<string, unknown>;
   const userId = text(e.user_id);
   if (!userId) return null;
-  return [userId, { displayName: text(e.display_name), username: text(e.username), organisation: organisationOf(e) }];
+  return [userId, { displayName: text(e.display_name), username: text(e.username), organisation: text(e.organisation) }];
 }
 
 /** Names for the given verified member ids only; entries for anyone else are ignored. */

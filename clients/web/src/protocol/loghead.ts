@@ -4,7 +4,7 @@
  * between the CLI and the browser keeps its persisted head and its freeze.
  */
 
-import { GroupFrozenError, LogEntry, type Roster } from "../crypto";
+import { fromUtf8, GroupFrozenError, LogEntry, type Roster, utf8 } from "../crypto";
 
 export const TAIL = 32;
 const tailName = (groupId: string) => `log-tail:${groupId}`;
@@ -13,8 +13,8 @@ const forkName = (groupId: string) => `log-fork:${groupId}`;
 /** The keystore's secrets (`KeystoreData.secrets`). */
 export type Secrets = Map<string, Uint8Array>;
 
-const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-const parse = (raw: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(raw));
+const json = (value: unknown) => utf8(JSON.stringify(value));
+const parse = (raw: Uint8Array): unknown => JSON.parse(fromUtf8(raw));
 
 /** The verified entries ending at this device's persisted head (empty before the first). */
 export function knownTail(secrets: Secrets, groupId: string): LogEntry[] {

@@ -119,9 +119,9 @@ test("a browser member joins by invitation and exchanges alerts live with a Pyth
   // The server restarts: the page says it is offline, reconnects with backoff, and what was
   // sent meanwhile arrives once.
   await expect(page.locator("[data-link]")).toHaveCount(0);
-  const restarting = server.restart(1500);
+  await server.halt();
   await expect(page.locator('[data-link="offline"]')).toBeVisible();
-  await restarting;
+  await server.resume();
   const during = await sdk("send", ...common, "--group", groupId, "--text", "Seal broken on trailer 42", "--urgent");
   await expect(item(page, "Seal broken on trailer 42")).toHaveAttribute("data-seq", String(during.seq), { timeout: 45_000 });
   await expect(page.locator("[data-link]")).toHaveCount(0);

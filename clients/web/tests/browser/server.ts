@@ -30,6 +30,14 @@ function freePort(): Promise<number> {
   });
 }
 
+/** `cordon-server serve` on 127.0.0.1:`port`, its output collected for failure messages. */
+function serve(port: string, env: NodeJS.ProcessEnv, dir: string, output: string[]): ChildProcess {
+  const child = spawn(SERVER_BIN, ["serve", "--host", "127.0.0.1", "--port", port], { env, cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  return child;
+}
+
 export class CordonServer {
   private constructor(
     readonly base: string,
@@ -67,14 +75,7 @@ export class CordonServer {
     await run(SERVER_BIN, ["migrate"], { env, cwd: dir });
     await run(SERVER_BIN, ["create-org", ORGANISATION, "--country", "BE", "--region", "EUR"], { env, cwd: dir });
     const output: string[] = [];
-    const child = spawn(SERVER_BIN, ["serve", "--host", "127.0.0.1", "--port", String(port)], {
-      env,
-      cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-    child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-    const server = new CordonServer(base, env, child, dir, output);
+    const server = new CordonServer(base, env, serve(String(port), env, dir, output), dir, output);
     await server.ready();
     return server;
   }
@@ -114,16 +115,15 @@ export class CordonServer {
     if (!answer.ok) throw new Error(`enrolment failed: ${answer.status} ${await answer.text()}`);
   }
 
-  /** Stop the server and start it again on the same port and database (reconnect tests). */
-  async restart(pauseMs = 0): Promise<void> {
+  /** Stop the server process; `resume` brings it back on the same port and database. */
+  async halt(): Promise<void> {
     const exited = new Promise((resolve) => this.child.once("exit", resolve));
     this.child.kill("SIGTERM");
     await exited;
-    await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    const port = new URL(this.base).port;
-    this.child = spawn(SERVER_BIN, ["serve", "--host", "127.0.0.1", "--port", port], { env: this.env, cwd: this.dir, stdio: ["ignore", "pipe", "pipe"] });
-    this.child.stdout?.on("data", (chunk: Buffer) => this.output.push(chunk.toString()));
-    this.child.stderr?.on("data", (chunk: Buffer) => this.output.push(chunk.toString()));
+  }
+
+  async resume(): Promise<void> {
+    this.child = serve(new URL(this.base).port, this.env, this.dir, this.output);
     await this.ready();
   }
 

@@ -9,7 +9,7 @@ const INTRUDER = "00000000-0000-4000-8000-0000000000ff";
 describe("roster names", () => {
   it("labels only members of the verified log; a listed stranger gets no row or name", () => {
     const listing = [
-      { user_id: A, username: "ana", display_name: "Ana Silva", organisation_name: "Customs PT" },
+      { user_id: A, username: "ana", display_name: "Ana Silva", organisation: "Customs PT" },
       { user_id: INTRUDER, username: "eve", display_name: "Eve" },
     ];
     const names = namesFor([A, B], listing);
@@ -19,13 +19,13 @@ describe("roster names", () => {
     expect(names.has(INTRUDER)).toBe(false);
   });
 
-  it("reads the organisation as a name, an object with a name, or not at all", () => {
+  it("reads the organisation's name when it is text, and does without it otherwise", () => {
     const label = (entry: Record<string, unknown>) => {
       const named = memberNameFrom({ user_id: A, ...entry });
       return memberLabel(A, named?.[1]);
     };
-    expect(label({ display_name: "Ana", organisation: { id: "x", name: "Douane FR" } })).toBe("Ana (Douane FR)");
     expect(label({ display_name: "Ana", organisation: "Aduana ES" })).toBe("Ana (Aduana ES)");
+    expect(label({ display_name: "Ana", organisation: { id: "x", name: "Douane FR" } })).toBe("Ana");
     expect(label({ display_name: "Ana", organisation_id: "3f0e…" })).toBe("Ana");
     expect(label({ username: "ana", display_name: "  " })).toBe("ana");
     expect(label({ display_name: 42 })).toBe(A);
