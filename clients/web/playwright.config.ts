@@ -7,6 +7,9 @@ export default defineConfig({
   testDir: "tests/browser",
   globalSetup: "./tests/browser/global-setup.ts",
   timeout: 60_000,
+  // How long an expectation waits for the page, not a speed claim: unlocking runs scrypt and
+  // verifies the group's log, which took over the 5 s default once on a loaded 2-core machine.
+  expect: { timeout: 15_000 },
   workers: 1,
   reporter: [["list"]],
   use: {
