@@ -88,6 +88,22 @@ export function t(key: MessageKey, values: Record<string, string> = {}): string 
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
+/** Every feature catalogue defined so far, for the completeness test. */
+export const featureCatalogues: Array<Record<Language, Record<string, string>>> = [];
+
+/** A feature's own catalogue in every language, kept in the feature's folder (`messages.ts`)
+ * so features grow their strings without touching each other's; English is the reference and
+ * every other language must have exactly its keys (the type checker holds them to it). */
+export function defineMessages<K extends string>(
+  catalogues: { en: Record<K, string> } & Record<Exclude<Language, "en">, Record<K, string>>,
+): (key: K, values?: Record<string, string>) => string {
+  featureCatalogues.push(catalogues);
+  return (key, values = {}) => {
+    const text = catalogues[language.value][key] ?? catalogues.en[key];
+    return text.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+  };
+}
+
 /** Whether the catalogue has a message for this key. */
 function known(key: string): key is MessageKey {
   return Object.hasOwn(en, key);

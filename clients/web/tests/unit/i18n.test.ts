@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ApiError, NetworkError, errorFromResponse } from "../../src/api/client";
 import { en } from "../../src/i18n/en";
-import { LANGUAGES, describeError, language, preferredLanguage, t } from "../../src/i18n";
+import { LANGUAGES, describeError, featureCatalogues, language, preferredLanguage, t } from "../../src/i18n";
+
+// Every feature's own catalogue (src/<feature>/messages.ts) registers itself when imported.
+import.meta.glob("../../src/*/messages.ts", { eager: true });
 
 describe("catalogues", () => {
   const keys = Object.keys(en).sort();
@@ -16,6 +19,21 @@ describe("catalogues", () => {
       }
     });
   }
+
+  it("every feature catalogue has every message in every language, the same placeholders", () => {
+    const holes = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
+    for (const catalogues of featureCatalogues) {
+      const keys = Object.keys(catalogues.en).sort();
+      for (const code of Object.keys(LANGUAGES) as (keyof typeof LANGUAGES)[]) {
+        expect(Object.keys(catalogues[code]).sort(), code).toEqual(keys);
+        for (const key of keys) {
+          const text = catalogues[code][key] ?? "";
+          expect(text.trim(), `${code} ${key}`).not.toBe("");
+          expect(holes(text), `${code} ${key}`).toEqual(holes(catalogues.en[key] ?? ""));
+        }
+      }
+    }
+  });
 
   it("only Arabic is right to left", () => {
     const rtl = Object.entries(LANGUAGES).filter(([, l]) => l.dir === "rtl").map(([c]) => c);
