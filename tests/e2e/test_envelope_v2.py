@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from cordon_client import wire
 from cordon_client._client import Cordon
@@ -295,6 +296,40 @@ async def test_a_client_killed_between_sealing_and_posting_never_reuses_a_nonce(
     for c in op.clients.values():
         await c.aclose()
     await op.admin.aclose()
+
+
+class _Counting(httpx.AsyncHTTPTransport):
+    """The real transport, keeping the path of every request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        return await super().handle_async_request(request)
+
+
+async def test_own_receipts_come_back_unchecked_and_unshown(
+    live: Server, session: AsyncSession, tmp_path: Path
+):
+    """The server shows a user the items it caused, so Alice's delivered receipts come back to
+    her. Her next receive shows none of them and fetches no item to check them (it used to
+    cost a request per item); the coordinator, their addressee, still verifies every one."""
+    op = await _operation(live, session, tmp_path, "Operation Echo")
+    gid, coord, alice = op.gid, op.coord, op.clients["alice"]
+    await coord.send_many(gid, [f"item {i}" for i in range(5)])
+    assert [i.kind for i in await alice.receive()].count("alert") == 5
+    home = alice.state.directory
+    await alice.aclose()
+    counting = _Counting()
+    again = Cordon(home, PASSPHRASE, server=live.base, transport=counting)
+    op.clients["alice"] = again
+    assert await again.receive() == []
+    assert not [p for p in counting.paths if "/messages/" in p], counting.paths
+    got = [i for i in await coord.receive() if i.kind == "receipt"]
+    assert len(got) == 5 and all(i.verified for i in got), got
+    await op.close()
 
 
 async def test_receipts_are_signed_by_the_receipting_device(

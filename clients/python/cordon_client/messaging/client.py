@@ -58,6 +58,7 @@ INBOX_KINDS = {"alert", "chat", "prenotification", "prenotification_event"}
 INBOX_LIMIT = 5_000  # newest kept when nobody reads the inbox
 KEY_KINDS = {"sender_key", "library", "history_transfer"}
 ENVELOPE_MAGIC = b"CXM"
+OWN_RECEIPT = "this device's own receipt, addressed to the item's sender"
 STOCK_CHECKED = "one-time-prekeys-checked"
 STOCK_CHECK_MS = 86_400_000
 
@@ -375,7 +376,7 @@ class MessagingClient(RoutingClient):
             await self._call("POST", "/api/v1/receipts", json={"receipts": delivered})
         self._save()
         await self._key_maintenance(caught_up=not page.get("has_more", False))
-        return [i for i in out if i.kind not in KEY_KINDS or i.event or not i.verified]
+        return [i for i in out if not _hidden(i)]
 
     async def _maintain_prekeys(self, *, caught_up: bool) -> None:
         """After a sync: rotate the signed prekey when due, delete superseded private halves
@@ -498,8 +499,15 @@ class MessagingClient(RoutingClient):
 
     async def _checked_receipt(self, incoming: Incoming) -> Incoming:
         """A receipt is verified only if the receipting roster device signed it for this
-        device's own item at that seq."""
+        device's own item at that seq.
+
+        The server shows a user the items it caused, so each receipt this device posted comes
+        back to it: that echo is addressed to the item's sender, is not checked here (checking
+        costs a request per item), and is never verified."""
         assert incoming.event is not None
+        _, keystore = self.state.require()
+        if incoming.sender_device_id == keystore.device_id:
+            return dataclasses.replace(incoming, error=OWN_RECEIPT)
         problem = await self._receipt_problem(incoming.group_id, incoming.event)
         if problem is not None:
             return dataclasses.replace(incoming, error=problem)
@@ -538,6 +546,14 @@ class MessagingClient(RoutingClient):
             content=None,
             event=event if isinstance(event, dict) else {"value": event},
         )
+
+
+def _hidden(item: Incoming) -> bool:
+    """Not for the application: a key hand-out installed silently, or this device's own
+    receipt echoed back to it."""
+    if item.error == OWN_RECEIPT:
+        return True
+    return item.kind in KEY_KINDS and not item.event and item.verified
 
 
 def _message_id(envelope: bytes) -> uuid.UUID:
