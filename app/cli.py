@@ -118,10 +118,12 @@ def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
         _report(exc)
         raise typer.Exit(1) from None
     except ValidationError as exc:
-        for err in exc.errors():
-            where = ".".join(str(part) for part in err["loc"])
-            console.print(f"[red]invalid[/red] {where}: {err['msg']}")
-        raise typer.Exit(2) from None
+        reasons = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        err.print(f"[red]error: invalid {escape(reasons)}[/red]")
+        raise typer.Exit(1) from None
 
 
 @app.command()

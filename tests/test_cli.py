@@ -116,7 +116,24 @@ def test_service_account_create_list_revoke(cli_env: None):
     missing = runner.invoke(app, [*create, "--group", "No Such Op", "--operation", "cases.post"])
     assert missing.exit_code == 1 and "group.not_found" in missing.output
     bad = runner.invoke(app, [*create, "--group", "x", "--operation", "cases.delete"])
-    assert bad.exit_code == 2 and "cases.delete" in bad.output
+    assert bad.exit_code == 2 and "cases.delete" in bad.output  # typer's own usage error
+    invalid = runner.invoke(
+        app,
+        [
+            "service-account",
+            "create",
+            "Bad Name!",
+            "--organisation",
+            "Belgian Customs",
+            "--group",
+            "Operation STOP III (demo)",
+            "--operation",
+            "cases.post",
+        ],
+    )
+    assert invalid.exit_code == 1 and invalid.stdout == "", invalid.output
+    [line] = invalid.stderr.splitlines()  # one line on stderr naming the field, like any refusal
+    assert line.startswith("error: invalid username:"), line
     assert re.search(r"be\.import\s+.*cases\.post\s+.*active", _ok("service-account", "list"))
     assert "revoked be.import" in _ok("service-account", "revoke", "be.import")
     assert re.search(r"be\.import\s+.*revoked", _ok("service-account", "list"))

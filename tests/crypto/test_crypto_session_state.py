@@ -34,3 +34,41 @@ def test_garbled_state_is_refused() -> None:
     session = g.session(g.device_ids()[0])
     with pytest.raises(MalformedError):
         session.restore_state(b"\x00\x00\x00\x05abc")
+
+
+def test_replay_cache_written_by_earlier_versions_is_still_read() -> None:
+    """State saved before the compact replay cache (four fields, one `enc` per entry) restores
+    with its cache: an item accepted then is still refused as a replay."""
+    from cordon_client.crypto._encoding import decode, encode
+
+    g = make_group(2)
+    a_id, b_id = g.device_ids()
+    a, b = g.session(a_id), g.session(b_id)
+    b.decrypt(a.rotate_sender_chain(g.recipients(a), now_ms=T0 + 1))
+    first = a.encrypt_broadcast(ContentType.ALERT, b"one", now_ms=T0 + 2)
+    b.decrypt(first)
+    sender, receivers, documents, _old, compact = decode(b.export_state())
+    entries = [compact[i : i + 32] for i in range(0, len(compact), 32)]
+    earlier = encode(
+        sender, receivers, documents, encode(*(encode(e[:16], e[16:]) for e in entries))
+    )
+
+    b2 = g.session(b_id)
+    b2.restore_state(earlier)
+    with pytest.raises(ReplayError):
+        b2.decrypt(first)
+    b3 = g.session(b_id)
+    b3.restore_state(b2.export_state())
+    with pytest.raises(ReplayError):
+        b3.decrypt(first)
+
+
+def test_a_replay_cache_cut_mid_entry_is_refused() -> None:
+    g = make_group(1)
+    session = g.session(g.device_ids()[0])
+    from cordon_client.crypto._encoding import decode, encode
+
+    fields = decode(session.export_state())
+    fields[4] = bytes(33)
+    with pytest.raises(MalformedError):
+        session.restore_state(encode(*fields))

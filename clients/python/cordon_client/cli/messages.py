@@ -75,7 +75,7 @@ class _Context:
     async def names(self, group_id: uuid.UUID) -> Names:
         if group_id not in self._names:
             try:
-                members = await self._cordon.members(group_id)
+                members = await self._cordon.members(group_id, reread=False)
             except CordonClientError:  # a frozen or unpinned group: ids stay ids
                 members = []
             self._names[group_id] = {m.user_id: m for m in members}
@@ -106,27 +106,24 @@ async def _mark_read(cordon: Cordon, items: list[Incoming]) -> str | None:
 def receive(as_json: output.JsonFlag = False) -> None:
     """Fetch, verify and decrypt everything new once, show it, and tell senders you read it."""
 
-    async def work(cordon: Cordon) -> tuple[list[tuple[Incoming, str, Names]], str | None]:
-        items = await cordon.receive()
+    async def work(cordon: Cordon) -> list[tuple[Incoming, str, Names]]:
+        items = await cordon.receive(read_kinds=READ_KINDS)  # "read" with the acknowledgement
         context = _Context(cordon)
-        shown = [
+        return [
             (i, await context.group(i.group_id), await context.names(i.group_id)) for i in items
         ]
-        return shown, await _mark_read(cordon, items)
 
-    shown, warning = common.run(work)
+    shown = common.run(work)
     if as_json:
         output.print_json([output.item_json(i, group=g, names=n) for i, g, n in shown])
         return
-    out = common.console()
     size = output.width()
-    for item, group, names in shown:
-        for line in output.item_lines(item, group=group, names=names, size=size):
-            out.print(line)
-    if not shown:
-        out.print("nothing new")
-    if warning:
-        out.print(f"[yellow]warning: {escape(warning)}[/yellow]")
+    lines = [
+        line
+        for item, group, names in shown
+        for line in output.item_lines(item, group=group, names=names, size=size)
+    ]
+    common.console().print("\n".join(lines) if lines else "nothing new")  # one render, not 1/line
 
 
 @app.command()

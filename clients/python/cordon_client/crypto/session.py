@@ -53,6 +53,7 @@ from cordon_client.exceptions import (
 from cordon_client.wire import NO_LABELS
 
 REPLAY_CACHE_SIZE = 100_000
+SEEN_ENTRY = 32  # a replay-cache entry: sender device id ‖ message id, raw
 
 
 def parse_key_request(content: bytes) -> tuple[uuid.UUID, int]:
@@ -101,7 +102,7 @@ class GroupSession:
         self.sender_chain: SenderChain | None = None
         self.receiver_chains: dict[tuple[uuid.UUID, uuid.UUID], ReceiverChain] = {}
         self.document_keys: dict[tuple[uuid.UUID, int], DocumentKey] = {}
-        self._seen: OrderedDict[tuple[uuid.UUID, uuid.UUID], None] = OrderedDict()
+        self._seen: OrderedDict[bytes, None] = OrderedDict()  # sender device ‖ message id
 
     def __repr__(self) -> str:
         return f"GroupSession(group={self._roster.group_id}, device={self.device_id})"
@@ -292,21 +293,29 @@ class GroupSession:
         )
 
     def export_state(self) -> bytes:
-        """This session's secret state (chains, document keys, replay cache) for the keystore."""
-        seen = [encode(dev, mid) for dev, mid in self._seen]
+        """This session's secret state (chains, document keys, replay cache) for the keystore.
+
+        The replay cache (up to 100,000 ids) is one field of 32-byte entries, sender device id
+        ‖ message id, oldest first: written and read with one join and one slice per entry,
+        since every process that opens the session restores it and every save writes it. The
+        fourth field, the cache as earlier versions encoded it (one `enc` per entry), is
+        written empty and still read."""
         return encode(
             self.sender_chain.to_bytes() if self.sender_chain else b"",
             encode(*(c.to_bytes() for c in self.receiver_chains.values())),
             encode_document_keys(list(self.document_keys.values())),
-            encode(*seen),
+            b"",
+            b"".join(self._seen),
         )
 
     def restore_state(self, data: bytes) -> None:
         """Load what `export_state` wrote; chains of devices no longer in the roster are dropped."""
         fields = decode(data)
-        if len(fields) != 4:
+        if len(fields) == 4:  # written before the compact replay cache
+            fields.append(b"")
+        if len(fields) != 5 or len(fields[4]) % SEEN_ENTRY:
             raise MalformedError("session state is malformed")
-        sender, receivers, documents, seen = fields
+        sender, receivers, documents, seen, compact = fields
         self.sender_chain = SenderChain.from_bytes(sender) if sender else None
         self.receiver_chains = {}
         for raw in decode(receivers):
@@ -319,7 +328,12 @@ class GroupSession:
         self._seen = OrderedDict()
         for item in decode(seen):
             dev, mid = decode(item)
-            self._seen[(uuid.UUID(bytes=dev), uuid.UUID(bytes=mid))] = None
+            if len(dev) != 16 or len(mid) != 16:
+                raise MalformedError("session state is malformed")
+            self._seen[dev + mid] = None
+        self._seen.update(
+            dict.fromkeys(compact[i : i + SEEN_ENTRY] for i in range(0, len(compact), SEEN_ENTRY))
+        )
 
     def _check_roster(self, h: RoutingHeader) -> tuple[Device, int]:
         """Step 1: group, epoch, sender device and per-type sender policy."""
@@ -354,7 +368,7 @@ class GroupSession:
         h = env.header
         sender, epoch_seq = self._check_roster(h)
         verify_envelope(env, sender.signing_key)
-        seen_key = (h.sender_device_id, h.message_id)
+        seen_key = h.sender_device_id.bytes + h.message_id.bytes
         if seen_key in self._seen:
             raise ReplayError("duplicate message id from this device")
         if h.kind == Kind.BROADCAST:

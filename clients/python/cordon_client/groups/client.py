@@ -499,16 +499,21 @@ class GroupsClient(AccountClient):
         )
         await self._call("POST", f"/api/v1/devices/{device_id}/revoke")
 
-    async def members(self, group_id: uuid.UUID) -> list[GroupMember]:
+    async def members(self, group_id: uuid.UUID, *, reread: bool = True) -> list[GroupMember]:
         """The group's members: who is certified, with which role and devices, from the
         verified signed log; names, organisations and whether it is a service account (whose
         cases and messages members should read as a machine's) from the server's directory.
+
+        `reread=False` takes the roster this client already read and verified to its head
+        (PROTOCOL §4.5) if it has one, e.g. to name the senders of items just received,
+        instead of fetching and verifying the whole log a second time.
 
         Returns:
             Certified members first, then users the server lists but the log does not (yet)
             certify (`certified=False`).
         """
-        roster = await self.roster(group_id)
+        session = None if reread else self._sessions.get(group_id)
+        roster = session.roster if session is not None else await self.roster(group_id)
         listing = await self._call("GET", f"/api/v1/groups/{group_id}/members")
         return merge(roster, listing)
 

@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -349,12 +349,19 @@ class MessagingClient(RoutingClient):
         return seqs
 
     async def receive(
-        self, *, group_id: uuid.UUID | None = None, limit: int = 500
+        self,
+        *,
+        group_id: uuid.UUID | None = None,
+        limit: int = 500,
+        read_kinds: Collection[str] = (),
     ) -> list[Incoming]:
         """Fetch everything new since the last call, verify and decrypt it, acknowledge it.
 
         Key-carrying items are installed silently; forged, tampered or replayed items come
-        back with `verified=False` and the reason, and never change the client's state."""
+        back with `verified=False` and the reason, and never change the client's state.
+        Verified content is acknowledged "delivered", or "read" for `read_kinds` (an
+        application that shows those items at once: one request, and one receipt per item
+        for the sender, instead of a "delivered" and then a "read")."""
         params: dict[str, Any] = {"limit": limit}
         cursor = self.state.secret("sync-cursor")
         if cursor:
@@ -368,7 +375,7 @@ class MessagingClient(RoutingClient):
             out += await retry_parked(self)
         self.state.set_secret("sync-cursor", page["next_cursor"].encode())
         delivered = [
-            await self._receipt(i.group_id, i.seq, "delivered")
+            await self._receipt(i.group_id, i.seq, "read" if i.kind in read_kinds else "delivered")
             for i in out
             if i.verified and not i.own and i.kind in CONTENT_KINDS
         ]
