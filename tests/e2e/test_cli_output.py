@@ -77,6 +77,7 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
     member_org = await f.organisation(session, "Administration générale des douanes", "BE")
     coord_u, coord_seed = await f.user(session, org=coord_org, totp=True)
     jane_u, _ = await f.user(session, org=member_org)
+    outsider_u, _ = await f.user(session, org=coord_org)  # a colleague, in no group yet
     coord_u.display_name, jane_u.display_name = COORDINATOR, MEMBER
     await session.commit()
     coord_home, jane_home, fake_home = tmp_path / "coord", tmp_path / "jane", tmp_path / "home"
@@ -100,6 +101,12 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
         _ok(fake_home, *j, "group", "join", "--invitation", invitation.group(0))
         added = _ok(fake_home, *c, "group", "add", prefix, jane_u.username)
         assert "added" in added, added
+        # a username outside the group is found in the user directory the server shows the
+        # coordinator (her organisation): refused for having no device in the group, not as
+        # an unknown name
+        outside = _cordon(fake_home, *c, "send", prefix, "x", "--to", outsider_u.username)
+        assert outside.returncode == 1 and "no user matches" not in outside.stderr, outside
+        assert "none of the recipients has a certified device" in outside.stderr, outside
         _ok(fake_home, *j, "group", "join", "operation output")  # the name, case-folded
         shown["members"] = _ok(fake_home, *c, "group", "members", prefix)
         shown["members_json"] = _ok(fake_home, *c, "group", "members", prefix, "--json")

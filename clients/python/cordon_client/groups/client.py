@@ -45,12 +45,14 @@ from cordon_client.exceptions import (
     ForkError,
     LogGapError,
     TrustError,
+    UnknownIdError,
 )
 from cordon_client.groups import loghead as loghead
 from cordon_client.groups import shortid
 from cordon_client.groups.directory import GroupMember, merge
 
 LOG_PAGE = 1000
+USERS_PAGE = 500  # the most `GET /users` serves at once
 
 
 class GroupsClient(AccountClient):
@@ -518,19 +520,42 @@ class GroupsClient(AccountClient):
         return merge(roster, listing)
 
     async def find_user(self, group_id: uuid.UUID, who: str) -> uuid.UUID:
-        """The user id for a username, or a unique prefix of a user id, among the group's
-        members and pending join requests.
+        """The user id for a username, or a unique prefix of a user id: among the group's
+        members and pending join requests first, then among every user the server lets this
+        user see (`GET /users`: administrators see everyone, others their organisation), so a
+        coordinator can `group add` someone by name before they are in the group.
+
+        Only a name is resolved here, from the server's listings; whatever is then done with
+        the id goes through the verified log as always.
 
         Raises:
             UnknownIdError: nobody matches, or a prefix matches more than one user.
         """
         candidates: dict[uuid.UUID, str] = {}
-        for m in await self.members(group_id):
-            candidates[m.user_id] = m.username
+        for m in await self._call("GET", f"/api/v1/groups/{group_id}/members"):
+            candidates[uuid.UUID(str(m["user_id"]))] = str(m.get("username") or "")
         with contextlib.suppress(ApiError):  # only coordinators may read join requests
             for r in await self.join_requests(group_id):
                 candidates.setdefault(uuid.UUID(r["user_id"]), str(r["username"]))
+        try:
+            return shortid.match(who, candidates, what="user")
+        except UnknownIdError:
+            if any(shortid.matches(who, candidates)):
+                raise  # several in the group match: type more, whoever else exists
+        for u in await self.visible_users():
+            candidates.setdefault(uuid.UUID(str(u["id"])), str(u.get("username") or ""))
         return shortid.match(who, candidates, what="user")
+
+    async def visible_users(self) -> list[dict[str, Any]]:
+        """Every user the server lets this user see, page by page (`GET /users`)."""
+        users: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": USERS_PAGE}
+        while True:
+            page = await self._call("GET", "/api/v1/users", params=params)
+            users += page["items"]
+            if not page.get("next_cursor"):
+                return users
+            params["cursor"] = page["next_cursor"]
 
     def _coordinator_key(self, group_id: uuid.UUID) -> Ed25519PrivateKey:
         root = self.state.root_key(group_id)

@@ -28,6 +28,21 @@ def short(value: uuid.UUID, among: Iterable[uuid.UUID] = ()) -> str:
     return mine[:size]
 
 
+def matches(typed: str, candidates: Mapping[uuid.UUID, str]) -> list[uuid.UUID]:
+    """The candidates `typed` names: the one whose name equals it (case-folded), else those
+    whose id starts with it."""
+    wanted = typed.strip()
+    named = [i for i, name in candidates.items() if name and name.casefold() == wanted.casefold()]
+    if len(named) == 1:
+        return named
+    prefix = _hex(wanted)
+    return named or (
+        [i for i in candidates if i.hex.startswith(prefix)]
+        if prefix and all(c in "0123456789abcdef" for c in prefix)
+        else []
+    )
+
+
 def match(typed: str, candidates: Mapping[uuid.UUID, str], *, what: str) -> uuid.UUID:
     """The one candidate whose id starts with `typed` (or whose name equals it, case-folded).
 
@@ -37,15 +52,7 @@ def match(typed: str, candidates: Mapping[uuid.UUID, str], *, what: str) -> uuid
         UnknownIdError: nothing matches, or several do (the message lists them).
     """
     wanted = typed.strip()
-    named = [i for i, name in candidates.items() if name and name.casefold() == wanted.casefold()]
-    if len(named) == 1:
-        return named[0]
-    prefix = _hex(wanted)
-    hits = named or (
-        [i for i in candidates if i.hex.startswith(prefix)]
-        if prefix and all(c in "0123456789abcdef" for c in prefix)
-        else []
-    )
+    hits = matches(typed, candidates)
     if len(hits) == 1:
         return hits[0]
     if not hits:
