@@ -53,7 +53,11 @@ from cordon_client.exceptions import (
 from cordon_client.wire import NO_LABELS
 
 REPLAY_CACHE_SIZE = 100_000
-SEEN_ENTRY = 32  # a replay-cache entry: sender device id ‖ message id, raw
+# One replay-cache entry as `enc(enc(device_id, message_id))` writes it: 44 bytes, of which
+# these are the fixed length prefixes (u32be 40, u32be 16 before each 16-byte id).
+SEEN_ENTRY = 44
+SEEN_HEAD = b"\x00\x00\x00\x28\x00\x00\x00\x10"
+SEEN_MID = b"\x00\x00\x00\x10"
 
 
 def parse_key_request(content: bytes) -> tuple[uuid.UUID, int]:
@@ -295,27 +299,23 @@ class GroupSession:
     def export_state(self) -> bytes:
         """This session's secret state (chains, document keys, replay cache) for the keystore.
 
-        The replay cache (up to 100,000 ids) is one field of 32-byte entries, sender device id
-        ‖ message id, oldest first: written and read with one join and one slice per entry,
-        since every process that opens the session restores it and every save writes it. The
-        fourth field, the cache as earlier versions encoded it (one `enc` per entry), is
-        written empty and still read."""
+        The replay cache (up to 100,000 ids) keeps the format `enc(enc(device, message), …)`
+        but is written with one join and read with one slice per entry (`_seen_field`,
+        `_seen_keys`), since every process that opens the session restores it and every save
+        writes it."""
         return encode(
             self.sender_chain.to_bytes() if self.sender_chain else b"",
             encode(*(c.to_bytes() for c in self.receiver_chains.values())),
             encode_document_keys(list(self.document_keys.values())),
-            b"",
-            b"".join(self._seen),
+            _seen_field(self._seen),
         )
 
     def restore_state(self, data: bytes) -> None:
         """Load what `export_state` wrote; chains of devices no longer in the roster are dropped."""
         fields = decode(data)
-        if len(fields) == 4:  # written before the compact replay cache
-            fields.append(b"")
-        if len(fields) != 5 or len(fields[4]) % SEEN_ENTRY:
+        if len(fields) != 4:
             raise MalformedError("session state is malformed")
-        sender, receivers, documents, seen, compact = fields
+        sender, receivers, documents, seen = fields
         self.sender_chain = SenderChain.from_bytes(sender) if sender else None
         self.receiver_chains = {}
         for raw in decode(receivers):
@@ -325,15 +325,7 @@ class GroupSession:
         self.document_keys = {
             (k.document_id, k.version): k for k in decode_document_keys(documents)
         }
-        self._seen = OrderedDict()
-        for item in decode(seen):
-            dev, mid = decode(item)
-            if len(dev) != 16 or len(mid) != 16:
-                raise MalformedError("session state is malformed")
-            self._seen[dev + mid] = None
-        self._seen.update(
-            dict.fromkeys(compact[i : i + SEEN_ENTRY] for i in range(0, len(compact), SEEN_ENTRY))
-        )
+        self._seen = OrderedDict.fromkeys(_seen_keys(seen))
 
     def _check_roster(self, h: RoutingHeader) -> tuple[Device, int]:
         """Step 1: group, epoch, sender device and per-type sender policy."""
@@ -471,3 +463,19 @@ class GroupSession:
         )
         for old in mine[:-CHAINS_PER_SENDER]:
             del self.receiver_chains[(old.sender_device_id, old.chain_id)]
+
+
+def _seen_field(seen: Iterable[bytes]) -> bytes:
+    """The replay cache (keys: device id ‖ message id) as `enc(*(enc(dev, mid) …))`."""
+    return b"".join(SEEN_HEAD + key[:16] + SEEN_MID + key[16:] for key in seen)
+
+
+def _seen_keys(field: bytes) -> list[bytes]:
+    """The keys `_seen_field` wrote; any other layout (which `enc` of two 16-byte ids never
+    produces) is refused."""
+    starts = range(0, len(field), SEEN_ENTRY)
+    if len(field) % SEEN_ENTRY or not all(
+        field[i : i + 8] == SEEN_HEAD and field[i + 24 : i + 28] == SEEN_MID for i in starts
+    ):
+        raise MalformedError("session state is malformed")
+    return [field[i + 8 : i + 24] + field[i + 28 : i + 44] for i in starts]
