@@ -7,6 +7,7 @@ Tree::
     Forbidden       -> ServiceAccountDenied       service_account.management_denied
     NotFound        -> ServiceAccountNotFound     service_account.not_found
     Conflict        -> NotAdmissible              service_account.not_admissible
+    Conflict        -> RevokedStaysRevoked        service_account.revoked
 """
 
 from app.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
@@ -34,3 +35,11 @@ class ServiceAccountNotFound(NotFound):
 class NotAdmissible(Conflict):
     code = "service_account.not_admissible"
     title = "A service account joins only the groups of its scope, as a member"
+
+
+class RevokedStaysRevoked(Conflict):
+    code = "service_account.revoked"
+    title = (
+        "A revoked service account stays revoked: its credential never works again; create a "
+        "new service account instead"
+    )

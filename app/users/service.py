@@ -267,9 +267,18 @@ async def disable(session: AsyncSession, *, actor: User | None, user: User) -> U
 
 
 async def enable(session: AsyncSession, *, actor: User | None, user: User) -> User:
-    """Re-enable a disabled account; it logs in again (its old sessions stay revoked)."""
+    """Re-enable a disabled account; it logs in again (its old sessions stay revoked).
+
+    A revoked service account is refused: its credential stays revoked, so enabling it would
+    report an account that still cannot log in."""
+    from app.service_accounts.exceptions import RevokedStaysRevoked
+    from app.service_accounts.models import ServiceAccount
+
     if actor is not None:
         ensure_can_manage(actor, user=user)
+    machine = await session.get(ServiceAccount, user.id)
+    if machine is not None and machine.revoked_at is not None:
+        raise RevokedStaysRevoked()
     user.disabled_at = None
     await session.commit()
     return user

@@ -266,6 +266,9 @@ async def test_revocation_ends_sessions_and_the_credential(
         json={"credential": credential, "device_id": machine.device_id},
     )
     f.assert_problem(r, 401, "service_account.invalid_credential")
+    enabled = await client.post(f"/api/v1/users/{account['user_id']}/enable", headers=ncp.headers)
+    f.assert_problem(enabled, 409, "service_account.revoked")  # said plainly, not "enabled"
+    assert "stays revoked" in enabled.json()["title"]
 
 
 def test_every_authenticated_route_is_decided_for_service_accounts(app: object):
