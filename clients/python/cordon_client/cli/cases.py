@@ -155,7 +155,8 @@ def list_cases(
     if as_json:
         print_json([case.record() for case in found])
         return
-    table = Table("case", "country", "marks", "status", "versions", "replies", "from")
+    table = Table("case", "country", "marks", "status", "versions", "replies")
+    table.add_column("from", overflow="fold")  # a long name or id folds, never cut at 80 cols
     for case in found:
         table.add_row(*_case_row(case, names))
     _console().print(table)
