@@ -8,6 +8,7 @@ import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
 import { b64d, b64e, b64StdEncode, ClaimLedger, ContentType, CryptoError, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, parseEnvelope, type Roster, selectRecipients, type SignedPrekey, prekeyFromJson, utf8, verifyLog } from "../crypto";
 import { checkedEnvelope, parseStreamItem, receiptBody, refreshRoster } from "../protocol";
+import { archive, archived, storedContent } from "../prenotifications/archive";
 import type { Vault } from "./vault";
 
 export interface GroupSummary {
@@ -127,7 +128,8 @@ export class GroupChannel {
     this.session.updateRoster(await roster(this.vault, this.groupId));
   }
 
-  private async persist(): Promise<void> {
+  /** Store the session state (chains, replay cache) in the keystore and save it. */
+  async persist(): Promise<void> {
     this.vault.data.secrets.set(sessionName(this.groupId), this.session.exportState());
     await this.vault.save();
   }
@@ -192,8 +194,13 @@ export class GroupChannel {
     }
     const base = { seq: parsed.seq, groupId: parsed.group_id, urgent: parsed.urgent, senderUserId: parsed.sender_user_id, createdAt: parsed.created_at, mine: parsed.sender_device_id === this.vault.deviceId };
     if (base.mine) return { item: null, receipt: null }; // own items are shown when sent
+    // A status event is the server's JSON, verified on the pre-notification screens against
+    // the signed history (src/prenotifications/events.ts), not an envelope to open here.
+    if (parsed.kind === "prenotification_event") return { item: null, receipt: null };
+    const pn = parsed.kind === "prenotification";
     try {
-      const env = checkedEnvelope(parsed, null);
+      const parent = pn && parsed.parent_seq !== null ? archived(this.vault.data, parsed.group_id).find((i) => i.seq === parsed.parent_seq) : undefined;
+      const env = checkedEnvelope(parsed, parent?.senderDeviceId && parent.messageId ? { senderDeviceId: parent.senderDeviceId, messageId: parent.messageId } : null);
       let received;
       try {
         received = await this.session.decrypt(parsed.envelope);
@@ -203,12 +210,14 @@ export class GroupChannel {
         received = await this.session.decrypt(parsed.envelope);
       }
       if (received.senderMemberId !== parsed.sender_user_id) throw new Error("the server's sender does not match the signed sender");
+      if (pn) archive(this.vault.data, parsed.group_id, { ...pnMeta(parsed), messageId: env.header.messageId, content: storedContent(received.content), refused: null });
       await this.persist();
       if (parsed.kind !== "alert" && parsed.kind !== "chat") return { item: null, receipt: null };
       const receipt = await receiptBody(this.vault.data.signingKey, { groupId: parsed.group_id, seq: parsed.seq, item: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, deviceId: this.vault.deviceId, status: "delivered", ts: Date.now() });
       return { item: { ...base, text: fromUtf8(received.content), refused: null, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId } }, receipt };
     } catch (error) {
       if (isTransient(error)) throw error; // retried on the next sync, not recorded as refused
+      if (pn) archive(this.vault.data, parsed.group_id, { ...pnMeta(parsed), messageId: null, content: null, refused: reason(error) });
       return { item: { ...base, text: null, refused: reason(error) }, receipt: null };
     }
   }
@@ -223,6 +232,14 @@ export async function sendRead(vault: Vault, shown: FeedItem[]): Promise<void> {
   }
   if (receipts.length) await authed("POST", "/receipts", { body: { receipts } });
 }
+
+const pnMeta = (p: { seq: number; parent_seq: number | null; sender_user_id: string | null; sender_device_id: string | null; created_at: string }) => ({
+  seq: p.seq,
+  parentSeq: p.parent_seq,
+  senderUserId: p.sender_user_id,
+  senderDeviceId: p.sender_device_id,
+  createdAt: p.created_at,
+});
 
 function reason(error: unknown): string {
   if (error instanceof CryptoError) return `${error.code}: ${error.message}`;
