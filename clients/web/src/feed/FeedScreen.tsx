@@ -7,12 +7,13 @@ import { takePendingSeed } from "../auth/device";
 import { session } from "../auth/session";
 import { memberSafetyNumber, type Roster, WrongPassphraseError } from "../crypto";
 import { type Described, describeError, formatDate, type MessageKey, t } from "../i18n";
-import { certifySelf, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
+import { certifySelf, type GroupChannel, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
 import { items, keepSent, link, LiveFeed, loadItems, markRead } from "./live";
 import { fetchNames, memberLabel, type MemberName } from "./names";
 import { sealedFor, Vault } from "./vault";
 
-const vault = signal<Vault | null>(null);
+/** The opened keystore (shared with the other screens that act in groups). */
+export const vault = signal<Vault | null>(null);
 let feed: LiveFeed | null = null;
 /** A seed handed over by this tab's login, kept until the passphrase is chosen. */
 let seed: Uint8Array | null = null;
@@ -31,6 +32,12 @@ function opened(next: Vault) {
   feed.start();
 }
 
+/** The session of a group for another screen, kept with the live feed's (one per group). */
+export function groupChannel(groupId: string): Promise<GroupChannel> {
+  if (!feed) throw new Error("the keystore is locked");
+  return feed.channel(groupId);
+}
+
 /** Close the feed when the session ends (logout, expiry): keys leave memory with it. */
 session.subscribe((current) => {
   if (!current && vault.value) {
@@ -41,7 +48,8 @@ session.subscribe((current) => {
   }
 });
 
-function KeystoreGate() {
+/** Set up or unlock this browser's keystore; once open, the live feed starts. */
+export function KeystoreGate() {
   const user = session.value!.user;
   const [mode, setMode] = useState<"loading" | "create" | "unlock" | "lost">("loading");
   const [passphrase, setPassphrase] = useState("");

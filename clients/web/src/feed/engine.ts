@@ -8,7 +8,7 @@ import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
 import { b64d, b64e, b64StdEncode, ClaimLedger, ContentType, CryptoError, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, parseEnvelope, type Roster, selectRecipients, type SignedPrekey, prekeyFromJson, utf8, verifyLog } from "../crypto";
 import { checkedEnvelope, parseStreamItem, receiptBody, refreshRoster } from "../protocol";
-import { archive, archived, storedContent } from "../prenotifications/archive";
+import { archive, archived, pnChanged, storedContent } from "../prenotifications/archive";
 import type { Vault } from "./vault";
 
 export interface GroupSummary {
@@ -196,7 +196,10 @@ export class GroupChannel {
     if (base.mine) return { item: null, receipt: null }; // own items are shown when sent
     // A status event is the server's JSON, verified on the pre-notification screens against
     // the signed history (src/prenotifications/events.ts), not an envelope to open here.
-    if (parsed.kind === "prenotification_event") return { item: null, receipt: null };
+    if (parsed.kind === "prenotification_event") {
+      pnChanged.value += 1;
+      return { item: null, receipt: null };
+    }
     const pn = parsed.kind === "prenotification";
     try {
       const parent = pn && parsed.parent_seq !== null ? archived(this.vault.data, parsed.group_id).find((i) => i.seq === parsed.parent_seq) : undefined;

@@ -6,7 +6,11 @@
  * Seam: the generic record archive of `src/records/` (the SDK's `domain-archive:<group>`)
  * replaces this once it lands; until then only `prenotification` items are kept here.
  */
+import { signal } from "@preact/signals";
 import { b64d, b64e, fromUtf8, utf8 } from "../crypto";
+
+/** Bumped when something about a pre-notification arrived (content or a status event). */
+export const pnChanged = signal(0);
 
 export interface ArchivedItem {
   seq: number;
@@ -37,6 +41,7 @@ export function archive(data: SecretStore, groupId: string, item: ArchivedItem):
   const known = new Map(archived(data, groupId).map((i) => [i.seq, i]));
   known.set(item.seq, item);
   data.secrets.set(name(groupId), utf8(JSON.stringify([...known.values()].sort((a, b) => a.seq - b.seq))));
+  pnChanged.value += 1;
 }
 
 export const contentBytes = (item: ArchivedItem): Uint8Array | null => (item.content === null ? null : b64d(item.content));
