@@ -9,29 +9,28 @@ import { useEffect, useState } from "preact/hooks";
 import { ErrorLine, Notice, ScreenTitle } from "../app/ui";
 import { session } from "../auth/session";
 import { type GroupChannel, type GroupSummary, isPinned, listGroups } from "../feed/engine";
-import { groupChannel, KeystoreGate, vault } from "../feed/FeedScreen";
+import { inboxTick } from "../feed/live";
 import { fetchNames, memberLabel, type MemberName } from "../feed/names";
-import { type Described, describeError, formatDate } from "../i18n";
-import { archived, pnChanged } from "./archive";
-import { ContentError, type Discrepancy } from "./content";
-import { type CheckedEvent, capacities, checkHistory, getRecord, listRecords, type PnRecord, sendPrenotification, transition } from "./engine";
+import { describe as describeFailure, KeystoreGate, liveFeed, vault } from "../feed/unlock";
+import { type Described, formatDate } from "../i18n";
+import { archived, codeLabel, DISCREPANCY_KINDS, domainRegistry, groupRegistry, InvalidContentError, isOverdue, type Item, PN, type PrenotificationView, type RecordsContext, STATUS_EVENT, sync, type TemplateRegistry, vocabularies } from "../records";
+import { recordsContext } from "../records/context";
+import { joinViews, listRecords, movesFor, PN_TEMPLATE, type PnRecord, sendPrenotification, transition } from "./engine";
 import { m } from "./messages";
-import { emptyForm, formData, type FormState, problems, TemplateForm } from "./TemplateForm";
-import { loadTemplates, type PnTemplates } from "./templates";
-import { buildViews, type PnView } from "./view";
-import { allowedMoves, DISCREPANCY_KINDS, type Status } from "./workflow";
+import { type Codes, emptyForm, formData, type FormState, problems, TemplateForm } from "./TemplateForm";
 
 type Tab = "inbox" | "outbox" | "overdue" | "new";
-type Names = Map<string, MemberName>;
 
 const statusLabel = (s: string) => m(`status_${s}` as "status_sent");
-const shortId = (id: string) => id.slice(0, 8);
+const shortId = (id: string | null) => (id ?? "?").slice(0, 8);
+const obj = (v: unknown) => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 function describe(error: unknown): Described {
-  if (error instanceof Error && !("status" in error) && error.name !== "NetworkError") return { message: error.message, code: "code" in error ? String(error.code) : null };
-  return describeError(error);
+  if (error instanceof InvalidContentError) return { message: error.message, code: "template.invalid_content" };
+  return describeFailure(error);
 }
 
+/** A refused item: a blocking warning in plain language, the reason for support; never content. */
 function Refusal({ title, reason }: { title: string; reason: string }) {
   return (
     <div class="item refused" role="alert">
@@ -43,13 +42,22 @@ function Refusal({ title, reason }: { title: string; reason: string }) {
   );
 }
 
-const data = (v: PnView) => (v.content?.data ?? {}) as Record<string, Record<string, unknown> & unknown>;
+/** Everything the screen needs of one group: keys, the records context, templates, names. */
+interface Pane {
+  ctx: RecordsContext;
+  channel: GroupChannel;
+  registry: TemplateRegistry;
+  names: Map<string, MemberName>;
+  codes: Codes;
+}
 
-function Summary({ view }: { view: PnView }) {
-  const d = data(view);
-  const product = (d.product ?? {}) as Record<string, unknown>;
-  const transport = (d.transport ?? {}) as Record<string, unknown>;
-  const transit = Array.isArray(d.transit_countries) ? ` → ${(d.transit_countries as string[]).join(" → ")}` : "";
+const codes: Codes = (vocab, lang) => (vocabularies[vocab] ?? []).map((e) => ({ code: e.code, label: codeLabel(vocab, e.code, lang) }));
+
+function Summary({ view }: { view: PrenotificationView }) {
+  const d = view.data;
+  const product = obj(d.product);
+  const transport = obj(d.transport);
+  const transit = Array.isArray(d.transit_countries) && d.transit_countries.length ? ` → ${(d.transit_countries as string[]).join(" → ")}` : "";
   return (
     <dl class="pn-summary">
       <dt>{m("col_product")}</dt>
@@ -66,39 +74,42 @@ function Summary({ view }: { view: PnView }) {
       <dt>{m("col_eta")}</dt>
       <dd>{typeof transport.eta === "string" ? formatDate(transport.eta) : "—"}</dd>
       <dt>{m("lots")}</dt>
-      <dd dir="ltr">{Array.isArray(d.lots) ? (d.lots as Record<string, unknown>[]).map((l) => `${String(l.lot_number)} × ${String(l.quantity)} (${String(l.expiry_date)})`).join(", ") : "—"}</dd>
+      <dd dir="ltr">{Array.isArray(d.lots) ? d.lots.map((l) => `${String(obj(l).lot_number)} × ${String(obj(l).quantity)} (${String(obj(l).expiry_date)})`).join(", ") : "—"}</dd>
     </dl>
   );
 }
 
-function Timeline({ record, checked, names }: { record: PnRecord; checked: CheckedEvent[]; names: Names }) {
-  const me = session.value!.user.id;
-  const who = (id: string | null) => (id === me ? m("you") : id ? memberLabel(id, names.get(id)) : "?");
+function Timeline({ view, pane }: { view: PrenotificationView; pane: Pane }) {
+  const me = pane.ctx.userId;
+  const who = (id: unknown) => (id === me ? m("you") : typeof id === "string" ? memberLabel(id, pane.names.get(id)) : "?");
+  const when = (iso: string | null) => (iso ? formatDate(iso) : "");
+  const entries: Item[] = [...view.events, ...view.refused.filter((i) => i.type === STATUS_EVENT)].sort((a, b) => a.seq - b.seq);
   return (
     <section aria-labelledby="pn-timeline">
       <h3 id="pn-timeline">{m("timeline")}</h3>
       <ol class="timeline">
         <li data-status="sent">
-          <strong>{m("sent_event")}</strong> <span class="meta">{m("by", { who: who(record.sender_user_id), when: formatDate(record.sent_at) })}</span>
+          <strong>{m("sent_event")}</strong> <span class="meta">{m("by", { who: who(view.original.sender_user_id), when: when(view.original.sent_at) })}</span>
         </li>
-        {checked.map(({ record: e, refused }) =>
-          refused !== null ? (
-            <li key={e.seq} data-event={e.seq} data-verified="false">
-              <Refusal title={m("event_refused")} reason={refused} />
+        {entries.map((item) => {
+          const e = item.event ?? {};
+          return item.valid ? (
+            <li key={item.seq} data-event={String(e.seq)} data-status={String(e.to)} data-verified="true">
+              <strong>{m("event", { from: statusLabel(String(e.from)), to: statusLabel(String(e.to)) })}</strong>{" "}
+              <span class="meta">{m("by", { who: who(e.actor_user_id), when: typeof e.ts === "number" ? formatDate(new Date(e.ts).toISOString()) : "" })}</span> <span class="badge ok">{m("verified")}</span>
             </li>
           ) : (
-            <li key={e.seq} data-event={e.seq} data-status={e.to_status} data-verified="true">
-              <strong>{m("event", { from: statusLabel(e.from_status ?? "sent"), to: statusLabel(e.to_status) })}</strong>{" "}
-              <span class="meta">{m("by", { who: who(e.actor_user_id), when: formatDate(new Date(e.ts).toISOString()) })}</span> <span class="badge ok">{m("verified")}</span>
+            <li key={item.seq} data-event={String(e.seq)} data-verified="false">
+              <Refusal title={m("event_refused")} reason={item.error ?? "refused"} />
             </li>
-          ),
-        )}
+          );
+        })}
       </ol>
     </section>
   );
 }
 
-function DiscrepancyForm({ onSubmit, busy }: { onSubmit: (d: Discrepancy) => void; busy: boolean }) {
+function DiscrepancyForm({ onSubmit, busy }: { onSubmit: (d: Record<string, unknown>) => void; busy: boolean }) {
   const [kind, setKind] = useState<string>(DISCREPANCY_KINDS[0]);
   const [details, setDetails] = useState("");
   const [lots, setLots] = useState("");
@@ -106,7 +117,7 @@ function DiscrepancyForm({ onSubmit, busy }: { onSubmit: (d: Discrepancy) => voi
   const [temperature, setTemperature] = useState("");
   function submit(event: Event) {
     event.preventDefault();
-    const finding: Discrepancy = { kind, details };
+    const finding: Record<string, unknown> = { kind, details };
     const lotList = lots.split(",").map((l) => l.trim()).filter(Boolean);
     if (lotList.length) finding.lots = lotList;
     if (quantity.trim()) finding.quantity_found = Number(quantity);
@@ -149,72 +160,62 @@ function DiscrepancyForm({ onSubmit, busy }: { onSubmit: (d: Discrepancy) => voi
   );
 }
 
-function Detail({ channel, view, names, onBack, onChanged }: { channel: GroupChannel; view: PnView; names: Names; onBack: () => void; onChanged: () => void }) {
-  const me = session.value!.user.id;
-  const [record, setRecord] = useState<PnRecord | null>(null);
-  const [checked, setChecked] = useState<CheckedEvent[] | null>(null);
+function Detail({ pane, view, onBack, onChanged }: { pane: Pane; view: PrenotificationView; onBack: () => void; onChanged: () => Promise<void> }) {
   const [error, setError] = useState<Described | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [finding, setFinding] = useState(false);
-  async function load() {
-    try {
-      const fresh = await getRecord(channel.groupId, view.record.id);
-      setChecked(await checkHistory(channel, fresh));
-      setRecord(fresh);
-    } catch (failure) {
-      setError(describe(failure));
-    }
-  }
-  useEffect(() => void load(), [view.record.id, pnChanged.value]);
-  async function move(to: Status, detail?: Discrepancy) {
-    if (!record || !view.content) return;
+  async function move(to: string, detail?: Record<string, unknown>) {
     setBusy(true);
     setError(null);
     try {
-      await transition(channel, me, record, view.content, to, detail);
+      await transition(pane.ctx, pane.channel, pane.registry, view, to, detail);
       setFinding(false);
       setNotice(m("done", { status: statusLabel(to) }));
-      await load();
-      onChanged();
+      await onChanged();
     } catch (failure) {
-      setError(failure instanceof ContentError ? { message: failure.message, code: null } : describe(failure));
+      setError(describe(failure));
     } finally {
       setBusy(false);
     }
   }
-  const blocked = (checked ?? []).some((c) => c.refused !== null) || view.refused.length > 0 || !view.content;
-  const moves = record && !blocked ? allowedMoves(record.status, capacities(record, view.content?.routing ?? null, channel.session.roster, me)).filter((s) => s !== "amended") : [];
+  const blocked = view.refused.length > 0;
+  const status = view.serverStatus ?? view.status;
+  const moves = blocked ? [] : movesFor(view, pane.channel.session.roster, pane.ctx.userId);
+  const overdue = isOverdue(view.status, view.data, Date.now());
   return (
-    <article class="pn-detail" aria-labelledby="pn-detail-title" data-prenotification={view.record.id}>
+    <article class="pn-detail" aria-labelledby="pn-detail-title" data-prenotification={view.id ?? ""}>
       <button type="button" class="link" onClick={onBack}>
         {m("back")}
       </button>
-      <h2 id="pn-detail-title">{m("detail_title", { id: shortId(view.record.id) })}</h2>
-      {record && (
-        <p>
-          {m("col_status")}:{" "}
-          <strong class="status" data-status={record.status}>
-            {statusLabel(record.status)}
-          </strong>
-          {view.overdue && <span class="badge overdue"> {m("overdue_badge")}</span>}
-        </p>
-      )}
-      {view.refused.map((r) => (
-        <Refusal key={r.seq} title={m("item_refused")} reason={r.reason} />
-      ))}
-      {view.content && <Summary view={view} />}
-      {record && checked && <Timeline record={record} checked={checked} names={names} />}
-      {view.findings.length > 0 && (
+      <h2 id="pn-detail-title">{m("detail_title", { id: shortId(view.id) })}</h2>
+      <p>
+        {m("col_status")}:{" "}
+        <strong class="status" data-status={status}>
+          {statusLabel(status)}
+        </strong>
+        {overdue && <span class="badge overdue"> {m("overdue_badge")}</span>}
+      </p>
+      {view.refused
+        .filter((i) => i.type !== STATUS_EVENT)
+        .map((i) => (
+          <Refusal key={i.seq} title={m("item_refused")} reason={i.error ?? "refused"} />
+        ))}
+      <Summary view={view} />
+      <Timeline view={view} pane={pane} />
+      {view.discrepancies.length > 0 && (
         <section aria-labelledby="pn-findings">
           <h3 id="pn-findings">{m("findings")}</h3>
           <ul class="findings">
-            {view.findings.map((f) => (
-              <li key={f.seq} dir="auto">
-                <strong>{m(`kind_${String(f.data.kind)}` as "kind_quantity")}</strong>: {String(f.data.details)}
-                {Array.isArray(f.data.lots) && ` (${(f.data.lots as string[]).join(", ")})`}
-              </li>
-            ))}
+            {view.discrepancies.map((f) => {
+              const d = f.data ?? {};
+              return (
+                <li key={f.seq} dir="auto" data-kind={String(d.kind)}>
+                  <strong>{m(`kind_${String(d.kind)}` as "kind_quantity")}</strong>: {String(d.details)}
+                  {Array.isArray(d.lots) && ` (${(d.lots as string[]).join(", ")})`}
+                </li>
+              );
+            })}
           </ul>
         </section>
       )}
@@ -239,41 +240,40 @@ function Detail({ channel, view, names, onBack, onChanged }: { channel: GroupCha
           {finding && <DiscrepancyForm busy={busy} onSubmit={(d) => void move("discrepancy", d)} />}
         </section>
       )}
-      {record?.status === "discrepancy" && view.direction === "inbox" && <Notice>{m("case_unavailable")}</Notice>}
+      {status === "discrepancy" && view.original.sender_user_id !== pane.ctx.userId && <Notice>{m("case_unavailable")}</Notice>}
     </article>
   );
 }
 
-function List({ views, tab, onOpen }: { views: PnView[]; tab: Exclude<Tab, "new">; onOpen: (id: string) => void }) {
-  const shown = views.filter((v) => (tab === "overdue" ? v.overdue : v.direction === tab));
+type Listed = { view: PrenotificationView; direction: "inbox" | "outbox"; overdue: boolean };
+
+function List({ listed, refused, tab, onOpen }: { listed: Listed[]; refused: Item[]; tab: Exclude<Tab, "new">; onOpen: (seq: number) => void }) {
+  const shown = listed.filter((l) => (tab === "overdue" ? l.overdue : l.direction === tab));
   return (
     <div>
       {tab === "overdue" && <p class="hint">{m("overdue_hint")}</p>}
+      {tab === "inbox" &&
+        refused.map((i) => (
+          <Refusal key={i.seq} title={m("refused_list", { id: String(i.seq) })} reason={i.error ?? "refused"} />
+        ))}
       {shown.length === 0 && <p>{m("empty")}</p>}
       <ul class="pn-list">
-        {shown.map((v) => {
-          const d = data(v);
-          const product = (d.product ?? {}) as Record<string, unknown>;
-          const transport = (d.transport ?? {}) as Record<string, unknown>;
-          if (!v.content && v.refused.length) {
-            return (
-              <li key={v.record.id} data-prenotification={v.record.id}>
-                <Refusal title={m("refused_list", { id: shortId(v.record.id) })} reason={v.refused[0]!.reason} />
-              </li>
-            );
-          }
+        {shown.map(({ view, overdue }) => {
+          const product = obj(view.data.product);
+          const transport = obj(view.data.transport);
+          const status = view.serverStatus ?? view.status;
           return (
-            <li key={v.record.id} class={v.overdue ? "pn overdue" : "pn"} data-prenotification={v.record.id} data-status={v.record.status}>
+            <li key={view.seq} class={overdue ? "pn overdue" : "pn"} data-prenotification={view.id ?? ""} data-status={status}>
               <p class="pn-title" dir="auto">
-                <strong>{v.content ? String(product.trade_name ?? "") : m("not_decrypted")}</strong> {v.overdue && <span class="badge overdue">{m("overdue_badge")}</span>}
+                <strong>{String(product.trade_name ?? "")}</strong> {overdue && <span class="badge overdue">{m("overdue_badge")}</span>}
               </p>
               <p class="meta">
                 <span dir="ltr">
-                  {String(d.sender_country ?? "?")} → {String(d.destination_country ?? "?")}
+                  {String(view.data.sender_country ?? "?")} → {String(view.data.destination_country ?? "?")}
                 </span>{" "}
-                · {m("col_eta")}: {typeof transport.eta === "string" ? formatDate(transport.eta) : "—"} · {m("col_status")}: <span class="status">{statusLabel(v.record.status)}</span>
+                · {m("col_eta")}: {typeof transport.eta === "string" ? formatDate(transport.eta) : "—"} · {m("col_status")}: <span class="status">{statusLabel(status)}</span>
               </p>
-              <button type="button" class="secondary" onClick={() => onOpen(v.record.id)} aria-label={`${m("open")}: ${String(product.trade_name ?? shortId(v.record.id))}`}>
+              <button type="button" class="secondary" onClick={() => onOpen(view.seq)} aria-label={`${m("open")}: ${String(product.trade_name ?? "")} ${shortId(view.id)}`}>
                 {m("open")}
               </button>
             </li>
@@ -284,7 +284,7 @@ function List({ views, tab, onOpen }: { views: PnView[]; tab: Exclude<Tab, "new"
   );
 }
 
-function Recipients({ legend, members, chosen, onChange, names }: { legend: string; members: string[]; chosen: string[]; onChange: (ids: string[]) => void; names: Names }) {
+function Recipients({ legend, members, chosen, onChange, names }: { legend: string; members: string[]; chosen: string[]; onChange: (ids: string[]) => void; names: Map<string, MemberName> }) {
   return (
     <fieldset class="group-fields">
       <legend>{legend}</legend>
@@ -297,8 +297,8 @@ function Recipients({ legend, members, chosen, onChange, names }: { legend: stri
   );
 }
 
-function SendForm({ channel, templates, names, onSent }: { channel: GroupChannel; templates: PnTemplates; names: Names; onSent: () => void }) {
-  const me = session.value!.user.id;
+function SendForm({ pane, onSent }: { pane: Pane; onSent: () => void }) {
+  const me = pane.ctx.userId;
   const [form, setForm] = useState<FormState>(emptyForm());
   const [destination, setDestination] = useState<string[]>([]);
   const [transit, setTransit] = useState<string[]>([]);
@@ -306,18 +306,18 @@ function SendForm({ channel, templates, names, onSent }: { channel: GroupChannel
   const [showAll, setShowAll] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Described | null>(null);
-  const members = [...channel.session.roster.members.keys()].filter((id) => id !== me);
-  const { template, codes } = templates;
+  const template = pane.registry.get(PN_TEMPLATE);
+  const members = [...pane.channel.session.roster.members.keys()].filter((id) => id !== me);
   async function submit(event: Event) {
     event.preventDefault();
     setShowAll(true);
     setError(null);
-    const data = formData(template.schema(), form, codes);
+    const data = formData(template.schema(), form, pane.codes);
     const found = problems(template, data);
     if (found.size) return setError({ message: m("fix_errors", { n: String(found.size) }), code: null });
     setBusy(true);
     try {
-      await sendPrenotification(channel, me, { data, template: { id: template.id, version: template.version, form: template.defaultForm }, destination, transit, discloseEta: disclose });
+      await sendPrenotification(pane.ctx, pane.channel, pane.registry, { data, destination, transit, discloseEta: disclose, templateVersion: template.version });
       setForm(emptyForm());
       setShowAll(false);
       onSent();
@@ -331,10 +331,10 @@ function SendForm({ channel, templates, names, onSent }: { channel: GroupChannel
     <form class="card pn-form" onSubmit={submit} noValidate>
       <h2>{m("form_title")}</h2>
       <p class="hint">{m("form_hint", { version: String(template.version) })}</p>
-      <Recipients legend={m("destination")} members={members} chosen={destination} onChange={setDestination} names={names} />
-      <Recipients legend={m("transit")} members={members.filter((id) => !destination.includes(id))} chosen={transit} onChange={setTransit} names={names} />
+      <Recipients legend={m("destination")} members={members} chosen={destination} onChange={setDestination} names={pane.names} />
+      <Recipients legend={m("transit")} members={members.filter((id) => !destination.includes(id))} chosen={transit} onChange={setTransit} names={pane.names} />
       <p class="hint">{m("recipients_hint")}</p>
-      <TemplateForm template={template} codes={codes} state={form} onChange={setForm} showAll={showAll} />
+      <TemplateForm template={template} codes={pane.codes} state={form} onChange={setForm} showAll={showAll} />
       <label class="check">
         <input type="checkbox" checked={disclose} onChange={(e) => setDisclose((e.currentTarget as HTMLInputElement).checked)} /> {m("disclose_eta")}
       </label>
@@ -347,57 +347,58 @@ function SendForm({ channel, templates, names, onSent }: { channel: GroupChannel
 }
 
 function GroupPane({ group }: { group: GroupSummary }) {
-  const me = session.value!.user.id;
-  const [channel, setChannel] = useState<GroupChannel | null>(null);
-  const [templates, setTemplates] = useState<PnTemplates | null>(null);
-  const [records, setRecords] = useState<PnRecord[] | null>(null);
-  const [names, setNames] = useState<Names>(new Map());
+  const [pane, setPane] = useState<Pane | null>(null);
+  const [views, setViews] = useState<PrenotificationView[] | null>(null);
+  const [refused, setRefused] = useState<Item[]>([]);
   const [tab, setTab] = useState<Tab>("inbox");
-  const [open, setOpen] = useState<string | null>(null);
+  const [open, setOpen] = useState<number | null>(null);
   const [error, setError] = useState<Described | null>(null);
   const [sent, setSent] = useState(false);
+  async function ready(): Promise<Pane> {
+    if (pane) return pane;
+    const v = vault.value!;
+    const ctx = recordsContext(v, session.value!.user.id);
+    const channel = await liveFeed()!.channel(group.id);
+    await channel.refresh();
+    const { registry } = await groupRegistry(ctx, group.id, domainRegistry());
+    const next = { ctx, channel, registry, codes, names: await fetchNames(group.id, channel.session.roster.members.keys()) };
+    setPane(next);
+    return next;
+  }
   async function load() {
     try {
-      const c = channel ?? (await groupChannel(group.id));
-      if (!channel) {
-        await c.refresh();
-        setChannel(c);
-        setTemplates(await loadTemplates(group.id));
-        setNames(await fetchNames(group.id, c.session.roster.members.keys()));
-      }
-      setRecords(await listRecords(group.id));
+      const p = await ready();
+      await sync(p.ctx, p.registry); // what the live feed opened: validated, events verified, archived
+      const records = await listRecords(p.ctx, group.id);
+      setViews(joinViews(p.ctx, group.id, records));
+      setRefused(archived(p.ctx.secrets, group.id).filter((i) => i.kind === PN && i.parent_seq === null && !i.valid));
     } catch (failure) {
       setError(describe(failure));
     }
   }
-  useEffect(() => void load(), [group.id, pnChanged.value]);
-  const views = channel && records && templates ? buildViews(records, archived(channel.vault.data, group.id), me, templates.validate, new Date()) : null;
-  const current = open && views ? views.find((v) => v.record.id === open) : null;
+  useEffect(() => void load(), [group.id, inboxTick.value]);
+  const me = session.value!.user.id;
+  const now = Date.now();
+  const listed: Listed[] = (views ?? []).map((view) => ({ view, direction: view.original.sender_user_id === me ? "outbox" : "inbox", overdue: isOverdue(view.status, view.data, now) }));
+  const current = open !== null ? views?.find((v) => v.seq === open) : undefined;
   const tabs: Tab[] = ["inbox", "outbox", "overdue", "new"];
   return (
-    <section aria-labelledby="pn-group" class="pn-group">
-      <h2 id="pn-group" class="visually-hidden">
-        {group.name}
-      </h2>
+    <section aria-label={group.name} class="pn-group">
       <ErrorLine error={error} />
       {!views && !error && <p>{m("loading")}</p>}
-      {views && channel && templates && current && <Detail channel={channel} view={current} names={names} onBack={() => setOpen(null)} onChanged={() => void load()} />}
-      {views && channel && templates && !current && (
+      {pane && views && current && <Detail pane={pane} view={current} onBack={() => setOpen(null)} onChanged={load} />}
+      {pane && views && !current && (
         <>
           <div class="tabs" role="group" aria-label={m("views")}>
             {tabs.map((t) => (
               <button key={t} type="button" class="tab" aria-pressed={tab === t} onClick={() => (setTab(t), setSent(false))}>
                 {m(t)}
-                {t !== "new" && ` (${views.filter((v) => (t === "overdue" ? v.overdue : v.direction === t)).length})`}
+                {t !== "new" && ` (${listed.filter((l) => (t === "overdue" ? l.overdue : l.direction === t)).length})`}
               </button>
             ))}
           </div>
           {sent && <Notice>{m("sent_ok")}</Notice>}
-          {tab === "new" ? (
-            <SendForm channel={channel} templates={templates} names={names} onSent={() => (setSent(true), setTab("outbox"), void load())} />
-          ) : (
-            <List views={views} tab={tab} onOpen={setOpen} />
-          )}
+          {tab === "new" ? <SendForm pane={pane} onSent={() => (setSent(true), setTab("outbox"), void load())} /> : <List listed={listed} refused={refused} tab={tab} onOpen={setOpen} />}
         </>
       )}
     </section>

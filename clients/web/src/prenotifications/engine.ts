@@ -1,35 +1,24 @@
 /**
- * Pre-notifications through `/groups/{id}/prenotifications`, as the Python SDK's
- * `prenotifications/operations.py`: send (sealed only to the destination, transit and
- * coordinator devices of the verified roster and this member's other devices, the routing
- * repeated inside the encryption), list and fetch the server's records, move one through the
- * workflow with an event signed by this device (a discrepancy's findings sealed to the parties
- * the sender named), and check every event of the history against the verified roster.
+ * Vaccine pre-notifications through `/groups/{id}/prenotifications`, as the Python SDK's
+ * `prenotifications/operations.py`, on the records layer (`src/records`): send (sealed only to
+ * the destination, transit and coordinator devices of the verified roster and this member's
+ * other devices, the routing repeated inside the encryption), list and fetch joined with what
+ * this device decrypted, and move one through the workflow with an event signed by this device
+ * (a discrepancy's findings sealed only to the parties the sender named).
  */
-import { authed } from "../auth/session";
-import { b64d, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, makeLabels, toHex, prekeyFromJson, randomUuid, ROLE_DESTINATION, ROLE_TRANSIT, type Roster, selectRecipients, type SignedPrekey } from "../crypto";
+import { b64StdEncode, ClaimLedger, ContentType, makeLabels, prekeyFromJson, randomUuid, ROLE_DESTINATION, ROLE_TRANSIT, type Roster, selectRecipients, type SignedPrekey } from "../crypto";
 import type { GroupChannel } from "../feed/engine";
-import { archive, archived, storedContent } from "./archive";
-import { discrepancyContent, encodeContent, PN, type Discrepancy, type PnContent, type Routing, type TemplateRef } from "./content";
-import { EventRefused, type StatusEventItem, verifyStatusEvent } from "./events";
-import { allowedMoves, type Capacity, COORDINATOR, DESTINATION, SENDER, signEvent, type Status } from "./workflow";
+import { allowedMoves, archived, archiveOwn, buildPrenotifications, COORDINATOR, coordinators, DESTINATION, DETAIL_REQUIRED, DomainError, PN, PN_DISCREPANCY, type PrenotificationView, type RecordsContext, SENDER, signEvent, type TemplateRegistry } from "../records";
+import type { Json } from "../records/templates";
 
-export interface Recipient {
-  user_id: string;
-  role: "destination" | "transit" | "coordinator" | string;
-}
+export const PN_TEMPLATE = "vaccine-prenotification";
+export const DISCREPANCY_TEMPLATE = "prenotification-discrepancy";
 
-export interface EventRecord {
-  seq: number;
-  from_status: Status | null;
-  to_status: Status;
-  actor_user_id: string | null;
-  actor_device_id: string | null;
-  ts: number;
-  signature: string;
-  detail_seq: number | null;
-  stream_seq: number;
-  created_at: string;
+/** The routing the sender repeats inside the encryption (the server's list is not trusted). */
+export interface Routing {
+  prenotification_id: string;
+  destination: string[];
+  transit: string[];
 }
 
 /** What the server knows: routing, status and times only (the content is encrypted). */
@@ -40,203 +29,159 @@ export interface PnRecord {
   sender_device_id: string | null;
   template_id: string;
   template_version: number;
-  status: Status;
+  status: string;
   event_count: number;
   stream_seq: number;
   eta: string | null;
   overdue: boolean;
   sent_at: string;
-  updated_at: string;
-  recipients: Recipient[];
-  events?: EventRecord[];
+  recipients: { user_id: string; role: string }[];
+  events?: { seq: number; detail_seq: number | null }[];
 }
 
 const base = (groupId: string) => `/groups/${groupId}/prenotifications`;
 
-export class PrenotificationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PrenotificationError";
-  }
-}
-
-/** Every pre-notification this member is party to (all pages). */
-export async function listRecords(groupId: string): Promise<PnRecord[]> {
-  const out: PnRecord[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = cursor ? `?limit=200&cursor=${encodeURIComponent(cursor)}` : "?limit=200";
-    const page: { items: PnRecord[]; next_cursor: string | null } = await authed("GET", `${base(groupId)}${query}`);
-    out.push(...page.items);
-    cursor = page.items.length ? page.next_cursor : null;
-  } while (cursor);
-  return out;
-}
-
-export const getRecord = (groupId: string, id: string) => authed<PnRecord>("GET", `${base(groupId)}/${id}`);
-
-export const coordinatorsOf = (roster: Roster) => new Set([...roster.members.values()].filter((m) => m.role === "coordinator").map((m) => m.memberId));
-
 /**
- * Seal content to the certified devices of these users and this member's other devices
- * (`post_targeted`): every named user must keep a device with a valid signed prekey.
+ * Seal content to the verified devices of these users and this member's other devices
+ * (`post_targeted`): a named user left without a device with a valid signed prekey is refused
+ * here, since the server refuses a party it does not reach.
  */
-async function sealTo(channel: GroupChannel, content: Uint8Array, users: Iterable<string>, me: string, messageId: string | undefined, labels: ReturnType<typeof makeLabels>): Promise<Uint8Array> {
+export async function postTargeted(ctx: RecordsContext, channel: GroupChannel, content: Uint8Array, users: Iterable<string>, options: { messageId?: string; labels?: ReturnType<typeof makeLabels> } = {}): Promise<Uint8Array> {
   const session = channel.session;
-  const served = await authed<{ device_id: string; prekeys: unknown[] }[]>("GET", `/groups/${channel.groupId}/keys`);
+  const served = await ctx.call<{ device_id: string; prekeys: unknown[] }[]>("GET", `/groups/${channel.groupId}/keys`);
   const signed = new Map<string, SignedPrekey>();
   for (const device of served) {
     const records = device.prekeys.map((p) => prekeyFromJson(p));
     if (records.length) signed.set(device.device_id, records.reduce((a, b) => (b.createdTs > a.createdTs ? b : a)));
   }
+  const me = ctx.userId;
   const wanted = new Set([...users].filter((u) => u !== me));
   const devices: string[] = [];
   for (const userId of [...wanted, me].sort()) {
-    const member = session.roster.members.get(userId);
-    const usable = [...(member?.devices.keys() ?? [])].filter((d) => signed.has(d) && d !== channel.vault.deviceId).sort();
-    if (!usable.length && wanted.has(userId)) throw new PrenotificationError(`user ${userId} has no certified device with a prekey`);
+    const usable = [...(session.roster.members.get(userId)?.devices.keys() ?? [])].filter((d) => signed.has(d) && d !== ctx.deviceId).sort();
+    if (!usable.length && wanted.has(userId)) throw new DomainError(`user ${userId} has no certified device with a prekey`);
     devices.push(...usable);
   }
   const now = Date.now();
   const selection = await selectRecipients(session.roster, devices, signed, new Map(), now, new ClaimLedger());
   const kept = new Set(selection.recipients.map((r) => r.deviceId));
-  for (const userId of wanted) {
-    const devicesOf = [...(session.roster.members.get(userId)?.devices.keys() ?? [])];
-    if (!devicesOf.some((d) => kept.has(d))) throw selection.excluded.find((e) => e.memberId === userId) ?? new PrenotificationError(`user ${userId} cannot be reached`);
+  for (const userId of [...wanted].sort()) {
+    const lost = selection.excluded.find((e) => e.memberId === userId);
+    if (lost && ![...(session.roster.members.get(userId)?.devices.keys() ?? [])].some((d) => kept.has(d))) throw lost;
   }
-  const envelope = await session.encryptTargeted(ContentType.PRENOTIFICATION, content, selection.recipients, now, messageId, labels);
+  const envelope = await session.encryptTargeted(ContentType.PRENOTIFICATION, content, selection.recipients, now, options.messageId, options.labels);
   await channel.persist();
   return envelope;
 }
 
 export interface SendRequest {
   data: Record<string, unknown>;
-  template: TemplateRef;
   destination: string[];
-  transit: string[];
-  /** Also tell the server the ETA (server-side overdue lists; the operator then learns it). */
-  discloseEta: boolean;
+  transit?: string[];
+  /** Also give the server the ETA (server-side overdue lists; its operator then learns it). */
+  discloseEta?: boolean;
+  templateVersion?: number;
 }
 
-/** Send a validated pre-notification (the caller validated `data` against `template`). */
-export async function sendPrenotification(channel: GroupChannel, me: string, request: SendRequest): Promise<PnRecord> {
-  if (!request.destination.length) throw new PrenotificationError("a pre-notification needs at least one destination user");
+/** Validate and send a pre-notification to its destination, transit users and the coordinators. */
+export async function sendPrenotification(ctx: RecordsContext, channel: GroupChannel, registry: TemplateRegistry, request: SendRequest): Promise<PnRecord> {
+  if (!request.destination.length) throw new DomainError("a pre-notification needs at least one destination user");
+  const transit = request.transit ?? [];
+  const template = registry.get(PN_TEMPLATE, request.templateVersion ?? null);
   await channel.refresh();
   const messageId = randomUuid();
-  const routing: Routing = { prenotification_id: messageId, destination: request.destination, transit: request.transit };
-  const content = encodeContent({ type: PN, template: request.template, data: request.data, routing });
-  const parties = new Set([...request.destination, ...request.transit, ...coordinatorsOf(channel.session.roster)]);
-  const roles = [...request.destination.map((u) => [u, ROLE_DESTINATION] as const), ...request.transit.map((u) => [u, ROLE_TRANSIT] as const)];
-  const envelope = await sealTo(channel, content, parties, me, messageId, makeLabels({ roles }));
-  const eta = (request.data.transport as Record<string, unknown> | undefined)?.eta;
-  const record = await authed<PnRecord>("POST", base(channel.groupId), {
-    body: {
-      envelope: b64StdEncode(envelope),
-      destination: request.destination,
-      transit: request.transit,
-      template_id: request.template.id,
-      template_version: request.template.version,
-      ...(request.discloseEta && typeof eta === "string" ? { eta } : {}),
-    },
-  });
-  archive(channel.vault.data, channel.groupId, { seq: record.stream_seq, parentSeq: null, senderUserId: me, senderDeviceId: channel.vault.deviceId, messageId, content: storedContent(content), refused: null, createdAt: record.sent_at });
-  await channel.vault.save();
+  const routing: Routing = { prenotification_id: messageId, destination: request.destination, transit };
+  const content = registry.makeContent(PN, template.id, request.data as Json, { version: template.version, extra: { routing: routing as unknown as Json } });
+  const parties = new Set([...request.destination, ...transit, ...coordinators(channel.session.roster)]);
+  const roles = [...request.destination.map((u) => [u, ROLE_DESTINATION] as const), ...transit.map((u) => [u, ROLE_TRANSIT] as const)];
+  const envelope = await postTargeted(ctx, channel, content, parties, { messageId, labels: makeLabels({ roles }) });
+  const transport = request.data.transport as Record<string, unknown> | undefined;
+  const body: Record<string, unknown> = { envelope: b64StdEncode(envelope), destination: request.destination, transit, template_id: template.id, template_version: template.version };
+  if (request.discloseEta && typeof transport?.eta === "string") body.eta = transport.eta;
+  const record = await ctx.call<PnRecord>("POST", base(channel.groupId), body);
+  await archiveOwn(ctx, channel.groupId, { seq: record.stream_seq, kind: "prenotification", content, registry });
   return record;
 }
 
-/** The capacities this member holds on a pre-notification (from its decrypted routing). */
-export function capacities(record: PnRecord, routing: Routing | null, roster: Roster, me: string): Capacity[] {
-  const held: Capacity[] = [];
-  if (record.sender_user_id === me) held.push(SENDER);
-  if (routing?.destination.includes(me)) held.push(DESTINATION);
-  if (coordinatorsOf(roster).has(me)) held.push(COORDINATOR);
+/** Every server record this member is party to (all pages). */
+export async function listRecords(ctx: RecordsContext, groupId: string): Promise<PnRecord[]> {
+  const out: PnRecord[] = [];
+  let cursor: string | null = null;
+  for (;;) {
+    const query: string = cursor ? `?limit=200&cursor=${encodeURIComponent(cursor)}` : "?limit=200";
+    const page: { items: PnRecord[]; next_cursor: string | null } = await ctx.call("GET", `${base(groupId)}${query}`);
+    out.push(...page.items);
+    cursor = page.next_cursor;
+    if (!cursor || !page.items.length) return out;
+  }
+}
+
+/** The pre-notifications decrypted here, each joined with its server record when listed. */
+export function joinViews(ctx: RecordsContext, groupId: string, records: readonly PnRecord[]): PrenotificationView[] {
+  const bySeq = new Map(records.map((r) => [r.stream_seq, r]));
+  const views = buildPrenotifications(archived(ctx.secrets, groupId));
+  for (const view of views) view.server = (bySeq.get(view.seq) as unknown as Record<string, unknown>) ?? null;
+  return views;
+}
+
+const routingOf = (view: PrenotificationView) => (view.original.routing ?? {}) as Partial<Routing>;
+
+/** The capacities this member holds: sender, a destination the sender named, coordinator. */
+export function capacities(view: PrenotificationView, roster: Roster, me: string): string[] {
+  const held: string[] = [];
+  if (view.original.sender_user_id === me) held.push(SENDER);
+  if ((routingOf(view).destination ?? []).includes(me)) held.push(DESTINATION);
+  if (coordinators(roster).has(me)) held.push(COORDINATOR);
   return held;
 }
 
-/** Who a detail is sealed to: users the sender named and coordinators the server lists, and the sender. */
-function detailParties(record: PnRecord, routing: Routing, roster: Roster): Set<string> {
-  const named = new Set([...routing.destination, ...routing.transit, ...coordinatorsOf(roster)]);
-  const out = new Set(record.recipients.map((r) => r.user_id).filter((u) => named.has(u)));
-  if (record.sender_user_id) out.add(record.sender_user_id);
+/**
+ * Who a detail is sealed to (`_parties`): users the sender named and current coordinators,
+ * among those the server addressed, and the sender; a user only the server lists is left out.
+ */
+export function detailParties(view: PrenotificationView, roster: Roster, record: PnRecord): Set<string> {
+  const r = routingOf(view);
+  const named = new Set([...(r.destination ?? []), ...(r.transit ?? []), ...coordinators(roster)]);
+  const out = new Set(record.recipients.map((p) => p.user_id).filter((u) => named.has(u)));
+  if (view.original.sender_user_id) out.add(view.original.sender_user_id);
   return out;
+}
+
+/** The moves this member may make now (amending stays with the SDK for now). */
+export function movesFor(view: PrenotificationView, roster: Roster, me: string): string[] {
+  const status = view.serverStatus ?? view.status;
+  return allowedMoves(status, capacities(view, roster, me)).filter((s) => s !== "amended");
 }
 
 /**
- * Move a pre-notification to `to` with an event signed by this device; a discrepancy carries
- * its findings, sealed to the parties the sender named. Refused before any call if the
- * workflow does not allow this member the move.
+ * Move a pre-notification to `to` with an event signed by this device (`transition`). A
+ * discrepancy needs its findings (`{kind, details, lots?, quantity_found?, temperature_c?}`),
+ * validated against the discrepancy template and sealed to the parties the sender named.
  */
-export async function transition(channel: GroupChannel, me: string, record: PnRecord, original: PnContent, to: Status, finding?: Discrepancy): Promise<PnRecord> {
+export async function transition(ctx: RecordsContext, channel: GroupChannel, registry: TemplateRegistry, view: PrenotificationView, to: string, detail?: Record<string, unknown>): Promise<PnRecord> {
+  const id = view.id;
+  if (!id) throw new DomainError("this pre-notification has no id yet");
+  const record = await ctx.call<PnRecord>("GET", `${base(channel.groupId)}/${id}`);
   await channel.refresh();
-  const routing = original.routing ?? null;
-  if (!allowedMoves(record.status, capacities(record, routing, channel.session.roster, me)).includes(to)) {
-    throw new PrenotificationError(`you may not move this pre-notification from ${record.status} to ${to}`);
+  const roster = channel.session.roster;
+  if (!allowedMoves(record.status, capacities(view, roster, ctx.userId)).includes(to)) {
+    throw new DomainError(`you may not move this pre-notification from ${record.status} to ${to}`);
   }
   let envelope: Uint8Array | null = null;
   let content: Uint8Array | null = null;
-  if (to === "amended") throw new PrenotificationError("amending is not offered in the browser yet");
-  if (to === "discrepancy") {
-    if (!finding || !routing) throw new PrenotificationError("discrepancy needs the findings");
-    content = encodeContent(discrepancyContent(finding));
-    const target = record.sender_device_id ? { senderDeviceId: record.sender_device_id, messageId: record.id } : null;
-    envelope = await sealTo(channel, content, detailParties(record, routing, channel.session.roster), me, undefined, makeLabels({ replyTo: target }));
+  if (DETAIL_REQUIRED.has(to)) {
+    if (to !== "discrepancy") throw new DomainError("amending is done from the SDK for now");
+    if (!detail) throw new DomainError(`${to} needs a detail (the findings)`);
+    content = registry.makeContent(PN_DISCREPANCY, DISCREPANCY_TEMPLATE, detail as Json);
+    const target = view.original.sender_device_id ? { senderDeviceId: view.original.sender_device_id, messageId: id } : null;
+    envelope = await postTargeted(ctx, channel, content, detailParties(view, roster, record), { labels: makeLabels({ replyTo: target }) });
   }
   const ts = Date.now();
-  const signature = await signEvent(channel.vault.data.signingKey, { groupId: channel.groupId, prenotificationId: record.id, seq: record.event_count, fromStatus: record.status, toStatus: to, ts, detail: envelope });
-  const updated = await authed<PnRecord>("POST", `${base(channel.groupId)}/${record.id}/events`, {
-    body: { from_status: record.status, to_status: to, seq: record.event_count, ts, signature: b64StdEncode(signature), ...(envelope ? { detail_envelope: b64StdEncode(envelope) } : {}) },
-  });
+  const signature = await signEvent(channel.vault.data.signingKey, { groupId: channel.groupId, prenotificationId: id, seq: record.event_count, fromStatus: record.status, toStatus: to, ts, detail: envelope });
+  const body: Record<string, unknown> = { from_status: record.status, to_status: to, seq: record.event_count, ts, signature: b64StdEncode(signature) };
+  if (envelope) body.detail_envelope = b64StdEncode(envelope);
+  const updated = await ctx.call<PnRecord>("POST", `${base(channel.groupId)}/${id}/events`, body);
   const detailSeq = updated.events?.at(-1)?.detail_seq ?? null;
-  if (content && detailSeq !== null) {
-    archive(channel.vault.data, channel.groupId, { seq: detailSeq, parentSeq: record.stream_seq, senderUserId: me, senderDeviceId: channel.vault.deviceId, messageId: null, content: storedContent(content), refused: null, createdAt: new Date(ts).toISOString() });
-    await channel.vault.save();
-  }
+  if (content && detailSeq !== null) await archiveOwn(ctx, channel.groupId, { seq: detailSeq, kind: "prenotification", content, registry, parentSeq: view.seq, sentAtMs: ts });
   return updated;
 }
-
-/** One event of the history with the outcome of its check; a refused one is never trusted. */
-export interface CheckedEvent {
-  record: EventRecord;
-  refused: string | null;
-}
-
-/** The server's event as the stream carries it (signature in hex), for the signature check. */
-export function asStreamEvent(record: PnRecord, e: EventRecord): StatusEventItem {
-  return {
-    prenotification_id: record.id,
-    seq: e.seq,
-    from: (e.from_status ?? "sent") as Status,
-    to: e.to_status,
-    actor_user_id: e.actor_user_id ?? "",
-    actor_device_id: e.actor_device_id ?? "",
-    ts: e.ts,
-    detail_seq: e.detail_seq,
-    sig: toHex(b64d(e.signature)),
-  };
-}
-
-/** Check each event of a record's history under the verified roster (detail envelopes fetched). */
-export async function checkHistory(channel: GroupChannel, record: PnRecord): Promise<CheckedEvent[]> {
-  const out: CheckedEvent[] = [];
-  let expected = 0;
-  for (const e of record.events ?? []) {
-    let refused: string | null = null;
-    try {
-      if (e.seq !== expected) throw new EventRefused(`status event: seq ${e.seq} where ${expected} was due`);
-      let detail: Uint8Array | null = null;
-      if (e.detail_seq !== null) {
-        const item = await authed<{ envelope: string }>("GET", `/groups/${channel.groupId}/messages/${e.detail_seq}`);
-        detail = b64StdDecode(item.envelope);
-      }
-      await verifyStatusEvent(asStreamEvent(record, e), channel.session.roster, detail);
-    } catch (error) {
-      if (!(error instanceof EventRefused)) throw error;
-      refused = error.message;
-    }
-    out.push({ record: e, refused });
-    expected += 1;
-  }
-  return out;
-}
-
-export { archived };

@@ -3,7 +3,6 @@ import { defineMessages } from "../i18n";
 
 export const m = defineMessages({
   en: {
-    nav: "Pre-notifications",
     title: "Vaccine pre-notifications",
     intro: "Shipments announced to or by your administration. Only the parties named by the sender and the coordinators can read them.",
     group: "Group",
@@ -82,7 +81,6 @@ export const m = defineMessages({
     loading: "Loading…",
   },
   fr: {
-    nav: "Pré-notifications",
     title: "Pré-notifications de vaccins",
     intro: "Envois annoncés à votre administration ou par elle. Seules les parties désignées par l'expéditeur et les coordinateurs peuvent les lire.",
     group: "Groupe",
@@ -161,7 +159,6 @@ export const m = defineMessages({
     loading: "Chargement…",
   },
   es: {
-    nav: "Prenotificaciones",
     title: "Prenotificaciones de vacunas",
     intro: "Envíos anunciados a su administración o por ella. Solo las partes nombradas por el remitente y los coordinadores pueden leerlos.",
     group: "Grupo",
@@ -240,7 +237,6 @@ export const m = defineMessages({
     loading: "Cargando…",
   },
   ru: {
-    nav: "Предуведомления",
     title: "Предуведомления о поставках вакцин",
     intro: "Поставки, о которых уведомили вашу администрацию или уведомила она. Прочитать их могут только стороны, названные отправителем, и координаторы.",
     group: "Группа",
@@ -319,7 +315,6 @@ export const m = defineMessages({
     loading: "Загрузка…",
   },
   ar: {
-    nav: "الإخطارات المسبقة",
     title: "الإخطارات المسبقة بشحنات اللقاحات",
     intro: "شحنات أُعلنت لإدارتكم أو أعلنتها إدارتكم. لا يقرؤها إلا الأطراف الذين سمّاهم المرسل والمنسقون.",
     group: "المجموعة",
@@ -398,7 +393,6 @@ export const m = defineMessages({
     loading: "جارٍ التحميل…",
   },
   pt: {
-    nav: "Pré-notificações",
     title: "Pré-notificações de vacinas",
     intro: "Remessas anunciadas à sua administração ou por ela. Só as partes indicadas pelo remetente e os coordenadores as podem ler.",
     group: "Grupo",

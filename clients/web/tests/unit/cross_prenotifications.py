@@ -1,6 +1,6 @@
-"""The Python SDK's side of tests/unit/prenotifications.test.ts: reads a JSON request on
-stdin, answers with the real `cordon_client` (workflow table, overdue rule, event signatures,
-content encoding and the receiver's checks)."""
+"""The Python SDK's side of tests/unit/prenotifications.test.ts: reads a JSON list of requests
+on stdin, answers each with the real `cordon_client` (content with its routing, the overdue
+rule, who acts in which capacity and who a detail is sealed to, event signatures)."""
 
 from __future__ import annotations
 
@@ -8,60 +8,21 @@ import json
 import sys
 import uuid
 from datetime import datetime
-from itertools import combinations
+from types import SimpleNamespace
 
 from cordon_client.crypto import signing_key_from_seed
-from cordon_client.exceptions import SignatureError
-from cordon_client.prenotifications.operations import _with_routing
-from cordon_client.records.view import PN, PN_DISCREPANCY, content_item, domain_registry
-from cordon_client.records.workflow import (
-    COORDINATOR,
-    DESTINATION,
-    SENDER,
-    STATUSES,
-    allowed_moves,
-    is_overdue,
-    sign_event,
-    verify_event,
+from cordon_client.prenotifications.operations import _capacities, _parties, _with_routing
+from cordon_client.records.view import (
+    PN,
+    PN_DISCREPANCY,
+    Item,
+    PrenotificationView,
+    content_item,
+    domain_registry,
 )
+from cordon_client.records.workflow import is_overdue, sign_event
 
 H = bytes.fromhex
-CAPACITIES = (SENDER, DESTINATION, COORDINATOR)
-
-
-def _event(req: dict) -> dict:
-    return {
-        "group_id": uuid.UUID(req["group_id"]),
-        "prenotification_id": uuid.UUID(req["prenotification_id"]),
-        "seq": req["seq"],
-        "from_status": req["from"],
-        "to_status": req["to"],
-        "ts": req["ts"],
-        "detail": H(req["detail"]) if req.get("detail") is not None else None,
-    }
-
-
-def table(_: dict) -> dict:
-    held = [list(c) for n in range(4) for c in combinations(CAPACITIES, n)]
-    return {"moves": {f"{s}|{'+'.join(c)}": allowed_moves(s, c) for s in STATUSES for c in held}}
-
-
-def overdue(req: dict) -> dict:
-    now = datetime.fromisoformat(req["now"].replace("Z", "+00:00"))
-    return {"overdue": [is_overdue(c["status"], c["data"], now) for c in req["cases"]]}
-
-
-def sign(req: dict) -> dict:
-    key = signing_key_from_seed(H(req["seed"]))
-    return {"sig": sign_event(key, **_event(req)).hex()}
-
-
-def verify(req: dict) -> dict:
-    try:
-        verify_event(H(req["public"]), H(req["sig"]), **_event(req))
-    except SignatureError as exc:
-        return {"ok": False, "error": str(exc)}
-    return {"ok": True}
 
 
 def make(req: dict) -> dict:
@@ -86,18 +47,56 @@ def read(req: dict) -> dict:
         content=H(req["content"]),
         registry=domain_registry(),
     )
-    return {"valid": item.valid, "error": item.error, "type": item.type}
+    return {"valid": item.valid, "error": item.error, "type": item.type, "routing": item.routing}
 
 
-ACTIONS = {
-    "table": table,
-    "overdue": overdue,
-    "sign": sign,
-    "verify": verify,
-    "make": make,
-    "read": read,
-}
+def overdue(req: dict) -> dict:
+    now = datetime.fromisoformat(req["now"].replace("Z", "+00:00"))
+    return {"overdue": [is_overdue(c["status"], c["data"], now) for c in req["cases"]]}
+
+
+def roles(req: dict) -> dict:
+    """`_capacities` and `_parties` on a view whose original names this routing."""
+    original = Item(
+        uuid.uuid4(),
+        3,
+        "prenotification",
+        PN,
+        uuid.UUID(req["sender"]),
+        None,
+        None,
+        True,
+        routing=req["routing"],
+    )
+    view = PrenotificationView(original, [original])
+    roster = SimpleNamespace(
+        members={
+            uuid.UUID(u): SimpleNamespace(member_id=uuid.UUID(u), role=r)
+            for u, r in req["members"].items()
+        }
+    )
+    record = {"recipients": [{"user_id": u} for u in req["listed"]]}
+    return {
+        "capacities": sorted(_capacities(view, roster, uuid.UUID(req["me"]))),  # type: ignore[arg-type]
+        "parties": sorted(str(u) for u in _parties(view, roster, record)),  # type: ignore[arg-type]
+    }
+
+
+def sign(req: dict) -> dict:
+    key = signing_key_from_seed(H(req["seed"]))
+    signature = sign_event(
+        key,
+        group_id=uuid.UUID(req["group_id"]),
+        prenotification_id=uuid.UUID(req["prenotification_id"]),
+        seq=req["seq"],
+        from_status=req["from"],
+        to_status=req["to"],
+        ts=req["ts"],
+    )
+    return {"sig": signature.hex()}
+
+
+ACTIONS = {"make": make, "read": read, "overdue": overdue, "roles": roles, "sign": sign}
 
 if __name__ == "__main__":
-    requests = json.load(sys.stdin)
-    json.dump([ACTIONS[r["action"]](r) for r in requests], sys.stdout)
+    json.dump([ACTIONS[r["action"]](r) for r in json.load(sys.stdin)], sys.stdout)
