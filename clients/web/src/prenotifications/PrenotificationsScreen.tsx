@@ -180,7 +180,7 @@ function Detail({ pane, view, onBack, onChanged }: { pane: Pane; view: Prenotifi
     }
   }
   const blocked = view.refused.length > 0;
-  const status = view.serverStatus ?? view.status;
+  const status = view.status; // after the last *verified* signed event, whatever the server says
   const moves = blocked ? [] : movesFor(view, pane.channel.session.roster, pane.ctx.userId);
   const overdue = isOverdue(view.status, view.data, Date.now());
   return (
@@ -261,7 +261,7 @@ function List({ listed, refused, tab, onOpen }: { listed: Listed[]; refused: Ite
         {shown.map(({ view, overdue }) => {
           const product = obj(view.data.product);
           const transport = obj(view.data.transport);
-          const status = view.serverStatus ?? view.status;
+          const status = view.status;
           return (
             <li key={view.seq} class={overdue ? "pn overdue" : "pn"} data-prenotification={view.id ?? ""} data-status={status}>
               <p class="pn-title" dir="auto">
