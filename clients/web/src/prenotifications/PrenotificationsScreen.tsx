@@ -15,7 +15,7 @@ import { describe as describeFailure, KeystoreGate, liveFeed, vault } from "../f
 import { type Described, formatDate } from "../i18n";
 import { archived, codeLabel, DISCREPANCY_KINDS, domainRegistry, groupRegistry, InvalidContentError, isOverdue, type Item, PN, type PrenotificationView, type RecordsContext, STATUS_EVENT, sync, type TemplateRegistry, vocabularies } from "../records";
 import { recordsContext } from "../records/context";
-import { joinViews, listRecords, movesFor, PN_TEMPLATE, type PnRecord, sendPrenotification, transition } from "./engine";
+import { discrepancyCase, joinViews, listRecords, movesFor, PN_TEMPLATE, type PnRecord, sendPrenotification, transition } from "./engine";
 import { m } from "./messages";
 import { type Codes, emptyForm, formData, type FormState, problems, TemplateForm } from "./TemplateForm";
 
@@ -165,6 +165,18 @@ function Detail({ pane, view, onBack, onChanged }: { pane: Pane; view: Prenotifi
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [finding, setFinding] = useState(false);
+  const [caseSeq, setCaseSeq] = useState<number | null>(null);
+  async function openCase() {
+    setBusy(true);
+    setError(null);
+    try {
+      setCaseSeq((await discrepancyCase(pane.ctx, pane.channel, pane.registry, view)).seq);
+    } catch (failure) {
+      setError(describe(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
   async function move(to: string, detail?: Record<string, unknown>) {
     setBusy(true);
     setError(null);
@@ -240,7 +252,16 @@ function Detail({ pane, view, onBack, onChanged }: { pane: Pane; view: Prenotifi
           {finding && <DiscrepancyForm busy={busy} onSubmit={(d) => void move("discrepancy", d)} />}
         </section>
       )}
-      {status === "discrepancy" && view.original.sender_user_id !== pane.ctx.userId && <Notice>{m("case_unavailable")}</Notice>}
+      {status === "discrepancy" && view.discrepancies.length > 0 && movesFor(view, pane.channel.session.roster, pane.ctx.userId).includes("cleared") && caseSeq === null && !blocked && (
+        <button type="button" class="secondary" onClick={() => void openCase()} disabled={busy}>
+          {m("act_case")}
+        </button>
+      )}
+      {caseSeq !== null && (
+        <p class="notice" role="status">
+          {m("case_opened", { seq: String(caseSeq) })} <a href={`/cases?group=${pane.channel.groupId}&seq=${caseSeq}`}>{m("case_link")}</a>
+        </p>
+      )}
     </article>
   );
 }
@@ -420,7 +441,7 @@ function Workspace() {
   }, []);
   const group = groups?.find((g) => g.id === selected);
   return (
-    <>
+    <div class="pn-workspace">
       <ErrorLine error={error} />
       {groups && groups.length === 0 && <Notice>{m("no_groups")}</Notice>}
       {groups && groups.length > 0 && (
@@ -436,7 +457,7 @@ function Workspace() {
         </div>
       )}
       {group && <GroupPane key={group.id} group={group} />}
-    </>
+    </div>
   );
 }
 

@@ -8,7 +8,7 @@
  */
 import { b64StdEncode, ClaimLedger, ContentType, makeLabels, prekeyFromJson, randomUuid, ROLE_DESTINATION, ROLE_TRANSIT, type Roster, selectRecipients, type SignedPrekey } from "../crypto";
 import type { GroupChannel } from "../feed/engine";
-import { allowedMoves, archived, archiveOwn, buildPrenotifications, COORDINATOR, coordinators, DESTINATION, DETAIL_REQUIRED, DomainError, PN, PN_DISCREPANCY, type PrenotificationView, type RecordsContext, SENDER, signEvent, type TemplateRegistry } from "../records";
+import { allowedMoves, archived, archiveOwn, buildPrenotifications, CASE, COORDINATOR, coordinators, DESTINATION, DETAIL_REQUIRED, discrepancyToCase, DomainError, type Item, PN, PN_DISCREPANCY, type PrenotificationView, type RecordsContext, SENDER, signEvent, type TemplateRegistry } from "../records";
 import type { Json } from "../records/templates";
 
 export const PN_TEMPLATE = "vaccine-prenotification";
@@ -184,4 +184,22 @@ export async function transition(ctx: RecordsContext, channel: GroupChannel, reg
   const detailSeq = updated.events?.at(-1)?.detail_seq ?? null;
   if (content && detailSeq !== null) await archiveOwn(ctx, channel.groupId, { seq: detailSeq, kind: "prenotification", content, registry, parentSeq: view.seq, sentAtMs: ts });
   return updated;
+}
+
+/**
+ * A seizure case pre-filled from the pre-notification and its latest discrepancy, validated
+ * (simplified form) and broadcast to the group in one step, as the SDK's
+ * `discrepancy_to_case(post=True)`: route, product, lots and the finding's kind carry over, the
+ * reporting country is the destination's.
+ */
+export async function discrepancyCase(ctx: RecordsContext, channel: GroupChannel, registry: TemplateRegistry, view: PrenotificationView): Promise<Item> {
+  const finding = view.discrepancies.at(-1)?.data ?? null;
+  if (!finding) throw new DomainError("no discrepancy recorded yet");
+  const kind = String(finding.kind);
+  const lots = Array.isArray(finding.lots) && finding.lots.length ? (finding.lots as string[]) : null;
+  const remarks = `Discrepancy on pre-notification ${view.id}: ${String(finding.details ?? kind)}`.slice(0, 2000);
+  const data = discrepancyToCase(view.data, { reportingCountry: String(view.data.destination_country), kind, lots, remarks });
+  const content = registry.makeContent(CASE, "seizure-case", data, { form: "simplified" });
+  const { seq, sentAtMs } = await channel.send("alert", content);
+  return archiveOwn(ctx, channel.groupId, { seq, kind: "alert", content, registry, sentAtMs });
 }

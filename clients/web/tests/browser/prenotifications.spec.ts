@@ -60,7 +60,8 @@ test("a pre-notification through its whole status flow both ways between a brows
   test.setTimeout(300_000);
   const home = mkdtempSync(path.join(tmpdir(), "cordon-pn-"));
   const common = ["--server", server.base, "--home", home];
-  const state = async (groupId: string) => ((await sdk("pn-state", ...common, "--group", groupId)).items as PnState[]);
+  const full = async (groupId: string) => (await sdk("pn-state", ...common, "--group", groupId)) as unknown as { items: PnState[]; cases: Record<string, unknown>[] };
+  const state = async (groupId: string) => (await full(groupId)).items;
 
   // A group with the SDK coordinator; the browser member joins and certifies its device.
   const coordCode = await server.createUser("cora.coord", { displayName: "Cora Coordinator" });
@@ -117,11 +118,17 @@ test("a pre-notification through its whole status flow both ways between a brows
   await detail.getByRole("button", { name: "Record the discrepancy" }).click();
   await expect(detail.locator('.timeline li[data-status="discrepancy"][data-verified="true"]')).toBeVisible();
   await expect(detail.locator('.findings li[data-kind="temperature"]')).toContainText("+14 °C");
-  await expect(detail.getByText(/Opening a seizure case from the browser is not available yet/)).toBeVisible();
   await checkScreen(page, "prenotifications-detail");
+  // Turned into a seizure case in one step (the simplified form, pre-filled from the finding).
+  await detail.getByRole("button", { name: "Turn into a seizure case" }).click();
+  const caseLink = detail.getByRole("link", { name: "Open it on the cases screen" });
+  await expect(caseLink).toHaveAttribute("href", new RegExp(`^/cases\\?group=${groupId}&seq=\\d+$`));
+  const caseSeq = Number(/seq=(\d+)/.exec(String(await caseLink.getAttribute("href")))![1]);
 
   // The SDK (sender) sees each of the browser's signed events verified, and the findings.
-  let theirs = (await state(groupId)).find((p) => p.id === inboundId)!;
+  const seen = await full(groupId);
+  expect(seen.cases).toContainEqual({ seq: caseSeq, valid: true, reporting_country: "GH", remarks: `Discrepancy on pre-notification ${inboundId}: Data logger shows +14 °C for 3 h on arrival` });
+  const theirs = seen.items.find((p) => p.id === inboundId)!;
   expect(theirs.events).toEqual([
     { to: "acknowledged", valid: true },
     { to: "arrived", valid: true },

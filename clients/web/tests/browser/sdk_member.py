@@ -16,7 +16,7 @@ from pathlib import Path
 import pyotp
 from cordon_client._client import Cordon
 from cordon_client.prenotifications import prenotifications, send_prenotification, transition
-from cordon_client.records import sync
+from cordon_client.records import archived, build_cases, sync
 
 PASSPHRASE = "coordinator keystore passphrase"
 PASSWORD = "Coordinator-password-2026!"
@@ -135,7 +135,16 @@ async def pn_state(args: argparse.Namespace) -> dict[str, object]:
                     "trade_name": v.data.get("product", {}).get("trade_name"),
                 }
                 for v in views
-            ]
+            ],
+            "cases": [
+                {
+                    "seq": case.seq,
+                    "valid": case.original.valid,
+                    "reporting_country": case.data.get("reporting_country"),
+                    "remarks": case.data.get("remarks"),
+                }
+                for case in build_cases(archived(c, uuid.UUID(args.group)))
+            ],
         }
 
 
