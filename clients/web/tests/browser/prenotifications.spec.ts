@@ -214,4 +214,13 @@ test("a pre-notification through its whole status flow both ways between a brows
   await expect(warned.locator('.timeline li[data-status="closed"]')).toHaveCount(0);
   await expect(warned.locator(".status")).toHaveAttribute("data-status", "discrepancy"); // the last verified status
   await checkScreen(page, "prenotifications-refused");
+  // Arabic, right to left, on the phone: the warning stays a blocking alert.
+  await page.getByLabel("Language").selectOption("ar");
+  await expect(page.locator("html")).toHaveAttribute("dir", "rtl");
+  await expect(warned.locator('.timeline li[data-verified="false"]').getByRole("alert")).toContainText("تحذير");
+  await page.setViewportSize(PHONE);
+  await expectNoHorizontalScroll(page, "refused event (ar, phone)");
+  await expectAccessible(page, "refused event (ar, phone)");
+  await screenshot(page, "prenotifications-refused-ar-phone");
+  await page.getByLabel("اللغة").selectOption("en");
 });
