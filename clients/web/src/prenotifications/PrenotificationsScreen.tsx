@@ -17,6 +17,7 @@ import { archived, codeLabel, DISCREPANCY_KINDS, domainRegistry, groupRegistry, 
 import { recordsContext } from "../records/context";
 import { discrepancyCase, joinViews, listRecords, movesFor, PN_TEMPLATE, type PnRecord, sendPrenotification, transition } from "./engine";
 import { m } from "./messages";
+import "./prenotifications.css";
 import { type Codes, emptyForm, formData, type FormState, problems, TemplateForm } from "./TemplateForm";
 
 type Tab = "inbox" | "outbox" | "overdue" | "new";
