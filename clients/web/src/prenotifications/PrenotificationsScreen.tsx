@@ -12,7 +12,7 @@ import { type GroupChannel, type GroupSummary, isPinned, listGroups } from "../f
 import { inboxTick } from "../feed/live";
 import { fetchNames, memberLabel, type MemberName } from "../feed/names";
 import { describe as describeFailure, KeystoreGate, liveFeed, vault } from "../feed/unlock";
-import { type Described, formatDate } from "../i18n";
+import { type Described, formatDate, language } from "../i18n";
 import { archived, codeLabel, DISCREPANCY_KINDS, domainRegistry, groupRegistry, InvalidContentError, isOverdue, type Item, PN, type PrenotificationView, type RecordsContext, STATUS_EVENT, sync, type TemplateRegistry, vocabularies } from "../records";
 import { recordsContext } from "../records/context";
 import { discrepancyCase, joinViews, listRecords, movesFor, PN_TEMPLATE, type PnRecord, sendPrenotification, transition } from "./engine";
@@ -328,6 +328,7 @@ function SendForm({ pane, onSent }: { pane: Pane; onSent: () => void }) {
   const [showAll, setShowAll] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Described | null>(null);
+  const [listed, setListed] = useState<[string, string[]][]>([]);
   const template = pane.registry.get(PN_TEMPLATE);
   const members = [...pane.channel.session.roster.members.keys()].filter((id) => id !== me);
   async function submit(event: Event) {
@@ -336,6 +337,7 @@ function SendForm({ pane, onSent }: { pane: Pane; onSent: () => void }) {
     setError(null);
     const data = formData(template.schema(), form, pane.codes);
     const found = problems(template, data);
+    setListed([...found]);
     if (found.size) return setError({ message: m("fix_errors", { n: String(found.size) }), code: null });
     setBusy(true);
     try {
@@ -361,6 +363,16 @@ function SendForm({ pane, onSent }: { pane: Pane; onSent: () => void }) {
         <input type="checkbox" checked={disclose} onChange={(e) => setDisclose((e.currentTarget as HTMLInputElement).checked)} /> {m("disclose_eta")}
       </label>
       <ErrorLine error={error} />
+      {error && listed.length > 0 && (
+        <ul class="field-error" aria-label={m("fix_errors", { n: String(listed.length) })}>
+          {listed.map(([path, reasons]) => (
+            <li key={path}>
+              {template.label(path, language.value)}
+              {/\[\d+\]/.test(path) ? ` (${path})` : ""}: {reasons.join("; ")}
+            </li>
+          ))}
+        </ul>
+      )}
       <button type="submit" disabled={busy || destination.length === 0}>
         {m("send")}
       </button>

@@ -143,10 +143,14 @@ test("a pre-notification through its whole status flow both ways between a brows
   await page.getByRole("button", { name: "New pre-notification" }).click();
   const form = page.locator("form.pn-form");
   await form.getByRole("checkbox", { name: "Cora Coordinator" }).first().check();
+  // Sent empty: refused before anything is sealed, each missing part named.
+  await form.getByRole("button", { name: "Send the pre-notification" }).click();
+  await expect(form.getByRole("alert")).toContainText("fields need your attention");
+  await expect(form.locator("ul.field-error")).toContainText("Product: is required");
   // Validated as typed: a wrong value is named at its field at once.
   await form.getByRole("textbox", { name: "Doses", exact: true }).fill("many");
   await expect(form.getByRole("textbox", { name: "Doses", exact: true })).toHaveAttribute("aria-invalid", "true");
-  await expect(form.locator(".field.invalid .field-error").first()).toContainText("integer");
+  await expect(form.locator(".field.invalid", { has: page.getByRole("textbox", { name: "Doses", exact: true }) }).locator(".field-error")).toContainText("integer");
   await checkScreen(page, "prenotifications-new");
   const fields: [string, string][] = [
     ["Trade name", "Vaxzevria"],
