@@ -8,6 +8,7 @@ import { signal } from "@preact/signals";
 import { session } from "../auth/session";
 import { b64e, fromUtf8, utf8 } from "../crypto";
 import { type FeedItem, GroupChannel } from "./engine";
+import { keepIncoming } from "../records/incoming";
 import type { Vault } from "./vault";
 
 export type LinkState = "connecting" | "syncing" | "live" | "offline";
@@ -18,6 +19,8 @@ const KEEP = 500;
 
 export const link = signal<LinkState>("offline");
 export const items = signal<FeedItem[]>([]);
+/** Bumped when opened content went to the records inbox (cases and pre-notifications re-sync). */
+export const inboxTick = signal(0);
 
 /** Positions per group (hex id → last handled seq), as the server's `c1.` cursor holds them. */
 function positions(vault: Vault): Record<string, number> {
@@ -139,11 +142,13 @@ export class LiveFeed {
     const pos = positions(this.vault);
     if (!Number.isSafeInteger(seq) || seq <= (pos[hex] ?? 0)) return; // already handled
     const channel = await this.channel(groupId);
-    const { item, receipt } = await channel.receive(raw);
+    const { item, receipt, incoming } = await channel.receive(raw);
     if (item) await keep(this.vault, item);
+    if (incoming) keepIncoming(this.vault.data.secrets, incoming);
     pos[hex] = seq;
     this.vault.data.secrets.set(CURSOR, utf8(JSON.stringify(pos)));
     await this.vault.save();
+    if (incoming) inboxTick.value++;
     if (receipt && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "receipt", ...receipt }));
   }
 }

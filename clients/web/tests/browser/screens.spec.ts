@@ -45,6 +45,12 @@ async function walk(page: Page, server: CordonServer, kind: keyof typeof VIEWPOR
   await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
   await check(page, "groups", kind);
 
+  // Pre-notifications before the keystore is set up: the screen and its passphrase gate.
+  await page.getByRole("link", { name: "Pre-notifications" }).click();
+  await expect(page.getByRole("heading", { name: "Vaccine pre-notifications" })).toBeVisible();
+  await expect(page.getByLabel("Passphrase", { exact: true })).toBeVisible();
+  await check(page, "prenotifications-locked", kind);
+
   await page.getByRole("link", { name: "Sessions" }).click();
   await expect(page.locator(".device")).toHaveCount(1);
   await check(page, "sessions", kind);
@@ -61,7 +67,7 @@ async function walk(page: Page, server: CordonServer, kind: keyof typeof VIEWPOR
 
 for (const kind of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {
   test(`every screen on a ${kind}: fits, passes axe, carries the CSP`, async ({ page, server }) => {
-    test.setTimeout(180_000); // eight screens, two axe runs each, two admin-CLI calls
+    test.setTimeout(180_000); // nine screens, two axe runs each, two admin-CLI calls
     await walk(page, server, kind);
   });
 }

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pyotp
 from cordon_client._client import Cordon
+from cordon_client.prenotifications import prenotifications, send_prenotification, transition
+from cordon_client.records import archived, build_cases, sync
 
 PASSPHRASE = "coordinator keystore passphrase"
 PASSWORD = "Coordinator-password-2026!"
@@ -96,7 +98,99 @@ async def tamper(args: argparse.Namespace) -> dict[str, object]:
     return {"tampered": args.seq}
 
 
+async def whois(args: argparse.Namespace) -> dict[str, object]:
+    """A member's user id from the group's member listing, by username."""
+    async with client(args) as c:
+        listing = await c._call("GET", f"/api/v1/groups/{args.group}/members")
+        rows = listing["items"] if isinstance(listing, dict) else listing
+        return {"user_id": next(r["user_id"] for r in rows if r.get("username") == args.username)}
+
+
+async def pn_send(args: argparse.Namespace) -> dict[str, object]:
+    """Send a pre-notification (`--json` its data) to the destination user `--to`."""
+    async with client(args) as c:
+        record = await send_prenotification(
+            c, uuid.UUID(args.group), json.loads(args.json), destination=[uuid.UUID(args.to)]
+        )
+        return {"id": record["id"], "seq": record["stream_seq"]}
+
+
+async def pn_state(args: argparse.Namespace) -> dict[str, object]:
+    """Sync, then every pre-notification as this member verified it: status after the last
+    verified signed event, each event's check, refusals, decrypted findings."""
+    async with client(args) as c:
+        await sync(c)
+        views = await prenotifications(c, uuid.UUID(args.group))
+        return {
+            "items": [
+                {
+                    "id": v.id,
+                    "status": v.status,
+                    "server_status": v.server_status,
+                    "events": [
+                        {"to": (e.event or {}).get("to"), "valid": e.valid} for e in v.events
+                    ],
+                    "refused": [r.error for r in v.refused],
+                    "discrepancies": [d.data for d in v.discrepancies],
+                    "trade_name": v.data.get("product", {}).get("trade_name"),
+                }
+                for v in views
+            ],
+            "cases": [
+                {
+                    "seq": case.seq,
+                    "valid": case.original.valid,
+                    "reporting_country": case.data.get("reporting_country"),
+                    "remarks": case.data.get("remarks"),
+                }
+                for case in build_cases(archived(c, uuid.UUID(args.group)))
+            ],
+        }
+
+
+async def pn_move(args: argparse.Namespace) -> dict[str, object]:
+    """Move pre-notification `--id` to `--to` with an event signed by this device."""
+    async with client(args) as c:
+        await sync(c)
+        detail = json.loads(args.json) if args.json else None
+        gid, pid = uuid.UUID(args.group), uuid.UUID(args.id)
+        record = await transition(c, gid, pid, args.to, detail)
+        return {"status": record["status"]}
+
+
+async def tamper_event(args: argparse.Namespace) -> dict[str, object]:
+    """Change one hex digit of the signature in a stored status event (the server's JSON)."""
+    with sqlite3.connect(args.database) as db:
+        (raw,) = db.execute(
+            "SELECT envelope FROM stream_item WHERE seq = ? AND kind = 'prenotification_event'",
+            (args.seq,),
+        ).fetchone()
+        event = json.loads(raw)
+        sig = event["sig"]
+        event["sig"] = ("1" if sig[0] == "0" else "0") + sig[1:]
+        db.execute(
+            "UPDATE stream_item SET envelope = ? WHERE seq = ? AND kind = 'prenotification_event'",
+            (json.dumps(event, separators=(",", ":")).encode(), args.seq),
+        )
+    return {"tampered": args.seq}
+
+
+async def last_event_seq(args: argparse.Namespace) -> dict[str, object]:
+    """The stream seq of the newest status event of the group (for the tamper step)."""
+    with sqlite3.connect(args.database) as db:
+        (seq,) = db.execute(
+            "SELECT max(seq) FROM stream_item WHERE kind = 'prenotification_event'"
+        ).fetchone()
+    return {"seq": seq}
+
+
 STEPS = {
+    "whois": whois,
+    "pn-send": pn_send,
+    "pn-state": pn_state,
+    "pn-move": pn_move,
+    "pn-tamper-event": tamper_event,
+    "pn-last-event": last_event_seq,
     "enrol": enrol,
     "open": open_group,
     "admit": admit,
@@ -119,6 +213,9 @@ def main() -> None:
     parser.add_argument("--urgent", action="store_true")
     parser.add_argument("--database")
     parser.add_argument("--seq", type=int)
+    parser.add_argument("--json")
+    parser.add_argument("--to")
+    parser.add_argument("--id")
     args = parser.parse_args()
     sys.stdout.write(json.dumps(asyncio.run(STEPS[args.step](args))) + "\n")
 
