@@ -12,7 +12,8 @@ import { items, keepSent, link, LiveFeed, loadItems, markRead } from "./live";
 import { fetchNames, memberLabel, type MemberName } from "./names";
 import { sealedFor, Vault } from "./vault";
 
-const vault = signal<Vault | null>(null);
+/** The unlocked keystore, shared with the screens that need keys (groups, devices). */
+export const vault = signal<Vault | null>(null);
 let feed: LiveFeed | null = null;
 /** A seed handed over by this tab's login, kept until the passphrase is chosen. */
 let seed: Uint8Array | null = null;
@@ -41,7 +42,7 @@ session.subscribe((current) => {
   }
 });
 
-function KeystoreGate() {
+export function KeystoreGate() {
   const user = session.value!.user;
   const [mode, setMode] = useState<"loading" | "create" | "unlock" | "lost">("loading");
   const [passphrase, setPassphrase] = useState("");

@@ -1,0 +1,130 @@
+/**
+ * Groups and devices in the browser, end to end against a real server and the Python SDK:
+ * a browser coordinator opens the group's signed log, admits an SDK member by invitation and
+ * changes its role (the SDK verifies both from its own pinned root); a forged roster change
+ * the server slips into its database is refused with the blocking warning; a second browser
+ * context links to the first device by its link code, pins the group key by the first
+ * device's fingerprint and reads the group.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { Page } from "@playwright/test";
+import { expect, expectAccessible, expectNoHorizontalScroll, PASSWORD, screenshot, test } from "./fixtures";
+import { REPO_ROOT, WEB_ROOT } from "./server";
+import { totp } from "./totp";
+
+const run = promisify(execFile);
+const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
+const HELPER = path.join(WEB_ROOT, "tests/browser/sdk_member.py");
+const KEY_PASSPHRASE = "browser keystore passphrase";
+
+async function sdk(step: string, ...args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await run(PYTHON, [HELPER, step, ...args], { timeout: 60_000 });
+  return JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
+}
+
+async function logIn(page: Page, username: string, code: string | null = null): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(PASSWORD);
+  if (code) await page.getByLabel("Authenticator code").fill(code);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
+}
+
+/** The first time keys are needed on a device: choose the passphrase that seals them. */
+async function protectKeys(page: Page): Promise<void> {
+  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
+  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Protect the keys" }).click();
+}
+
+async function checkScreen(page: Page, name: string): Promise<void> {
+  for (const [kind, size] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 360, height: 740 }]] as const) {
+    await page.setViewportSize(size);
+    await expectNoHorizontalScroll(page, `${name} (${kind})`);
+    await expectAccessible(page, `${name} (${kind})`);
+    await screenshot(page, `${name}-${kind}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+test("a browser coordinator admits an SDK member and changes its role, as the SDK verifies; a forged roster change is refused", async ({ page, server }) => {
+  test.setTimeout(180_000);
+  // The coordinator turns TOTP on (coordinators must have it); then the group is made.
+  await server.enrolledUser("cora.coord", PASSWORD);
+  await logIn(page, "cora.coord");
+  await page.getByRole("link", { name: "Sessions" }).click();
+  await page.getByRole("button", { name: "Turn on two-step verification" }).click();
+  const seed = (await page.getByTestId("totp-secret").textContent())?.trim() ?? "";
+  await page.getByLabel("Code from the app").fill(totp(seed));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByRole("status")).toHaveText("Two-step verification is now on.");
+  const created = await server.admin("create-group", "Operation Lighthouse", "--coordinator", "cora.coord");
+  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
+  await page.getByRole("link", { name: "Groups" }).click();
+
+  // The group list, then the group: keys protected, the signed log opened on this device.
+  const row = page.locator(`tr[data-group="${groupId}"]`);
+  await expect(row).toContainText("Planned");
+  await expect(row).toContainText("Coordinator");
+  await row.getByRole("link", { name: "Operation Lighthouse" }).click();
+  await protectKeys(page);
+  await page.getByRole("button", { name: "Open the signed log" }).click();
+  await page.getByLabel("New status").selectOption("active");
+  await page.getByRole("button", { name: "Change the status" }).click();
+  await expect(page.getByTestId("group-status")).toContainText("Active");
+  const fingerprint = (await page.getByTestId("root-fingerprint").textContent())!.trim();
+
+  // An invitation for the SDK member, answered by the SDK, admitted here.
+  await page.getByLabel("For (username, optional)").fill("sam.sdk");
+  await page.getByRole("button", { name: "Make an invitation" }).click();
+  const invitation = (await page.getByTestId("invitation").textContent())!.trim();
+  expect(invitation).toMatch(/^cordon-invite:2:/);
+  await expect(page.getByRole("img", { name: "QR code of the invitation" })).toBeVisible();
+  const home = mkdtempSync(path.join(tmpdir(), "cordon-sam-"));
+  const common = ["--server", server.base, "--home", home];
+  const sam = await sdk("enrol", ...common, "--code", await server.createUser("sam.sdk", { displayName: "Sam Sdk" }), "--username", "sam.sdk");
+  const samId = String(sam.user_id);
+  await sdk("join-request", ...common, "--invitation", invitation);
+  await page.getByRole("button", { name: "Check for join requests" }).click();
+  await page.getByRole("button", { name: "Admit sam.sdk" }).click();
+  const samRow = page.locator(`.roster tr[data-member="${samId}"]`);
+  await expect(samRow).toHaveAttribute("data-role", "member");
+  await expect(samRow).toContainText("Sam Sdk");
+  await expect(samRow).toContainText("Browser Test Customs");
+  await expect(samRow).toContainText("Belgium");
+
+  // The SDK certifies its device and sees the same group key and roster.
+  expect((await sdk("join", ...common, "--group", groupId)).fingerprint).toBe(fingerprint);
+  expect(((await sdk("roster", ...common, "--group", groupId)).members as Record<string, string>)[samId]).toBe("member");
+
+  // A role change, signed here, verified by the SDK from its own pinned root.
+  await page.getByRole("link", { name: "All groups" }).click();
+  await page.getByRole("link", { name: "Operation Lighthouse" }).click();
+  await expect(samRow.locator("td").nth(4)).toHaveText("1"); // the SDK's device, certified
+  await samRow.getByLabel("Role of Sam Sdk").selectOption("coordinator");
+  await samRow.getByRole("button", { name: "Change the role" }).click();
+  await expect(samRow).toHaveAttribute("data-role", "coordinator");
+  expect(((await sdk("roster", ...common, "--group", groupId)).members as Record<string, string>)[samId]).toBe("coordinator");
+  await checkScreen(page, "group");
+  await page.getByRole("link", { name: "Devices" }).click();
+  await expect(page.getByTestId("device-kind")).toContainText("holds your member key");
+  await expect(page.getByTestId("safety-number")).toHaveText(/^(\d{5} ){11}\d{5}$/);
+  await checkScreen(page, "devices");
+
+  // The server slips a stranger into the log (correctly chained, signed by no coordinator).
+  const forged = await sdk("forge-member", "--database", server.database, "--group", groupId);
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("link", { name: "Operation Lighthouse" }).click();
+  const warning = page.getByTestId("roster-refused");
+  await expect(warning).toHaveAttribute("role", "alert");
+  await expect(warning).toContainText("Warning: this group's membership list was refused");
+  await expect(warning).toContainText(`crypto.injected_member: injected member rejected: seq ${String(forged.forged_seq)} (add_member)`);
+  await expect(page.locator(".roster")).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Make an invitation" })).toHaveCount(0);
+  await checkScreen(page, "group-refused");
+});
