@@ -60,7 +60,8 @@ function LinkNewDevice() {
         {m("link_submit")}
       </button>
       {outcomes && (
-        <ul class="outcomes" role="status">
+        <div role="status">
+        <ul class="outcomes">
           {outcomes.length === 0 && <li>{m("no_groups")}</li>}
           {outcomes.map((o) => (
             <li key={o.groupId} data-outcome={o.outcome}>
@@ -70,6 +71,7 @@ function LinkNewDevice() {
             </li>
           ))}
         </ul>
+        </div>
       )}
     </form>
   );

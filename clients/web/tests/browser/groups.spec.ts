@@ -128,3 +128,67 @@ test("a browser coordinator admits an SDK member and changes its role, as the SD
   await expect(page.getByRole("button", { name: "Make an invitation" })).toHaveCount(0);
   await checkScreen(page, "group-refused");
 });
+
+test("a second browser links to the first device by its code, pins the group key by the first device's fingerprint and reads the group", async ({ page, browser, server }) => {
+  test.setTimeout(180_000);
+  const home = mkdtempSync(path.join(tmpdir(), "cordon-coord-"));
+  const common = ["--server", server.base, "--home", home];
+  await sdk("enrol", ...common, "--code", await server.createUser("cole.coord"), "--username", "cole.coord");
+  const created = await server.admin("create-group", "Operation Beacon", "--coordinator", "cole.coord");
+  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
+  const opened = await sdk("open", ...common, "--group", groupId);
+
+  // The first device: joins by invitation, is admitted, certifies itself.
+  await server.enrolledUser("lina.link", PASSWORD);
+  await logIn(page, "lina.link");
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await protectKeys(page);
+  await page.getByLabel("Invitation from your coordinator").fill(String(opened.invitation));
+  await page.getByRole("button", { name: "Send the join request" }).click();
+  await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
+  await sdk("admit", ...common, "--group", groupId);
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("link", { name: "Operation Beacon" }).click();
+  const fingerprint = (await page.getByTestId("root-fingerprint").textContent())!.trim();
+  expect(fingerprint).toBe(String(opened.fingerprint));
+
+  // The second device (another browser profile): logs in, protects its keys, shows its code.
+  const context = await browser.newContext({ baseURL: server.base });
+  const second = await context.newPage();
+  await logIn(second, "lina.link");
+  await second.getByRole("link", { name: "Devices" }).click();
+  await protectKeys(second);
+  await expect(second.getByTestId("device-kind")).toContainText("does not hold your member key");
+  await expect(second.getByRole("img", { name: "QR code of this device's link code" })).toBeVisible();
+  const linkCode = (await second.getByTestId("link-code").textContent())!.trim();
+  expect(linkCode).toMatch(/^cordon-link:2:[A-Za-z0-9_-]{43}$/);
+  await checkScreen(second, "devices-link-code");
+
+  // The first device links it: an add_device signed with the member key, for that key only.
+  await page.getByRole("link", { name: "Devices" }).click();
+  await page.getByLabel("Link code of the new device").fill(linkCode);
+  await page.getByRole("button", { name: "Link the device" }).click();
+  await expect(page.locator('[data-outcome="linked"]')).toHaveText("Operation Beacon: device linked");
+  await checkScreen(page, "devices-linked");
+
+  // The second device pins the group key by the first device's fingerprint: a wrong one is
+  // refused and pins nothing; the right one shows the verified roster with both devices.
+  await second.getByRole("link", { name: "Groups" }).click();
+  await second.getByRole("link", { name: "Operation Beacon" }).click();
+  const wrong = fingerprint.replace(/^\d/, (d) => String((Number(d) + 1) % 10));
+  await second.getByLabel("Digits or QR code to compare").fill(wrong);
+  await second.getByRole("button", { name: "Pin the key" }).click();
+  await expect(second.getByRole("alert")).toContainText("does not match what you entered");
+  await checkScreen(second, "group-pin");
+  await second.getByLabel("Digits or QR code to compare").fill(fingerprint);
+  await second.getByRole("button", { name: "Pin the key" }).click();
+  await expect(second.getByTestId("root-fingerprint")).toHaveText(fingerprint);
+  await expect(second.locator(".roster tr", { hasText: "You" }).locator("td").nth(4)).toHaveText("2");
+
+  // …and reads the group: an alert the coordinator sends now reaches the linked device.
+  await sdk("send", ...common, "--group", groupId, "--text", "Reefer MSKU5550001 held at Antwerp");
+  await second.getByRole("link", { name: "Alerts" }).click();
+  await second.getByRole("button", { name: "Operation Beacon" }).click();
+  await expect(second.locator(".feed .item", { hasText: "Reefer MSKU5550001 held at Antwerp" })).toBeVisible();
+  await context.close();
+});
