@@ -65,13 +65,13 @@ function RosterTable({ group, roster, signer, onChanged }: { group: GroupSummary
       <p class="hint">{g("roster_hint")}</p>
       <ErrorLine error={error} />
       <div class="table-wrap">
-        <table class="roster" aria-labelledby="roster-title">
+        <table class="roster stack" aria-labelledby="roster-title">
           <thead>
             <tr>
               <th scope="col">{g("col_member")}</th>
               <th scope="col">{g("col_org")}</th>
               <th scope="col">{g("col_country")}</th>
-              <th scope="col">{g("col_role")}</th>
+              <th scope="col">{g("col_member_role")}</th>
               <th scope="col">{g("col_devices")}</th>
               {signer && <th scope="col">{g("col_actions")}</th>}
             </tr>
@@ -83,17 +83,19 @@ function RosterTable({ group, roster, signer, onChanged }: { group: GroupSummary
               const chosen = roles[member.memberId] ?? member.role;
               return (
                 <tr key={member.memberId} data-member={member.memberId} data-role={member.role}>
-                  <td dir="auto" title={member.memberId}>
+                  <td dir="auto" title={member.memberId} data-label={g("col_member")}>
                     {member.memberId === me ? g("you") : name}
                   </td>
-                  <td dir="auto">{entry?.organisation ?? ""}</td>
-                  <td>{countryName(entry?.country ?? null, language.value)}</td>
-                  <td>{roleLabel(member.role)}</td>
-                  <td>{member.devices.size}</td>
+                  <td dir="auto" data-label={g("col_org")}>
+                    {entry?.organisation ?? ""}
+                  </td>
+                  <td data-label={g("col_country")}>{countryName(entry?.country ?? null, language.value)}</td>
+                  <td data-label={g("col_member_role")}>{roleLabel(member.role)}</td>
+                  <td data-label={g("col_devices")}>{member.devices.size}</td>
                   {signer && (
-                    <td class="actions-cell">
+                    <td data-label={g("col_actions")}>
                       {member.memberId !== me && (
-                        <>
+                        <div class="row-actions">
                           <select aria-label={g("role_for", { name })} value={chosen} onChange={(e) => setRoles({ ...roles, [member.memberId]: (e.currentTarget as HTMLSelectElement).value })}>
                             {LOG_ROLES.map((r) => (
                               <option key={r} value={r}>
@@ -107,7 +109,7 @@ function RosterTable({ group, roster, signer, onChanged }: { group: GroupSummary
                           <button type="button" class="danger" disabled={busy} aria-label={g("remove", { name })} onClick={() => void run(async () => (await removeMember(vault.value!, group.id, me, member.memberId), await onChanged()))}>
                             {g("remove", { name: "" }).trim()}
                           </button>
-                        </>
+                        </div>
                       )}
                     </td>
                   )}
