@@ -6,6 +6,7 @@
 import { useState } from "preact/hooks";
 import { ErrorLine, ScreenTitle } from "../app/ui";
 import { session } from "../auth/session";
+import { BindingError } from "../crypto";
 import { KeystoreGate, vault } from "../feed/FeedScreen";
 import { type Described } from "../i18n";
 import { describeTrust } from "./describe";
@@ -66,7 +67,9 @@ function LinkNewDevice() {
           {outcomes.map((o) => (
             <li key={o.groupId} data-outcome={o.outcome}>
               {o.outcome === "failed"
-                ? m("failed", { group: o.name, reason: describeTrust(o.error).message })
+                ? o.error instanceof BindingError
+                  ? m("link_binding", { group: o.name })
+                  : m("failed", { group: o.name, reason: describeTrust(o.error).message })
                 : m(o.outcome === "linked" ? "linked" : o.outcome === "already" ? "already" : "not_pinned_group", { group: o.name })}
             </li>
           ))}

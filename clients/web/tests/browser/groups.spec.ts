@@ -165,8 +165,16 @@ test("a second browser links to the first device by its code, pins the group key
   await checkScreen(second, "devices-link-code");
 
   // The first device links it: an add_device signed with the member key, for that key only.
+  // First the server lies about the new device's signing key: nothing is signed.
   await page.getByRole("link", { name: "Devices" }).click();
   await page.getByLabel("Link code of the new device").fill(linkCode);
+  await page.route("**/api/v1/groups/*/keys", async (route) => {
+    const served = (await (await route.fetch()).json()) as { signing_key: string }[];
+    await route.fulfill({ json: served.map((d) => ({ ...d, signing_key: Buffer.alloc(32, 7).toString("base64url") })) });
+  });
+  await page.getByRole("button", { name: "Link the device" }).click();
+  await expect(page.locator('[data-outcome="failed"]')).toContainText("Operation Beacon: not linked. The key the server gave for that device is not the one its code names");
+  await page.unrouteAll();
   await page.getByRole("button", { name: "Link the device" }).click();
   await expect(page.locator('[data-outcome="linked"]')).toHaveText("Operation Beacon: device linked");
   await checkScreen(page, "devices-linked");
