@@ -1,13 +1,14 @@
 /**
  * Groups and devices in the browser, end to end against a real server and the Python SDK:
  * a browser coordinator opens the group's signed log, admits an SDK member by invitation and
- * changes its role (the SDK verifies both from its own pinned root); a forged roster change
+ * changes its role (the SDK verifies both from its own pinned root) and publishes a signed
+ * template version; a forged roster change
  * the server slips into its database is refused with the blocking warning; a second browser
  * context links to the first device by its link code, pins the group key by the first
  * device's fingerprint and reads the group.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -110,6 +111,18 @@ test("a browser coordinator admits an SDK member and changes its role, as the SD
   await samRow.getByRole("button", { name: "Change the role" }).click();
   await expect(samRow).toHaveAttribute("data-role", "coordinator");
   expect(((await sdk("roster", ...common, "--group", groupId)).members as Record<string, string>)[samId]).toBe("coordinator");
+
+  // A new template version, signed by this device (the server stores only a document whose
+  // signature verifies under the publishing device's key).
+  const template = JSON.parse(readFileSync(path.join(REPO_ROOT, "clients/python/cordon_client/templates/seizure-case.v1.json"), "utf8")) as Record<string, unknown>;
+  await page.getByLabel("Template (JSON)").fill(JSON.stringify({ ...template, version: 2 }));
+  await page.getByRole("button", { name: "Sign and publish" }).click();
+  await expect(page.getByText("seizure-case version 2 published.")).toBeVisible();
+  await expect(page.locator(".manage li", { hasText: "seizure-case v2" })).toBeVisible();
+  await page.getByLabel("Template (JSON)").fill("[1, 2]");
+  await page.getByRole("button", { name: "Sign and publish" }).click();
+  await expect(page.getByRole("alert")).toContainText("This is not a template");
+  await page.getByLabel("Template (JSON)").fill("");
   await checkScreen(page, "group");
   await page.getByRole("link", { name: "Devices" }).click();
   await expect(page.getByTestId("device-kind")).toContainText("holds your member key");
