@@ -107,7 +107,7 @@ function RosterTable({ group, roster, signer, onChanged }: { group: GroupSummary
                             {g("set_role")}
                           </button>
                           <button type="button" class="danger" disabled={busy} aria-label={g("remove", { name })} onClick={() => void run(async () => (await removeMember(vault.value!, group.id, me, member.memberId), await onChanged()))}>
-                            {g("remove", { name: "" }).trim()}
+                            {g("remove_short")}
                           </button>
                         </div>
                       )}

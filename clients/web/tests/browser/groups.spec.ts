@@ -1,9 +1,9 @@
 /**
  * Groups and devices in the browser, end to end against a real server and the Python SDK:
  * a browser coordinator opens the group's signed log, admits an SDK member by invitation and
- * changes its role (the SDK verifies both from its own pinned root) and publishes a signed
- * template version; a forged roster change
- * the server slips into its database is refused with the blocking warning; a second browser
+ * changes its role (the SDK verifies both from its own pinned root), publishes a signed
+ * template version and removes the member; a forged roster change the server slips into its
+ * database is refused with the blocking warning; a second browser
  * context links to the first device by its link code, pins the group key by the first
  * device's fingerprint and reads the group.
  */
@@ -124,6 +124,11 @@ test("a browser coordinator admits an SDK member and changes its role, as the SD
   await expect(page.getByRole("alert")).toContainText("This is not a template");
   await page.getByLabel("Template (JSON)").fill("");
   await checkScreen(page, "group");
+
+  // Removal: signed in the log first, then on the server; the verified roster drops the row.
+  await samRow.getByRole("button", { name: "Remove Sam Sdk" }).click();
+  await expect(samRow).toHaveCount(0);
+  await expect(page.locator(".roster tbody tr")).toHaveCount(1);
   await page.getByRole("link", { name: "Devices" }).click();
   await expect(page.getByTestId("device-kind")).toContainText("holds your member key");
   await expect(page.getByTestId("safety-number")).toHaveText(/^(\d{5} ){11}\d{5}$/);
