@@ -7,6 +7,7 @@ import { takePendingSeed } from "../auth/device";
 import { session } from "../auth/session";
 import { memberSafetyNumber, type Roster, WrongPassphraseError } from "../crypto";
 import { type Described, describeError, formatDate, type MessageKey, t } from "../i18n";
+import { m as devicesText } from "../devices/messages";
 import { certifySelf, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
 import { items, keepSent, link, LiveFeed, loadItems, markRead } from "./live";
 import { fetchNames, memberLabel, type MemberName } from "./names";
@@ -180,7 +181,7 @@ function RosterView({ roster, groupId }: { roster: Roster; groupId: string }) {
 function GroupView({ group }: { group: GroupSummary }) {
   const v = vault.value!;
   const [roster, setRoster] = useState<Roster | null>(null);
-  const [stage, setStage] = useState<"loading" | "not_pinned" | "not_admitted" | "ready">("loading");
+  const [stage, setStage] = useState<"loading" | "not_pinned" | "not_admitted" | "not_linked" | "ready">("loading");
   const [text, setText] = useState("");
   const [urgent, setUrgent] = useState(false);
   const [error, setError] = useState<Described | null>(null);
@@ -191,7 +192,7 @@ function GroupView({ group }: { group: GroupSummary }) {
     if (!isPinned(v, group.id)) return setStage("not_pinned");
     try {
       const outcome = await certifySelf(v, group.id, session.value!.user.id);
-      if (outcome === "not_admitted") return setStage("not_admitted");
+      if (outcome === "not_admitted" || outcome === "not_linked") return setStage(outcome);
       const channel = await feed!.channel(group.id);
       await channel.refresh();
       setRoster(channel.session.roster);
@@ -243,7 +244,20 @@ function GroupView({ group }: { group: GroupSummary }) {
         </p>
       )}
       <ErrorLine error={error} />
-      {stage === "not_pinned" && <Notice>{t("feed.not_pinned")}</Notice>}
+      {stage === "not_pinned" && (
+        <>
+          <Notice>{t("feed.not_pinned")}</Notice>
+          {/* A linked device has no invitation: it pins the key on the group's screen. */}
+          <p>
+            <a href={`/groups/${group.id}`}>{devicesText("pin_title")}</a>
+          </p>
+        </>
+      )}
+      {stage === "not_linked" && (
+        <p class="notice" role="status">
+          <a href="/devices">{devicesText("not_certified")}</a>
+        </p>
+      )}
       {stage === "not_admitted" && (
         <div>
           <Notice>{t("feed.waiting_admission")}</Notice>
