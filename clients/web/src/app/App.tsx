@@ -8,7 +8,7 @@ import { EnrolScreen } from "../auth/EnrolScreen";
 import { LoginScreen } from "../auth/LoginScreen";
 import { SessionsScreen } from "../auth/SessionsScreen";
 import { loggedIn, logout } from "../auth/session";
-import { GroupsScreen } from "../groups/GroupsScreen";
+import { navLabel } from "../devices/nav";
 import { LANGUAGES, type Language, direction, isLanguage, language, setLanguage, t } from "../i18n";
 import { pnNav } from "../prenotifications/nav";
 import { NotFound } from "./NotFound";
@@ -59,7 +59,7 @@ function Header() {
       </div>
       {loggedIn.value && (
         <nav aria-label={t("nav.main")}>
-          <a href="/" aria-current={path === "/" ? "page" : undefined}>
+          <a href="/" aria-current={path === "/" || path.startsWith("/groups/") ? "page" : undefined}>
             {t("nav.groups")}
           </a>
           <a href="/feed" aria-current={path === "/feed" ? "page" : undefined}>
@@ -67,6 +67,9 @@ function Header() {
           </a>
           <a href="/prenotifications" aria-current={path === "/prenotifications" ? "page" : undefined}>
             {pnNav("nav")}
+          </a>
+          <a href="/devices" aria-current={path === "/devices" ? "page" : undefined}>
+            {navLabel("devices")}
           </a>
           <a href="/sessions" aria-current={path === "/sessions" ? "page" : undefined}>
             {t("nav.sessions")}
@@ -113,7 +116,13 @@ function focusHeading() {
   requestAnimationFrame(() => document.querySelector<HTMLElement>("main h1")?.focus({ preventScroll: true }));
 }
 
+/** The group screens and the devices screen are lazy chunks too (the login bundle stays as it was). */
+const GroupsScreen = lazy(() => import("../groups/GroupsScreen").then((m) => m.GroupsScreen));
+const GroupScreen = lazy(() => import("../groups/GroupScreen").then((m) => m.GroupScreen));
+const DevicesScreen = lazy(() => import("../devices/DevicesScreen").then((m) => m.DevicesScreen));
 const Home = () => <Private screen={GroupsScreen} />;
+const Group = () => <Private screen={GroupScreen} />;
+const Devices = () => <Private screen={DevicesScreen} />;
 const Sessions = () => <Private screen={SessionsScreen} />;
 /** The feed (protocol engine, HPKE, keystore) is its own chunk, fetched only once a logged-in
  * user opens it, so the login screen does not download it (same-origin script: CSP unchanged). */
@@ -133,6 +142,8 @@ export function App() {
       <main id="main" tabIndex={-1}>
         <Router onRouteChange={focusHeading}>
           <Route path="/" component={Home} />
+          <Route path="/groups/:id" component={Group} />
+          <Route path="/devices" component={Devices} />
           <Route path="/sessions" component={Sessions} />
           <Route path="/feed" component={Feed} />
           <Route path="/prenotifications" component={Prenotifications} />

@@ -5,6 +5,7 @@ import { ErrorLine, Field, Notice, ScreenTitle } from "../app/ui";
 import { session } from "../auth/session";
 import { casesMsg } from "../cases/messages";
 import { memberSafetyNumber, type Roster } from "../crypto";
+import { m as devicesText } from "../devices/messages";
 import { type Described, formatDate, t } from "../i18n";
 import { certifySelf, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
 import { items, keepSent, markRead } from "./live";
@@ -85,7 +86,7 @@ function RosterView({ roster, groupId }: { roster: Roster; groupId: string }) {
 function GroupView({ group }: { group: GroupSummary }) {
   const v = vault.value!;
   const [roster, setRoster] = useState<Roster | null>(null);
-  const [stage, setStage] = useState<"loading" | "not_pinned" | "not_admitted" | "ready">("loading");
+  const [stage, setStage] = useState<"loading" | "not_pinned" | "not_admitted" | "not_linked" | "ready">("loading");
   const [text, setText] = useState("");
   const [urgent, setUrgent] = useState(false);
   const [error, setError] = useState<Described | null>(null);
@@ -96,7 +97,7 @@ function GroupView({ group }: { group: GroupSummary }) {
     if (!isPinned(v, group.id)) return setStage("not_pinned");
     try {
       const outcome = await certifySelf(v, group.id, session.value!.user.id);
-      if (outcome === "not_admitted") return setStage("not_admitted");
+      if (outcome === "not_admitted" || outcome === "not_linked") return setStage(outcome);
       const channel = await liveFeed()!.channel(group.id);
       await channel.refresh();
       setRoster(channel.session.roster);
@@ -148,7 +149,20 @@ function GroupView({ group }: { group: GroupSummary }) {
         </p>
       )}
       <ErrorLine error={error} />
-      {stage === "not_pinned" && <Notice>{t("feed.not_pinned")}</Notice>}
+      {stage === "not_pinned" && (
+        <>
+          <Notice>{t("feed.not_pinned")}</Notice>
+          {/* A linked device has no invitation: it pins the key on the group's screen. */}
+          <p>
+            <a href={`/groups/${group.id}`}>{devicesText("pin_title")}</a>
+          </p>
+        </>
+      )}
+      {stage === "not_linked" && (
+        <p class="notice" role="status">
+          <a href="/devices">{devicesText("not_certified")}</a>
+        </p>
+      )}
       {stage === "not_admitted" && (
         <div>
           <Notice>{t("feed.waiting_admission")}</Notice>

@@ -6,8 +6,8 @@
  */
 import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
-import { b64d, b64e, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, CryptoError, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
-import { checkIdentity, checkRouting, parseStreamItem, receiptBody, refreshRoster, type StreamItem } from "../protocol";
+import { b64d, b64e, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, CryptoError, equal, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
+import { checkedEnvelope, checkIdentity, checkRouting, parseStreamItem, receiptBody, refreshRoster, type StreamItem } from "../protocol";
 import { type Incoming, incoming as makeIncoming, INBOX_KINDS, pyIsoFromMs } from "../records/incoming";
 import type { Vault } from "./vault";
 
@@ -66,13 +66,18 @@ export async function roster(vault: Vault, groupId: string): Promise<Roster> {
   return result;
 }
 
-/** Once the coordinator admitted this member: certify this device with the member key. */
-export async function certifySelf(vault: Vault, groupId: string, userId: string): Promise<"certified" | "already" | "not_admitted"> {
+/**
+ * Once the coordinator admitted this member: certify this device with the member key. A
+ * device without the member's certified key (a linked device) cannot: the first device links
+ * it (`devices/linking.ts`), as the SDK's `_certify_self` says.
+ */
+export async function certifySelf(vault: Vault, groupId: string, userId: string): Promise<"certified" | "already" | "not_admitted" | "not_linked"> {
   const current = await roster(vault, groupId);
   if (current.device(vault.deviceId)) return "already";
   const member = current.members.get(userId);
   const key = vault.data.memberKey;
-  if (!member || !key) return "not_admitted";
+  if (!member) return "not_admitted";
+  if (!key || !equal(key.publicKey, member.memberKey)) return "not_linked";
   const writer = new LogWriter(groupId, [...current.entries]);
   const entry = await writer.addDevice(key, userId, vault.deviceId, vault.data.signingKey.publicKey, Date.now());
   await authed("POST", `/groups/${groupId}/log`, { body: { entry: entry.toJson() } });

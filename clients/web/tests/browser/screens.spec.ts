@@ -50,6 +50,11 @@ async function walk(page: Page, server: CordonServer, kind: keyof typeof VIEWPOR
   await expect(page.getByRole("heading", { name: "Vaccine pre-notifications" })).toBeVisible();
   await expect(page.getByLabel("Passphrase", { exact: true })).toBeVisible();
   await check(page, "prenotifications-locked", kind);
+  // Devices and keys: the first visit asks for the passphrase that seals this device's keys.
+  await page.getByRole("link", { name: "Devices" }).click();
+  await expect(page.getByRole("heading", { name: "Devices and keys" })).toBeVisible();
+  await expect(page.getByLabel("Passphrase again")).toBeVisible();
+  await check(page, "devices-setup", kind);
 
   await page.getByRole("link", { name: "Sessions" }).click();
   await expect(page.locator(".device")).toHaveCount(1);
@@ -62,12 +67,16 @@ async function walk(page: Page, server: CordonServer, kind: keyof typeof VIEWPOR
   await page.getByLabel("Language").selectOption("ar");
   await expect(page.locator("html")).toHaveAttribute("dir", "rtl");
   await check(page, "sessions-ar", kind);
+  await page.getByRole("link", { name: "الأجهزة" }).click();
+  await expect(page.getByRole("heading", { name: "الأجهزة والمفاتيح" })).toBeVisible();
+  await check(page, "devices-ar", kind);
   await page.getByLabel("اللغة").selectOption("en");
 }
 
 for (const kind of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {
   test(`every screen on a ${kind}: fits, passes axe, carries the CSP`, async ({ page, server }) => {
     test.setTimeout(180_000); // nine screens, two axe runs each, two admin-CLI calls
+    test.setTimeout(180_000); // ten screens, two axe runs each, two admin-CLI calls
     await walk(page, server, kind);
   });
 }

@@ -184,7 +184,67 @@ async def last_event_seq(args: argparse.Namespace) -> dict[str, object]:
     return {"seq": seq}
 
 
+async def join_request(args: argparse.Namespace) -> dict[str, object]:
+    """As a joining member: answer an invitation (root checked and pinned, key and MAC sent)."""
+    async with client(args) as c:
+        return {"group": str(await c.request_join(args.invitation))}
+
+
+async def join(args: argparse.Namespace) -> dict[str, object]:
+    """Once admitted: certify this device in the group's log (`join_group`)."""
+    async with client(args) as c:
+        return {"fingerprint": await c.join_group(uuid.UUID(args.group))}
+
+
+async def roster(args: argparse.Namespace) -> dict[str, object]:
+    """The roster as the SDK verifies it from its pinned root: member id -> role."""
+    async with client(args) as c:
+        verified = await c.roster(uuid.UUID(args.group))
+        return {
+            "members": {str(m.member_id): m.role for m in verified.members.values()},
+            "head_seq": verified.head_seq,
+        }
+
+
+async def forge_member(args: argparse.Namespace) -> dict[str, object]:
+    """Play the malicious server: append to the stored log an `add_member` for a stranger,
+    correctly chained but signed by a key that is no coordinator's."""
+    from cordon_client.crypto import LogEntry, LogWriter
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    group = uuid.UUID(args.group)
+    with sqlite3.connect(args.database) as db:
+        rows = db.execute(
+            "SELECT entry_json FROM group_log_entry WHERE group_id = ? ORDER BY seq",
+            (group.hex,),
+        ).fetchall()
+        writer = LogWriter(group, [LogEntry.from_json(json.loads(r[0])) for r in rows])
+        forger = Ed25519PrivateKey.generate()
+        stranger = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+        head = writer.entries[-1]
+        entry = writer.add_member(forger, uuid.uuid4(), stranger, "coordinator", head.ts + 1)
+        db.execute(
+            "INSERT INTO group_log_entry (id, group_id, seq, op, entry_hash, entry_json, "
+            "author_device_id, created_at) SELECT ?, group_id, ?, ?, ?, ?, NULL, created_at "
+            "FROM group_log_entry WHERE group_id = ? AND seq = ?",
+            (
+                uuid.uuid4().hex,
+                entry.seq,
+                entry.op,
+                entry.entry_hash(),
+                json.dumps(entry.to_json()),
+                group.hex,
+                head.seq,
+            ),
+        )
+    return {"forged_seq": entry.seq}
+
+
 STEPS = {
+    "join-request": join_request,
+    "join": join,
+    "roster": roster,
+    "forge-member": forge_member,
     "whois": whois,
     "pn-send": pn_send,
     "pn-state": pn_state,
@@ -216,6 +276,7 @@ def main() -> None:
     parser.add_argument("--json")
     parser.add_argument("--to")
     parser.add_argument("--id")
+    parser.add_argument("--invitation")
     args = parser.parse_args()
     sys.stdout.write(json.dumps(asyncio.run(STEPS[args.step](args))) + "\n")
 
