@@ -10,6 +10,7 @@ import { SessionsScreen } from "../auth/SessionsScreen";
 import { loggedIn, logout } from "../auth/session";
 import { GroupsScreen } from "../groups/GroupsScreen";
 import { LANGUAGES, type Language, direction, isLanguage, language, setLanguage, t } from "../i18n";
+import { navLabel } from "../library/nav";
 import { NotFound } from "./NotFound";
 
 /** `<html lang dir>` follow the chosen language (Arabic: right to left). */
@@ -64,6 +65,9 @@ function Header() {
           <a href="/feed" aria-current={path === "/feed" ? "page" : undefined}>
             {t("feed.nav")}
           </a>
+          <a href="/library" aria-current={path === "/library" ? "page" : undefined}>
+            {navLabel("nav")}
+          </a>
           <a href="/sessions" aria-current={path === "/sessions" ? "page" : undefined}>
             {t("nav.sessions")}
           </a>
@@ -115,6 +119,9 @@ const Sessions = () => <Private screen={SessionsScreen} />;
  * user opens it, so the login screen does not download it (same-origin script: CSP unchanged). */
 const FeedScreen = lazy(() => import("../feed/FeedScreen").then((m) => m.FeedScreen));
 const Feed = () => <Private screen={FeedScreen} />;
+/** The library is its own chunk too (it shares the feed's keystore and engine chunk). */
+const LibraryScreen = lazy(() => import("../library/LibraryScreen").then((m) => m.LibraryScreen));
+const Library = () => <Private screen={LibraryScreen} />;
 const Login = () => <Public screen={LoginScreen} />;
 const Enrol = () => <Public screen={EnrolScreen} />;
 
@@ -128,6 +135,7 @@ export function App() {
           <Route path="/" component={Home} />
           <Route path="/sessions" component={Sessions} />
           <Route path="/feed" component={Feed} />
+          <Route path="/library" component={Library} />
           <Route path="/login" component={Login} />
           <Route path="/enrol" component={Enrol} />
           <Route default component={NotFound} />

@@ -7,13 +7,20 @@ import { takePendingSeed } from "../auth/device";
 import { session } from "../auth/session";
 import { memberSafetyNumber, type Roster, WrongPassphraseError } from "../crypto";
 import { type Described, describeError, formatDate, type MessageKey, t } from "../i18n";
-import { certifySelf, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
+import { certifySelf, type GroupChannel, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
 import { items, keepSent, link, LiveFeed, loadItems, markRead } from "./live";
 import { fetchNames, memberLabel, type MemberName } from "./names";
 import { sealedFor, Vault } from "./vault";
 
-const vault = signal<Vault | null>(null);
+/** The unlocked keystore of this tab; other features (the library) take part through it. */
+export const vault = signal<Vault | null>(null);
 let feed: LiveFeed | null = null;
+
+/** The live feed's session of a group (shared, so keys a pushed item installs are seen by
+ * every screen); null while the keystore is locked. */
+export function groupChannel(groupId: string): Promise<GroupChannel> | null {
+  return feed ? feed.channel(groupId) : null;
+}
 /** A seed handed over by this tab's login, kept until the passphrase is chosen. */
 let seed: Uint8Array | null = null;
 
@@ -41,7 +48,8 @@ session.subscribe((current) => {
   }
 });
 
-function KeystoreGate() {
+/** Set up or unlock this browser's keystore (the Alerts and Library screens start with it). */
+export function KeystoreGate() {
   const user = session.value!.user;
   const [mode, setMode] = useState<"loading" | "create" | "unlock" | "lost">("loading");
   const [passphrase, setPassphrase] = useState("");

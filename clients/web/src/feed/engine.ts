@@ -127,7 +127,8 @@ export class GroupChannel {
     this.session.updateRoster(await roster(this.vault, this.groupId));
   }
 
-  private async persist(): Promise<void> {
+  /** Store the session state (chains, document keys, replay cache) in the keystore. */
+  async persist(): Promise<void> {
     this.vault.data.secrets.set(sessionName(this.groupId), this.session.exportState());
     await this.vault.save();
   }

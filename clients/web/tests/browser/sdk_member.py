@@ -7,6 +7,7 @@ Usage: sdk_member.py STEP --server URL --home DIR [args]
 
 import argparse
 import asyncio
+import hashlib
 import json
 import sqlite3
 import sys
@@ -46,7 +47,51 @@ async def open_group(args: argparse.Namespace) -> dict[str, object]:
 
 async def admit(args: argparse.Namespace) -> dict[str, object]:
     async with client(args) as c:
-        return {"admitted": [list(r) for r in await c.admit_all(uuid.UUID(args.group))]}
+        admitted = await c.admit_all(uuid.UUID(args.group), role=args.role)
+        return {"admitted": [list(r) for r in admitted]}
+
+
+async def publish(args: argparse.Namespace) -> dict[str, object]:
+    """As coordinator: encrypt and publish a file; its key goes out as DOCUMENT_KEY."""
+    async with client(args) as c:
+        published = await c.publish_document(
+            uuid.UUID(args.group), Path(args.file), category=args.category
+        )
+        return {"document_id": str(published.document_id), "version": published.version}
+
+
+async def download(args: argparse.Namespace) -> dict[str, object]:
+    """Take in pending keys, then download, verify and decrypt a version into --dest (a
+    directory); a refusal is reported, not raised."""
+    async with client(args) as c:
+        await c.receive()
+        try:
+            got = await c.download_document(
+                uuid.UUID(args.group), uuid.UUID(args.document), args.version, Path(args.dest)
+            )
+        except Exception as exc:  # reported to the test, which asserts on it
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "name": got.name,
+            "media_type": got.media_type,
+            "sha256": hashlib.sha256(got.path.read_bytes()).hexdigest(),
+        }
+
+
+def tamper_blob(args: argparse.Namespace) -> dict[str, object]:
+    """Flip one byte of a published version's stored ciphertext, as an attacker with the
+    server's disk would."""
+    document = uuid.UUID(args.document)
+    with sqlite3.connect(args.database) as db:
+        (digest,) = db.execute(
+            "SELECT blob_sha256 FROM library_document_version WHERE document_id IN (?, ?)",
+            (document.hex, str(document)),
+        ).fetchone()
+    blob = Path(args.blob_dir) / "sha256" / digest[:2] / digest[2:4] / digest
+    raw = bytearray(blob.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    blob.write_bytes(bytes(raw))
+    return {"tampered": str(blob)}
 
 
 async def send(args: argparse.Namespace) -> dict[str, object]:
@@ -104,6 +149,9 @@ STEPS = {
     "receive": receive,
     "tamper": tamper,
     "receipts": receipts,
+    "publish": publish,
+    "download": download,
+    "tamper-blob": tamper_blob,
 }
 
 
@@ -119,8 +167,19 @@ def main() -> None:
     parser.add_argument("--urgent", action="store_true")
     parser.add_argument("--database")
     parser.add_argument("--seq", type=int)
+    parser.add_argument("--role", default="member")
+    parser.add_argument("--file")
+    parser.add_argument("--category")
+    parser.add_argument("--document")
+    parser.add_argument("--version", type=int, default=1)
+    parser.add_argument("--dest")
+    parser.add_argument("--blob-dir")
     args = parser.parse_args()
-    sys.stdout.write(json.dumps(asyncio.run(STEPS[args.step](args))) + "\n")
+    step = STEPS[args.step]
+    result = step(args)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    sys.stdout.write(json.dumps(result) + "\n")
 
 
 if __name__ == "__main__":
