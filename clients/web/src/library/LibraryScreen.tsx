@@ -2,6 +2,7 @@
  * coordinators publish (resumable after a reload) and withdraw. A document that fails any
  * check is a blocking warning, never content. */
 import { useEffect, useId, useState } from "preact/hooks";
+import "./library.css";
 import { ErrorLine, Notice, ScreenTitle } from "../app/ui";
 import { session } from "../auth/session";
 import { CATEGORIES, CryptoError, KeyUnavailableError } from "../crypto";

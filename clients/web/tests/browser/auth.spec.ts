@@ -159,11 +159,11 @@ test("the login screen loads the shell only; the key primitives load at login an
   await page.goto("/login");
   await expect(page.getByRole("button", { name: "Log in" })).toBeVisible();
   expect(scripts.some((s) => /\/assets\/index-[\w-]+\.js$/.test(s))).toBe(true);
-  expect(scripts.filter((s) => /FeedScreen|primitives|TotpQr/.test(s))).toEqual([]);
+  expect(scripts.filter((s) => /FeedScreen|LibraryScreen|primitives|TotpQr/.test(s))).toEqual([]);
 
   await logIn(page, "lea.lazy", null);
   expect(scripts.some((s) => /\/assets\/primitives-[\w-]+\.js$/.test(s))).toBe(true);
-  expect(scripts.filter((s) => /FeedScreen/.test(s))).toEqual([]);
+  expect(scripts.filter((s) => /FeedScreen|LibraryScreen/.test(s))).toEqual([]);
 
   await page.getByRole("link", { name: "Alerts" }).click();
   await expect(page.getByRole("heading", { name: "Group alerts" })).toBeVisible();

@@ -160,6 +160,16 @@ test("a browser coordinator and a Python SDK coordinator exchange library docume
   await expect(sdkRowById.getByRole("link", { name: /^Save/ })).toHaveCount(0);
   await expect(sdkRowById.getByTestId("document-name")).toHaveCount(0); // not shown as content
   await checkScreen(page, "library-refused");
+  // In Arabic, right to left, the warning stays a warning.
+  await page.getByLabel("Language").selectOption("ar");
+  await expect(page.locator("html")).toHaveAttribute("dir", "rtl");
+  await expect(sdkRowById.getByRole("alert")).toContainText("تحذير: رُفضت هذه الوثيقة");
+  await page.setViewportSize({ width: 360, height: 740 });
+  await expectNoHorizontalScroll(page, "library (ar, phone)");
+  await expectAccessible(page, "library (ar, phone)");
+  await screenshot(page, "library-ar-phone");
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByLabel("اللغة").selectOption("en");
 
   // Withdrawn by a coordinator: still listed, flagged, no longer downloadable.
   await browserRow.getByRole("button", { name: "Withdraw" }).click();

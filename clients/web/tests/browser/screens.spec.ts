@@ -57,11 +57,17 @@ async function walk(page: Page, server: CordonServer, kind: keyof typeof VIEWPOR
   await expect(page.locator("html")).toHaveAttribute("dir", "rtl");
   await check(page, "sessions-ar", kind);
   await page.getByLabel("اللغة").selectOption("en");
+
+  // The library before the keys are opened (its populated screens: library.spec.ts).
+  await page.getByRole("link", { name: "Library" }).click();
+  await expect(page.getByRole("heading", { name: "Document library" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Protect this browser's keys" })).toBeVisible();
+  await check(page, "library-keys", kind);
 }
 
 for (const kind of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {
   test(`every screen on a ${kind}: fits, passes axe, carries the CSP`, async ({ page, server }) => {
-    test.setTimeout(180_000); // eight screens, two axe runs each, two admin-CLI calls
+    test.setTimeout(180_000); // nine screens, two axe runs each, two admin-CLI calls
     await walk(page, server, kind);
   });
 }
