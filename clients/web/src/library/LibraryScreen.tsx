@@ -66,7 +66,7 @@ function VersionItem({ channel, doc, remote }: { channel: GroupChannel; doc: Rem
       (e) => live && (isRefusal(e) ? setRefused(e) : setError(describe(e))),
     );
     return () => void (live = false);
-  }, [key !== null, remote.version]);
+  }, [key !== null, remote]); // a refresh checks the manifest the server serves now
   useEffect(() => () => saved && URL.revokeObjectURL(saved.url), [saved]);
 
   async function fetchIt() {
@@ -89,11 +89,10 @@ function VersionItem({ channel, doc, remote }: { channel: GroupChannel; doc: Rem
       <p class="meta">
         {tl("version", { n: String(remote.version) })} · {tl("published", { date: formatDate(remote.publishedAt) })} · {size(remote.plainSize)}
       </p>
+      {doc.withdrawn && <p>{tl("withdrawn")}</p>}
       {refused !== null ? (
         <Refusal error={refused} />
-      ) : doc.withdrawn ? (
-        <p>{tl("withdrawn")}</p>
-      ) : !key ? (
+      ) : doc.withdrawn ? null : !key ? (
         <p class="hint">{tl("no_key")}</p>
       ) : (
         <>

@@ -73,6 +73,9 @@ export async function download(channel: GroupChannel, documentId: string, versio
       keep(await decryptor.update(value));
     }
     keep(await decryptor.finalize());
+  } catch (error) {
+    await reader.cancel().catch(() => undefined); // refused: stop fetching the rest
+    throw error;
   } finally {
     reader.releaseLock();
   }

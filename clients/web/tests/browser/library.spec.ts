@@ -1,8 +1,9 @@
 /**
  * The document library between a browser coordinator and a Python SDK coordinator, end to end
  * against a real server: a document each way (bytes equal, verified on both sides), a browser
- * upload interrupted by a page reload that resumes with only the missing segments, and a blob
- * tampered on the server's disk refused with the blocking warning; axe and 360 px on the way.
+ * upload interrupted by a page reload that resumes with only the missing segments, a blob
+ * tampered on the server's disk and a manifest re-signed by another key (a forged publisher)
+ * refused with the blocking warning, a withdrawal; axe and 360 px on the way.
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -57,7 +58,7 @@ async function checkScreen(page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
-test("a browser coordinator and a Python SDK coordinator exchange library documents both ways; an upload resumes after a reload; a tampered blob is refused", async ({ page, server }) => {
+test("a browser coordinator and a Python SDK coordinator exchange library documents both ways; an upload resumes after a reload; a tampered blob and a forged manifest are refused", async ({ page, server }) => {
   test.setTimeout(240_000);
   const home = mkdtempSync(path.join(tmpdir(), "cordon-lib-coord-"));
   const files = mkdtempSync(path.join(tmpdir(), "cordon-lib-files-"));
@@ -171,7 +172,16 @@ test("a browser coordinator and a Python SDK coordinator exchange library docume
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.getByLabel("اللغة").selectOption("en");
 
+  // A manifest the server re-signed with another key (a forged publisher): refused when the
+  // list is read, before any download; its name is never shown.
+  const browserRowById = page.locator(`.document[data-document="${browserDoc}"]`);
+  await sdk("forge-manifest", "--database", server.database, "--document", browserDoc!);
+  await page.getByRole("button", { name: "Refresh" }).click();
+  await expect(browserRowById.getByRole("alert")).toContainText("crypto.signature");
+  await expect(browserRowById.getByTestId("document-name")).toHaveCount(0);
+  await expect(browserRowById.getByRole("button", { name: "Download and verify" })).toHaveCount(0);
+
   // Withdrawn by a coordinator: still listed, flagged, no longer downloadable.
-  await browserRow.getByRole("button", { name: "Withdraw" }).click();
-  await expect(page.locator(`.document[data-document="${browserDoc}"]`)).toContainText("Withdrawn: it can no longer be downloaded.");
+  await browserRowById.getByRole("button", { name: "Withdraw" }).click();
+  await expect(browserRowById).toContainText("Withdrawn: it can no longer be downloaded.");
 });

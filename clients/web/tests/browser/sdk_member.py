@@ -1,12 +1,14 @@
 """The Python SDK's side of the browser feed test: a coordinator driven through `Cordon`, one
-process per step (state in `--home`), printing one JSON line. Also tampers a stored envelope
-in the server's SQLite database, as an attacker with the database would.
+process per step (state in `--home`), printing one JSON line; it publishes and downloads
+library documents too. Also tampers a stored envelope, a library blob or a manifest in the
+server's database or blob directory, as an attacker with the server's disk would.
 
 Usage: sdk_member.py STEP --server URL --home DIR [args]
 """
 
 import argparse
 import asyncio
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import pyotp
 from cordon_client._client import Cordon
+from cordon_client.crypto.stream import Manifest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PASSPHRASE = "coordinator keystore passphrase"
 PASSWORD = "Coordinator-password-2026!"
@@ -141,6 +145,26 @@ async def tamper(args: argparse.Namespace) -> dict[str, object]:
     return {"tampered": args.seq}
 
 
+def forge_manifest(args: argparse.Namespace) -> dict[str, object]:
+    """Re-sign a published version's manifest with a key that is not its uploader's, as a
+    server forging a publisher would (the name it claims stays the coordinator's device)."""
+    document = uuid.UUID(args.document)
+    with sqlite3.connect(args.database) as db:
+        (raw,) = db.execute(
+            "SELECT manifest FROM library_document_version WHERE document_id IN (?, ?)",
+            (document.hex, str(document)),
+        ).fetchone()
+        manifest = Manifest.from_bytes(raw)
+        forged = dataclasses.replace(
+            manifest, signature=Ed25519PrivateKey.generate().sign(manifest.signed_bytes())
+        )
+        db.execute(
+            "UPDATE library_document_version SET manifest = ? WHERE document_id IN (?, ?)",
+            (forged.to_bytes(), document.hex, str(document)),
+        )
+    return {"forged": str(document)}
+
+
 STEPS = {
     "enrol": enrol,
     "open": open_group,
@@ -152,6 +176,7 @@ STEPS = {
     "publish": publish,
     "download": download,
     "tamper-blob": tamper_blob,
+    "forge-manifest": forge_manifest,
 }
 
 
