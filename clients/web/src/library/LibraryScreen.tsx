@@ -17,6 +17,7 @@ import { abandon, mayPublish, pendingUploads, publish, segmentCount, type Upload
 type Category = (typeof CATEGORIES)[number];
 const categoryLabel = (c: string) => tl(`cat_${c as Category}`);
 const size = (n: number) => formatSize(n, language.value);
+type NoticeKey = "resumed" | "gone" | "published_already" | "published_ok";
 
 /** A refusal the protocol defines (tampered, forged, unauthorised): blocking, plain words. */
 const isRefusal = (error: unknown) => error instanceof CryptoError && !(error instanceof KeyUnavailableError);
@@ -211,7 +212,8 @@ function PublishForm({ channel, title, next, onDone }: { channel: GroupChannel; 
   const [file, setFile] = useState<File | null>(null);
   const [category, setCategory] = useState<string>(next?.category ?? "newsletter");
   const [progress, setProgress] = useState<[number, number] | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  // Kept as a key, so a language switch re-words it.
+  const [notice, setNotice] = useState<[NoticeKey, Record<string, string>?] | null>(null);
   const [error, setError] = useState<Described | null>(null);
   const [busy, setBusy] = useState(false);
   async function submit(event: Event) {
@@ -221,8 +223,8 @@ function PublishForm({ channel, title, next, onDone }: { channel: GroupChannel; 
     setError(null);
     setNotice(null);
     try {
-      await publish(channel, { file, category, ...(next ? { documentId: next.documentId, version: next.version } : {}) }, (d, t) => setProgress([d, t]), (what, values) => setNotice(tl(what, values)));
-      setNotice(tl("published_ok"));
+      await publish(channel, { file, category, ...(next ? { documentId: next.documentId, version: next.version } : {}) }, (d, t) => setProgress([d, t]), (what, values) => setNotice([what, values]));
+      setNotice(["published_ok"]);
       setFile(null);
       (event.target as HTMLFormElement).reset();
       onDone();
@@ -244,7 +246,7 @@ function PublishForm({ channel, title, next, onDone }: { channel: GroupChannel; 
       </div>
       {!next && <CategorySelect value={category} onChange={setCategory} withAll={false} />}
       {progress && <Bar label={tl("upload_progress")} done={progress[0]} total={progress[1]} />}
-      {notice && <Notice>{notice}</Notice>}
+      {notice && <Notice>{tl(...notice)}</Notice>}
       <ErrorLine error={error} />
       <button type="submit" disabled={busy || !file}>
         {tl("publish_submit")}
