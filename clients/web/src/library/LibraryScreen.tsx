@@ -128,14 +128,16 @@ function DocumentRow({ channel, doc, coordinator, onChange }: { channel: GroupCh
   const [adding, setAdding] = useState(false);
   const [error, setError] = useState<Described | null>(null);
   const latest = doc.latest;
-  async function toggleVersions() {
-    if (versions) return setVersions(null);
+  async function loadVersions() {
     try {
       setVersions((await listVersions(channel.groupId, doc.id)).reverse());
     } catch (failure) {
       setError(describe(failure));
     }
   }
+  const toggleVersions = () => (versions ? setVersions(null) : loadVersions());
+  // A refresh lists what the server serves now: open versions are read (and checked) again.
+  useEffect(() => void (versions && loadVersions()), [doc]);
   async function withdrawIt() {
     try {
       await withdraw(channel.groupId, doc.id);

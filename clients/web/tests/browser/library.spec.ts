@@ -152,6 +152,20 @@ test("a browser coordinator and a Python SDK coordinator exchange library docume
   const got = await sdk("download", ...common, "--group", groupId, "--document", browserDoc!, "--dest", files);
   expect(got).toEqual({ name: "newsletter-march.bin", media_type: "application/octet-stream", sha256: sha256(newsletter) });
 
+  // A second version of the browser's document: both listed, the SDK reads the new one.
+  const browserRowById = page.locator(`.document[data-document="${browserDoc}"]`);
+  const update = randomBytes(120_000);
+  const updatePath = path.join(files, "newsletter-march-corrected.bin");
+  writeFileSync(updatePath, update);
+  await browserRowById.getByRole("button", { name: "New version" }).click();
+  await browserRowById.getByLabel("File", { exact: true }).setInputFiles(updatePath);
+  await browserRowById.getByRole("button", { name: "Encrypt and publish" }).click();
+  await expect(browserRowById.getByTestId("document-name")).toHaveText("newsletter-march-corrected.bin");
+  await browserRowById.getByRole("button", { name: "Versions" }).click();
+  await expect(browserRowById.getByTestId("document-name")).toHaveText(["newsletter-march-corrected.bin", "newsletter-march.bin"]);
+  const second = await sdk("download", ...common, "--group", groupId, "--document", browserDoc!, "--version", "2", "--dest", files);
+  expect(second).toEqual({ name: "newsletter-march-corrected.bin", media_type: "application/octet-stream", sha256: sha256(update) });
+
   // A blob altered on the server's disk: the browser refuses it, says so, offers nothing.
   await sdk("tamper-blob", "--database", server.database, "--blob-dir", server.blobDir, "--document", String(fromSdk.document_id));
   const sdkRowById = page.locator(`.document[data-document="${String(fromSdk.document_id)}"]`);
@@ -172,14 +186,15 @@ test("a browser coordinator and a Python SDK coordinator exchange library docume
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.getByLabel("اللغة").selectOption("en");
 
-  // A manifest the server re-signed with another key (a forged publisher): refused when the
-  // list is read, before any download; its name is never shown.
-  const browserRowById = page.locator(`.document[data-document="${browserDoc}"]`);
-  await sdk("forge-manifest", "--database", server.database, "--document", browserDoc!);
+  // Version 2's manifest re-signed with another key (a forged publisher): refused when the
+  // list is read, before any download; its name is never shown. Version 1 is untouched.
+  await sdk("forge-manifest", "--database", server.database, "--document", browserDoc!, "--version", "2");
   await page.getByRole("button", { name: "Refresh" }).click();
-  await expect(browserRowById.getByRole("alert")).toContainText("crypto.signature");
-  await expect(browserRowById.getByTestId("document-name")).toHaveCount(0);
-  await expect(browserRowById.getByRole("button", { name: "Download and verify" })).toHaveCount(0);
+  const forged = browserRowById.locator('[data-version="2"]');
+  await expect(forged.getByRole("alert")).toContainText("crypto.signature");
+  await expect(forged.getByTestId("document-name")).toHaveCount(0);
+  await expect(forged.getByRole("button", { name: "Download and verify" })).toHaveCount(0);
+  await expect(browserRowById.locator('[data-version="1"]').getByTestId("document-name")).toHaveText("newsletter-march.bin");
 
   // Withdrawn by a coordinator: still listed, flagged, no longer downloadable.
   await browserRowById.getByRole("button", { name: "Withdraw" }).click();

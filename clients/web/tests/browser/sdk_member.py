@@ -151,16 +151,18 @@ def forge_manifest(args: argparse.Namespace) -> dict[str, object]:
     document = uuid.UUID(args.document)
     with sqlite3.connect(args.database) as db:
         (raw,) = db.execute(
-            "SELECT manifest FROM library_document_version WHERE document_id IN (?, ?)",
-            (document.hex, str(document)),
+            "SELECT manifest FROM library_document_version"
+            " WHERE document_id IN (?, ?) AND version = ?",
+            (document.hex, str(document), args.version),
         ).fetchone()
         manifest = Manifest.from_bytes(raw)
         forged = dataclasses.replace(
             manifest, signature=Ed25519PrivateKey.generate().sign(manifest.signed_bytes())
         )
         db.execute(
-            "UPDATE library_document_version SET manifest = ? WHERE document_id IN (?, ?)",
-            (forged.to_bytes(), document.hex, str(document)),
+            "UPDATE library_document_version SET manifest = ?"
+            " WHERE document_id IN (?, ?) AND version = ?",
+            (forged.to_bytes(), document.hex, str(document), args.version),
         )
     return {"forged": str(document)}
 
