@@ -106,7 +106,11 @@ export async function publish(channel: GroupChannel, request: PublishRequest, pr
   await channel.refresh();
   if (!mayPublish(channel)) throw new UntrustedSenderError("only a coordinator in the signed log may publish: readers refuse documents keyed by anyone else");
   const sha = await fileSha256(request.file);
-  const wanted = (r: UploadRecord) => r.fileSha256 === sha && (!request.documentId || pendingOf(r).key.documentId === request.documentId);
+  // The same publication: the same file, as the same new version, or as a new document of the same category.
+  const wanted = (r: UploadRecord) => {
+    const { key, manifest } = pendingOf(r);
+    return r.fileSha256 === sha && (request.documentId ? key.documentId === request.documentId && key.version === (request.version ?? 1) : key.version === 1 && manifest.category === request.category);
+  };
   const earlier = pendingUploads(channel).find(wanted);
   let pending: Pending | null = null;
   let have = new Set<number>();
