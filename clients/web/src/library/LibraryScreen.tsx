@@ -126,6 +126,7 @@ function VersionItem({ channel, doc, remote }: { channel: GroupChannel; doc: Rem
 function DocumentRow({ channel, doc, coordinator, onChange }: { channel: GroupChannel; doc: RemoteDocument; coordinator: boolean; onChange: () => void }) {
   const [versions, setVersions] = useState<RemoteVersion[] | null>(null);
   const [adding, setAdding] = useState(false);
+  const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<Described | null>(null);
   const latest = doc.latest;
   async function loadVersions() {
@@ -161,12 +162,25 @@ function DocumentRow({ channel, doc, coordinator, onChange }: { channel: GroupCh
             <button type="button" class="secondary" onClick={() => setAdding(!adding)} aria-expanded={adding ? "true" : "false"}>
               {tl("new_version")}
             </button>
-            <button type="button" class="danger" onClick={() => void withdrawIt()}>
+            <button type="button" class="danger" onClick={() => setConfirming(true)} aria-expanded={confirming ? "true" : "false"}>
               {tl("withdraw")}
             </button>
           </>
         )}
       </div>
+      {confirming && (
+        <div class="confirm" role="group" aria-label={tl("withdraw")}>
+          <p>{tl("withdraw_question")}</p>
+          <div class="actions">
+            <button type="button" class="danger" onClick={() => void withdrawIt()}>
+              {tl("withdraw_confirm")}
+            </button>
+            <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+              {tl("cancel")}
+            </button>
+          </div>
+        </div>
+      )}
       <ErrorLine error={error} />
       {adding && (
         <PublishForm

@@ -51,6 +51,9 @@ const en = {
   refused_body: "It does not match what a coordinator of this group signed: it was altered on the server or on the way, or published by someone who may not. Nothing was saved and it is not shown. Tell your coordinator.",
   coordinators_only: "Only the group's coordinators publish documents.",
   refresh: "Refresh",
+  withdraw_question: "Withdraw this document for everyone? It stays listed, but nobody can download it any more.",
+  withdraw_confirm: "Yes, withdraw it",
+  cancel: "Cancel",
 };
 
 type Keys = keyof typeof en;
@@ -107,6 +110,9 @@ export const tl = defineMessages<Keys>({
     refused_body: "Il ne correspond pas à ce qu'un coordinateur de ce groupe a signé : il a été modifié sur le serveur ou en chemin, ou publié par quelqu'un qui n'en a pas le droit. Rien n'a été enregistré ni affiché. Prévenez votre coordinateur.",
     coordinators_only: "Seuls les coordinateurs du groupe publient des documents.",
     refresh: "Actualiser",
+    withdraw_question: "Retirer ce document pour tout le monde ? Il reste listé, mais plus personne ne peut le télécharger.",
+    withdraw_confirm: "Oui, le retirer",
+    cancel: "Annuler",
   },
   es: {
     title: "Biblioteca de documentos",
@@ -158,6 +164,9 @@ export const tl = defineMessages<Keys>({
     refused_body: "No coincide con lo que firmó un coordinador de este grupo: fue alterado en el servidor o en el camino, o lo publicó alguien sin permiso. No se guardó nada ni se muestra. Avise a su coordinador.",
     coordinators_only: "Solo los coordinadores del grupo publican documentos.",
     refresh: "Actualizar",
+    withdraw_question: "¿Retirar este documento para todos? Sigue en la lista, pero ya nadie podrá descargarlo.",
+    withdraw_confirm: "Sí, retirarlo",
+    cancel: "Cancelar",
   },
   ru: {
     title: "Библиотека документов",
@@ -209,6 +218,9 @@ export const tl = defineMessages<Keys>({
     refused_body: "Он не совпадает с тем, что подписал координатор группы: его изменили на сервере или в пути, либо опубликовал тот, кому это не разрешено. Ничего не сохранено и не показано. Сообщите координатору.",
     coordinators_only: "Публикуют документы только координаторы группы.",
     refresh: "Обновить",
+    withdraw_question: "Отозвать документ для всех? Он останется в списке, но скачать его больше никто не сможет.",
+    withdraw_confirm: "Да, отозвать",
+    cancel: "Отмена",
   },
   ar: {
     title: "مكتبة الوثائق",
@@ -260,6 +272,9 @@ export const tl = defineMessages<Keys>({
     refused_body: "لا تطابق ما وقّعه منسّق هذه المجموعة: عُدّلت على الخادم أو في الطريق، أو نشرها من لا يحق له. لم يُحفظ شيء ولا تُعرض. أبلغ منسّقك.",
     coordinators_only: "لا ينشر الوثائق إلا منسّقو المجموعة.",
     refresh: "تحديث",
+    withdraw_question: "سحب هذه الوثيقة للجميع؟ تبقى مدرجة، لكن لن يتمكن أحد من تنزيلها بعد الآن.",
+    withdraw_confirm: "نعم، اسحبها",
+    cancel: "إلغاء",
   },
   pt: {
     title: "Biblioteca de documentos",
@@ -311,6 +326,9 @@ export const tl = defineMessages<Keys>({
     refused_body: "Não corresponde ao que um coordenador deste grupo assinou: foi alterado no servidor ou pelo caminho, ou publicado por alguém sem permissão. Nada foi guardado nem é mostrado. Avise o seu coordenador.",
     coordinators_only: "Só os coordenadores do grupo publicam documentos.",
     refresh: "Atualizar",
+    withdraw_question: "Retirar este documento para todos? Continua na lista, mas ninguém o poderá descarregar.",
+    withdraw_confirm: "Sim, retirar",
+    cancel: "Cancelar",
   },
 });
 

@@ -198,5 +198,6 @@ test("a browser coordinator and a Python SDK coordinator exchange library docume
 
   // Withdrawn by a coordinator: still listed, flagged, no longer downloadable.
   await browserRowById.getByRole("button", { name: "Withdraw" }).click();
+  await browserRowById.getByRole("button", { name: "Yes, withdraw it" }).click();
   await expect(browserRowById).toContainText("Withdrawn: it can no longer be downloaded.");
 });
