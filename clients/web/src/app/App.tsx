@@ -11,6 +11,7 @@ import { loggedIn, logout } from "../auth/session";
 import { navLabel } from "../devices/nav";
 import { LANGUAGES, type Language, direction, isLanguage, language, setLanguage, t } from "../i18n";
 import { pnNav } from "../prenotifications/nav";
+import { navLabel as libraryNav } from "../library/nav";
 import { NotFound } from "./NotFound";
 
 /** `<html lang dir>` follow the chosen language (Arabic: right to left). */
@@ -70,6 +71,9 @@ function Header() {
           </a>
           <a href="/devices" aria-current={path === "/devices" ? "page" : undefined}>
             {navLabel("devices")}
+          </a>
+          <a href="/library" aria-current={path === "/library" ? "page" : undefined}>
+            {libraryNav("nav")}
           </a>
           <a href="/sessions" aria-current={path === "/sessions" ? "page" : undefined}>
             {t("nav.sessions")}
@@ -131,6 +135,9 @@ const Feed = () => <Private screen={FeedScreen} />;
 /** Pre-notifications: their own lazy chunk (records layer, templates, JSON Schema validator). */
 const PrenotificationsScreen = lazy(() => import("../prenotifications/PrenotificationsScreen").then((m) => m.PrenotificationsScreen));
 const Prenotifications = () => <Private screen={PrenotificationsScreen} />;
+/** The library is its own chunk too (it shares the feed's keystore and engine chunk). */
+const LibraryScreen = lazy(() => import("../library/LibraryScreen").then((m) => m.LibraryScreen));
+const Library = () => <Private screen={LibraryScreen} />;
 const Login = () => <Public screen={LoginScreen} />;
 const Enrol = () => <Public screen={EnrolScreen} />;
 
@@ -147,6 +154,7 @@ export function App() {
           <Route path="/sessions" component={Sessions} />
           <Route path="/feed" component={Feed} />
           <Route path="/prenotifications" component={Prenotifications} />
+          <Route path="/library" component={Library} />
           <Route path="/login" component={Login} />
           <Route path="/enrol" component={Enrol} />
           <Route default component={NotFound} />

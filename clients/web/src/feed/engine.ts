@@ -165,7 +165,7 @@ export class GroupChannel {
     this.session.updateRoster(await roster(this.vault, this.groupId));
   }
 
-  /** Store the session state (chains, replay cache) in the keystore and save it. */
+  /** Store the session state (chains, document keys, replay cache) in the keystore. */
   async persist(): Promise<void> {
     this.vault.data.secrets.set(sessionName(this.groupId), this.session.exportState());
     await this.vault.save();

@@ -59,7 +59,7 @@ export async function keepSent(vault: Vault, item: FeedItem): Promise<void> {
 
 export class LiveFeed {
   private socket: WebSocket | null = null;
-  private channels = new Map<string, GroupChannel>();
+  private channels = new Map<string, Promise<GroupChannel>>();
   private queue: Promise<void> = Promise.resolve();
   private attempt = 0;
   private stopped = false;
@@ -83,11 +83,15 @@ export class LiveFeed {
     link.value = "offline";
   }
 
-  async channel(groupId: string): Promise<GroupChannel> {
+  /** The one session of a group: callers racing to open it (a pushed item, a screen) share the
+   * same opening, so a key one installs is seen by all and no copy overwrites another's state. */
+  channel(groupId: string): Promise<GroupChannel> {
     let channel = this.channels.get(groupId);
     if (!channel) {
-      channel = await GroupChannel.open(this.vault, groupId);
-      this.channels.set(groupId, channel);
+      const opening = GroupChannel.open(this.vault, groupId);
+      channel = opening;
+      this.channels.set(groupId, opening);
+      opening.catch(() => this.channels.get(groupId) === opening && this.channels.delete(groupId));
     }
     return channel;
   }

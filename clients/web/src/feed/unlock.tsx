@@ -10,6 +10,7 @@ import { takePendingSeed } from "../auth/device";
 import { session } from "../auth/session";
 import { WrongPassphraseError } from "../crypto";
 import { type Described, describeError, type MessageKey, t } from "../i18n";
+import type { GroupChannel } from "./engine";
 import { items, link, LiveFeed, loadItems } from "./live";
 import { sealedFor, Vault } from "./vault";
 
@@ -18,6 +19,12 @@ let feed: LiveFeed | null = null;
 
 /** The live feed of the unlocked keystore (null while locked). */
 export const liveFeed = (): LiveFeed | null => feed;
+
+/** The live feed's session of a group (shared, so keys a pushed item installs are seen by
+ * every screen); null while the keystore is locked. */
+export function groupChannel(groupId: string): Promise<GroupChannel> | null {
+  return feed ? feed.channel(groupId) : null;
+}
 /** A seed handed over by this tab's login, kept until the passphrase is chosen. */
 let seed: Uint8Array | null = null;
 

@@ -159,12 +159,12 @@ test("the login screen loads the shell only; the key primitives and the group li
   await page.goto("/login");
   await expect(page.getByRole("button", { name: "Log in" })).toBeVisible();
   expect(scripts.some((s) => /\/assets\/index-[\w-]+\.js$/.test(s))).toBe(true);
-  expect(scripts.filter((s) => /FeedScreen|primitives|TotpQr|GroupsScreen|GroupScreen|DevicesScreen/.test(s))).toEqual([]);
+  expect(scripts.filter((s) => /FeedScreen|LibraryScreen|primitives|TotpQr|GroupsScreen|GroupScreen|DevicesScreen/.test(s))).toEqual([]);
 
   await logIn(page, "lea.lazy", null);
   expect(scripts.some((s) => /\/assets\/primitives-[\w-]+\.js$/.test(s))).toBe(true);
   expect(scripts.some((s) => /\/assets\/GroupsScreen-[\w-]+\.js$/.test(s))).toBe(true); // the start page
-  expect(scripts.filter((s) => /FeedScreen|GroupScreen|DevicesScreen/.test(s))).toEqual([]);
+  expect(scripts.filter((s) => /FeedScreen|LibraryScreen|GroupScreen|DevicesScreen/.test(s))).toEqual([]);
 
   await page.getByRole("link", { name: "Alerts" }).click();
   await expect(page.getByRole("heading", { name: "Group alerts" })).toBeVisible();

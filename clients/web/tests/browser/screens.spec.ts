@@ -71,6 +71,12 @@ async function walk(page: Page, server: CordonServer, kind: keyof typeof VIEWPOR
   await expect(page.getByRole("heading", { name: "الأجهزة والمفاتيح" })).toBeVisible();
   await check(page, "devices-ar", kind);
   await page.getByLabel("اللغة").selectOption("en");
+
+  // The library before the keys are opened (its populated screens: library.spec.ts).
+  await page.getByRole("link", { name: "Library" }).click();
+  await expect(page.getByRole("heading", { name: "Document library" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Protect this browser's keys" })).toBeVisible();
+  await check(page, "library-keys", kind);
 }
 
 for (const kind of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {

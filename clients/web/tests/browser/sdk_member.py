@@ -1,12 +1,15 @@
 """The Python SDK's side of the browser feed test: a coordinator driven through `Cordon`, one
-process per step (state in `--home`), printing one JSON line. Also tampers a stored envelope
-in the server's SQLite database, as an attacker with the database would.
+process per step (state in `--home`), printing one JSON line; it publishes and downloads
+library documents too. Also tampers a stored envelope, a library blob or a manifest in the
+server's database or blob directory, as an attacker with the server's disk would.
 
 Usage: sdk_member.py STEP --server URL --home DIR [args]
 """
 
 import argparse
 import asyncio
+import dataclasses
+import hashlib
 import json
 import sqlite3
 import sys
@@ -15,8 +18,10 @@ from pathlib import Path
 
 import pyotp
 from cordon_client._client import Cordon
+from cordon_client.crypto.stream import Manifest
 from cordon_client.prenotifications import prenotifications, send_prenotification, transition
 from cordon_client.records import archived, build_cases, sync
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PASSPHRASE = "coordinator keystore passphrase"
 PASSWORD = "Coordinator-password-2026!"
@@ -48,7 +53,51 @@ async def open_group(args: argparse.Namespace) -> dict[str, object]:
 
 async def admit(args: argparse.Namespace) -> dict[str, object]:
     async with client(args) as c:
-        return {"admitted": [list(r) for r in await c.admit_all(uuid.UUID(args.group))]}
+        admitted = await c.admit_all(uuid.UUID(args.group), role=args.role)
+        return {"admitted": [list(r) for r in admitted]}
+
+
+async def publish(args: argparse.Namespace) -> dict[str, object]:
+    """As coordinator: encrypt and publish a file; its key goes out as DOCUMENT_KEY."""
+    async with client(args) as c:
+        published = await c.publish_document(
+            uuid.UUID(args.group), Path(args.file), category=args.category
+        )
+        return {"document_id": str(published.document_id), "version": published.version}
+
+
+async def download(args: argparse.Namespace) -> dict[str, object]:
+    """Take in pending keys, then download, verify and decrypt a version into --dest (a
+    directory); a refusal is reported, not raised."""
+    async with client(args) as c:
+        await c.receive()
+        try:
+            got = await c.download_document(
+                uuid.UUID(args.group), uuid.UUID(args.document), args.version, Path(args.dest)
+            )
+        except Exception as exc:  # reported to the test, which asserts on it
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "name": got.name,
+            "media_type": got.media_type,
+            "sha256": hashlib.sha256(got.path.read_bytes()).hexdigest(),
+        }
+
+
+def tamper_blob(args: argparse.Namespace) -> dict[str, object]:
+    """Flip one byte of a published version's stored ciphertext, as an attacker with the
+    server's disk would."""
+    document = uuid.UUID(args.document)
+    with sqlite3.connect(args.database) as db:
+        (digest,) = db.execute(
+            "SELECT blob_sha256 FROM library_document_version WHERE document_id IN (?, ?)",
+            (document.hex, str(document)),
+        ).fetchone()
+    blob = Path(args.blob_dir) / "sha256" / digest[:2] / digest[2:4] / digest
+    raw = bytearray(blob.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    blob.write_bytes(bytes(raw))
+    return {"tampered": str(blob)}
 
 
 async def send(args: argparse.Namespace) -> dict[str, object]:
@@ -240,6 +289,28 @@ async def forge_member(args: argparse.Namespace) -> dict[str, object]:
     return {"forged_seq": entry.seq}
 
 
+def forge_manifest(args: argparse.Namespace) -> dict[str, object]:
+    """Re-sign a published version's manifest with a key that is not its uploader's, as a
+    server forging a publisher would (the name it claims stays the coordinator's device)."""
+    document = uuid.UUID(args.document)
+    with sqlite3.connect(args.database) as db:
+        (raw,) = db.execute(
+            "SELECT manifest FROM library_document_version"
+            " WHERE document_id IN (?, ?) AND version = ?",
+            (document.hex, str(document), args.version),
+        ).fetchone()
+        manifest = Manifest.from_bytes(raw)
+        forged = dataclasses.replace(
+            manifest, signature=Ed25519PrivateKey.generate().sign(manifest.signed_bytes())
+        )
+        db.execute(
+            "UPDATE library_document_version SET manifest = ?"
+            " WHERE document_id IN (?, ?) AND version = ?",
+            (forged.to_bytes(), document.hex, str(document), args.version),
+        )
+    return {"forged": str(document)}
+
+
 STEPS = {
     "join-request": join_request,
     "join": join,
@@ -258,6 +329,10 @@ STEPS = {
     "receive": receive,
     "tamper": tamper,
     "receipts": receipts,
+    "publish": publish,
+    "download": download,
+    "tamper-blob": tamper_blob,
+    "forge-manifest": forge_manifest,
 }
 
 
@@ -277,8 +352,19 @@ def main() -> None:
     parser.add_argument("--to")
     parser.add_argument("--id")
     parser.add_argument("--invitation")
+    parser.add_argument("--role", default="member")
+    parser.add_argument("--file")
+    parser.add_argument("--category")
+    parser.add_argument("--document")
+    parser.add_argument("--version", type=int, default=1)
+    parser.add_argument("--dest")
+    parser.add_argument("--blob-dir")
     args = parser.parse_args()
-    sys.stdout.write(json.dumps(asyncio.run(STEPS[args.step](args))) + "\n")
+    step = STEPS[args.step]
+    result = step(args)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    sys.stdout.write(json.dumps(result) + "\n")
 
 
 if __name__ == "__main__":
