@@ -8,6 +8,7 @@ import { EnrolScreen } from "../auth/EnrolScreen";
 import { LoginScreen } from "../auth/LoginScreen";
 import { SessionsScreen } from "../auth/SessionsScreen";
 import { loggedIn, logout } from "../auth/session";
+import { casesNav } from "../cases/nav";
 import { GroupsScreen } from "../groups/GroupsScreen";
 import { LANGUAGES, type Language, direction, isLanguage, language, setLanguage, t } from "../i18n";
 import { NotFound } from "./NotFound";
@@ -64,6 +65,9 @@ function Header() {
           <a href="/feed" aria-current={path === "/feed" ? "page" : undefined}>
             {t("feed.nav")}
           </a>
+          <a href="/cases" aria-current={path === "/cases" ? "page" : undefined}>
+            {casesNav("cases.nav")}
+          </a>
           <a href="/sessions" aria-current={path === "/sessions" ? "page" : undefined}>
             {t("nav.sessions")}
           </a>
@@ -115,6 +119,9 @@ const Sessions = () => <Private screen={SessionsScreen} />;
  * user opens it, so the login screen does not download it (same-origin script: CSP unchanged). */
 const FeedScreen = lazy(() => import("../feed/FeedScreen").then((m) => m.FeedScreen));
 const Feed = () => <Private screen={FeedScreen} />;
+/** Seizure cases: a lazy chunk too (templates, code lists, the schema validator). */
+const CasesScreen = lazy(() => import("../cases/CasesScreen").then((m) => m.CasesScreen));
+const Cases = () => <Private screen={CasesScreen} />;
 const Login = () => <Public screen={LoginScreen} />;
 const Enrol = () => <Public screen={EnrolScreen} />;
 
@@ -128,6 +135,7 @@ export function App() {
           <Route path="/" component={Home} />
           <Route path="/sessions" component={Sessions} />
           <Route path="/feed" component={Feed} />
+          <Route path="/cases" component={Cases} />
           <Route path="/login" component={Login} />
           <Route path="/enrol" component={Enrol} />
           <Route default component={NotFound} />

@@ -45,6 +45,13 @@ async function walk(page: Page, server: CordonServer, kind: keyof typeof VIEWPOR
   await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
   await check(page, "groups", kind);
 
+  // The cases screen (its own lazy chunk) before the keystore is set up; with cases in it,
+  // at 360 px too: cases.spec.ts.
+  await page.getByRole("link", { name: "Cases" }).click();
+  await expect(page.getByRole("heading", { name: "Seizure cases" })).toBeVisible();
+  await expect(page.getByLabel("Passphrase again")).toBeVisible();
+  await check(page, "cases-keys", kind);
+
   await page.getByRole("link", { name: "Sessions" }).click();
   await expect(page.locator(".device")).toHaveCount(1);
   await check(page, "sessions", kind);
@@ -61,7 +68,7 @@ async function walk(page: Page, server: CordonServer, kind: keyof typeof VIEWPOR
 
 for (const kind of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {
   test(`every screen on a ${kind}: fits, passes axe, carries the CSP`, async ({ page, server }) => {
-    test.setTimeout(180_000); // eight screens, two axe runs each, two admin-CLI calls
+    test.setTimeout(180_000); // nine screens, two axe runs each, two admin-CLI calls
     await walk(page, server, kind);
   });
 }
