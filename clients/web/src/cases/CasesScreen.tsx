@@ -69,6 +69,7 @@ function GroupCases({ group, initialSeq }: { group: GroupSummary; initialSeq: nu
   const [filters, setFilters] = useState<{ status: string; country: string; handling: string }>({ status: "", country: "", handling: "" });
   const [error, setError] = useState<Described | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [draftSaved, setDraftSaved] = useState(false);
   const queue = useRef<Promise<void>>(Promise.resolve());
   const draftTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const pendingSeq = useRef(initialSeq);
@@ -143,7 +144,7 @@ function GroupCases({ group, initialSeq }: { group: GroupSummary; initialSeq: nu
     draftTimer.current = setTimeout(() => {
       // Kept in the sealed keystore: a lost connection or a reload never loses a typed case.
       ctx.secrets.set(draftName(group.id), utf8(JSON.stringify({ form, data })));
-      void ctx.save();
+      void ctx.save().then(() => setDraftSaved(true));
     }, 600);
   }
   const draftRaw = ctx.secrets.get(draftName(group.id));
@@ -195,7 +196,11 @@ function GroupCases({ group, initialSeq }: { group: GroupSummary; initialSeq: nu
               }
             }}
           />
-          {draft && <p class="hint">{casesMsg("cases.draft_kept")}</p>}
+          {(draft || draftSaved) && (
+            <p class="hint" role="status">
+              {casesMsg("cases.draft_kept")}
+            </p>
+          )}
         </>
       )}
       {mode.screen === "case" && view && (

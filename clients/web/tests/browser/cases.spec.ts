@@ -183,6 +183,12 @@ test("seizure cases both ways between a browser member and a Python SDK coordina
   expect(amended.data).toMatchObject({ operation: "STOP WEB 8" });
   expect(amended.sender).not.toBe(String(coord.user_id));
 
+  // A case being typed is kept, encrypted in the keystore, across a reload.
+  await page.getByRole("button", { name: "Back to the list" }).click();
+  await page.getByRole("button", { name: "New case" }).click();
+  await field(page, "Operation").fill("DRAFT KEPT 1");
+  await expect(page.getByRole("status").filter({ hasText: "Draft kept on this device, encrypted." })).toBeVisible();
+
   // While the browser is away, the coordinator posts a case whose stored envelope is then
   // tampered with in the database: after login and unlock it is a warning, never content.
   await page.goto("/sessions");
@@ -199,6 +205,9 @@ test("seizure cases both ways between a browser member and a Python SDK coordina
   await expect(page.locator(`.case-row[data-case="${String(bad.seq)}"]`)).toHaveCount(0);
   await expect(page.locator(".case-row")).toHaveCount(2); // the archive kept both cases across the reload
   await desktopCheck(page, "cases-refused");
+  await page.getByRole("button", { name: "New case" }).click();
+  await expect(field(page, "Operation")).toHaveValue("DRAFT KEPT 1");
+  await page.getByRole("button", { name: "Cancel" }).click();
 
   // Arabic: labels and code lists in the officer's language, right to left.
   await page.getByLabel("Language").selectOption("ar");
