@@ -216,4 +216,13 @@ test("seizure cases both ways between a browser member and a Python SDK coordina
   await expect(page.locator(`article.case-detail[data-case="${String(theirs.seq)}"]`)).toContainText("تاريخ الضبط");
   await phoneCheck(page, "case-detail-ar");
   await page.getByLabel("اللغة").selectOption("en");
+
+  // In the alerts feed a case is a link to it, not its JSON.
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("button", { name: "Operation Pharos" }).click();
+  const inFeed = page.locator(`.feed .item[data-seq="${String(theirs.seq)}"]`);
+  await expect(inFeed.getByRole("link", { name: "Seizure case item: open it in Cases" })).toBeVisible();
+  await expect(page.locator(".feed").getByText('"seizure_case"')).toHaveCount(0);
+  await inFeed.getByRole("link").click();
+  await expect(page.locator(`article.case-detail[data-case="${String(theirs.seq)}"]`)).toContainText("HARBOUR FULL 2");
 });
