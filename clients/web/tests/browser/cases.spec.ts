@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import type { Page } from "@playwright/test";
 import { expect, expectAccessible, expectNoHorizontalScroll, PASSWORD, screenshot, test } from "./fixtures";
 import { REPO_ROOT, WEB_ROOT } from "./server";
+import { totp } from "./totp";
 
 const run = promisify(execFile);
 const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
@@ -26,10 +27,11 @@ async function py(helper: string, step: string, ...args: string[]): Promise<Json
   return JSON.parse(stdout.trim().split("\n").at(-1)!) as Json;
 }
 
-async function logIn(page: Page, username: string): Promise<void> {
+async function logIn(page: Page, username: string, code: string | null = null): Promise<void> {
   await page.goto("/login");
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(PASSWORD);
+  if (code) await page.getByLabel("Authenticator code").fill(code);
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
 }
@@ -61,7 +63,7 @@ interface SdkCase {
   reviews: string[];
 }
 
-test("seizure cases both ways between a browser member and a Python SDK coordinator; amendments, review, a tampered case refused", async ({ page, server }) => {
+test("seizure cases both ways between a browser member and a Python SDK coordinator; amendments, reviews both ways, a tampered case refused", async ({ page, server }) => {
   test.setTimeout(600_000); // about 2 min alone; more on a loaded 2-core machine
   const home = mkdtempSync(path.join(tmpdir(), "cordon-cases-"));
   const common = ["--server", server.base, "--home", home];
@@ -77,6 +79,13 @@ test("seizure cases both ways between a browser member and a Python SDK coordina
   const bruno = await server.enrolledUser("bruno.cases", PASSWORD);
   void bruno;
   await logIn(page, "bruno.cases");
+  // A coordinator must have TOTP (the server says so): turned on from the sessions screen.
+  await page.getByRole("link", { name: "Sessions" }).click();
+  await page.getByRole("button", { name: "Turn on two-step verification" }).click();
+  const totpSeed = (await page.getByTestId("totp-secret").textContent())?.trim() ?? "";
+  await page.getByLabel("Code from the app").fill(totp(totpSeed));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByRole("status")).toHaveText("Two-step verification is now on.");
   await page.getByRole("link", { name: "Cases" }).click();
   await expect(page.getByRole("heading", { name: "Seizure cases" })).toBeVisible();
   await field(page, "Passphrase").fill(KEY_PASSPHRASE);
@@ -87,7 +96,8 @@ test("seizure cases both ways between a browser member and a Python SDK coordina
   await page.getByLabel("Invitation from your coordinator").fill(String(opened.invitation));
   await page.getByRole("button", { name: "Send the join request" }).click();
   await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
-  await py("sdk_member.py", "admit", ...g);
+  // Admitted as a second coordinator (verified roster role), so it reviews cases too.
+  await py("sdk_cases.py", "admit", ...g, "--role", "coordinator");
 
   // Browser → SDK: the form, generated from the template, checks fields as they are typed.
   await page.getByRole("link", { name: "Cases" }).click();
@@ -183,6 +193,16 @@ test("seizure cases both ways between a browser member and a Python SDK coordina
   expect(amended.data).toMatchObject({ operation: "STOP WEB 8" });
   expect(amended.sender).not.toBe(String(coord.user_id));
 
+  // The browser, a coordinator of the verified roster, reviews the SDK's case: verified.
+  await page.getByRole("button", { name: "Back to the list" }).click();
+  await page.locator(`.case-row[data-case="${String(theirs.seq)}"]`).getByRole("button").click();
+  await detail.getByLabel("Verdict").selectOption("verified");
+  await detail.getByLabel("Note (optional)").fill("Checked against the AWB");
+  await page.getByRole("button", { name: "Record the review" }).click();
+  await expect(detail.locator("[data-status]").first()).toHaveAttribute("data-status", "verified");
+  seen = (await py("sdk_cases.py", "cases", ...g)).cases as SdkCase[];
+  expect(seen.find((c) => c.seq === theirs.seq)).toMatchObject({ status: "verified", reviews: ["verified"], versions: [theirs.seq, expect.any(Number)] });
+
   // A case being typed is kept, encrypted in the keystore, across a reload.
   await page.getByRole("button", { name: "Back to the list" }).click();
   await page.getByRole("button", { name: "New case" }).click();
@@ -195,7 +215,7 @@ test("seizure cases both ways between a browser member and a Python SDK coordina
   const bad = await py("sdk_cases.py", "post", ...g, "--data", JSON.stringify({ ...FULL_EXAMPLE, operation: "TAMPERED OPERATION" }), "--form", "full");
   await py("sdk_member.py", "tamper", "--database", server.database, "--seq", String(bad.seq));
   await page.reload();
-  await logIn(page, "bruno.cases");
+  await logIn(page, "bruno.cases", totp(totpSeed, 1));
   await page.getByRole("link", { name: "Cases" }).click();
   await field(page, "Passphrase").fill(KEY_PASSPHRASE);
   await page.getByRole("button", { name: "Unlock" }).click();

@@ -56,6 +56,12 @@ async def review(args: argparse.Namespace) -> dict[str, object]:
         return {"seq": item.seq}
 
 
+async def admit(args: argparse.Namespace) -> dict[str, object]:
+    """Admit pending members in the role given (a second coordinator reviews cases too)."""
+    async with client(args) as c:
+        return {"admitted": [list(r) for r in await c.admit_all(uuid.UUID(args.group), args.role)]}
+
+
 async def cases(args: argparse.Namespace) -> dict[str, object]:
     """Sync (decrypt, validate against the template, archive), then every case and every
     refused item of the group as this device holds them."""
@@ -66,7 +72,7 @@ async def cases(args: argparse.Namespace) -> dict[str, object]:
         return {"cases": [_case(v) for v in operations.cases(c, gid)], "refused": refused}
 
 
-STEPS = {"post": post, "amend": amend, "review": review, "cases": cases}
+STEPS = {"admit": admit, "post": post, "amend": amend, "review": review, "cases": cases}
 
 
 def main() -> None:
@@ -80,6 +86,7 @@ def main() -> None:
     parser.add_argument("--case", type=int)
     parser.add_argument("--verdict")
     parser.add_argument("--text")
+    parser.add_argument("--role", default="member")
     args = parser.parse_args()
     sys.stdout.write(json.dumps(asyncio.run(STEPS[args.step](args))) + "\n")
 
