@@ -8,6 +8,7 @@ import { EnrolScreen } from "../auth/EnrolScreen";
 import { LoginScreen } from "../auth/LoginScreen";
 import { SessionsScreen } from "../auth/SessionsScreen";
 import { loggedIn, logout } from "../auth/session";
+import { casesNav } from "../cases/nav";
 import { navLabel } from "../devices/nav";
 import { LANGUAGES, type Language, direction, isLanguage, language, setLanguage, t } from "../i18n";
 import { pnNav } from "../prenotifications/nav";
@@ -66,14 +67,17 @@ function Header() {
           <a href="/feed" aria-current={path === "/feed" ? "page" : undefined}>
             {t("feed.nav")}
           </a>
+          <a href="/cases" aria-current={path === "/cases" ? "page" : undefined}>
+            {casesNav("cases.nav")}
+          </a>
           <a href="/prenotifications" aria-current={path === "/prenotifications" ? "page" : undefined}>
             {pnNav("nav")}
           </a>
-          <a href="/devices" aria-current={path === "/devices" ? "page" : undefined}>
-            {navLabel("devices")}
-          </a>
           <a href="/library" aria-current={path === "/library" ? "page" : undefined}>
             {libraryNav("nav")}
+          </a>
+          <a href="/devices" aria-current={path === "/devices" ? "page" : undefined}>
+            {navLabel("devices")}
           </a>
           <a href="/sessions" aria-current={path === "/sessions" ? "page" : undefined}>
             {t("nav.sessions")}
@@ -138,6 +142,9 @@ const Prenotifications = () => <Private screen={PrenotificationsScreen} />;
 /** The library is its own chunk too (it shares the feed's keystore and engine chunk). */
 const LibraryScreen = lazy(() => import("../library/LibraryScreen").then((m) => m.LibraryScreen));
 const Library = () => <Private screen={LibraryScreen} />;
+/** Seizure cases: a lazy chunk too (templates, code lists, the schema validator). */
+const CasesScreen = lazy(() => import("../cases/CasesScreen").then((m) => m.CasesScreen));
+const Cases = () => <Private screen={CasesScreen} />;
 const Login = () => <Public screen={LoginScreen} />;
 const Enrol = () => <Public screen={EnrolScreen} />;
 
@@ -155,6 +162,7 @@ export function App() {
           <Route path="/feed" component={Feed} />
           <Route path="/prenotifications" component={Prenotifications} />
           <Route path="/library" component={Library} />
+          <Route path="/cases" component={Cases} />
           <Route path="/login" component={Login} />
           <Route path="/enrol" component={Enrol} />
           <Route default component={NotFound} />

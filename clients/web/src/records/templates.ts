@@ -35,7 +35,12 @@ export class UnknownTemplateError extends TemplateError {
 /** One reason a message does not fit its template, at a dotted field path (`reports[0].items`). */
 export interface FieldError {
   path: string;
+  /** The SDK's reason, in English (logs, support, the cross-implementation tests). */
   reason: string;
+  /** The schema keyword that failed (`required`, `enum`, `maxLength`…), for a translated message. */
+  rule?: string;
+  /** The keyword's operand where it has one (`100` for maxLength 100, `date` for a format). */
+  limit?: string;
 }
 
 export const fieldErrorText = (e: FieldError) => `${e.path || "(message)"}: ${e.reason}`;
@@ -141,10 +146,14 @@ function operand(unit: OutputUnit): string {
 function fieldErrors(units: readonly OutputUnit[], data: unknown): FieldError[] {
   const found = new Map<string, FieldError>();
   const extras = new Map<string, string[]>();
-  const add = (path: string, reason: string) => found.set(`${path}\u0000${reason}`, { path, reason });
+  let rule = "";
+  let limit: string | undefined;
+  const add = (path: string, reason: string) => found.set(`${path}\u0000${reason}`, { path, reason, rule, ...(limit !== undefined ? { limit } : {}) });
   for (const unit of units) {
     const parts = pointerParts(unit.instanceLocation);
     const instance = at(data, parts);
+    rule = unit.keyword;
+    limit = ["type", "minItems", "maxLength", "minimum", "maximum", "exclusiveMinimum"].includes(rule) ? operand(unit) : rule === "format" ? /format "(.*)"/.exec(unit.error)?.[1] : undefined;
     switch (unit.keyword) {
       case "required": {
         const name = /required property "(.*)"\.$/.exec(unit.error)?.[1] ?? "?";
@@ -200,6 +209,8 @@ function fieldErrors(units: readonly OutputUnit[], data: unknown): FieldError[] 
         add(dotted(parts), unit.error);
     }
   }
+  rule = "additionalProperties";
+  limit = undefined;
   for (const [location, names] of extras) add(dotted([...pointerParts(location), [...names].sort()[0] as string]), "is not a field of this template");
   return [...found.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0));
 }

@@ -55,6 +55,12 @@ async function walk(page: Page, server: CordonServer, kind: keyof typeof VIEWPOR
   await expect(page.getByRole("heading", { name: "Devices and keys" })).toBeVisible();
   await expect(page.getByLabel("Passphrase again")).toBeVisible();
   await check(page, "devices-setup", kind);
+  // The cases screen (its own lazy chunk) before the keystore is set up; with cases in it,
+  // at 360 px too: cases.spec.ts.
+  await page.getByRole("link", { name: "Cases" }).click();
+  await expect(page.getByRole("heading", { name: "Seizure cases" })).toBeVisible();
+  await expect(page.getByLabel("Passphrase again")).toBeVisible();
+  await check(page, "cases-keys", kind);
 
   await page.getByRole("link", { name: "Sessions" }).click();
   await expect(page.locator(".device")).toHaveCount(1);
