@@ -523,3 +523,39 @@ def analyse(items: Iterable[Item], params: Params) -> dict[str, Any]:
         "prenotifications": _prenotifications(prenotifications, params),
         "not_counted": _not_counted(archive, views, prenotifications, undated),
     }
+
+
+def highlights(items: Iterable[Item], seqs: Iterable[int]) -> list[dict[str, Any]]:
+    """The coordinator's chosen cases, without names or narratives: country, date, and per
+    report the route and goods (category, quantity, unit, description). Unknown or
+    not-counted seqs raise ValueError, so a highlight never shows an unverified item."""
+    wanted = list(dict.fromkeys(seqs))
+    counted = {view.seq: _case(view) for view in build_cases(sorted(items, key=lambda i: i.seq))}
+    out = []
+    for seq in wanted:
+        case = counted.get(seq)
+        if case is None:
+            raise ValueError(f"case #{seq} is not a counted case on this device")
+        out.append(
+            {
+                "seq": seq,
+                "country": case.country,
+                "date": case.day.isoformat(),
+                "reports": [
+                    {
+                        "departure": report.get("departure_country"),
+                        "destination": report.get("destination_country"),
+                        "items": [
+                            {
+                                k: i[k]
+                                for k in ("category", "quantity", "unit", "description")
+                                if k in i
+                            }
+                            for i in report.get("items", [])
+                        ],
+                    }
+                    for report in case.reports
+                ],
+            }
+        )
+    return out
