@@ -478,6 +478,7 @@ async def _run(url: str, tmp: Path, the_plan: Plan) -> dict[str, Any]:
             "peak_rss_mib": _peak_mib(),
             "figures_match": got == expected(the_plan.target),
             "key_figures": table["key_figures"],
+            "prenotifications": table["prenotifications"],
             "not_counted": table["not_counted"],
         }
     finally:

@@ -12,21 +12,35 @@ from typing import Any
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from cordon_client.analytics.messages import label, text
 
 BLUE, TEAL = "#1f4e79", "#2a9d8f"
 
 
+def _compact(value: float, _: object = None) -> str:
+    """Axis numbers people read at a glance: 950, 12k, 273.6M."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.1f}".removesuffix(".0") + suffix
+    return f"{value:.0f}"
+
+
 def _bars(
     names: Sequence[str], values: Sequence[float], title: str, *, horizontal: bool = False
 ) -> Figure:
-    fig = Figure(figsize=(6.4, 2.8), dpi=100, layout="constrained")
+    fig = Figure(figsize=(6.4, 2.8), dpi=100)
+    # fixed margins: a layout engine measured every label and took half the render time
+    fig.subplots_adjust(left=0.36 if horizontal else 0.1, right=0.97, top=0.88, bottom=0.2)
     axes = fig.add_subplot()
     if horizontal:
         axes.barh(list(names)[::-1], list(values)[::-1], color=TEAL)
     else:
         axes.bar(list(names), list(values), color=BLUE)
+    values_axis = axes.xaxis if horizontal else axes.yaxis
+    values_axis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    values_axis.set_major_formatter(FuncFormatter(_compact))
     axes.set_title(title, fontsize=11)
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(labelsize=8)
@@ -93,7 +107,7 @@ def svg(fig: Figure) -> str:
     return body[body.index("<svg") :]
 
 
-def png(fig: Figure, dpi: int = 150) -> bytes:
+def png(fig: Figure, dpi: int = 120) -> bytes:
     """The chart as PNG bytes (for the PDF)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
