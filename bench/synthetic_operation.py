@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -329,67 +328,43 @@ async def populate(
 # -- the benchmark --------------------------------------------------------------------------
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _cordon_report(home: Path, base: str, gid: uuid.UUID, out: Path) -> dict[str, Any]:
+    """The real `cordon --server --home report` in its own process: its JSON answer (with the
+    seconds of each step), wall time and peak RSS (the child's own, from wait4)."""
+    import subprocess
 
-
-async def _report(home: Path, base: str, gid: uuid.UUID, out: Path) -> dict[str, Any]:
-    """Sync (cold) then aggregate and render, timed apart, in this process."""
-    from cordon_client._client import Cordon
-    from cordon_client.analytics import report
-    from cordon_client.analytics.figures import Params, Phase
-    from cordon_client.records import store
-
-    params = Params(phases=tuple(Phase(*p) for p in PHASES), now=datetime.now(UTC))
-    timings = report.Timings()
-    async with Cordon(home, PASSPHRASE, server=base, scrypt_n=2**14) as cordon:
+    args = [
+        str(Path(sys.executable).with_name("cordon")),
+        "--home",
+        str(home),
+        "--server",
+        base,
+        "report",
+        str(gid),
+        "--analysis-report",
+        "--phases",
+        str(out.parent / "phases.json"),
+        "-o",
+        str(out),
+        "--json",
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORDON_")}
+    env |= {"CORDON_PASSPHRASE": PASSPHRASE, "HOME": str(home.parent)}
+    env.pop("XDG_RUNTIME_DIR", None)
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         clock = time.perf_counter()
-        await store.sync(cordon)
-        synced = time.perf_counter() - clock
-        table, _ = report.compute(cordon, gid, params, timings)
-        report.write(
-            table,
-            out,
-            "cold",
-            formats=("html", "pdf", "csv", "json"),
-            preset="analysis_report",
-            timings=timings,
-        )
-    total = time.perf_counter() - clock
-    return {
-        "sync_decrypt_verify_s": synced,
-        "load_s": timings.load,
-        "aggregate_s": timings.aggregate,
-        "render_s": timings.render,
-        "total_s": total,
-        "table": table,
-    }
-
-
-def _warm(home: Path, base: str, gid: uuid.UUID, out: Path) -> dict[str, Any]:
-    from cordon_client._client import Cordon
-    from cordon_client.analytics import report
-    from cordon_client.analytics.figures import Params, Phase
-
-    params = Params(phases=tuple(Phase(*p) for p in PHASES), now=datetime.now(UTC))
-    timings = report.Timings()
-    clock = time.perf_counter()
-    cordon = Cordon(home, PASSPHRASE, server=base, scrypt_n=2**14)
-    table, _ = report.compute(cordon, gid, params, timings)
-    report.write(
-        table,
-        out,
-        "warm",
-        formats=("html", "pdf", "csv", "json"),
-        preset="analysis_report",
-        timings=timings,
-    )
-    return {
-        "load_s": timings.load,
-        "aggregate_s": timings.aggregate,
-        "render_s": timings.render,
-        "total_s": time.perf_counter() - clock,
-    }
+        child = subprocess.Popen(args, env=env, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak RSS
+        wall = time.perf_counter() - clock
+        child.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        if child.returncode != 0:
+            raise RuntimeError(stderr.read().decode())
+        answer: dict[str, Any] = json.loads(stdout.read())
+    answer["wall_s"] = round(wall, 2)
+    answer["peak_rss_mib"] = round(usage.ru_maxrss / 1024, 1)
+    return answer
 
 
 def main() -> None:
@@ -463,23 +438,27 @@ async def _run(url: str, tmp: Path, the_plan: Plan) -> dict[str, Any]:
         clock = time.perf_counter()
         done = await populate(base, make_user, password, tmp, the_plan)
         setup = time.perf_counter() - clock
-        cold = await _report(done.coordinator_home, base, done.group_id, tmp / "out")
-        table = cold.pop("table")
-        warm = _warm(done.coordinator_home, base, done.group_id, tmp / "out")
+        out = tmp / "out"
+        out.mkdir()
+        (tmp / "phases.json").write_text(
+            json.dumps([{"name": n, "from": str(a), "to": str(b)} for n, a, b in PHASES])
+        )
+        cold = _cordon_report(done.coordinator_home, base, done.group_id, out)
+        warm = _cordon_report(done.coordinator_home, base, done.group_id, out)
+        table = json.loads((out / "analysis-report-start_now.json").read_text())
         got = {
             "key_figures": table["key_figures"],
             "prenotifications": {k: table["prenotifications"][k] for k in ("sent", "acknowledged")},
         }
         return {
-            "setup_s": setup,
-            "posting_s": done.posting_seconds,
+            "setup_s": round(setup, 1),
+            "posting_s": round(done.posting_seconds, 1),
             "cold": cold,
             "warm": warm,
-            "peak_rss_mib": _peak_mib(),
             "figures_match": got == expected(the_plan.target),
-            "key_figures": table["key_figures"],
             "prenotifications": table["prenotifications"],
             "not_counted": table["not_counted"],
+            "sizes_bytes": {p.suffix: p.stat().st_size for p in out.iterdir()},
         }
     finally:
         server.terminate()

@@ -57,7 +57,8 @@ def load_phases(path: Path | None) -> tuple[Phase, ...]:
 class Timings:
     """Where the time went, so the slow part is visible (seconds)."""
 
-    load: float = 0.0
+    sync: float = 0.0  # receive, decrypt, verify, validate, archive
+    load: float = 0.0  # read the archive from the keystore
     aggregate: float = 0.0
     render: dict[str, float] = field(default_factory=dict)
 
@@ -139,6 +140,16 @@ async def publish(
         if path.suffix.lstrip(".") in PUBLISHED_FORMATS:
             out.append(await cordon.publish_document(group_id, path, category=CATEGORY[preset]))
     return out
+
+
+def timings_json(timings: Timings) -> dict[str, Any]:
+    """Seconds per step, rounded to the millisecond."""
+    return {
+        "sync": round(timings.sync, 3),
+        "load": round(timings.load, 3),
+        "aggregate": round(timings.aggregate, 3),
+        "render": {k: round(v, 3) for k, v in timings.render.items()},
+    }
 
 
 def now() -> datetime:

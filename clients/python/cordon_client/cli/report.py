@@ -7,6 +7,7 @@ library in the preset's category. Non-nominal unless `--highlights` names cases 
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -122,9 +123,15 @@ def report_command(
         picked = next(p for p in phase_list if p.name == phase)
         start, end = picked.start, picked.end
     params = Params(start, end, phase_list, report.now(), phase)
+    timings = report.Timings()
+
+    async def sync(cordon: Cordon) -> None:
+        clock = time.perf_counter()
+        await store.sync(cordon)
+        timings.sync = time.perf_counter() - clock
 
     async def work(cordon: Cordon) -> dict[str, Any]:
-        table, items = report.compute(cordon, group, params)
+        table, items = report.compute(cordon, group, params, timings)
         picked = report.chosen_highlights(items, chosen_seqs)
         paths = report.write(
             table,
@@ -134,6 +141,7 @@ def report_command(
             lang=lang,
             preset=preset,
             chosen=picked,
+            timings=timings,
         )
         published = await report.publish(cordon, group, paths, preset) if publish else []
         return {
@@ -143,10 +151,11 @@ def report_command(
             ],
             "key_figures": table["key_figures"],
             "not_counted": sum(r["count"] for r in table["not_counted"]),
+            "seconds": report.timings_json(timings),
         }
 
     try:
-        done = common.run(work, prepare=store.sync)
+        done = common.run(work, prepare=sync)
     except ValueError as exc:  # a highlight that is not a counted case
         raise typer.BadParameter(str(exc)) from None
     if as_json:
