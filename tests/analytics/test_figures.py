@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cordon_client.analytics.figures import Params, analyse, region_of
+from cordon_client.analytics.figures import Params, analyse, highlights, region_of
 from cordon_client.records.view import Item
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "analytics"
@@ -81,3 +81,15 @@ def test_regions() -> None:
         "MENA",
         "?",
     ]
+
+
+def test_highlights_show_only_counted_cases_without_remarks() -> None:
+    """A highlight carries route and goods (with descriptions) but no remarks; a refused case
+    or an unknown number is refused rather than shown."""
+    items, _ = _load()
+    (case,) = highlights(items, [3])
+    assert case["country"] == "NG" and len(case["reports"]) == 2  # the amended version
+    assert "NARRATIVE-MUST-NOT-LEAK" not in str(case)
+    for seq in (8, 99):
+        with pytest.raises(ValueError, match=f"#{seq}"):
+            highlights(items, [seq])
