@@ -300,13 +300,6 @@ async def populate(
         officers[country] = (officer, user_id)
     await coord.aclose()
     clock = time.perf_counter()
-    registry = domain_registry()
-    for country, cases in the_plan.cases.items():
-        officer, _ = officers[country]
-        contents = [
-            registry.make_content(CASE, "seizure-case", c, form="simplified") for c in cases
-        ]
-        await officer.send_many(gid, contents, kind="alert")
     sent = []
     for sender, destination, data in the_plan.prenotifications:
         officer, _ = officers[sender]
@@ -317,8 +310,15 @@ async def populate(
     for index, (destination, pn_id) in enumerate(sent):
         if index % 2 == 0:
             officer, _ = officers[destination]
-            await store.sync(officer)
+            await store.sync_all(officer)
             await pn_ops.transition(officer, gid, pn_id, "acknowledged")
+    registry = domain_registry()
+    for country, cases in the_plan.cases.items():
+        officer, _ = officers[country]
+        contents = [
+            registry.make_content(CASE, "seizure-case", c, form="simplified") for c in cases
+        ]
+        await officer.send_many(gid, contents, kind="alert")
     posting = time.perf_counter() - clock
     for officer, _ in officers.values():
         await officer.aclose()

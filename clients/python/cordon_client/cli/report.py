@@ -127,7 +127,7 @@ def report_command(
 
     async def sync(cordon: Cordon) -> None:
         clock = time.perf_counter()
-        await store.sync(cordon)
+        await store.sync_all(cordon)  # a cold device has many pages waiting
         timings.sync = time.perf_counter() - clock
 
     async def work(cordon: Cordon) -> dict[str, Any]:
