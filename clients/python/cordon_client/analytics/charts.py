@@ -107,7 +107,7 @@ def svg(fig: Figure) -> str:
     return body[body.index("<svg") :]
 
 
-def png(fig: Figure, dpi: int = 120) -> bytes:
+def png(fig: Figure, dpi: int = 100) -> bytes:
     """The chart as PNG bytes (for the PDF)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)

@@ -105,6 +105,11 @@ _MESSAGES: dict[str, tuple[str, str, str]] = {
     "reason": ("Reason", "Motif", "Motivo"),
     "count": ("Count", "Nombre", "Número"),
     "highlights": ("Case highlights", "Cas marquants", "Casos destacados"),
+    "more_in_csv": (
+        "… and {n} more (all of them in the CSV and JSON)",
+        "… et {n} de plus (tous dans le CSV et le JSON)",
+        "… y {n} más (todos en el CSV y el JSON)",
+    ),
     "other_units": ("Not in pieces", "Hors pièces", "No en piezas"),
     "non_nominal": (
         "Non-nominal: no names of persons, offices or companies and no narratives.",

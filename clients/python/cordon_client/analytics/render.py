@@ -112,6 +112,16 @@ def to_csv(table: Mapping[str, Any]) -> str:
     return buffer.getvalue()
 
 
+SHOWN_NEW = 15
+"""New product types and routes shown in HTML and PDF, each (the most cases first); the CSV
+and JSON list them all. Over a whole operation every route is new: thousands of rows."""
+
+
+def _most_cases(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    ranked = sorted(rows, key=lambda r: (-int(r["cases"]), str(r["first_date"])))
+    return ranked[:SHOWN_NEW]
+
+
 def _number(value: Any) -> str:
     if value is None:
         return "-"
@@ -196,7 +206,7 @@ def _rows(table: Mapping[str, Any], section: str, lang: str) -> tuple[list[str],
             text("first_date", lang),
             text("cases", lang),
         ]
-        seen = table["first_seen"]
+        seen = {kind: _most_cases(rows) for kind, rows in table["first_seen"].items()}
         rows = [
             [
                 f"{label('goods_categories', r['category'], lang)} (HS {r['hs_code']})",
@@ -214,6 +224,9 @@ def _rows(table: Mapping[str, Any], section: str, lang: str) -> tuple[list[str],
             ]
             for r in seen["routes"]
         ]
+        hidden = sum(len(v) for v in table["first_seen"].values()) - len(rows)
+        if hidden:
+            rows.append([text("more_in_csv", lang).format(n=hidden), "", ""])
     elif section == "prenotifications":
         pre = table["prenotifications"]
         hours = pre["hours_to_first_ack"]
