@@ -493,7 +493,7 @@ def to_pdf(
             continue
         heading(text(_HEADINGS[section], lang))
         for fig in _charts_of(section, table, lang):
-            pdf.image(io.BytesIO(charts.png(fig)), w=width * 0.8)
+            pdf.image(io.BytesIO(charts.png(fig)), x=pdf.l_margin, w=width * 0.8)
         if section == "category_mix" and table["other_units"]:
             grid(*_rows(table, "other_units", lang))
         if section == "not_counted" and not table["not_counted"]:
