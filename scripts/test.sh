@@ -27,4 +27,7 @@ if [ "${CORDON_TEST_WEB:-1}" != "0" ]; then
   )
 fi
 
-exec .venv/bin/pytest "$@"
+# Three workers on two cores: most tests wait on a real uvicorn or a `cordon` subprocess, so a
+# third keeps the cores busy. A file's tests stay on one worker (they share its server).
+# CORDON_TEST_WORKERS=0 runs them in this process (pytest -n 0), e.g. to debug one test.
+exec .venv/bin/pytest -n "${CORDON_TEST_WORKERS:-3}" --dist loadfile "$@"

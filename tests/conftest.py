@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from cordon_client.cli.common import Options, set_options
 from fastapi import FastAPI
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,6 +83,14 @@ async def session(app: object) -> AsyncIterator[AsyncSession]:
     """A session on the app's engine, for setting up and inspecting state."""
     async with app.state.sessionmaker() as s:  # type: ignore[attr-defined]
         yield s
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cli_options() -> None:
+    """An in-process CLI run (typer's CliRunner) records its global options (`--home`) in a
+    context variable of the test's thread, which threads started later copy: start each test
+    without them, so one test's `--home` never reaches another's commands."""
+    set_options(Options())
 
 
 @pytest.fixture(autouse=True)

@@ -53,12 +53,25 @@ def test_signed_template_verifies():
     assert (template.id, template.version) == ("seizure-case", 2)
 
 
+def test_labels_beyond_en_fr_es_are_optional_and_kept():
+    """A field labelled in en/fr/es only (as templates published before RU/AR/PT) still
+    verifies beside six-language ones; the extra languages come through signed and intact."""
+    template = verify_signed_template(signed(), group_id=GROUP, trusted_keys=TRUSTED)
+    assert template.label("case_priority", "ru") == "Priority"  # falls back to English
+    assert template.label("reports[0].seizure_date", "ar") == "تاريخ الضبط"
+    assert template.label("reports[0].seizure_date", "pt") == "Data da apreensão"
+
+
 @pytest.mark.parametrize(
     ("tamper", "message"),
     [
         (lambda d: d["template"]["forms"]["simplified"]["required"].pop(), "does not verify"),
         (
             lambda d: d["template"]["labels"]["case_priority"].update(en="Urgency"),
+            "does not verify",
+        ),
+        (  # the RU/AR/PT labels are signed like the rest of the body
+            lambda d: d["template"]["labels"]["reporting_country"].update(ar="بلد آخر"),
             "does not verify",
         ),
         (lambda d: d.update(ts=1_701), "does not verify"),

@@ -123,14 +123,15 @@ def test_unknown_template_versions_are_refused():
         REGISTRY.get("seizure-case").schema("tiny")
 
 
-def test_every_field_has_labels_in_three_languages():
-    """Every field of every form is labelled in English, French and Spanish."""
+def test_every_field_has_labels_in_six_languages():
+    """Every field of every built-in form is labelled in the web client's six languages
+    (English, French, Spanish required of every template; Russian, Arabic, Portuguese too)."""
     for template_id in REGISTRY.ids():
         template = REGISTRY.get(template_id)
         for form in template.forms:
             for path in template.field_paths(form):
                 labels = template.body["labels"][path]
-                assert all(labels[lang] for lang in ("en", "fr", "es")), path
+                assert all(labels[lang] for lang in ("en", "fr", "es", "ru", "ar", "pt")), path
     assert REGISTRY.get("seizure-case").label("reports[3].items[0].hs_code", "es") == "Código SA"
 
 
@@ -146,4 +147,7 @@ def test_vocabularies():
     assert {c["code"] for c in vocab["regions"]} == {"AMS", "EUR", "A/P", "MENA", "WCA", "ESA"}
     assert {"PCE", "KGM", "LTR"} <= {c["code"] for c in vocab["units"]}
     for entries in vocab.values():
-        assert all(e["en"] and e["fr"] and e["es"] for e in entries)
+        assert all(e[lang] for e in entries for lang in ("en", "fr", "es", "ru", "ar", "pt"))
+    names = {c["code"]: c for c in vocab["countries"]}
+    germany = names["DE"]
+    assert (germany["ru"], germany["ar"], germany["pt"]) == ("Германия", "ألمانيا", "Alemanha")

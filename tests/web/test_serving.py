@@ -60,6 +60,8 @@ async def test_index_is_served_uncached_with_a_strict_policy(web: httpx.AsyncCli
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "no-referrer"
     assert r.headers["x-frame-options"] == "DENY"
+    # The camera for scanning a link code or fingerprint QR, from this origin only.
+    assert r.headers["permissions-policy"] == "camera=(self), microphone=(), geolocation=()"
 
 
 async def test_https_names_the_secure_websocket_origin(database_url: str, dist: Path):

@@ -17,7 +17,7 @@ const out = mkdtempSync(join(tmpdir(), "cordon-web-chromium-bench-"));
 await build({
   configFile: false,
   logLevel: "warn",
-  build: { outDir: out, emptyOutDir: true, minify: true, lib: { entry: join(here, "browser_entry.ts"), formats: ["iife"], name: "cordonBenchBundle", fileName: () => "bench.js" } },
+  build: { outDir: out, emptyOutDir: true, minify: true, lib: { entry: join(here, process.env.CORDON_BENCH_ENTRY ?? "browser_entry.ts"), formats: ["iife"], name: "cordonBenchBundle", fileName: () => "bench.js" } },
 });
 const script = readFileSync(join(out, "bench.js"));
 // Cross-origin isolation lifts Chromium's 100 µs clamp on performance.now() to 5 µs.

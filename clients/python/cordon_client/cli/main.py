@@ -16,6 +16,7 @@ from cordon_client.cli import errors, groups, root
 from cordon_client.cli.cases import cases_app
 from cordon_client.cli.library import library_app
 from cordon_client.cli.prenotifications import prenotifications_app
+from cordon_client.cli.report import report_command
 from cordon_client.cli.service_accounts import service_account_app
 
 app = root.build()
@@ -25,6 +26,7 @@ app.add_typer(library_app, name="library")
 app.add_typer(cases_app, name="cases")
 app.add_typer(prenotifications_app, name="prenotifications")
 app.add_typer(service_account_app, name="service-account")
+app.command("report")(report_command)
 
 if __name__ == "__main__":
     errors.guarded(app)

@@ -81,6 +81,8 @@ class MessagingClient(RoutingClient):
     _inbox: list[dict[str, Any]] | None = None
     _recovery_state: RecoveryState | None = None
     _chain_arrived = False
+    caught_up = True
+    """Whether the latest `receive` reached the end of the stream (else call it again)."""
 
     @property
     def _recovery(self) -> RecoveryState:
@@ -374,6 +376,7 @@ class MessagingClient(RoutingClient):
             self._chain_arrived = False
             out += await retry_parked(self)
         self.state.set_secret("sync-cursor", page["next_cursor"].encode())
+        self.caught_up = not page.get("has_more", False)
         delivered = [
             await self._receipt(i.group_id, i.seq, "read" if i.kind in read_kinds else "delivered")
             for i in out

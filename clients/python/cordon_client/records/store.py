@@ -152,6 +152,19 @@ async def sync(cordon: Cordon, *, registry: TemplateRegistry | None = None) -> l
     return out
 
 
+async def sync_all(
+    cordon: Cordon, *, registry: TemplateRegistry | None = None, max_pages: int = 10_000
+) -> list[Item]:
+    """`sync` page after page until the stream is caught up (a device that was away, or a
+    report over a whole operation, has more than one page of items waiting)."""
+    out: list[Item] = []
+    for _ in range(max_pages):
+        out += await sync(cordon, registry=registry)
+        if cordon.caught_up:
+            break
+    return out
+
+
 def _groups_with_grants(cordon: Cordon) -> list[uuid.UUID]:
     """Groups for which a verified history grant waits to be imported."""
     prefix = history.PENDING.format("")

@@ -8,8 +8,11 @@ import { EnrolScreen } from "../auth/EnrolScreen";
 import { LoginScreen } from "../auth/LoginScreen";
 import { SessionsScreen } from "../auth/SessionsScreen";
 import { loggedIn, logout } from "../auth/session";
-import { GroupsScreen } from "../groups/GroupsScreen";
+import { casesNav } from "../cases/nav";
+import { navLabel } from "../devices/nav";
 import { LANGUAGES, type Language, direction, isLanguage, language, setLanguage, t } from "../i18n";
+import { pnNav } from "../prenotifications/nav";
+import { navLabel as libraryNav } from "../library/nav";
 import { NotFound } from "./NotFound";
 
 /** `<html lang dir>` follow the chosen language (Arabic: right to left). */
@@ -58,11 +61,23 @@ function Header() {
       </div>
       {loggedIn.value && (
         <nav aria-label={t("nav.main")}>
-          <a href="/" aria-current={path === "/" ? "page" : undefined}>
+          <a href="/" aria-current={path === "/" || path.startsWith("/groups/") ? "page" : undefined}>
             {t("nav.groups")}
           </a>
           <a href="/feed" aria-current={path === "/feed" ? "page" : undefined}>
             {t("feed.nav")}
+          </a>
+          <a href="/cases" aria-current={path === "/cases" ? "page" : undefined}>
+            {casesNav("cases.nav")}
+          </a>
+          <a href="/prenotifications" aria-current={path === "/prenotifications" ? "page" : undefined}>
+            {pnNav("nav")}
+          </a>
+          <a href="/library" aria-current={path === "/library" ? "page" : undefined}>
+            {libraryNav("nav")}
+          </a>
+          <a href="/devices" aria-current={path === "/devices" ? "page" : undefined}>
+            {navLabel("devices")}
           </a>
           <a href="/sessions" aria-current={path === "/sessions" ? "page" : undefined}>
             {t("nav.sessions")}
@@ -109,12 +124,27 @@ function focusHeading() {
   requestAnimationFrame(() => document.querySelector<HTMLElement>("main h1")?.focus({ preventScroll: true }));
 }
 
+/** The group screens and the devices screen are lazy chunks too (the login bundle stays as it was). */
+const GroupsScreen = lazy(() => import("../groups/GroupsScreen").then((m) => m.GroupsScreen));
+const GroupScreen = lazy(() => import("../groups/GroupScreen").then((m) => m.GroupScreen));
+const DevicesScreen = lazy(() => import("../devices/DevicesScreen").then((m) => m.DevicesScreen));
 const Home = () => <Private screen={GroupsScreen} />;
+const Group = () => <Private screen={GroupScreen} />;
+const Devices = () => <Private screen={DevicesScreen} />;
 const Sessions = () => <Private screen={SessionsScreen} />;
 /** The feed (protocol engine, HPKE, keystore) is its own chunk, fetched only once a logged-in
  * user opens it, so the login screen does not download it (same-origin script: CSP unchanged). */
 const FeedScreen = lazy(() => import("../feed/FeedScreen").then((m) => m.FeedScreen));
 const Feed = () => <Private screen={FeedScreen} />;
+/** Pre-notifications: their own lazy chunk (records layer, templates, JSON Schema validator). */
+const PrenotificationsScreen = lazy(() => import("../prenotifications/PrenotificationsScreen").then((m) => m.PrenotificationsScreen));
+const Prenotifications = () => <Private screen={PrenotificationsScreen} />;
+/** The library is its own chunk too (it shares the feed's keystore and engine chunk). */
+const LibraryScreen = lazy(() => import("../library/LibraryScreen").then((m) => m.LibraryScreen));
+const Library = () => <Private screen={LibraryScreen} />;
+/** Seizure cases: a lazy chunk too (templates, code lists, the schema validator). */
+const CasesScreen = lazy(() => import("../cases/CasesScreen").then((m) => m.CasesScreen));
+const Cases = () => <Private screen={CasesScreen} />;
 const Login = () => <Public screen={LoginScreen} />;
 const Enrol = () => <Public screen={EnrolScreen} />;
 
@@ -126,8 +156,13 @@ export function App() {
       <main id="main" tabIndex={-1}>
         <Router onRouteChange={focusHeading}>
           <Route path="/" component={Home} />
+          <Route path="/groups/:id" component={Group} />
+          <Route path="/devices" component={Devices} />
           <Route path="/sessions" component={Sessions} />
           <Route path="/feed" component={Feed} />
+          <Route path="/prenotifications" component={Prenotifications} />
+          <Route path="/library" component={Library} />
+          <Route path="/cases" component={Cases} />
           <Route path="/login" component={Login} />
           <Route path="/enrol" component={Enrol} />
           <Route default component={NotFound} />

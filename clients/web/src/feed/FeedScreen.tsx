@@ -1,109 +1,16 @@
 /** Taking part in groups from this browser: the keystore set-up or unlock, joining with an
  * invitation, the verified roster, and the live alert feed with sending. */
-import { signal } from "@preact/signals";
 import { useEffect, useState } from "preact/hooks";
 import { ErrorLine, Field, Notice, ScreenTitle } from "../app/ui";
-import { takePendingSeed } from "../auth/device";
 import { session } from "../auth/session";
-import { memberSafetyNumber, type Roster, WrongPassphraseError } from "../crypto";
-import { type Described, describeError, formatDate, type MessageKey, t } from "../i18n";
+import { casesMsg } from "../cases/messages";
+import { memberSafetyNumber, type Roster } from "../crypto";
+import { m as devicesText } from "../devices/messages";
+import { type Described, formatDate, t } from "../i18n";
 import { certifySelf, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
-import { items, keepSent, link, LiveFeed, loadItems, markRead } from "./live";
+import { items, keepSent, markRead } from "./live";
 import { fetchNames, memberLabel, type MemberName } from "./names";
-import { sealedFor, Vault } from "./vault";
-
-const vault = signal<Vault | null>(null);
-let feed: LiveFeed | null = null;
-/** A seed handed over by this tab's login, kept until the passphrase is chosen. */
-let seed: Uint8Array | null = null;
-
-function describe(error: unknown): Described {
-  if (error instanceof WrongPassphraseError) return { message: t("feed.wrong_passphrase"), code: "crypto.wrong_passphrase" };
-  if (error instanceof Error && !("status" in error) && error.name !== "NetworkError") return { message: error.message, code: "code" in error ? String(error.code) : null };
-  return describeError(error);
-}
-
-function opened(next: Vault) {
-  vault.value = next;
-  loadItems(next);
-  feed?.stop();
-  feed = new LiveFeed(next);
-  feed.start();
-}
-
-/** Close the feed when the session ends (logout, expiry): keys leave memory with it. */
-session.subscribe((current) => {
-  if (!current && vault.value) {
-    feed?.stop();
-    feed = null;
-    vault.value = null;
-    items.value = [];
-  }
-});
-
-function KeystoreGate() {
-  const user = session.value!.user;
-  const [mode, setMode] = useState<"loading" | "create" | "unlock" | "lost">("loading");
-  const [passphrase, setPassphrase] = useState("");
-  const [confirm, setConfirm] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Described | null>(null);
-  useEffect(() => {
-    void (async () => {
-      seed ??= takePendingSeed(user.username);
-      const sealed = await sealedFor(user.username);
-      setMode(sealed && sealed.deviceId === session.value?.deviceId ? "unlock" : seed ? "create" : "lost");
-    })();
-  }, []);
-  async function submit(event: Event) {
-    event.preventDefault();
-    setError(null);
-    if (mode === "create" && passphrase !== confirm) {
-      setError({ message: t("feed.passphrase_mismatch"), code: null });
-      return;
-    }
-    setBusy(true);
-    try {
-      if (mode === "create") {
-        opened(await Vault.create(user.username, session.value!.deviceId, seed!, passphrase));
-        seed = null;
-      } else {
-        const next = await Vault.unlock(user.username, passphrase);
-        await next.publishKeys();
-        opened(next);
-      }
-    } catch (failure) {
-      setError(describe(failure));
-    } finally {
-      setBusy(false);
-    }
-  }
-  if (mode === "loading") return null;
-  if (mode === "lost") return <Notice>{t("feed.device_without_keystore")}</Notice>;
-  return (
-    <form class="card" onSubmit={submit}>
-      <h2>{t(mode === "create" ? "feed.setup_title" : "feed.unlock_title")}</h2>
-      <p>{t(mode === "create" ? "feed.setup_hint" : "feed.unlock_hint")}</p>
-      <Field name="passphrase" type="password" label={t("feed.passphrase")} value={passphrase} onInput={setPassphrase} autoComplete="new-password" required />
-      {mode === "create" && <Field name="passphrase-confirm" type="password" label={t("feed.passphrase_confirm")} value={confirm} onInput={setConfirm} autoComplete="new-password" required />}
-      <ErrorLine error={error} />
-      <button type="submit" disabled={busy}>
-        {t(mode === "create" ? "feed.setup_submit" : "feed.unlock_submit")}
-      </button>
-    </form>
-  );
-}
-
-function LinkBanner() {
-  const state = link.value;
-  if (state === "live") return null;
-  const key: MessageKey = state === "offline" ? "feed.offline" : state === "syncing" ? "feed.syncing" : "feed.connecting";
-  return (
-    <p class={state === "offline" ? "banner offline" : "banner"} role="status" data-link={state}>
-      {t(key)}
-    </p>
-  );
-}
+import { describe, KeystoreGate, LinkBanner, liveFeed, vault } from "./unlock";
 
 function JoinForm({ onJoined }: { onJoined: () => void }) {
   const v = vault.value!;
@@ -179,7 +86,7 @@ function RosterView({ roster, groupId }: { roster: Roster; groupId: string }) {
 function GroupView({ group }: { group: GroupSummary }) {
   const v = vault.value!;
   const [roster, setRoster] = useState<Roster | null>(null);
-  const [stage, setStage] = useState<"loading" | "not_pinned" | "not_admitted" | "ready">("loading");
+  const [stage, setStage] = useState<"loading" | "not_pinned" | "not_admitted" | "not_linked" | "ready">("loading");
   const [text, setText] = useState("");
   const [urgent, setUrgent] = useState(false);
   const [error, setError] = useState<Described | null>(null);
@@ -190,8 +97,8 @@ function GroupView({ group }: { group: GroupSummary }) {
     if (!isPinned(v, group.id)) return setStage("not_pinned");
     try {
       const outcome = await certifySelf(v, group.id, session.value!.user.id);
-      if (outcome === "not_admitted") return setStage("not_admitted");
-      const channel = await feed!.channel(group.id);
+      if (outcome === "not_admitted" || outcome === "not_linked") return setStage(outcome);
+      const channel = await liveFeed()!.channel(group.id);
       await channel.refresh();
       setRoster(channel.session.roster);
       setStage("ready");
@@ -206,7 +113,7 @@ function GroupView({ group }: { group: GroupSummary }) {
     setBusy(true);
     setError(null);
     try {
-      const channel = await feed!.channel(group.id);
+      const channel = await liveFeed()!.channel(group.id);
       const seq = await channel.sendAlert(text, urgent);
       await keepSent(v, { seq, groupId: group.id, urgent, senderUserId: session.value!.user.id, createdAt: new Date().toISOString(), text, refused: null, mine: true });
       setText("");
@@ -242,7 +149,20 @@ function GroupView({ group }: { group: GroupSummary }) {
         </p>
       )}
       <ErrorLine error={error} />
-      {stage === "not_pinned" && <Notice>{t("feed.not_pinned")}</Notice>}
+      {stage === "not_pinned" && (
+        <>
+          <Notice>{t("feed.not_pinned")}</Notice>
+          {/* A linked device has no invitation: it pins the key on the group's screen. */}
+          <p>
+            <a href={`/groups/${group.id}`}>{devicesText("pin_title")}</a>
+          </p>
+        </>
+      )}
+      {stage === "not_linked" && (
+        <p class="notice" role="status">
+          <a href="/devices">{devicesText("not_certified")}</a>
+        </p>
+      )}
       {stage === "not_admitted" && (
         <div>
           <Notice>{t("feed.waiting_admission")}</Notice>
@@ -281,7 +201,13 @@ function GroupView({ group }: { group: GroupSummary }) {
           ) : (
             <li key={`${item.seq}`} class={item.urgent ? "item urgent" : "item"} data-seq={item.seq} data-urgent={item.urgent ? "true" : "false"}>
               {item.urgent && <strong class="badge">{t("feed.urgent_badge")}</strong>}
-              <p class="text">{item.text}</p>
+              {item.record ? (
+                <p class="text">
+                  <a href={`/cases?group=${item.groupId}&seq=${item.seq}`}>{casesMsg("cases.in_feed")}</a>
+                </p>
+              ) : (
+                <p class="text">{item.text}</p>
+              )}
               <p class="meta">
                 {item.mine ? t("feed.you") : item.senderUserId} · {item.createdAt && formatDate(item.createdAt)}
               </p>

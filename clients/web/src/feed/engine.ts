@@ -6,8 +6,9 @@
  */
 import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
-import { b64d, b64e, b64StdEncode, ClaimLedger, ContentType, CryptoError, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, parseEnvelope, type Roster, selectRecipients, type SignedPrekey, prekeyFromJson, utf8, verifyLog } from "../crypto";
-import { checkedEnvelope, parseStreamItem, receiptBody, refreshRoster } from "../protocol";
+import { b64d, b64e, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, CryptoError, equal, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
+import { checkedEnvelope, checkIdentity, checkRouting, parseStreamItem, receiptBody, refreshRoster, type StreamItem } from "../protocol";
+import { type Incoming, incoming as makeIncoming, INBOX_KINDS, pyIsoFromMs } from "../records/incoming";
 import type { Vault } from "./vault";
 
 export interface GroupSummary {
@@ -65,13 +66,18 @@ export async function roster(vault: Vault, groupId: string): Promise<Roster> {
   return result;
 }
 
-/** Once the coordinator admitted this member: certify this device with the member key. */
-export async function certifySelf(vault: Vault, groupId: string, userId: string): Promise<"certified" | "already" | "not_admitted"> {
+/**
+ * Once the coordinator admitted this member: certify this device with the member key. A
+ * device without the member's certified key (a linked device) cannot: the first device links
+ * it (`devices/linking.ts`), as the SDK's `_certify_self` says.
+ */
+export async function certifySelf(vault: Vault, groupId: string, userId: string): Promise<"certified" | "already" | "not_admitted" | "not_linked"> {
   const current = await roster(vault, groupId);
   if (current.device(vault.deviceId)) return "already";
   const member = current.members.get(userId);
   const key = vault.data.memberKey;
-  if (!member || !key) return "not_admitted";
+  if (!member) return "not_admitted";
+  if (!key || !equal(key.publicKey, member.memberKey)) return "not_linked";
   const writer = new LogWriter(groupId, [...current.entries]);
   const entry = await writer.addDevice(key, userId, vault.deviceId, vault.data.signingKey.publicKey, Date.now());
   await authed("POST", `/groups/${groupId}/log`, { body: { entry: entry.toJson() } });
@@ -93,6 +99,35 @@ export interface FeedItem {
   ref?: { senderDeviceId: string; messageId: string };
   /** A read receipt went out for it. */
   read?: boolean;
+  /** Template content (a case, a reply…): its content type; shown on its own screen, not as text. */
+  record?: string;
+}
+
+/** The content type of template content (`{"type", "template", "data"}`), else null. */
+export function recordType(content: Uint8Array): string | null {
+  try {
+    const raw = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(content)) as Record<string, unknown> | null;
+    if (typeof raw === "object" && raw !== null && !Array.isArray(raw) && "template" in raw && typeof raw.type === "string") return raw.type;
+  } catch {
+    // plain text
+  }
+  return null;
+}
+
+/** What `receive` hands on: the feed line, the receipt to send, and the records layer's item. */
+export interface Opened {
+  item: FeedItem | null;
+  receipt: Record<string, unknown> | null;
+  /** For the records layer (cases, pre-notifications): kept in the keystore's inbox. */
+  incoming: Incoming | null;
+}
+
+/** Options of a content send (a case, an amendment, a reply, a review). */
+export interface SendOptions {
+  urgent?: boolean;
+  parentSeq?: number | null;
+  /** The parent is a case this coordinator reviews (signed `review_of`, not `reply_to`). */
+  review?: boolean;
 }
 
 /**
@@ -114,6 +149,9 @@ export class GroupChannel {
     public session: GroupSession,
   ) {}
 
+  /** Signed identities of items at a seq (§7 step 2), verified once. */
+  private readonly refs = new Map<number, MessageRef>();
+
   static async open(vault: Vault, groupId: string): Promise<GroupChannel> {
     const verified = await roster(vault, groupId);
     const prekeys = new Map([...vault.data.prekeys].map(([id, s]) => [id, s.pair]));
@@ -127,7 +165,8 @@ export class GroupChannel {
     this.session.updateRoster(await roster(this.vault, this.groupId));
   }
 
-  private async persist(): Promise<void> {
+  /** Store the session state (chains, document keys, replay cache) in the keystore. */
+  async persist(): Promise<void> {
     this.vault.data.secrets.set(sessionName(this.groupId), this.session.exportState());
     await this.vault.save();
   }
@@ -164,36 +203,103 @@ export class GroupChannel {
 
   /** Broadcast an alert to the group; the spent chain index is stored before it leaves. */
   async sendAlert(text: string, urgent: boolean): Promise<number> {
+    return (await this.send("alert", utf8(text), { urgent })).seq;
+  }
+
+  /**
+   * Broadcast content as an alert or a chat item (`messaging/client.py: send`): kind, urgency
+   * and the parent (a reply, or with `review` a coordinator's review of the case at
+   * `parentSeq`) are signed in the labels. Returns the seq and the signed send time.
+   */
+  async send(kind: "alert" | "chat", content: Uint8Array, options: SendOptions = {}): Promise<{ seq: number; sentAtMs: number }> {
+    const urgent = options.urgent ?? false;
+    const parentSeq = options.parentSeq ?? null;
     await this.refresh();
+    let parent: MessageRef | null = null;
+    if (parentSeq !== null) {
+      parent = await this.refAt(parentSeq);
+      if (parent === null) throw new Error(`parent_seq ${parentSeq}: no item this device can read`);
+    }
     await this.distributeChain();
-    const envelope = await this.session.encryptBroadcast(ContentType.ALERT, utf8(text), Date.now(), undefined, makeLabels({ urgent }));
+    const labels = makeLabels({ urgent, replyTo: options.review ? null : parent, reviewOf: options.review ? parent : null });
+    const sentAtMs = Date.now();
+    const type = kind === "alert" ? ContentType.ALERT : ContentType.MESSAGE;
+    const envelope = await this.session.encryptBroadcast(type, content, sentAtMs, undefined, labels);
     await this.persist();
     const posted = await authed<{ seq: number }>("POST", `/groups/${this.groupId}/messages`, {
-      body: { kind: "alert", client_msg_id: parseEnvelope(envelope).header.messageId, envelope: b64StdEncode(envelope), urgent },
+      body: { kind, client_msg_id: parseEnvelope(envelope).header.messageId, envelope: b64StdEncode(envelope), urgent, ...(parentSeq !== null ? { parent_seq: parentSeq } : {}) },
     });
-    return posted.seq;
+    this.refs.set(posted.seq, parseEnvelope(envelope).header);
+    return { seq: posted.seq, sentAtMs };
+  }
+
+  /**
+   * The signed identity of the item at `seq` (`messaging/routing.py: ref_at`): fetched, its
+   * envelope signature checked under the sender's roster key; null if this device cannot read it.
+   */
+  async refAt(seq: number): Promise<MessageRef | null> {
+    const known = this.refs.get(seq);
+    if (known) return known;
+    let served: { envelope: string; sender_device_id: string | null };
+    try {
+      served = await authed("GET", `/groups/${this.groupId}/messages/${seq}`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
+    const raw = b64StdDecode(served.envelope);
+    if (raw[0] !== 0x43 || raw[1] !== 0x58 || raw[2] !== 0x4d || served.sender_device_id === null) throw new RoutingMismatchError(`parent_seq ${seq}: names a server-written item`);
+    const env = parseEnvelope(raw);
+    const device = this.session.roster.device(env.header.senderDeviceId);
+    if (!device) throw new UntrustedSenderError(`parent_seq ${seq}: its sender device is not in the verified roster`);
+    await verifyEnvelope(env, device.signingKey);
+    const ref = { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId };
+    this.refs.set(seq, ref);
+    return ref;
+  }
+
+  /** §7 step 2 with the parent looked up; returns the parent seq to show (null if unreadable). */
+  private async checkedRouting(parsed: StreamItem): Promise<{ parentSeq: number | null }> {
+    const env = parseEnvelope(parsed.envelope);
+    checkIdentity(env.header, parsed);
+    const target = env.header.labels.replyTo ?? env.header.labels.reviewOf;
+    if (target !== null && parsed.parent_seq !== null) {
+      const parent = await this.refAt(parsed.parent_seq);
+      if (parent === null) {
+        checkRouting(env.header, parsed, target); // not readable here: presence only
+        return { parentSeq: null };
+      }
+      checkRouting(env.header, parsed, parent);
+      return { parentSeq: parsed.parent_seq };
+    }
+    checkRouting(env.header, parsed, null);
+    return { parentSeq: parsed.parent_seq };
   }
 
   /**
    * Open one stream item (§7): shape, routing copy, roster, signature, replay, decrypt. Key
    * items install silently (null); anything that fails comes back `refused`, never as text.
    */
-  async receive(raw: unknown): Promise<{ item: FeedItem | null; receipt: Record<string, unknown> | null }> {
+  async receive(raw: unknown): Promise<Opened> {
     let parsed;
     try {
       parsed = parseStreamItem(raw);
     } catch (error) {
       const r = raw as { seq?: unknown; group_id?: unknown };
-      return { item: refusedItem(Number(r.seq) || 0, String(r.group_id), error), receipt: null };
+      return { item: refusedItem(Number(r.seq) || 0, String(r.group_id), error), receipt: null, incoming: null };
     }
+    const meta = { group_id: parsed.group_id, seq: parsed.seq, kind: parsed.kind, sender_user_id: parsed.sender_user_id, sender_device_id: parsed.sender_device_id, urgent: parsed.urgent, parent_seq: parsed.parent_seq, created_at: parsed.created_at };
+    if (parsed.kind === "prenotification_event") return { item: null, receipt: null, incoming: serverEvent(meta, parsed.envelope) };
     if (parsed.kind === "membership" || parsed.kind === "receipt") {
       if (parsed.kind === "membership") await this.refresh().catch(() => undefined);
-      return { item: null, receipt: null };
+      return { item: null, receipt: null, incoming: null };
     }
     const base = { seq: parsed.seq, groupId: parsed.group_id, urgent: parsed.urgent, senderUserId: parsed.sender_user_id, createdAt: parsed.created_at, mine: parsed.sender_device_id === this.vault.deviceId };
-    if (base.mine) return { item: null, receipt: null }; // own items are shown when sent
+    if (base.mine) return { item: null, receipt: null, incoming: null }; // own items are shown (and archived) when sent
+    const kept = INBOX_KINDS.has(parsed.kind);
     try {
-      const env = checkedEnvelope(parsed, null);
+      const { parentSeq } = await this.checkedRouting(parsed);
+      const env = parseEnvelope(parsed.envelope);
       let received;
       try {
         received = await this.session.decrypt(parsed.envelope);
@@ -204,13 +310,28 @@ export class GroupChannel {
       }
       if (received.senderMemberId !== parsed.sender_user_id) throw new Error("the server's sender does not match the signed sender");
       await this.persist();
-      if (parsed.kind !== "alert" && parsed.kind !== "chat") return { item: null, receipt: null };
+      this.refs.set(parsed.seq, { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId });
+      const incoming = kept ? makeIncoming({ ...meta, parent_seq: parentSeq, verified: true, content: received.content, review: env.header.labels.reviewOf !== null, sent_at: pyIsoFromMs(env.header.ts) }) : null;
+      if (parsed.kind !== "alert" && parsed.kind !== "chat") return { item: null, receipt: null, incoming };
       const receipt = await receiptBody(this.vault.data.signingKey, { groupId: parsed.group_id, seq: parsed.seq, item: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, deviceId: this.vault.deviceId, status: "delivered", ts: Date.now() });
-      return { item: { ...base, text: fromUtf8(received.content), refused: null, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId } }, receipt };
+      const record = recordType(received.content);
+      const text = record === null ? fromUtf8(received.content) : null;
+      return { item: { ...base, text, refused: null, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, ...(record !== null ? { record } : {}) }, receipt, incoming };
     } catch (error) {
       if (isTransient(error)) throw error; // retried on the next sync, not recorded as refused
-      return { item: { ...base, text: null, refused: reason(error) }, receipt: null };
+      const incoming = kept ? makeIncoming({ ...meta, verified: false, error: reason(error) }) : null;
+      return { item: { ...base, text: null, refused: reason(error) }, receipt: null, incoming };
     }
+  }
+}
+
+/** A server-written item (a pre-notification status event): its JSON, not end-to-end protected. */
+function serverEvent(meta: Pick<Incoming, "group_id" | "seq" | "kind"> & Partial<Incoming>, raw: Uint8Array): Incoming {
+  try {
+    const event = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw)) as unknown;
+    return makeIncoming({ ...meta, event: typeof event === "object" && event !== null && !Array.isArray(event) ? (event as Record<string, unknown>) : { value: event } });
+  } catch {
+    return makeIncoming({ ...meta, error: "malformed server event" });
   }
 }
 

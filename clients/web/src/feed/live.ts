@@ -8,6 +8,7 @@ import { signal } from "@preact/signals";
 import { session } from "../auth/session";
 import { b64e, fromUtf8, utf8 } from "../crypto";
 import { type FeedItem, GroupChannel } from "./engine";
+import { keepIncoming } from "../records/incoming";
 import type { Vault } from "./vault";
 
 export type LinkState = "connecting" | "syncing" | "live" | "offline";
@@ -18,6 +19,8 @@ const KEEP = 500;
 
 export const link = signal<LinkState>("offline");
 export const items = signal<FeedItem[]>([]);
+/** Bumped when opened content went to the records inbox (cases and pre-notifications re-sync). */
+export const inboxTick = signal(0);
 
 /** Positions per group (hex id → last handled seq), as the server's `c1.` cursor holds them. */
 function positions(vault: Vault): Record<string, number> {
@@ -56,7 +59,7 @@ export async function keepSent(vault: Vault, item: FeedItem): Promise<void> {
 
 export class LiveFeed {
   private socket: WebSocket | null = null;
-  private channels = new Map<string, GroupChannel>();
+  private channels = new Map<string, Promise<GroupChannel>>();
   private queue: Promise<void> = Promise.resolve();
   private attempt = 0;
   private stopped = false;
@@ -80,11 +83,15 @@ export class LiveFeed {
     link.value = "offline";
   }
 
-  async channel(groupId: string): Promise<GroupChannel> {
+  /** The one session of a group: callers racing to open it (a pushed item, a screen) share the
+   * same opening, so a key one installs is seen by all and no copy overwrites another's state. */
+  channel(groupId: string): Promise<GroupChannel> {
     let channel = this.channels.get(groupId);
     if (!channel) {
-      channel = await GroupChannel.open(this.vault, groupId);
-      this.channels.set(groupId, channel);
+      const opening = GroupChannel.open(this.vault, groupId);
+      channel = opening;
+      this.channels.set(groupId, opening);
+      opening.catch(() => this.channels.get(groupId) === opening && this.channels.delete(groupId));
     }
     return channel;
   }
@@ -139,11 +146,13 @@ export class LiveFeed {
     const pos = positions(this.vault);
     if (!Number.isSafeInteger(seq) || seq <= (pos[hex] ?? 0)) return; // already handled
     const channel = await this.channel(groupId);
-    const { item, receipt } = await channel.receive(raw);
+    const { item, receipt, incoming } = await channel.receive(raw);
     if (item) await keep(this.vault, item);
+    if (incoming) keepIncoming(this.vault.data.secrets, incoming);
     pos[hex] = seq;
     this.vault.data.secrets.set(CURSOR, utf8(JSON.stringify(pos)));
     await this.vault.save();
+    if (incoming) inboxTick.value++;
     if (receipt && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "receipt", ...receipt }));
   }
 }

@@ -150,7 +150,7 @@ test("an expired token ends the session on screen, with the reason", async ({ pa
   await expect(page.getByRole("status")).toHaveText("Your session ended. Please log in again.");
 });
 
-test("the login screen loads the shell only; the key primitives load at login and the feed when opened", async ({ page, server }) => {
+test("the login screen loads the shell only; the key primitives and the group list load at login, the feed and the cases when opened", async ({ page, server }) => {
   await server.enrolledUser("lea.lazy", PASSWORD);
   const scripts: string[] = [];
   page.on("request", (r) => {
@@ -159,13 +159,19 @@ test("the login screen loads the shell only; the key primitives load at login an
   await page.goto("/login");
   await expect(page.getByRole("button", { name: "Log in" })).toBeVisible();
   expect(scripts.some((s) => /\/assets\/index-[\w-]+\.js$/.test(s))).toBe(true);
-  expect(scripts.filter((s) => /FeedScreen|primitives|TotpQr/.test(s))).toEqual([]);
+  expect(scripts.filter((s) => /FeedScreen|CasesScreen|LibraryScreen|primitives|TotpQr|GroupsScreen|GroupScreen|DevicesScreen/.test(s))).toEqual([]);
 
   await logIn(page, "lea.lazy", null);
   expect(scripts.some((s) => /\/assets\/primitives-[\w-]+\.js$/.test(s))).toBe(true);
-  expect(scripts.filter((s) => /FeedScreen/.test(s))).toEqual([]);
+  expect(scripts.some((s) => /\/assets\/GroupsScreen-[\w-]+\.js$/.test(s))).toBe(true); // the start page
+  expect(scripts.filter((s) => /FeedScreen|CasesScreen|LibraryScreen|GroupScreen|DevicesScreen/.test(s))).toEqual([]);
 
   await page.getByRole("link", { name: "Alerts" }).click();
   await expect(page.getByRole("heading", { name: "Group alerts" })).toBeVisible();
   expect(scripts.some((s) => /\/assets\/FeedScreen-[\w-]+\.js$/.test(s))).toBe(true);
+  expect(scripts.filter((s) => /CasesScreen/.test(s))).toEqual([]);
+
+  await page.getByRole("link", { name: "Cases" }).click();
+  await expect(page.getByRole("heading", { name: "Seizure cases" })).toBeVisible();
+  expect(scripts.some((s) => /\/assets\/CasesScreen-[\w-]+\.js$/.test(s))).toBe(true);
 });

@@ -1,12 +1,15 @@
 """The Python SDK's side of the browser feed test: a coordinator driven through `Cordon`, one
-process per step (state in `--home`), printing one JSON line. Also tampers a stored envelope
-in the server's SQLite database, as an attacker with the database would.
+process per step (state in `--home`), printing one JSON line; it publishes and downloads
+library documents too. Also tampers a stored envelope, a library blob or a manifest in the
+server's database or blob directory, as an attacker with the server's disk would.
 
 Usage: sdk_member.py STEP --server URL --home DIR [args]
 """
 
 import argparse
 import asyncio
+import dataclasses
+import hashlib
 import json
 import sqlite3
 import sys
@@ -15,6 +18,10 @@ from pathlib import Path
 
 import pyotp
 from cordon_client._client import Cordon
+from cordon_client.crypto.stream import Manifest
+from cordon_client.prenotifications import prenotifications, send_prenotification, transition
+from cordon_client.records import archived, build_cases, sync
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PASSPHRASE = "coordinator keystore passphrase"
 PASSWORD = "Coordinator-password-2026!"
@@ -46,7 +53,51 @@ async def open_group(args: argparse.Namespace) -> dict[str, object]:
 
 async def admit(args: argparse.Namespace) -> dict[str, object]:
     async with client(args) as c:
-        return {"admitted": [list(r) for r in await c.admit_all(uuid.UUID(args.group))]}
+        admitted = await c.admit_all(uuid.UUID(args.group), role=args.role)
+        return {"admitted": [list(r) for r in admitted]}
+
+
+async def publish(args: argparse.Namespace) -> dict[str, object]:
+    """As coordinator: encrypt and publish a file; its key goes out as DOCUMENT_KEY."""
+    async with client(args) as c:
+        published = await c.publish_document(
+            uuid.UUID(args.group), Path(args.file), category=args.category
+        )
+        return {"document_id": str(published.document_id), "version": published.version}
+
+
+async def download(args: argparse.Namespace) -> dict[str, object]:
+    """Take in pending keys, then download, verify and decrypt a version into --dest (a
+    directory); a refusal is reported, not raised."""
+    async with client(args) as c:
+        await c.receive()
+        try:
+            got = await c.download_document(
+                uuid.UUID(args.group), uuid.UUID(args.document), args.version, Path(args.dest)
+            )
+        except Exception as exc:  # reported to the test, which asserts on it
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "name": got.name,
+            "media_type": got.media_type,
+            "sha256": hashlib.sha256(got.path.read_bytes()).hexdigest(),
+        }
+
+
+def tamper_blob(args: argparse.Namespace) -> dict[str, object]:
+    """Flip one byte of a published version's stored ciphertext, as an attacker with the
+    server's disk would."""
+    document = uuid.UUID(args.document)
+    with sqlite3.connect(args.database) as db:
+        (digest,) = db.execute(
+            "SELECT blob_sha256 FROM library_document_version WHERE document_id IN (?, ?)",
+            (document.hex, str(document)),
+        ).fetchone()
+    blob = Path(args.blob_dir) / "sha256" / digest[:2] / digest[2:4] / digest
+    raw = bytearray(blob.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    blob.write_bytes(bytes(raw))
+    return {"tampered": str(blob)}
 
 
 async def send(args: argparse.Namespace) -> dict[str, object]:
@@ -96,7 +147,181 @@ async def tamper(args: argparse.Namespace) -> dict[str, object]:
     return {"tampered": args.seq}
 
 
+async def whois(args: argparse.Namespace) -> dict[str, object]:
+    """A member's user id from the group's member listing, by username."""
+    async with client(args) as c:
+        listing = await c._call("GET", f"/api/v1/groups/{args.group}/members")
+        rows = listing["items"] if isinstance(listing, dict) else listing
+        return {"user_id": next(r["user_id"] for r in rows if r.get("username") == args.username)}
+
+
+async def pn_send(args: argparse.Namespace) -> dict[str, object]:
+    """Send a pre-notification (`--json` its data) to the destination user `--to`."""
+    async with client(args) as c:
+        record = await send_prenotification(
+            c, uuid.UUID(args.group), json.loads(args.json), destination=[uuid.UUID(args.to)]
+        )
+        return {"id": record["id"], "seq": record["stream_seq"]}
+
+
+async def pn_state(args: argparse.Namespace) -> dict[str, object]:
+    """Sync, then every pre-notification as this member verified it: status after the last
+    verified signed event, each event's check, refusals, decrypted findings."""
+    async with client(args) as c:
+        await sync(c)
+        views = await prenotifications(c, uuid.UUID(args.group))
+        return {
+            "items": [
+                {
+                    "id": v.id,
+                    "status": v.status,
+                    "server_status": v.server_status,
+                    "events": [
+                        {"to": (e.event or {}).get("to"), "valid": e.valid} for e in v.events
+                    ],
+                    "refused": [r.error for r in v.refused],
+                    "discrepancies": [d.data for d in v.discrepancies],
+                    "trade_name": v.data.get("product", {}).get("trade_name"),
+                }
+                for v in views
+            ],
+            "cases": [
+                {
+                    "seq": case.seq,
+                    "valid": case.original.valid,
+                    "reporting_country": case.data.get("reporting_country"),
+                    "remarks": case.data.get("remarks"),
+                }
+                for case in build_cases(archived(c, uuid.UUID(args.group)))
+            ],
+        }
+
+
+async def pn_move(args: argparse.Namespace) -> dict[str, object]:
+    """Move pre-notification `--id` to `--to` with an event signed by this device."""
+    async with client(args) as c:
+        await sync(c)
+        detail = json.loads(args.json) if args.json else None
+        gid, pid = uuid.UUID(args.group), uuid.UUID(args.id)
+        record = await transition(c, gid, pid, args.to, detail)
+        return {"status": record["status"]}
+
+
+async def tamper_event(args: argparse.Namespace) -> dict[str, object]:
+    """Change one hex digit of the signature in a stored status event (the server's JSON)."""
+    with sqlite3.connect(args.database) as db:
+        (raw,) = db.execute(
+            "SELECT envelope FROM stream_item WHERE seq = ? AND kind = 'prenotification_event'",
+            (args.seq,),
+        ).fetchone()
+        event = json.loads(raw)
+        sig = event["sig"]
+        event["sig"] = ("1" if sig[0] == "0" else "0") + sig[1:]
+        db.execute(
+            "UPDATE stream_item SET envelope = ? WHERE seq = ? AND kind = 'prenotification_event'",
+            (json.dumps(event, separators=(",", ":")).encode(), args.seq),
+        )
+    return {"tampered": args.seq}
+
+
+async def last_event_seq(args: argparse.Namespace) -> dict[str, object]:
+    """The stream seq of the newest status event of the group (for the tamper step)."""
+    with sqlite3.connect(args.database) as db:
+        (seq,) = db.execute(
+            "SELECT max(seq) FROM stream_item WHERE kind = 'prenotification_event'"
+        ).fetchone()
+    return {"seq": seq}
+
+
+async def join_request(args: argparse.Namespace) -> dict[str, object]:
+    """As a joining member: answer an invitation (root checked and pinned, key and MAC sent)."""
+    async with client(args) as c:
+        return {"group": str(await c.request_join(args.invitation))}
+
+
+async def join(args: argparse.Namespace) -> dict[str, object]:
+    """Once admitted: certify this device in the group's log (`join_group`)."""
+    async with client(args) as c:
+        return {"fingerprint": await c.join_group(uuid.UUID(args.group))}
+
+
+async def roster(args: argparse.Namespace) -> dict[str, object]:
+    """The roster as the SDK verifies it from its pinned root: member id -> role."""
+    async with client(args) as c:
+        verified = await c.roster(uuid.UUID(args.group))
+        return {
+            "members": {str(m.member_id): m.role for m in verified.members.values()},
+            "head_seq": verified.head_seq,
+        }
+
+
+async def forge_member(args: argparse.Namespace) -> dict[str, object]:
+    """Play the malicious server: append to the stored log an `add_member` for a stranger,
+    correctly chained but signed by a key that is no coordinator's."""
+    from cordon_client.crypto import LogEntry, LogWriter
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    group = uuid.UUID(args.group)
+    with sqlite3.connect(args.database) as db:
+        rows = db.execute(
+            "SELECT entry_json FROM group_log_entry WHERE group_id = ? ORDER BY seq",
+            (group.hex,),
+        ).fetchall()
+        writer = LogWriter(group, [LogEntry.from_json(json.loads(r[0])) for r in rows])
+        forger = Ed25519PrivateKey.generate()
+        stranger = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+        head = writer.entries[-1]
+        entry = writer.add_member(forger, uuid.uuid4(), stranger, "coordinator", head.ts + 1)
+        db.execute(
+            "INSERT INTO group_log_entry (id, group_id, seq, op, entry_hash, entry_json, "
+            "author_device_id, created_at) SELECT ?, group_id, ?, ?, ?, ?, NULL, created_at "
+            "FROM group_log_entry WHERE group_id = ? AND seq = ?",
+            (
+                uuid.uuid4().hex,
+                entry.seq,
+                entry.op,
+                entry.entry_hash(),
+                json.dumps(entry.to_json()),
+                group.hex,
+                head.seq,
+            ),
+        )
+    return {"forged_seq": entry.seq}
+
+
+def forge_manifest(args: argparse.Namespace) -> dict[str, object]:
+    """Re-sign a published version's manifest with a key that is not its uploader's, as a
+    server forging a publisher would (the name it claims stays the coordinator's device)."""
+    document = uuid.UUID(args.document)
+    with sqlite3.connect(args.database) as db:
+        (raw,) = db.execute(
+            "SELECT manifest FROM library_document_version"
+            " WHERE document_id IN (?, ?) AND version = ?",
+            (document.hex, str(document), args.version),
+        ).fetchone()
+        manifest = Manifest.from_bytes(raw)
+        forged = dataclasses.replace(
+            manifest, signature=Ed25519PrivateKey.generate().sign(manifest.signed_bytes())
+        )
+        db.execute(
+            "UPDATE library_document_version SET manifest = ?"
+            " WHERE document_id IN (?, ?) AND version = ?",
+            (forged.to_bytes(), document.hex, str(document), args.version),
+        )
+    return {"forged": str(document)}
+
+
 STEPS = {
+    "join-request": join_request,
+    "join": join,
+    "roster": roster,
+    "forge-member": forge_member,
+    "whois": whois,
+    "pn-send": pn_send,
+    "pn-state": pn_state,
+    "pn-move": pn_move,
+    "pn-tamper-event": tamper_event,
+    "pn-last-event": last_event_seq,
     "enrol": enrol,
     "open": open_group,
     "admit": admit,
@@ -104,6 +329,10 @@ STEPS = {
     "receive": receive,
     "tamper": tamper,
     "receipts": receipts,
+    "publish": publish,
+    "download": download,
+    "tamper-blob": tamper_blob,
+    "forge-manifest": forge_manifest,
 }
 
 
@@ -119,8 +348,23 @@ def main() -> None:
     parser.add_argument("--urgent", action="store_true")
     parser.add_argument("--database")
     parser.add_argument("--seq", type=int)
+    parser.add_argument("--json")
+    parser.add_argument("--to")
+    parser.add_argument("--id")
+    parser.add_argument("--invitation")
+    parser.add_argument("--role", default="member")
+    parser.add_argument("--file")
+    parser.add_argument("--category")
+    parser.add_argument("--document")
+    parser.add_argument("--version", type=int, default=1)
+    parser.add_argument("--dest")
+    parser.add_argument("--blob-dir")
     args = parser.parse_args()
-    sys.stdout.write(json.dumps(asyncio.run(STEPS[args.step](args))) + "\n")
+    step = STEPS[args.step]
+    result = step(args)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    sys.stdout.write(json.dumps(result) + "\n")
 
 
 if __name__ == "__main__":

@@ -138,6 +138,11 @@ export class CordonServer {
     return path.join(this.dir, "cordon.db");
   }
 
+  /** The library's blob directory (CORDON_BLOB_DIR; the library test tampers a blob in it). */
+  get blobDir(): string {
+    return path.join(this.dir, "blobs");
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode === null) {
       const exited = new Promise((resolve) => this.child.once("exit", resolve));

@@ -1,0 +1,152 @@
+/**
+ * The records layer's local archive and sync (`records/store.py`). Decrypted items are kept in
+ * the sealed keystore (`domain-archive:<group id>`, the SDK's secret and JSON) because a
+ * broadcast can be decrypted only once. `sync` takes what the live feed opened (the inbox),
+ * loads the group's verified templates, validates every item after decryption, verifies
+ * status events against the roster, and archives. No UI: the caller injects the keystore's
+ * secrets, the verified roster and the HTTP call (`RecordsContext`).
+ */
+import { b64StdDecode, CordonCryptoError, fromUtf8, type Roster, utf8 } from "../crypto";
+import { type Incoming, keepIncoming, pyIsoFromMs, takeIncoming } from "./incoming";
+import { TemplateError, type TemplateRegistry } from "./templates";
+import { contentItem, decodeItems, domainRegistry, type Item, STATUS_EVENT, verifyStatusEvent } from "./view";
+
+export const ARCHIVE = (groupId: string) => `domain-archive:${groupId}`;
+
+/** A case or pre-notification operation the client refuses before calling the server. */
+export class DomainError extends Error {
+  override name = "DomainError";
+}
+
+/** What the records layer needs from the signed-in device, injected so it stays UI-free. */
+export interface RecordsContext {
+  /** The keystore's secrets (inbox, archive); `save` seals and stores them. */
+  secrets: Map<string, Uint8Array>;
+  save(): Promise<void>;
+  userId: string;
+  deviceId: string;
+  /** The group's verified roster (log sync from the pinned root, PROTOCOL §4). */
+  roster(groupId: string): Promise<Roster>;
+  /** An authenticated API call (`/api/v1` prefix implied), problem+json as an error. */
+  call<T>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+/** Every domain item this device holds for the group, by seq. */
+export function archived(secrets: Map<string, Uint8Array>, groupId: string): Item[] {
+  const raw = secrets.get(ARCHIVE(groupId));
+  return raw && raw.length ? (JSON.parse(fromUtf8(raw)) as Item[]) : [];
+}
+
+/** Add or replace items (by seq) in the group's archive; the caller saves the keystore. */
+export function store(secrets: Map<string, Uint8Array>, groupId: string, items: Iterable<Item>): void {
+  const known = new Map(archived(secrets, groupId).map((i) => [i.seq, i]));
+  for (const i of items) known.set(i.seq, i);
+  const data = [...known.keys()].sort((a, b) => a - b).map((s) => known.get(s));
+  secrets.set(ARCHIVE(groupId), utf8(JSON.stringify(data)));
+}
+
+/**
+ * Archive an item this device just sent (it cannot decrypt its own envelopes), with the send
+ * time it signed.
+ */
+export async function archiveOwn(ctx: RecordsContext, groupId: string, o: { seq: number; kind: string; content: Uint8Array; registry: TemplateRegistry; parentSeq?: number | null; sentAtMs?: number }): Promise<Item> {
+  const item = contentItem(
+    { group_id: groupId, seq: o.seq, kind: o.kind, sender_user_id: ctx.userId, sender_device_id: ctx.deviceId, parent_seq: o.parentSeq ?? null, sent_at: pyIsoFromMs(o.sentAtMs ?? Date.now()) },
+    o.content,
+    o.registry,
+  );
+  store(ctx.secrets, groupId, [item]);
+  await ctx.save();
+  return item;
+}
+
+/** Members whose role in the verified roster is coordinator. */
+export function coordinators(roster: Roster): Set<string> {
+  return new Set([...roster.members.values()].filter((m) => m.role === "coordinator").map((m) => m.memberId));
+}
+
+/** Keys allowed to sign group templates: the root and coordinators' member and device keys. */
+export function trustedTemplateKeys(roster: Roster): Uint8Array[] {
+  const keys: Uint8Array[] = [roster.rootKey];
+  for (const m of roster.members.values()) {
+    if (m.role !== "coordinator") continue;
+    keys.push(m.memberKey);
+    for (const d of m.devices.values()) keys.push(d.signingKey);
+  }
+  return keys;
+}
+
+/** Add the group's published template versions that verify; returns the refusals. */
+export async function loadGroupTemplates(ctx: RecordsContext, groupId: string, registry: TemplateRegistry, roster: Roster): Promise<string[]> {
+  const listing = await ctx.call<{ items: { template_id: string; version: number }[] }>("GET", `/groups/${groupId}/templates`);
+  const refused: string[] = [];
+  for (const entry of listing.items) {
+    const version = Number(entry.version);
+    if (registry.versions(entry.template_id).includes(version)) continue;
+    const doc = await ctx.call<{ document: unknown }>("GET", `/groups/${groupId}/templates/${entry.template_id}/versions/${version}`);
+    try {
+      await registry.addSigned(doc.document, groupId, trustedTemplateKeys(roster));
+    } catch (error) {
+      if (!(error instanceof TemplateError || error instanceof CordonCryptoError)) throw error;
+      refused.push(`${entry.template_id} v${version}: ${error.message}`);
+    }
+  }
+  return refused;
+}
+
+/** The detail envelope a status event names (its hash is signed), or null when it names none. */
+async function detailOf(ctx: RecordsContext, groupId: string, item: Item): Promise<Uint8Array | null> {
+  const seq = item.event?.detail_seq;
+  if (seq === null || seq === undefined) return null;
+  try {
+    const fetched = await ctx.call<{ envelope: string }>("GET", `/groups/${groupId}/messages/${Number(seq)}`);
+    return b64StdDecode(fetched.envelope);
+  } catch {
+    return new Uint8Array(); // not served: the event's detail hash cannot match, so it is refused
+  }
+}
+
+export interface SyncResult {
+  /** The new domain items (valid and refused), all groups. */
+  items: Item[];
+  /** Group templates refused (forged, untrusted signer), per group. */
+  templateRefusals: Map<string, string[]>;
+}
+
+/**
+ * Take what the live feed opened, validate it after decryption, verify status events, archive
+ * it. `registry` gains the groups' verified templates.
+ */
+export async function sync(ctx: RecordsContext, registry: TemplateRegistry = domainRegistry(), extra: Incoming[] = []): Promise<SyncResult> {
+  const incoming = [...takeIncoming(ctx.secrets), ...extra];
+  const result: SyncResult = { items: [], templateRefusals: new Map() };
+  const groups = [...new Set(incoming.map((i) => i.group_id))];
+  try {
+    for (const groupId of groups) {
+      const roster = await ctx.roster(groupId);
+      result.templateRefusals.set(groupId, await loadGroupTemplates(ctx, groupId, registry, roster));
+      const mine = incoming.filter((i) => i.group_id === groupId);
+      const decoded = decodeItems(mine, registry, ctx.deviceId, coordinators(roster));
+      const items: Item[] = [];
+      for (const item of decoded) items.push(item.type === STATUS_EVENT ? await verifyStatusEvent(item, roster, await detailOf(ctx, groupId, item)) : item);
+      store(ctx.secrets, groupId, items);
+      result.items.push(...items);
+    }
+  } catch (error) {
+    // Not handled (network): put back what was not archived, so nothing opened is lost.
+    const done = new Set(result.items.map((i) => `${i.group_id}/${i.seq}`));
+    const rest = incoming.filter((i) => !done.has(`${i.group_id}/${i.seq}`));
+    for (const i of rest) keepIncoming(ctx.secrets, i);
+    await ctx.save();
+    throw error;
+  }
+  await ctx.save();
+  return result;
+}
+
+/** Templates of every group with an archive, loaded once per screen (a no-op when known). */
+export async function groupRegistry(ctx: RecordsContext, groupId: string, registry: TemplateRegistry = domainRegistry()): Promise<{ registry: TemplateRegistry; refused: string[]; roster: Roster }> {
+  const roster = await ctx.roster(groupId);
+  const refused = await loadGroupTemplates(ctx, groupId, registry, roster);
+  return { registry, refused, roster };
+}
