@@ -1,14 +1,20 @@
 /** Taking part in groups from this browser: the keystore set-up or unlock, joining with an
  * invitation, the verified roster, and the live alert feed with sending. */
 import { signal } from "@preact/signals";
-import { useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useState } from "preact/hooks";
 import { ErrorLine, Field, Notice, ScreenTitle } from "../app/ui";
+import { VirtualList } from "../app/VirtualList";
 import { takePendingSeed } from "../auth/device";
 import { session } from "../auth/session";
 import { memberSafetyNumber, type Roster, WrongPassphraseError } from "../crypto";
 import { type Described, describeError, formatDate, type MessageKey, t } from "../i18n";
-import { certifySelf, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
-import { items, keepSent, link, LiveFeed, loadItems, markRead } from "./live";
+import { Drafts, drafts, useDraft } from "../storage/drafts";
+import { SealedStore } from "../storage/sealed";
+import { certifySelf, type FeedItem, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
+import { forgetItems, itemKey, items, keepSent, link, LiveFeed, loadItems, markRead } from "./live";
+import { t as m } from "./messages";
+import { askPermission, permission } from "./notify";
+import { isUnread, type Thread, threads, unreadByGroup } from "./threads";
 import { fetchNames, memberLabel, type MemberName } from "./names";
 import { sealedFor, Vault } from "./vault";
 
@@ -23,9 +29,10 @@ function describe(error: unknown): Described {
   return describeError(error);
 }
 
-function opened(next: Vault) {
+async function opened(next: Vault) {
+  await loadItems(next);
+  drafts.value = new Drafts(new SealedStore(next.username, "drafts", await next.localKey()));
   vault.value = next;
-  loadItems(next);
   feed?.stop();
   feed = new LiveFeed(next);
   feed.start();
@@ -37,7 +44,8 @@ session.subscribe((current) => {
     feed?.stop();
     feed = null;
     vault.value = null;
-    items.value = [];
+    drafts.value = null;
+    forgetItems();
   }
 });
 
@@ -65,12 +73,12 @@ function KeystoreGate() {
     setBusy(true);
     try {
       if (mode === "create") {
-        opened(await Vault.create(user.username, session.value!.deviceId, seed!, passphrase));
+        await opened(await Vault.create(user.username, session.value!.deviceId, seed!, passphrase));
         seed = null;
       } else {
         const next = await Vault.unlock(user.username, passphrase);
         await next.publishKeys();
-        opened(next);
+        await opened(next);
       }
     } catch (failure) {
       setError(describe(failure));
@@ -105,6 +113,19 @@ function LinkBanner() {
   );
 }
 
+/** Ask for system notifications from a click (never on load). */
+function NotifyChoice() {
+  const state = permission.value;
+  if (state === "unsupported") return null;
+  if (state === "granted") return <p class="hint">{m("notify_on")}</p>;
+  if (state === "denied") return <p class="hint">{m("notify_denied")}</p>;
+  return (
+    <button type="button" class="secondary" onClick={() => void askPermission()}>
+      {m("notify_enable")}
+    </button>
+  );
+}
+
 function JoinForm({ onJoined }: { onJoined: () => void }) {
   const v = vault.value!;
   const [text, setText] = useState("");
@@ -136,17 +157,9 @@ function JoinForm({ onJoined }: { onJoined: () => void }) {
   );
 }
 
-function RosterView({ roster, groupId }: { roster: Roster; groupId: string }) {
+function RosterView({ roster, names }: { roster: Roster; names: Map<string, MemberName> }) {
   const me = session.value!.user.id;
   // Rows come from the verified log only; the server's listing just names them.
-  const [names, setNames] = useState<Map<string, MemberName>>(new Map());
-  useEffect(() => {
-    let live = true;
-    void fetchNames(groupId, roster.members.keys()).then((found) => live && setNames(found));
-    return () => {
-      live = false;
-    };
-  }, [groupId, roster]);
   return (
     <table class="roster">
       <caption>{t("feed.roster")}</caption>
@@ -176,14 +189,93 @@ function RosterView({ roster, groupId }: { roster: Roster; groupId: string }) {
   );
 }
 
+interface AlertDraft {
+  text: string;
+  urgent: boolean;
+  replyTo: number | null;
+}
+const EMPTY_DRAFT: AlertDraft = { text: "", urgent: false, replyTo: null };
+
+/** Mark "on screen" once painted, for the frame-to-paint measure (bench/feed_chromium.mjs). */
+function usePaintMeasure(key: string) {
+  useEffect(() => {
+    const name = `cordon:frame:${key}`;
+    if (!performance.getEntriesByName(name, "mark").length) return;
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        performance.measure("cordon:frame-to-paint", { start: name, detail: key });
+        performance.clearMarks(name);
+      }, 0),
+    );
+  }, []);
+}
+
+function ReceiptList({ item, roster, names }: { item: FeedItem; roster: Roster; names: Map<string, MemberName> }) {
+  const me = vault.value!.deviceId;
+  const devices = roster.devices().filter((d) => d.deviceId !== me);
+  if (!devices.length) return null;
+  return (
+    <ul class="receipts" aria-label={m("receipts", { seq: String(item.seq) })}>
+      {devices.map((d) => {
+        const got = item.receipts?.[d.deviceId];
+        const status = got?.read ? "read" : got?.delivered ? "delivered" : "pending";
+        return (
+          <li key={d.deviceId} data-device={d.deviceId} data-receipt={status}>
+            <span dir="auto">{memberLabel(d.memberId, names.get(d.memberId))}</span>: {m(status === "read" ? "receipt_read" : status === "delivered" ? "receipt_delivered" : "receipt_pending")}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+function ItemView({ item, onReply, roster, names, reply }: { item: FeedItem; onReply: (item: FeedItem) => void; roster: Roster | null; names: Map<string, MemberName>; reply: boolean }) {
+  usePaintMeasure(itemKey(item.groupId, item.seq));
+  if (item.refused !== null) {
+    return (
+      <article class="item refused" data-seq={item.seq}>
+        <div role="alert">
+          <strong>{t("feed.refused_title", { seq: String(item.seq) })}</strong>
+          <p>{t("feed.refused_body")}</p>
+          <p class="code" dir="ltr">
+            {item.refused}
+          </p>
+        </div>
+      </article>
+    );
+  }
+  const who = item.mine ? t("feed.you") : item.senderUserId ? memberLabel(item.senderUserId, names.get(item.senderUserId)) : "";
+  return (
+    <article class={`item${item.urgent ? " urgent" : ""}${reply ? " reply" : ""}`} data-seq={item.seq} data-urgent={item.urgent ? "true" : "false"}>
+      {item.urgent && <strong class="badge">{t("feed.urgent_badge")}</strong>}
+      <p class="text" dir="auto">
+        {item.text}
+      </p>
+      <p class="meta">
+        #{item.seq} · <span dir="auto">{who}</span> · {item.createdAt && formatDate(item.createdAt)}
+        {item.parentSeq != null && <> · {m("reply_to_unknown", { seq: String(item.parentSeq) })}</>}
+      </p>
+      {item.mine && roster && <ReceiptList item={item} roster={roster} names={names} />}
+      {item.ref && (
+        <button type="button" class="secondary small" onClick={() => onReply(item)} aria-label={`${m("reply")} #${item.seq}`}>
+          {m("reply")}
+        </button>
+      )}
+    </article>
+  );
+}
+
 function GroupView({ group }: { group: GroupSummary }) {
   const v = vault.value!;
   const [roster, setRoster] = useState<Roster | null>(null);
+  const [names, setNames] = useState<Map<string, MemberName>>(new Map());
   const [stage, setStage] = useState<"loading" | "not_pinned" | "not_admitted" | "ready">("loading");
-  const [text, setText] = useState("");
-  const [urgent, setUrgent] = useState(false);
+  const draft = useDraft<AlertDraft>(`feed/alert/${group.id}`, EMPTY_DRAFT);
+  const { text, urgent, replyTo } = draft.value;
   const [error, setError] = useState<Described | null>(null);
   const [busy, setBusy] = useState(false);
+  const [visible, setVisible] = useState<string[]>([]);
+  const [shownNow, setShownNow] = useState(document.visibilityState === "visible");
 
   async function load() {
     setError(null);
@@ -195,11 +287,20 @@ function GroupView({ group }: { group: GroupSummary }) {
       await channel.refresh();
       setRoster(channel.session.roster);
       setStage("ready");
+      setNames(await fetchNames(group.id, channel.session.roster.members.keys()));
     } catch (failure) {
       setError(describe(failure));
     }
   }
   useEffect(() => void load(), [group.id]);
+  useEffect(() => {
+    const seen = () => setShownNow(document.visibilityState === "visible");
+    document.addEventListener("visibilitychange", seen);
+    return () => document.removeEventListener("visibilitychange", seen);
+  }, []);
+
+  const all = threads(items.value, group.id);
+  const parent = replyTo === null ? null : (items.value.find((i) => i.groupId === group.id && i.seq === replyTo) ?? null);
 
   async function send(event: Event) {
     event.preventDefault();
@@ -207,10 +308,9 @@ function GroupView({ group }: { group: GroupSummary }) {
     setError(null);
     try {
       const channel = await feed!.channel(group.id);
-      const seq = await channel.sendAlert(text, urgent);
-      await keepSent(v, { seq, groupId: group.id, urgent, senderUserId: session.value!.user.id, createdAt: new Date().toISOString(), text, refused: null, mine: true });
-      setText("");
-      setUrgent(false);
+      const sent = await feed!.exclusive(() => channel.sendAlert(text, urgent, parent));
+      await keepSent({ seq: sent.seq, groupId: group.id, urgent, senderUserId: session.value!.user.id, createdAt: new Date().toISOString(), text, refused: null, mine: true, ref: sent.ref, parentSeq: parent?.seq ?? null, receipts: {} });
+      await draft.discard();
     } catch (failure) {
       setError(describe(failure));
     } finally {
@@ -218,15 +318,21 @@ function GroupView({ group }: { group: GroupSummary }) {
     }
   }
 
-  const shown = items.value.filter((i) => i.groupId === group.id).sort((a, b) => b.seq - a.seq);
-  const unread = shown.filter((i) => i.ref && !i.mine && !i.read && i.refused === null);
+  // Items on screen while the page is visible are read: tell their senders (signed receipts).
+  const onScreen = new Set(visible);
+  const unread = shownNow ? all.filter((th) => onScreen.has(th.key)).flatMap((th) => [th.root, ...th.replies]).filter(isUnread) : [];
   useEffect(() => {
     if (!unread.length) return;
-    // Shown on screen: tell the senders it was read (a failure is retried on the next render).
     sendRead(v, unread)
-      .then(() => markRead(v, new Set(unread.map((i) => `${i.groupId}/${i.seq}`))))
-      .catch(() => undefined);
+      .then(() => markRead(new Set(unread.map((i) => itemKey(i.groupId, i.seq)))))
+      .catch(() => undefined); // retried on the next render
   }, [unread.map((i) => i.seq).join(",")]);
+  const onVisible = useCallback((keys: string[]) => setVisible(keys), []);
+  const reply = (item: FeedItem) => {
+    draft.set({ ...draft.value, replyTo: item.seq });
+    document.getElementById("alert-text")?.focus();
+  };
+
   return (
     <section aria-labelledby="group-title" class="group">
       <h2 id="group-title">{group.name}</h2>
@@ -253,42 +359,51 @@ function GroupView({ group }: { group: GroupSummary }) {
       )}
       {stage === "ready" && roster && (
         <>
-          <RosterView roster={roster} groupId={group.id} />
+          <RosterView roster={roster} names={names} />
           <form onSubmit={send} class="card send">
+            {replyTo !== null && (
+              <p class="replying" data-reply-to={replyTo}>
+                {m("replying_to", { seq: String(replyTo) })}{" "}
+                <button type="button" class="secondary small" onClick={() => draft.set({ ...draft.value, replyTo: null })}>
+                  {m("cancel_reply")}
+                </button>
+              </p>
+            )}
             <label for="alert-text">{t("feed.alert_text")}</label>
-            <textarea id="alert-text" name="alert" value={text} required maxLength={4000} onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)} />
+            <textarea id="alert-text" name="alert" value={text} required maxLength={4000} onInput={(e) => draft.set({ ...draft.value, text: (e.currentTarget as HTMLTextAreaElement).value })} />
             <label class="check">
-              <input type="checkbox" name="urgent" checked={urgent} onChange={(e) => setUrgent((e.currentTarget as HTMLInputElement).checked)} /> {t("feed.urgent")}
+              <input type="checkbox" name="urgent" checked={urgent} onChange={(e) => draft.set({ ...draft.value, urgent: (e.currentTarget as HTMLInputElement).checked })} /> {t("feed.urgent")}
             </label>
+            <p class="hint" role="status" data-draft={draft.state}>
+              {draft.state === "saved" ? m("draft_saved") : draft.state === "saving" ? m("draft_saving") : ""}
+            </p>
             <button type="submit" disabled={busy || !text.trim()}>
               {t("feed.send")}
             </button>
           </form>
         </>
       )}
-      <ol class="feed" aria-label={t("feed.alerts")} aria-live="polite">
-        {shown.map((item) =>
-          item.refused !== null ? (
-            <li key={`${item.seq}`} class="item refused" data-seq={item.seq}>
-              <div role="alert">
-                <strong>{t("feed.refused_title", { seq: String(item.seq) })}</strong>
-                <p>{t("feed.refused_body")}</p>
-                <p class="code" dir="ltr">
-                  {item.refused}
-                </p>
-              </div>
-            </li>
-          ) : (
-            <li key={`${item.seq}`} class={item.urgent ? "item urgent" : "item"} data-seq={item.seq} data-urgent={item.urgent ? "true" : "false"}>
-              {item.urgent && <strong class="badge">{t("feed.urgent_badge")}</strong>}
-              <p class="text">{item.text}</p>
-              <p class="meta">
-                {item.mine ? t("feed.you") : item.senderUserId} · {item.createdAt && formatDate(item.createdAt)}
-              </p>
-            </li>
-          ),
+      <VirtualList
+        rows={all}
+        rowKey={(th: Thread) => th.key}
+        label={t("feed.alerts")}
+        class="feed"
+        onVisible={onVisible}
+        render={(th: Thread) => (
+          <>
+            <ItemView item={th.root} onReply={reply} roster={roster} names={names} reply={false} />
+            {th.replies.length > 0 && (
+              <ol class="replies">
+                {th.replies.map((r) => (
+                  <li key={r.seq}>
+                    <ItemView item={r} onReply={reply} roster={roster} names={names} reply />
+                  </li>
+                ))}
+              </ol>
+            )}
+          </>
         )}
-      </ol>
+      />
     </section>
   );
 }
@@ -306,6 +421,7 @@ function Groups() {
   }
   useEffect(() => void load(), []);
   const group = groups?.find((g) => g.id === selected) ?? null;
+  const unread = unreadByGroup(items.value);
   return (
     <div class="feed-layout">
       <nav aria-label={t("feed.groups")}>
@@ -317,6 +433,12 @@ function Groups() {
             <li key={g.id}>
               <button type="button" class="group-pick" aria-current={g.id === selected ? "true" : undefined} onClick={() => setSelected(g.id)}>
                 {g.name}
+                {(unread.get(g.id) ?? 0) > 0 && (
+                  <span class="unread" data-unread={unread.get(g.id)}>
+                    {" "}
+                    {m("unread", { count: String(unread.get(g.id)) })}
+                  </span>
+                )}
               </button>
             </li>
           ))}
@@ -339,6 +461,7 @@ export function FeedScreen() {
       {vault.value ? (
         <>
           <LinkBanner />
+          <NotifyChoice />
           <Groups />
         </>
       ) : (

@@ -6,8 +6,8 @@
  */
 import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
-import { b64d, b64e, b64StdEncode, ClaimLedger, ContentType, CryptoError, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, parseEnvelope, type Roster, selectRecipients, type SignedPrekey, prekeyFromJson, utf8, verifyLog } from "../crypto";
-import { checkedEnvelope, parseStreamItem, receiptBody, refreshRoster } from "../protocol";
+import { b64d, b64e, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, CryptoError, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, labelTarget, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, parseHeader, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
+import { checkedEnvelope, checkIdentity, checkReceipt, checkRouting, parseStreamItem, receiptBody, refreshRoster } from "../protocol";
 import type { Vault } from "./vault";
 
 export interface GroupSummary {
@@ -93,6 +93,37 @@ export interface FeedItem {
   ref?: { senderDeviceId: string; messageId: string };
   /** A read receipt went out for it. */
   read?: boolean;
+  /** The item this one answers (checked against the signed reply target), if shown. */
+  parentSeq?: number | null;
+  /** On this device's own items: how far each recipient device got, from signed receipts. */
+  receipts?: Record<string, RecipientState>;
+}
+
+/** One recipient device's signed receipts for an item this device sent. */
+export interface RecipientState {
+  userId: string | null;
+  delivered: number | null;
+  read: number | null;
+}
+
+/** A checked receipt for one of this device's items (PROTOCOL §7.2). */
+export interface ReceiptUpdate {
+  groupId: string;
+  seq: number;
+  deviceId: string;
+  userId: string | null;
+  status: "delivered" | "read";
+  ts: number;
+}
+
+/** Which verified item sits at a seq, as its sender named it (null: none known here). */
+export type RefLookup = (groupId: string, seq: number) => FeedItem | null;
+
+/** What one stream item gave: an item to show, a receipt to send back, a receipt received. */
+export interface Received {
+  item: FeedItem | null;
+  receipt: Record<string, unknown> | null;
+  update?: ReceiptUpdate;
 }
 
 /**
@@ -162,23 +193,76 @@ export class GroupChannel {
     await this.vault.save();
   }
 
-  /** Broadcast an alert to the group; the spent chain index is stored before it leaves. */
-  async sendAlert(text: string, urgent: boolean): Promise<number> {
+  /**
+   * Broadcast an alert to the group, or a reply to the item `parent` (its signed reference as
+   * a reply_to label, its seq as `parent_seq`, as the Python SDK's `send(parent_seq=…)`); the
+   * spent chain index is stored before it leaves (§7.1).
+   */
+  async sendAlert(text: string, urgent: boolean, parent: FeedItem | null = null): Promise<{ seq: number; ref: MessageRef }> {
+    if (parent && !parent.ref) throw new Error(`item ${parent.seq} cannot be answered: it was not verified on this device`);
     await this.refresh();
     await this.distributeChain();
-    const envelope = await this.session.encryptBroadcast(ContentType.ALERT, utf8(text), Date.now(), undefined, makeLabels({ urgent }));
+    const labels = makeLabels({ urgent, replyTo: parent?.ref ?? null });
+    const envelope = await this.session.encryptBroadcast(ContentType.ALERT, utf8(text), Date.now(), undefined, labels);
     await this.persist();
-    const posted = await authed<{ seq: number }>("POST", `/groups/${this.groupId}/messages`, {
-      body: { kind: "alert", client_msg_id: parseEnvelope(envelope).header.messageId, envelope: b64StdEncode(envelope), urgent },
-    });
-    return posted.seq;
+    const messageId = parseEnvelope(envelope).header.messageId;
+    const body: Record<string, unknown> = { kind: "alert", client_msg_id: messageId, envelope: b64StdEncode(envelope), urgent };
+    if (parent) body.parent_seq = parent.seq;
+    const posted = await authed<{ seq: number }>("POST", `/groups/${this.groupId}/messages`, { body });
+    return { seq: posted.seq, ref: { senderDeviceId: this.vault.deviceId, messageId } };
+  }
+
+  /**
+   * Stage the session state in the keystore's secrets; the caller saves it. Receiving stages
+   * nothing itself: the live feed stages once per batch, with the cursor that passed it.
+   */
+  stage(): void {
+    this.vault.data.secrets.set(sessionName(this.groupId), this.session.exportState());
+  }
+
+  /**
+   * The signed reference of the item at `seq` (§7 step 2): one this device verified before,
+   * else fetched and its signature checked under its sender's roster key; null when this
+   * device may not read it (404).
+   */
+  private async refAt(lookup: RefLookup, seq: number): Promise<MessageRef | null> {
+    const known = lookup(this.groupId, seq);
+    if (known?.ref) return known.ref;
+    let served: { envelope?: unknown; sender_device_id?: unknown };
+    try {
+      served = await authed("GET", `/groups/${this.groupId}/messages/${seq}`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
+    const raw = b64StdDecode(String(served.envelope));
+    if (served.sender_device_id === null || fromUtf8(raw.slice(0, 3)) !== "CXM") throw new RoutingMismatchError(`parent_seq ${seq}: names a server-written item`);
+    const env = parseEnvelope(raw);
+    const device = this.session.roster.device(env.header.senderDeviceId);
+    if (!device) throw new UntrustedSenderError(`parent_seq ${seq}: its sender device is not in the verified roster`);
+    await verifyEnvelope(env, device.signingKey);
+    return { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId };
+  }
+
+  /** A pushed receipt for one of this device's items, checked (§7.2); null if it fails. */
+  private async receiptFor(envelope: Uint8Array, lookup: RefLookup): Promise<ReceiptUpdate | null> {
+    try {
+      const event = JSON.parse(fromUtf8(envelope)) as Record<string, unknown>;
+      const seq = Number(event.seq);
+      const mine = lookup(this.groupId, seq);
+      await checkReceipt(event, this.groupId, this.session.roster, mine?.mine && mine.ref ? mine.ref : null);
+      const status = event.status === "read" ? "read" : "delivered";
+      return { groupId: this.groupId, seq, deviceId: String(event.device_id), userId: typeof event.user_id === "string" ? event.user_id : null, status, ts: Number(event.ts) };
+    } catch {
+      return null; // a forged or stray receipt changes nothing
+    }
   }
 
   /**
    * Open one stream item (§7): shape, routing copy, roster, signature, replay, decrypt. Key
    * items install silently (null); anything that fails comes back `refused`, never as text.
    */
-  async receive(raw: unknown): Promise<{ item: FeedItem | null; receipt: Record<string, unknown> | null }> {
+  async receive(raw: unknown, lookup: RefLookup = () => null): Promise<Received> {
     let parsed;
     try {
       parsed = parseStreamItem(raw);
@@ -186,14 +270,30 @@ export class GroupChannel {
       const r = raw as { seq?: unknown; group_id?: unknown };
       return { item: refusedItem(Number(r.seq) || 0, String(r.group_id), error), receipt: null };
     }
-    if (parsed.kind === "membership" || parsed.kind === "receipt") {
-      if (parsed.kind === "membership") await this.refresh().catch(() => undefined);
+    if (parsed.kind === "receipt") {
+      const update = await this.receiptFor(parsed.envelope, lookup);
+      return update ? { item: null, receipt: null, update } : { item: null, receipt: null };
+    }
+    if (parsed.kind === "membership") {
+      await this.refresh().catch(() => undefined);
       return { item: null, receipt: null };
     }
     const base = { seq: parsed.seq, groupId: parsed.group_id, urgent: parsed.urgent, senderUserId: parsed.sender_user_id, createdAt: parsed.created_at, mine: parsed.sender_device_id === this.vault.deviceId };
     if (base.mine) return { item: null, receipt: null }; // own items are shown when sent
     try {
-      const env = checkedEnvelope(parsed, null);
+      let env;
+      let parentSeq: number | null = null;
+      if (parsed.parent_seq === null) env = checkedEnvelope(parsed, null);
+      else {
+        // §7 step 2: the item at parent_seq must be the signed reply target.
+        const header = parseHeader(parsed.envelope);
+        checkIdentity(header, parsed);
+        const target = labelTarget(header.labels);
+        const parent = target ? await this.refAt(lookup, parsed.parent_seq) : null;
+        checkRouting(header, parsed, parent ?? target);
+        if (parent) parentSeq = parsed.parent_seq;
+        env = parseEnvelope(parsed.envelope);
+      }
       let received;
       try {
         received = await this.session.decrypt(parsed.envelope);
@@ -203,10 +303,9 @@ export class GroupChannel {
         received = await this.session.decrypt(parsed.envelope);
       }
       if (received.senderMemberId !== parsed.sender_user_id) throw new Error("the server's sender does not match the signed sender");
-      await this.persist();
       if (parsed.kind !== "alert" && parsed.kind !== "chat") return { item: null, receipt: null };
       const receipt = await receiptBody(this.vault.data.signingKey, { groupId: parsed.group_id, seq: parsed.seq, item: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, deviceId: this.vault.deviceId, status: "delivered", ts: Date.now() });
-      return { item: { ...base, text: fromUtf8(received.content), refused: null, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId } }, receipt };
+      return { item: { ...base, text: fromUtf8(received.content), refused: null, parentSeq, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId } }, receipt };
     } catch (error) {
       if (isTransient(error)) throw error; // retried on the next sync, not recorded as refused
       return { item: { ...base, text: null, refused: reason(error) }, receipt: null };
