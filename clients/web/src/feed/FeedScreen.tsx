@@ -309,6 +309,7 @@ function GroupView({ group }: { group: GroupSummary }) {
     try {
       const channel = await feed!.channel(group.id);
       const sent = await feed!.exclusive(() => channel.sendAlert(text, urgent, parent));
+      setRoster(channel.session.roster); // refreshed for the send: receipts list its devices
       await keepSent({ seq: sent.seq, groupId: group.id, urgent, senderUserId: session.value!.user.id, createdAt: new Date().toISOString(), text, refused: null, mine: true, ref: sent.ref, parentSeq: parent?.seq ?? null, receipts: {} });
       await draft.discard();
     } catch (failure) {

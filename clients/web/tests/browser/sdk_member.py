@@ -44,6 +44,12 @@ async def open_group(args: argparse.Namespace) -> dict[str, object]:
         return {"invitation": await c.invite(gid), "fingerprint": fingerprint}
 
 
+async def invite(args: argparse.Namespace) -> dict[str, object]:
+    """As coordinator: one more invitation (each is answered by one member)."""
+    async with client(args) as c:
+        return {"invitation": await c.invite(uuid.UUID(args.group))}
+
+
 async def admit(args: argparse.Namespace) -> dict[str, object]:
     async with client(args) as c:
         return {"admitted": [list(r) for r in await c.admit_all(uuid.UUID(args.group))]}
@@ -99,6 +105,7 @@ async def tamper(args: argparse.Namespace) -> dict[str, object]:
 STEPS = {
     "enrol": enrol,
     "open": open_group,
+    "invite": invite,
     "admit": admit,
     "send": send,
     "receive": receive,
