@@ -1,7 +1,7 @@
 /** Taking part in groups from this browser: the keystore set-up or unlock, joining with an
  * invitation, the verified roster, and the live alert feed with sending. */
 import { signal } from "@preact/signals";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from "preact/hooks";
 import { ErrorLine, Field, Notice, ScreenTitle } from "../app/ui";
 import { VirtualList } from "../app/VirtualList";
 import { takePendingSeed } from "../auth/device";
@@ -159,7 +159,9 @@ function JoinForm({ onJoined }: { onJoined: () => void }) {
 
 function RosterView({ roster, names }: { roster: Roster; names: Map<string, MemberName> }) {
   const me = session.value!.user.id;
-  // Rows come from the verified log only; the server's listing just names them.
+  // Rows come from the verified log only; the server's listing just names them. Safety
+  // numbers cost 5,200 SHA-512 rounds each: once per roster, not once per render.
+  const safety = useMemo(() => [...roster.members.values()].map((m) => [m, memberSafetyNumber(m.memberId, m.memberKey)] as const), [roster]);
   return (
     <table class="roster">
       <caption>{t("feed.roster")}</caption>
@@ -172,7 +174,7 @@ function RosterView({ roster, names }: { roster: Roster; names: Map<string, Memb
         </tr>
       </thead>
       <tbody>
-        {[...roster.members.values()].map((m) => (
+        {safety.map(([m, number]) => (
           <tr key={m.memberId} data-member={m.memberId}>
             <td dir="auto" title={m.memberId}>
               {m.memberId === me ? t("feed.you") : memberLabel(m.memberId, names.get(m.memberId))}
@@ -180,7 +182,7 @@ function RosterView({ roster, names }: { roster: Roster; names: Map<string, Memb
             <td>{m.role}</td>
             <td>{m.devices.size}</td>
             <td dir="ltr" class="code">
-              {memberSafetyNumber(m.memberId, m.memberKey)}
+              {number}
             </td>
           </tr>
         ))}
@@ -196,9 +198,11 @@ interface AlertDraft {
 }
 const EMPTY_DRAFT: AlertDraft = { text: "", urgent: false, replyTo: null };
 
-/** Mark "on screen" once painted, for the frame-to-paint measure (bench/feed_chromium.mjs). */
+/** Measure frame arrival → the next paint after this item entered the DOM (a layout effect
+ * runs right after the DOM commit; the first animation frame after it is painted), for
+ * bench/feed_chromium.spec.ts. */
 function usePaintMeasure(key: string) {
-  useEffect(() => {
+  useLayoutEffect(() => {
     const name = `cordon:frame:${key}`;
     if (!performance.getEntriesByName(name, "mark").length) return;
     requestAnimationFrame(() =>
@@ -300,6 +304,8 @@ function GroupView({ group }: { group: GroupSummary }) {
   }, []);
 
   const all = threads(items.value, group.id);
+  // 5,200 SHA-512 rounds each: computed once, not on every item that arrives.
+  const fingerprint = useMemo(() => rootFingerprint(v, group.id), [group.id, stage]);
   const parent = replyTo === null ? null : (items.value.find((i) => i.groupId === group.id && i.seq === replyTo) ?? null);
 
   async function send(event: Event) {
@@ -340,11 +346,11 @@ function GroupView({ group }: { group: GroupSummary }) {
       <p>
         {t("feed.status")}: {group.status} · {t("feed.role")}: {group.my_role}
       </p>
-      {rootFingerprint(v, group.id) && (
+      {fingerprint && (
         <p>
           {t("feed.fingerprint")}:{" "}
           <code dir="ltr" data-testid="fingerprint">
-            {rootFingerprint(v, group.id)}
+            {fingerprint}
           </code>
         </p>
       )}

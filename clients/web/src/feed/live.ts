@@ -43,10 +43,14 @@ export function itemAt(groupId: string, seq: number): FeedItem | null {
   return byKey.get(itemKey(groupId, seq)) ?? null;
 }
 
-/** Publish changed items to the UI once per task, not once per item. */
-function publish(changed: FeedItem[]): void {
+/** Publish changed items to the UI: at once while live, once per task during a backlog. */
+function publish(changed: FeedItem[], now = false): void {
   for (const item of changed) byKey.set(itemKey(item.groupId, item.seq), item);
-  if (showTimer === undefined) {
+  if (now) {
+    clearTimeout(showTimer);
+    showTimer = undefined;
+    items.value = [...byKey.values()];
+  } else if (showTimer === undefined) {
     showTimer = setTimeout(() => {
       showTimer = undefined;
       items.value = [...byKey.values()];
@@ -265,7 +269,9 @@ export class LiveFeed {
     this.dirty.add(channel);
     const changed = item ?? (update ? applyReceipt(update) : null);
     if (changed) {
-      publish([changed]); // shown now; acknowledged only once committed
+      publish([changed], link.value === "live"); // shown now; acknowledged only once committed
+      const mark = `cordon:frame:${itemKey(groupId, seq)}`;
+      if (performance.getEntriesByName(mark, "mark").length) performance.measure("cordon:frame-to-handled", { start: mark, detail: mark });
       this.journal.push(changed);
       if (item?.urgent && !item.mine && item.refused === null) notifyUrgent();
     }

@@ -61,6 +61,24 @@ async def send(args: argparse.Namespace) -> dict[str, object]:
         return {"seq": seq}
 
 
+async def send_many(args: argparse.Namespace) -> dict[str, object]:
+    """`--count` alerts `TEXT n` in batches (the feed benchmark's backlog)."""
+    async with client(args) as c:
+        texts = [f"{args.text} {n}" for n in range(1, args.count + 1)]
+        seqs = await c.send_many(uuid.UUID(args.group), texts)
+        return {"first": seqs[0], "last": seqs[-1]}
+
+
+async def send_spaced(args: argparse.Namespace) -> dict[str, object]:
+    """`--count` alerts one by one, `--gap-ms` apart (pushed live to a listening browser)."""
+    async with client(args) as c:
+        seqs = []
+        for n in range(1, args.count + 1):
+            seqs.append(await c.send(uuid.UUID(args.group), f"{args.text} {n}"))
+            await asyncio.sleep(args.gap_ms / 1000)
+        return {"seqs": seqs}
+
+
 async def receive(args: argparse.Namespace) -> dict[str, object]:
     async with client(args) as c:
         got = await c.receive()
@@ -108,6 +126,8 @@ STEPS = {
     "invite": invite,
     "admit": admit,
     "send": send,
+    "send-many": send_many,
+    "send-spaced": send_spaced,
     "receive": receive,
     "tamper": tamper,
     "receipts": receipts,
@@ -126,6 +146,8 @@ def main() -> None:
     parser.add_argument("--urgent", action="store_true")
     parser.add_argument("--database")
     parser.add_argument("--seq", type=int)
+    parser.add_argument("--count", type=int, default=1)
+    parser.add_argument("--gap-ms", type=int, default=300)
     args = parser.parse_args()
     sys.stdout.write(json.dumps(asyncio.run(STEPS[args.step](args))) + "\n")
 
