@@ -11,7 +11,7 @@ import { type Described, describeError, formatDate, type MessageKey, t } from ".
 import { Drafts, drafts, useDraft } from "../storage/drafts";
 import { SealedStore } from "../storage/sealed";
 import { certifySelf, type FeedItem, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
-import { forgetItems, itemKey, items, keepSent, link, LiveFeed, loadItems, markRead } from "./live";
+import { forgetItems, itemAt, itemKey, items, keepSent, link, LiveFeed, loadItems, markRead } from "./live";
 import { t as m } from "./messages";
 import { askPermission, permission } from "./notify";
 import { isUnread, type Thread, threads, unreadByGroup } from "./threads";
@@ -303,10 +303,10 @@ function GroupView({ group }: { group: GroupSummary }) {
     return () => document.removeEventListener("visibilitychange", seen);
   }, []);
 
-  const all = threads(items.value, group.id);
+  const all = useMemo(() => threads(items.value, group.id), [items.value, group.id]);
   // 5,200 SHA-512 rounds each: computed once, not on every item that arrives.
   const fingerprint = useMemo(() => rootFingerprint(v, group.id), [group.id, stage]);
-  const parent = replyTo === null ? null : (items.value.find((i) => i.groupId === group.id && i.seq === replyTo) ?? null);
+  const parent = replyTo === null ? null : itemAt(group.id, replyTo);
 
   async function send(event: Event) {
     event.preventDefault();

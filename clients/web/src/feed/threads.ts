@@ -12,23 +12,29 @@ export interface Thread {
 /** An item that asks for a read receipt: verified content from someone else, not yet read. */
 export const isUnread = (i: FeedItem) => !!i.ref && !i.mine && !i.read && i.refused === null;
 
-/** A group's threads, newest root first. A reply whose parent is not here is its own root. */
+/**
+ * A group's threads, newest root first, in one pass (it runs on every pushed item, over up to
+ * tens of thousands). A parent counts only if it came earlier (lower seq) and is here; else
+ * the reply is its own root, so a forged parent_seq can neither loop nor hide an item.
+ */
 export function threads(all: readonly FeedItem[], groupId: string): Thread[] {
-  const mine = all.filter((i) => i.groupId === groupId);
-  const bySeq = new Map(mine.map((i) => [i.seq, i]));
-  const rootOf = (item: FeedItem): FeedItem => {
-    let at = item;
-    for (let depth = 0; depth < 1000 && at.parentSeq != null && bySeq.has(at.parentSeq) && at.parentSeq < at.seq; depth++) at = bySeq.get(at.parentSeq)!;
-    return at;
-  };
-  const groups = new Map<number, Thread>();
-  for (const item of [...mine].sort((a, b) => a.seq - b.seq)) {
-    const root = rootOf(item);
-    let thread = groups.get(root.seq);
-    if (!thread) groups.set(root.seq, (thread = { key: `${groupId}/${root.seq}`, root, replies: [] }));
-    if (item !== root) thread.replies.push(item);
+  const mine: FeedItem[] = [];
+  let sorted = true;
+  for (const item of all) {
+    if (item.groupId !== groupId) continue;
+    if (mine.length && mine[mine.length - 1]!.seq > item.seq) sorted = false;
+    mine.push(item);
   }
-  return [...groups.values()].sort((a, b) => b.root.seq - a.root.seq);
+  if (!sorted) mine.sort((a, b) => a.seq - b.seq);
+  const rootOf = new Map<number, Thread>();
+  const out: Thread[] = [];
+  for (const item of mine) {
+    const parent = item.parentSeq != null && item.parentSeq < item.seq ? rootOf.get(item.parentSeq) : undefined;
+    if (parent) parent.replies.push(item);
+    else out.push({ key: `${groupId}/${item.seq}`, root: item, replies: [] });
+    rootOf.set(item.seq, parent ?? out[out.length - 1]!);
+  }
+  return out.reverse();
 }
 
 export function unreadByGroup(all: readonly FeedItem[]): Map<string, number> {
