@@ -86,6 +86,7 @@ export async function loadItems(vault: Vault): Promise<void> {
   clearTimeout(showTimer);
   showTimer = undefined;
   items.value = [...byKey.values()];
+  performance.mark("cordon:feed-loaded"); // stored items opened (bench/feed_chromium.spec.ts)
 }
 
 export function forgetItems(): void {
@@ -232,11 +233,13 @@ export class LiveFeed {
       const frame = JSON.parse(String(event.data)) as Record<string, unknown>;
       if (frame.type === "ready") {
         link.value = "syncing";
+        performance.mark("cordon:ready");
         this.attempt = 0; // connected: the next drop starts the backoff again at 1 s
       } else if (frame.type === "caught_up") {
         this.enqueue(socket, async () => {
           await this.commit();
           link.value = "live";
+          performance.mark("cordon:caught-up");
         });
       } else if (frame.type === "item") {
         const { type: _type, ...raw } = frame;
@@ -245,7 +248,8 @@ export class LiveFeed {
         this.enqueue(socket, () => this.handle(socket, raw));
       }
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
+      performance.mark(`cordon:closed:${event.code}`); // why a socket ended (bench/feed_chromium.spec.ts)
       if (this.socket !== socket) return;
       this.socket = null;
       link.value = "offline";
