@@ -73,16 +73,19 @@ function cursorOf(pos: Record<string, number>): string | null {
 /** Open this user's stored feed (decrypting every record) and show it. */
 export async function loadItems(vault: Vault): Promise<void> {
   feedStore = new SealedStore(vault.username, "feed", await vault.localKey());
+  byKey.clear();
+  for (const item of await feedStore.all<FeedItem>()) byKey.set(itemKey(item.groupId, item.seq), item);
+  // Items sealed with the cursor but maybe not yet in the store: add those it lacks (a stored
+  // one may be newer: read, or with receipts since).
   for (const name of [OLD_ITEMS, JOURNAL]) {
     const kept = vault.data.secrets.get(name);
     if (!kept) continue;
-    const moved = JSON.parse(fromUtf8(kept)) as FeedItem[];
-    await feedStore.putMany(moved.map((i) => [itemKey(i.groupId, i.seq), i] as const));
+    const missing = (JSON.parse(fromUtf8(kept)) as FeedItem[]).filter((i) => !byKey.has(itemKey(i.groupId, i.seq)));
+    await feedStore.putMany(missing.map((i) => [itemKey(i.groupId, i.seq), i] as const));
+    for (const item of missing) byKey.set(itemKey(item.groupId, item.seq), item);
     vault.data.secrets.delete(name);
     await vault.save();
   }
-  byKey.clear();
-  for (const item of await feedStore.all<FeedItem>()) byKey.set(itemKey(item.groupId, item.seq), item);
   clearTimeout(showTimer);
   showTimer = undefined;
   items.value = [...byKey.values()];
