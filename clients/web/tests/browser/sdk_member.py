@@ -57,7 +57,9 @@ async def admit(args: argparse.Namespace) -> dict[str, object]:
 
 async def send(args: argparse.Namespace) -> dict[str, object]:
     async with client(args) as c:
-        seq = await c.send(uuid.UUID(args.group), args.text, urgent=args.urgent)
+        seq = await c.send(
+            uuid.UUID(args.group), args.text, urgent=args.urgent, parent_seq=args.parent
+        )
         return {"seq": seq}
 
 
@@ -120,6 +122,17 @@ async def tamper(args: argparse.Namespace) -> dict[str, object]:
     return {"tampered": args.seq}
 
 
+async def reparent(args: argparse.Namespace) -> dict[str, object]:
+    """Move a stored reply's `parent_seq` to another item, as a server that lies about
+    which item a reply answers would (the signed reply target no longer matches)."""
+    with sqlite3.connect(args.database) as db:
+        db.execute(
+            "UPDATE stream_item SET parent_seq = ? WHERE seq = ? AND kind = 'alert'",
+            (args.parent, args.seq),
+        )
+    return {"reparented": args.seq}
+
+
 STEPS = {
     "enrol": enrol,
     "open": open_group,
@@ -130,6 +143,7 @@ STEPS = {
     "send-spaced": send_spaced,
     "receive": receive,
     "tamper": tamper,
+    "reparent": reparent,
     "receipts": receipts,
 }
 
@@ -146,6 +160,7 @@ def main() -> None:
     parser.add_argument("--urgent", action="store_true")
     parser.add_argument("--database")
     parser.add_argument("--seq", type=int)
+    parser.add_argument("--parent", type=int)
     parser.add_argument("--count", type=int, default=1)
     parser.add_argument("--gap-ms", type=int, default=300)
     args = parser.parse_args()
