@@ -100,11 +100,13 @@ test("feed speed in Chromium", async ({ page, server }) => {
   await page.evaluate(() => {
     performance.clearMeasures("cordon:frame-to-paint");
     performance.clearMeasures("cordon:frame-to-handled");
+    performance.clearMeasures("cordon:commit");
   });
   await sdk("send-spaced", ...common, "--group", groupId, "--text", "Live alert", "--count", String(PUSHES), "--gap-ms", "250");
   await expect.poll(() => page.evaluate(() => performance.getEntriesByName("cordon:frame-to-paint").length)).toBe(PUSHES);
   const pushes = await page.evaluate(() => performance.getEntriesByName("cordon:frame-to-paint").map((e) => e.duration));
   const handled = await page.evaluate(() => performance.getEntriesByName("cordon:frame-to-handled").map((e) => e.duration));
+  const commits = await page.evaluate(() => performance.getEntriesByName("cordon:commit").map((e) => e.duration));
   // The ceiling beside it: from a task to the next paint in this page, nothing else to do.
   const frames: number[] = [];
   for (let i = 0; i < 20; i++) frames.push(await page.evaluate(() => new Promise<number>((resolve) => { const t = performance.now(); requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t), 0)); })));
@@ -118,6 +120,7 @@ test("feed speed in Chromium", async ({ page, server }) => {
     pushes: PUSHES,
     push_frame_to_paint_ms: { p50: pct(pushes, 50), p99: pct(pushes, 99), max: Math.max(...pushes) },
     ceiling_task_to_paint_ms: { p50: pct(frames, 50), p99: pct(frames, 99) },
+    live_commit_ms: { p50: pct(commits, 50), p99: pct(commits, 99), n: commits.length },
     push_frame_to_handled_ms: { p50: pct(handled, 50), p99: pct(handled, 99) },
     load_before: load0,
     load_after: load1,

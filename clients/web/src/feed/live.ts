@@ -295,6 +295,7 @@ export class LiveFeed {
   private async commit(): Promise<void> {
     const batch = this.batch;
     this.batch = null;
+    const started = performance.now();
     if (batch || this.dirty.size) {
       const secrets = this.vault.data.secrets;
       for (const channel of this.dirty) channel.stage();
@@ -303,6 +304,7 @@ export class LiveFeed {
       if (this.journal.length) secrets.set(JOURNAL, utf8(JSON.stringify(this.journal.map(latest))));
       else secrets.delete(JOURNAL);
       await this.vault.save();
+      performance.measure("cordon:commit", { start: started }); // one seal (bench/feed_chromium.spec.ts)
     }
     if (batch && batch.socket.readyState === WebSocket.OPEN) for (const r of batch.receipts) batch.socket.send(JSON.stringify({ type: "receipt", ...r }));
     if (this.journal.length) {
