@@ -195,6 +195,18 @@ export class GroupChannel {
     return new GroupChannel(vault, groupId, session);
   }
 
+  /**
+   * Back to the session the keystore holds, in place (every screen holding this channel sees
+   * it): the live feed drops a batch it could not commit, to handle it again from its cursor.
+   */
+  reload(): void {
+    const prekeys = new Map([...this.vault.data.prekeys].map(([id, s]) => [id, s.pair]));
+    const session = new GroupSession(this.session.roster, this.vault.deviceId, this.vault.data.signingKey, prekeys);
+    const saved = this.vault.data.secrets.get(sessionName(this.groupId));
+    if (saved) session.restoreState(saved);
+    this.session = session;
+  }
+
   async refresh(): Promise<void> {
     this.session.updateRoster(await roster(this.vault, this.groupId));
   }

@@ -227,10 +227,11 @@ export class LiveFeed {
       .catch(() => {
         // Not handled or not stored (network, storage): nothing acknowledged. Sessions and the
         // position go back to what the keystore holds; reconnect and resume from its cursor.
+        // The sessions are reloaded in place: other screens hold these channels too.
         this.batch = null;
         this.pos = null;
         this.incoming = [];
-        this.channels.clear();
+        for (const channel of this.dirty) channel.reload();
         this.dirty.clear();
         this.broken.add(socket);
         socket.close(4000);

@@ -72,7 +72,7 @@ export async function postTargeted(ctx: RecordsContext, channel: GroupChannel, c
   // Sealed and stored between two received items (`GroupChannel.exclusive`), so the stored
   // session is never ahead of the live feed's stored cursor.
   return channel.exclusive(async () => {
-    const envelope = await session.encryptTargeted(ContentType.PRENOTIFICATION, content, selection.recipients, now, options.messageId, options.labels);
+    const envelope = await channel.session.encryptTargeted(ContentType.PRENOTIFICATION, content, selection.recipients, now, options.messageId, options.labels);
     await channel.persist();
     return envelope;
   });
