@@ -1,16 +1,34 @@
 /** Taking part in groups from this browser: the keystore set-up or unlock, joining with an
  * invitation, the verified roster, and the live alert feed with sending. */
-import { useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from "preact/hooks";
 import { ErrorLine, Field, Notice, ScreenTitle } from "../app/ui";
+import { VirtualList } from "../app/VirtualList";
 import { session } from "../auth/session";
 import { casesMsg } from "../cases/messages";
 import { memberSafetyNumber, type Roster } from "../crypto";
 import { m as devicesText } from "../devices/messages";
 import { type Described, formatDate, t } from "../i18n";
-import { certifySelf, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
-import { items, keepSent, markRead } from "./live";
+import { useDraft } from "../storage/drafts";
+import { certifySelf, type FeedItem, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
+import { itemAt, itemKey, items, keepSent, markRead } from "./live";
+import { t as m } from "./messages";
+import { askPermission, permission } from "./notify";
+import { isUnread, type Thread, threads, unreadByGroup } from "./threads";
 import { fetchNames, memberLabel, type MemberName } from "./names";
 import { describe, KeystoreGate, LinkBanner, liveFeed, vault } from "./unlock";
+
+/** Ask for system notifications from a click (never on load). */
+function NotifyChoice() {
+  const state = permission.value;
+  if (state === "unsupported") return null;
+  if (state === "granted") return <p class="hint">{m("notify_on")}</p>;
+  if (state === "denied") return <p class="hint">{m("notify_denied")}</p>;
+  return (
+    <button type="button" class="secondary" onClick={() => void askPermission()}>
+      {m("notify_enable")}
+    </button>
+  );
+}
 
 function JoinForm({ onJoined }: { onJoined: () => void }) {
   const v = vault.value!;
@@ -43,17 +61,11 @@ function JoinForm({ onJoined }: { onJoined: () => void }) {
   );
 }
 
-function RosterView({ roster, groupId }: { roster: Roster; groupId: string }) {
+function RosterView({ roster, names }: { roster: Roster; names: Map<string, MemberName> }) {
   const me = session.value!.user.id;
-  // Rows come from the verified log only; the server's listing just names them.
-  const [names, setNames] = useState<Map<string, MemberName>>(new Map());
-  useEffect(() => {
-    let live = true;
-    void fetchNames(groupId, roster.members.keys()).then((found) => live && setNames(found));
-    return () => {
-      live = false;
-    };
-  }, [groupId, roster]);
+  // Rows come from the verified log only; the server's listing just names them. Safety
+  // numbers cost 5,200 SHA-512 rounds each: once per roster, not once per render.
+  const safety = useMemo(() => [...roster.members.values()].map((m) => [m, memberSafetyNumber(m.memberId, m.memberKey)] as const), [roster]);
   return (
     <table class="roster">
       <caption>{t("feed.roster")}</caption>
@@ -66,7 +78,7 @@ function RosterView({ roster, groupId }: { roster: Roster; groupId: string }) {
         </tr>
       </thead>
       <tbody>
-        {[...roster.members.values()].map((m) => (
+        {safety.map(([m, number]) => (
           <tr key={m.memberId} data-member={m.memberId}>
             <td dir="auto" title={m.memberId}>
               {m.memberId === me ? t("feed.you") : memberLabel(m.memberId, names.get(m.memberId))}
@@ -74,7 +86,7 @@ function RosterView({ roster, groupId }: { roster: Roster; groupId: string }) {
             <td>{m.role}</td>
             <td>{m.devices.size}</td>
             <td dir="ltr" class="code">
-              {memberSafetyNumber(m.memberId, m.memberKey)}
+              {number}
             </td>
           </tr>
         ))}
@@ -83,14 +95,101 @@ function RosterView({ roster, groupId }: { roster: Roster; groupId: string }) {
   );
 }
 
+interface AlertDraft {
+  text: string;
+  urgent: boolean;
+  replyTo: number | null;
+}
+const EMPTY_DRAFT: AlertDraft = { text: "", urgent: false, replyTo: null };
+
+/** Measure frame arrival → the next paint after this item entered the DOM (a layout effect
+ * runs right after the DOM commit; the first animation frame after it is painted), for
+ * bench/feed_chromium.spec.ts. */
+function usePaintMeasure(key: string) {
+  useLayoutEffect(() => {
+    const name = `cordon:frame:${key}`;
+    if (!performance.getEntriesByName(name, "mark").length) return;
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        performance.measure("cordon:frame-to-paint", { start: name, detail: key });
+        performance.clearMarks(name);
+      }, 0),
+    );
+  }, []);
+}
+
+function ReceiptList({ item, roster, names }: { item: FeedItem; roster: Roster; names: Map<string, MemberName> }) {
+  const me = vault.value!.deviceId;
+  const devices = roster.devices().filter((d) => d.deviceId !== me);
+  if (!devices.length) return null;
+  return (
+    <ul class="receipts" aria-label={m("receipts", { seq: String(item.seq) })}>
+      {devices.map((d) => {
+        const got = item.receipts?.[d.deviceId];
+        const status = got?.read ? "read" : got?.delivered ? "delivered" : "pending";
+        return (
+          <li key={d.deviceId} data-device={d.deviceId} data-receipt={status}>
+            <span dir="auto">{memberLabel(d.memberId, names.get(d.memberId))}</span>: {m(status === "read" ? "receipt_read" : status === "delivered" ? "receipt_delivered" : "receipt_pending")}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+function ItemView({ item, onReply, roster, names, reply }: { item: FeedItem; onReply: (item: FeedItem) => void; roster: Roster | null; names: Map<string, MemberName>; reply: boolean }) {
+  usePaintMeasure(itemKey(item.groupId, item.seq));
+  if (item.refused !== null) {
+    return (
+      <article class="item refused" data-seq={item.seq}>
+        <div role="alert">
+          <strong>{t("feed.refused_title", { seq: String(item.seq) })}</strong>
+          <p>{t("feed.refused_body")}</p>
+          <p class="code" dir="ltr">
+            {item.refused}
+          </p>
+        </div>
+      </article>
+    );
+  }
+  const who = item.mine ? t("feed.you") : item.senderUserId ? memberLabel(item.senderUserId, names.get(item.senderUserId)) : "";
+  return (
+    <article class={`item${item.urgent ? " urgent" : ""}${reply ? " reply" : ""}`} data-seq={item.seq} data-urgent={item.urgent ? "true" : "false"}>
+      {item.urgent && <strong class="badge">{t("feed.urgent_badge")}</strong>}
+      {item.record ? (
+        <p class="text">
+          <a href={`/cases?group=${item.groupId}&seq=${item.seq}`}>{casesMsg("cases.in_feed")}</a>
+        </p>
+      ) : (
+        <p class="text" dir="auto">
+          {item.text}
+        </p>
+      )}
+      <p class="meta">
+        #{item.seq} · <span dir="auto">{who}</span> · {item.createdAt && formatDate(item.createdAt)}
+        {item.parentSeq != null && <> · {m("reply_to_unknown", { seq: String(item.parentSeq) })}</>}
+      </p>
+      {item.mine && roster && <ReceiptList item={item} roster={roster} names={names} />}
+      {item.ref && (
+        <button type="button" class="secondary small" onClick={() => onReply(item)} aria-label={`${m("reply")} #${item.seq}`}>
+          {m("reply")}
+        </button>
+      )}
+    </article>
+  );
+}
+
 function GroupView({ group }: { group: GroupSummary }) {
   const v = vault.value!;
   const [roster, setRoster] = useState<Roster | null>(null);
+  const [names, setNames] = useState<Map<string, MemberName>>(new Map());
   const [stage, setStage] = useState<"loading" | "not_pinned" | "not_admitted" | "not_linked" | "ready">("loading");
-  const [text, setText] = useState("");
-  const [urgent, setUrgent] = useState(false);
+  const draft = useDraft<AlertDraft>(`feed/alert/${group.id}`, EMPTY_DRAFT);
+  const { text, urgent, replyTo } = draft.value;
   const [error, setError] = useState<Described | null>(null);
   const [busy, setBusy] = useState(false);
+  const [visible, setVisible] = useState<string[]>([]);
+  const [shownNow, setShownNow] = useState(document.visibilityState === "visible");
 
   async function load() {
     setError(null);
@@ -102,11 +201,22 @@ function GroupView({ group }: { group: GroupSummary }) {
       await channel.refresh();
       setRoster(channel.session.roster);
       setStage("ready");
+      setNames(await fetchNames(group.id, channel.session.roster.members.keys()));
     } catch (failure) {
       setError(describe(failure));
     }
   }
   useEffect(() => void load(), [group.id]);
+  useEffect(() => {
+    const seen = () => setShownNow(document.visibilityState === "visible");
+    document.addEventListener("visibilitychange", seen);
+    return () => document.removeEventListener("visibilitychange", seen);
+  }, []);
+
+  const all = useMemo(() => threads(items.value, group.id), [items.value, group.id]);
+  // 5,200 SHA-512 rounds each: computed once, not on every item that arrives.
+  const fingerprint = useMemo(() => rootFingerprint(v, group.id), [group.id, stage]);
+  const parent = replyTo === null ? null : itemAt(group.id, replyTo);
 
   async function send(event: Event) {
     event.preventDefault();
@@ -114,10 +224,10 @@ function GroupView({ group }: { group: GroupSummary }) {
     setError(null);
     try {
       const channel = await liveFeed()!.channel(group.id);
-      const seq = await channel.sendAlert(text, urgent);
-      await keepSent(v, { seq, groupId: group.id, urgent, senderUserId: session.value!.user.id, createdAt: new Date().toISOString(), text, refused: null, mine: true });
-      setText("");
-      setUrgent(false);
+      const sent = await channel.sendAlert(text, urgent, parent); // through LiveFeed.exclusive
+      setRoster(channel.session.roster); // refreshed for the send: receipts list its devices
+      await keepSent({ seq: sent.seq, groupId: group.id, urgent, senderUserId: session.value!.user.id, createdAt: new Date().toISOString(), text, refused: null, mine: true, ref: sent.ref, parentSeq: parent?.seq ?? null, receipts: {} });
+      await draft.discard();
     } catch (failure) {
       setError(describe(failure));
     } finally {
@@ -125,26 +235,32 @@ function GroupView({ group }: { group: GroupSummary }) {
     }
   }
 
-  const shown = items.value.filter((i) => i.groupId === group.id).sort((a, b) => b.seq - a.seq);
-  const unread = shown.filter((i) => i.ref && !i.mine && !i.read && i.refused === null);
+  // Items on screen while the page is visible are read: tell their senders (signed receipts).
+  const onScreen = new Set(visible);
+  const unread = shownNow ? all.filter((th) => onScreen.has(th.key)).flatMap((th) => [th.root, ...th.replies]).filter(isUnread) : [];
   useEffect(() => {
     if (!unread.length) return;
-    // Shown on screen: tell the senders it was read (a failure is retried on the next render).
     sendRead(v, unread)
-      .then(() => markRead(v, new Set(unread.map((i) => `${i.groupId}/${i.seq}`))))
-      .catch(() => undefined);
+      .then(() => markRead(new Set(unread.map((i) => itemKey(i.groupId, i.seq)))))
+      .catch(() => undefined); // retried on the next render
   }, [unread.map((i) => i.seq).join(",")]);
+  const onVisible = useCallback((keys: string[]) => setVisible(keys), []);
+  const reply = (item: FeedItem) => {
+    draft.set({ ...draft.value, replyTo: item.seq });
+    document.getElementById("alert-text")?.focus();
+  };
+
   return (
     <section aria-labelledby="group-title" class="group">
       <h2 id="group-title">{group.name}</h2>
       <p>
         {t("feed.status")}: {group.status} · {t("feed.role")}: {group.my_role}
       </p>
-      {rootFingerprint(v, group.id) && (
+      {fingerprint && (
         <p>
           {t("feed.fingerprint")}:{" "}
           <code dir="ltr" data-testid="fingerprint">
-            {rootFingerprint(v, group.id)}
+            {fingerprint}
           </code>
         </p>
       )}
@@ -173,48 +289,51 @@ function GroupView({ group }: { group: GroupSummary }) {
       )}
       {stage === "ready" && roster && (
         <>
-          <RosterView roster={roster} groupId={group.id} />
+          <RosterView roster={roster} names={names} />
           <form onSubmit={send} class="card send">
+            {replyTo !== null && (
+              <p class="replying" data-reply-to={replyTo}>
+                {m("replying_to", { seq: String(replyTo) })}{" "}
+                <button type="button" class="secondary small" onClick={() => draft.set({ ...draft.value, replyTo: null })}>
+                  {m("cancel_reply")}
+                </button>
+              </p>
+            )}
             <label for="alert-text">{t("feed.alert_text")}</label>
-            <textarea id="alert-text" name="alert" value={text} required maxLength={4000} onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)} />
+            <textarea id="alert-text" name="alert" value={text} required maxLength={4000} onInput={(e) => draft.set({ ...draft.value, text: (e.currentTarget as HTMLTextAreaElement).value })} />
             <label class="check">
-              <input type="checkbox" name="urgent" checked={urgent} onChange={(e) => setUrgent((e.currentTarget as HTMLInputElement).checked)} /> {t("feed.urgent")}
+              <input type="checkbox" name="urgent" checked={urgent} onChange={(e) => draft.set({ ...draft.value, urgent: (e.currentTarget as HTMLInputElement).checked })} /> {t("feed.urgent")}
             </label>
+            <p class="hint" role="status" data-draft={draft.state}>
+              {draft.state === "saved" ? m("draft_saved") : draft.state === "saving" ? m("draft_saving") : ""}
+            </p>
             <button type="submit" disabled={busy || !text.trim()}>
               {t("feed.send")}
             </button>
           </form>
         </>
       )}
-      <ol class="feed" aria-label={t("feed.alerts")} aria-live="polite">
-        {shown.map((item) =>
-          item.refused !== null ? (
-            <li key={`${item.seq}`} class="item refused" data-seq={item.seq}>
-              <div role="alert">
-                <strong>{t("feed.refused_title", { seq: String(item.seq) })}</strong>
-                <p>{t("feed.refused_body")}</p>
-                <p class="code" dir="ltr">
-                  {item.refused}
-                </p>
-              </div>
-            </li>
-          ) : (
-            <li key={`${item.seq}`} class={item.urgent ? "item urgent" : "item"} data-seq={item.seq} data-urgent={item.urgent ? "true" : "false"}>
-              {item.urgent && <strong class="badge">{t("feed.urgent_badge")}</strong>}
-              {item.record ? (
-                <p class="text">
-                  <a href={`/cases?group=${item.groupId}&seq=${item.seq}`}>{casesMsg("cases.in_feed")}</a>
-                </p>
-              ) : (
-                <p class="text">{item.text}</p>
-              )}
-              <p class="meta">
-                {item.mine ? t("feed.you") : item.senderUserId} · {item.createdAt && formatDate(item.createdAt)}
-              </p>
-            </li>
-          ),
+      <VirtualList
+        rows={all}
+        rowKey={(th: Thread) => th.key}
+        label={t("feed.alerts")}
+        class="feed"
+        onVisible={onVisible}
+        render={(th: Thread) => (
+          <>
+            <ItemView item={th.root} onReply={reply} roster={roster} names={names} reply={false} />
+            {th.replies.length > 0 && (
+              <ol class="replies">
+                {th.replies.map((r) => (
+                  <li key={r.seq}>
+                    <ItemView item={r} onReply={reply} roster={roster} names={names} reply />
+                  </li>
+                ))}
+              </ol>
+            )}
+          </>
         )}
-      </ol>
+      />
     </section>
   );
 }
@@ -232,6 +351,7 @@ function Groups() {
   }
   useEffect(() => void load(), []);
   const group = groups?.find((g) => g.id === selected) ?? null;
+  const unread = unreadByGroup(items.value);
   return (
     <div class="feed-layout">
       <nav aria-label={t("feed.groups")}>
@@ -243,6 +363,12 @@ function Groups() {
             <li key={g.id}>
               <button type="button" class="group-pick" aria-current={g.id === selected ? "true" : undefined} onClick={() => setSelected(g.id)}>
                 {g.name}
+                {(unread.get(g.id) ?? 0) > 0 && (
+                  <span class="unread" data-unread={unread.get(g.id)}>
+                    {" "}
+                    {m("unread", { count: String(unread.get(g.id)) })}
+                  </span>
+                )}
               </button>
             </li>
           ))}
@@ -265,6 +391,7 @@ export function FeedScreen() {
       {vault.value ? (
         <>
           <LinkBanner />
+          <NotifyChoice />
           <Groups />
         </>
       ) : (

@@ -7,7 +7,7 @@
 import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
 import { b64d, b64e, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, CryptoError, equal, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
-import { checkedEnvelope, checkIdentity, checkRouting, parseStreamItem, receiptBody, refreshRoster, type StreamItem } from "../protocol";
+import { checkedEnvelope, checkIdentity, checkReceipt, checkRouting, parseStreamItem, receiptBody, refreshRoster, type StreamItem } from "../protocol";
 import { type Incoming, incoming as makeIncoming, INBOX_KINDS, pyIsoFromMs } from "../records/incoming";
 import type { Vault } from "./vault";
 
@@ -101,7 +101,31 @@ export interface FeedItem {
   read?: boolean;
   /** Template content (a case, a reply…): its content type; shown on its own screen, not as text. */
   record?: string;
+  /** The item this one answers (checked against the signed reply target), if shown. */
+  parentSeq?: number | null;
+  /** On this device's own items: how far each recipient device got, from signed receipts. */
+  receipts?: Record<string, RecipientState>;
 }
+
+/** One recipient device's signed receipts for an item this device sent. */
+export interface RecipientState {
+  userId: string | null;
+  delivered: number | null;
+  read: number | null;
+}
+
+/** A checked receipt for one of this device's items (PROTOCOL §7.2). */
+export interface ReceiptUpdate {
+  groupId: string;
+  seq: number;
+  deviceId: string;
+  userId: string | null;
+  status: "delivered" | "read";
+  ts: number;
+}
+
+/** Which verified item sits at a seq, as its sender named it (null: none known here). */
+export type RefLookup = (groupId: string, seq: number) => FeedItem | null;
 
 /** The content type of template content (`{"type", "template", "data"}`), else null. */
 export function recordType(content: Uint8Array): string | null {
@@ -120,6 +144,8 @@ export interface Opened {
   receipt: Record<string, unknown> | null;
   /** For the records layer (cases, pre-notifications): kept in the keystore's inbox. */
   incoming: Incoming | null;
+  /** A checked receipt for one of this device's own items. */
+  update?: ReceiptUpdate;
 }
 
 /** Options of a content send (a case, an amendment, a reply, a review). */
@@ -152,6 +178,14 @@ export class GroupChannel {
   /** Signed identities of items at a seq (§7 step 2), verified once. */
   private readonly refs = new Map<number, MessageRef>();
 
+  /**
+   * Runs work that stores this session (a send) where no received item is half-committed: the
+   * live feed that opened this channel sets it to `LiveFeed.exclusive`, so the keystore never
+   * holds a session ahead of its cursor (a crash would then lose the items between them).
+   * Not re-entrant: work run through it must not call it again (`send` already does).
+   */
+  exclusive: <T>(work: () => Promise<T>) => Promise<T> = (work) => work();
+
   static async open(vault: Vault, groupId: string): Promise<GroupChannel> {
     const verified = await roster(vault, groupId);
     const prekeys = new Map([...vault.data.prekeys].map(([id, s]) => [id, s.pair]));
@@ -161,11 +195,26 @@ export class GroupChannel {
     return new GroupChannel(vault, groupId, session);
   }
 
+  /**
+   * Back to the session the keystore holds, in place (every screen holding this channel sees
+   * it): the live feed drops a batch it could not commit, to handle it again from its cursor.
+   */
+  reload(): void {
+    const prekeys = new Map([...this.vault.data.prekeys].map(([id, s]) => [id, s.pair]));
+    const session = new GroupSession(this.session.roster, this.vault.deviceId, this.vault.data.signingKey, prekeys);
+    const saved = this.vault.data.secrets.get(sessionName(this.groupId));
+    if (saved) session.restoreState(saved);
+    this.session = session;
+  }
+
   async refresh(): Promise<void> {
     this.session.updateRoster(await roster(this.vault, this.groupId));
   }
 
-  /** Store the session state (chains, document keys, replay cache) in the keystore. */
+  /**
+   * Store the session state (chains, document keys, replay cache) in the keystore. Call it only
+   * inside `exclusive`: outside it, it may save ratchet steps of items the cursor is not past.
+   */
   async persist(): Promise<void> {
     this.vault.data.secrets.set(sessionName(this.groupId), this.session.exportState());
     await this.vault.save();
@@ -201,9 +250,24 @@ export class GroupChannel {
     await this.vault.save();
   }
 
-  /** Broadcast an alert to the group; the spent chain index is stored before it leaves. */
-  async sendAlert(text: string, urgent: boolean): Promise<number> {
-    return (await this.send("alert", utf8(text), { urgent })).seq;
+  /**
+   * Broadcast an alert to the group, or a reply to the item `parent` (its signed reference as
+   * a reply_to label, its seq as `parent_seq`, as the Python SDK's `send(parent_seq=…)`); the
+   * spent chain index is stored before it leaves (§7.1).
+   */
+  async sendAlert(text: string, urgent: boolean, parent: FeedItem | null = null): Promise<{ seq: number; ref: MessageRef }> {
+    if (parent && !parent.ref) throw new Error(`item ${parent.seq} cannot be answered: it was not verified on this device`);
+    if (parent?.ref) this.refs.set(parent.seq, parent.ref);
+    const sent = await this.send("alert", utf8(text), { urgent, parentSeq: parent?.seq ?? null });
+    return { seq: sent.seq, ref: sent.ref };
+  }
+
+  /**
+   * Stage the session state in the keystore's secrets; the caller saves it. Receiving stages
+   * nothing itself: the live feed stages once per batch, with the cursor that passed it.
+   */
+  stage(): void {
+    this.vault.data.secrets.set(sessionName(this.groupId), this.session.exportState());
   }
 
   /**
@@ -211,7 +275,11 @@ export class GroupChannel {
    * and the parent (a reply, or with `review` a coordinator's review of the case at
    * `parentSeq`) are signed in the labels. Returns the seq and the signed send time.
    */
-  async send(kind: "alert" | "chat", content: Uint8Array, options: SendOptions = {}): Promise<{ seq: number; sentAtMs: number }> {
+  send(kind: "alert" | "chat", content: Uint8Array, options: SendOptions = {}): Promise<{ seq: number; sentAtMs: number; ref: MessageRef }> {
+    return this.exclusive(() => this.sendNow(kind, content, options));
+  }
+
+  private async sendNow(kind: "alert" | "chat", content: Uint8Array, options: SendOptions): Promise<{ seq: number; sentAtMs: number; ref: MessageRef }> {
     const urgent = options.urgent ?? false;
     const parentSeq = options.parentSeq ?? null;
     await this.refresh();
@@ -229,16 +297,18 @@ export class GroupChannel {
     const posted = await authed<{ seq: number }>("POST", `/groups/${this.groupId}/messages`, {
       body: { kind, client_msg_id: parseEnvelope(envelope).header.messageId, envelope: b64StdEncode(envelope), urgent, ...(parentSeq !== null ? { parent_seq: parentSeq } : {}) },
     });
-    this.refs.set(posted.seq, parseEnvelope(envelope).header);
-    return { seq: posted.seq, sentAtMs };
+    const ref = { senderDeviceId: this.vault.deviceId, messageId: parseEnvelope(envelope).header.messageId };
+    this.refs.set(posted.seq, ref);
+    return { seq: posted.seq, sentAtMs, ref };
   }
 
   /**
    * The signed identity of the item at `seq` (`messaging/routing.py: ref_at`): fetched, its
    * envelope signature checked under the sender's roster key; null if this device cannot read it.
+   * An item this device verified before (`lookup`: the live feed's kept items) is not fetched.
    */
-  async refAt(seq: number): Promise<MessageRef | null> {
-    const known = this.refs.get(seq);
+  async refAt(seq: number, lookup: RefLookup = () => null): Promise<MessageRef | null> {
+    const known = this.refs.get(seq) ?? lookup(this.groupId, seq)?.ref;
     if (known) return known;
     let served: { envelope: string; sender_device_id: string | null };
     try {
@@ -259,12 +329,12 @@ export class GroupChannel {
   }
 
   /** §7 step 2 with the parent looked up; returns the parent seq to show (null if unreadable). */
-  private async checkedRouting(parsed: StreamItem): Promise<{ parentSeq: number | null }> {
+  private async checkedRouting(parsed: StreamItem, lookup: RefLookup): Promise<{ parentSeq: number | null }> {
     const env = parseEnvelope(parsed.envelope);
     checkIdentity(env.header, parsed);
     const target = env.header.labels.replyTo ?? env.header.labels.reviewOf;
     if (target !== null && parsed.parent_seq !== null) {
-      const parent = await this.refAt(parsed.parent_seq);
+      const parent = await this.refAt(parsed.parent_seq, lookup);
       if (parent === null) {
         checkRouting(env.header, parsed, target); // not readable here: presence only
         return { parentSeq: null };
@@ -276,11 +346,25 @@ export class GroupChannel {
     return { parentSeq: parsed.parent_seq };
   }
 
+  /** A pushed receipt for one of this device's items, checked (§7.2); null if it fails. */
+  private async receiptFor(envelope: Uint8Array, lookup: RefLookup): Promise<ReceiptUpdate | null> {
+    try {
+      const event = JSON.parse(fromUtf8(envelope)) as Record<string, unknown>;
+      const seq = Number(event.seq);
+      const mine = lookup(this.groupId, seq);
+      await checkReceipt(event, this.groupId, this.session.roster, mine?.mine && mine.ref ? mine.ref : null);
+      const status = event.status === "read" ? "read" : "delivered";
+      return { groupId: this.groupId, seq, deviceId: String(event.device_id), userId: typeof event.user_id === "string" ? event.user_id : null, status, ts: Number(event.ts) };
+    } catch {
+      return null; // a forged or stray receipt changes nothing
+    }
+  }
+
   /**
    * Open one stream item (§7): shape, routing copy, roster, signature, replay, decrypt. Key
    * items install silently (null); anything that fails comes back `refused`, never as text.
    */
-  async receive(raw: unknown): Promise<Opened> {
+  async receive(raw: unknown, lookup: RefLookup = () => null): Promise<Opened> {
     let parsed;
     try {
       parsed = parseStreamItem(raw);
@@ -290,15 +374,19 @@ export class GroupChannel {
     }
     const meta = { group_id: parsed.group_id, seq: parsed.seq, kind: parsed.kind, sender_user_id: parsed.sender_user_id, sender_device_id: parsed.sender_device_id, urgent: parsed.urgent, parent_seq: parsed.parent_seq, created_at: parsed.created_at };
     if (parsed.kind === "prenotification_event") return { item: null, receipt: null, incoming: serverEvent(meta, parsed.envelope) };
-    if (parsed.kind === "membership" || parsed.kind === "receipt") {
-      if (parsed.kind === "membership") await this.refresh().catch(() => undefined);
+    if (parsed.kind === "receipt") {
+      const update = await this.receiptFor(parsed.envelope, lookup);
+      return update ? { item: null, receipt: null, incoming: null, update } : { item: null, receipt: null, incoming: null };
+    }
+    if (parsed.kind === "membership") {
+      await this.refresh().catch(() => undefined);
       return { item: null, receipt: null, incoming: null };
     }
     const base = { seq: parsed.seq, groupId: parsed.group_id, urgent: parsed.urgent, senderUserId: parsed.sender_user_id, createdAt: parsed.created_at, mine: parsed.sender_device_id === this.vault.deviceId };
     if (base.mine) return { item: null, receipt: null, incoming: null }; // own items are shown (and archived) when sent
     const kept = INBOX_KINDS.has(parsed.kind);
     try {
-      const { parentSeq } = await this.checkedRouting(parsed);
+      const { parentSeq } = await this.checkedRouting(parsed, lookup);
       const env = parseEnvelope(parsed.envelope);
       let received;
       try {
@@ -309,14 +397,14 @@ export class GroupChannel {
         received = await this.session.decrypt(parsed.envelope);
       }
       if (received.senderMemberId !== parsed.sender_user_id) throw new Error("the server's sender does not match the signed sender");
-      await this.persist();
+      // Not stored here: the live feed stages the session with the cursor that passes this item.
       this.refs.set(parsed.seq, { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId });
       const incoming = kept ? makeIncoming({ ...meta, parent_seq: parentSeq, verified: true, content: received.content, review: env.header.labels.reviewOf !== null, sent_at: pyIsoFromMs(env.header.ts) }) : null;
       if (parsed.kind !== "alert" && parsed.kind !== "chat") return { item: null, receipt: null, incoming };
       const receipt = await receiptBody(this.vault.data.signingKey, { groupId: parsed.group_id, seq: parsed.seq, item: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, deviceId: this.vault.deviceId, status: "delivered", ts: Date.now() });
       const record = recordType(received.content);
       const text = record === null ? fromUtf8(received.content) : null;
-      return { item: { ...base, text, refused: null, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, ...(record !== null ? { record } : {}) }, receipt, incoming };
+      return { item: { ...base, text, refused: null, parentSeq, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, ...(record !== null ? { record } : {}) }, receipt, incoming };
     } catch (error) {
       if (isTransient(error)) throw error; // retried on the next sync, not recorded as refused
       const incoming = kept ? makeIncoming({ ...meta, verified: false, error: reason(error) }) : null;

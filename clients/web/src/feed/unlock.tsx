@@ -10,8 +10,10 @@ import { takePendingSeed } from "../auth/device";
 import { session } from "../auth/session";
 import { WrongPassphraseError } from "../crypto";
 import { type Described, describeError, type MessageKey, t } from "../i18n";
+import { Drafts, drafts } from "../storage/drafts";
+import { SealedStore } from "../storage/sealed";
 import type { GroupChannel } from "./engine";
-import { items, link, LiveFeed, loadItems } from "./live";
+import { forgetItems, link, LiveFeed, loadItems } from "./live";
 import { sealedFor, Vault } from "./vault";
 
 export const vault = signal<Vault | null>(null);
@@ -34,9 +36,11 @@ export function describe(error: unknown): Described {
   return describeError(error);
 }
 
-function opened(next: Vault) {
+/** The feed history and drafts are opened (decrypted) before any screen sees the vault. */
+async function opened(next: Vault) {
+  await loadItems(next);
+  drafts.value = new Drafts(new SealedStore(next.username, "drafts", await next.localKey()));
   vault.value = next;
-  loadItems(next);
   feed?.stop();
   feed = new LiveFeed(next);
   feed.start();
@@ -48,7 +52,8 @@ session.subscribe((current) => {
     feed?.stop();
     feed = null;
     vault.value = null;
-    items.value = [];
+    drafts.value = null;
+    forgetItems();
   }
 });
 
@@ -76,12 +81,12 @@ export function KeystoreGate() {
     setBusy(true);
     try {
       if (mode === "create") {
-        opened(await Vault.create(user.username, session.value!.deviceId, seed!, passphrase));
+        await opened(await Vault.create(user.username, session.value!.deviceId, seed!, passphrase));
         seed = null;
       } else {
         const next = await Vault.unlock(user.username, passphrase);
         await next.publishKeys();
-        opened(next);
+        await opened(next);
       }
     } catch (failure) {
       setError(describe(failure));

@@ -7,6 +7,7 @@
 import { authed } from "../auth/session";
 import { b64e, KeystoreData, KeystoreKey, openKeystoreKeepingKey, prekeyToJson } from "../crypto";
 import { keyedByUsername } from "../storage/idb";
+import { localRecordsKey } from "../storage/sealed";
 
 const DB_NAME = "cordon-keystores";
 const STORE = "keystores";
@@ -29,6 +30,7 @@ export async function sealedFor(username: string): Promise<SealedRecord | null> 
  */
 export class Vault {
   private saving: Promise<void> = Promise.resolve();
+  private local: CryptoKey | null = null;
   private constructor(
     readonly username: string,
     readonly data: KeystoreData,
@@ -63,6 +65,19 @@ export class Vault {
       await run("readwrite", (s) => s.put({ username: this.username, deviceId: this.deviceId, text } satisfies SealedRecord));
     });
     return this.saving;
+  }
+
+  /**
+   * The key of this user's encrypted local records (feed history, drafts: `storage/sealed.ts`),
+   * from the keystore's secrets; a new one is saved in the keystore before it is handed out.
+   */
+  async localKey(): Promise<CryptoKey> {
+    if (!this.local) {
+      const { key, created } = await localRecordsKey(this.data.secrets);
+      if (created) await this.save();
+      this.local = key;
+    }
+    return this.local;
   }
 
   /** Signed prekey when due, member key once (as `publish_keys` in the SDK). */

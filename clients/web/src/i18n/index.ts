@@ -2,27 +2,35 @@
  * The UI's languages. The choice is kept in this browser per user (and the last one used for
  * the login screen), and drives `<html lang dir>`: Arabic is laid out right to left.
  */
-import { computed, signal } from "@preact/signals";
+import { computed, effect, signal } from "@preact/signals";
 import { ApiError, NetworkError } from "../api/client";
-import { ar } from "./ar";
 import { type Catalogue, en, type MessageKey } from "./en";
-import { es } from "./es";
-import { fr } from "./fr";
-import { pt } from "./pt";
-import { ru } from "./ru";
 
 export type { MessageKey } from "./en";
 
+/** English is in the login bundle; each other catalogue is its own chunk, fetched when chosen. */
 export const LANGUAGES = {
-  en: { name: "English", dir: "ltr", messages: en as Catalogue },
-  fr: { name: "Français", dir: "ltr", messages: fr },
-  es: { name: "Español", dir: "ltr", messages: es },
-  ru: { name: "Русский", dir: "ltr", messages: ru },
-  ar: { name: "العربية", dir: "rtl", messages: ar },
-  pt: { name: "Português", dir: "ltr", messages: pt },
-} as const satisfies Record<string, { name: string; dir: "ltr" | "rtl"; messages: Catalogue }>;
+  en: { name: "English", dir: "ltr", load: () => Promise.resolve(en as Catalogue) },
+  fr: { name: "Français", dir: "ltr", load: () => import("./fr").then((m) => m.fr) },
+  es: { name: "Español", dir: "ltr", load: () => import("./es").then((m) => m.es) },
+  ru: { name: "Русский", dir: "ltr", load: () => import("./ru").then((m) => m.ru) },
+  ar: { name: "العربية", dir: "rtl", load: () => import("./ar").then((m) => m.ar) },
+  pt: { name: "Português", dir: "ltr", load: () => import("./pt").then((m) => m.pt) },
+} as const satisfies Record<string, { name: string; dir: "ltr" | "rtl"; load: () => Promise<Catalogue> }>;
 
 export type Language = keyof typeof LANGUAGES;
+
+/** The catalogues fetched so far; `t` reads it, so screens re-render when one arrives. */
+const loaded = signal<Partial<Record<Language, Catalogue>>>({ en: en as Catalogue });
+
+/** Fetch a language's catalogue once (the app awaits the first before its first render). */
+export async function loadLanguage(code: Language): Promise<Catalogue> {
+  const have = loaded.value[code];
+  if (have) return have;
+  const catalogue = await LANGUAGES[code].load();
+  loaded.value = { ...loaded.value, [code]: catalogue };
+  return catalogue;
+}
 
 const LAST_KEY = "cordon.language";
 const userKey = (username: string) => `cordon.language.${username}`;
@@ -64,6 +72,8 @@ function initial(): Language {
 
 export const language = signal<Language>(initial());
 export const direction = computed(() => LANGUAGES[language.value].dir);
+// Whatever picks a language (switch, login, browser preference), its catalogue follows.
+effect(() => void loadLanguage(language.value).catch(() => undefined));
 let currentUser: string | null = null;
 
 /** Switch language; remembered for the logged-in user (and as the last one used). */
@@ -84,7 +94,7 @@ export function useLanguageOf(username: string | null): void {
 
 /** A message of the current language, with `{name}` placeholders filled. */
 export function t(key: MessageKey, values: Record<string, string> = {}): string {
-  const text = LANGUAGES[language.value].messages[key] ?? en[key];
+  const text = loaded.value[language.value]?.[key] ?? en[key];
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
 }
 

@@ -225,8 +225,16 @@ async function send(p: Pending, file: Blob, have: ReadonlySet<number>, progress:
   await finalise(p.record.uploadId, count, b64e(digest.digest()));
 }
 
-/** The key held here, sent to the group's other devices, and the record dropped. */
-async function finish(channel: GroupChannel, p: Pending): Promise<DocumentKey> {
+/**
+ * The key held here, sent to the group's other devices, and the record dropped; between two
+ * received items (`GroupChannel.exclusive`), so the session stored is never ahead of the live
+ * feed's stored cursor.
+ */
+function finish(channel: GroupChannel, p: Pending): Promise<DocumentKey> {
+  return channel.exclusive(() => distributeKey(channel, p));
+}
+
+async function distributeKey(channel: GroupChannel, p: Pending): Promise<DocumentKey> {
   const session = channel.session;
   session.documentKeys.set(`${p.key.documentId}/${p.key.version}`, p.key);
   await channel.persist();

@@ -69,9 +69,13 @@ export async function postTargeted(ctx: RecordsContext, channel: GroupChannel, c
     const lost = selection.excluded.find((e) => e.memberId === userId);
     if (lost && ![...(session.roster.members.get(userId)?.devices.keys() ?? [])].some((d) => kept.has(d))) throw lost;
   }
-  const envelope = await session.encryptTargeted(ContentType.PRENOTIFICATION, content, selection.recipients, now, options.messageId, options.labels);
-  await channel.persist();
-  return envelope;
+  // Sealed and stored between two received items (`GroupChannel.exclusive`), so the stored
+  // session is never ahead of the live feed's stored cursor.
+  return channel.exclusive(async () => {
+    const envelope = await channel.session.encryptTargeted(ContentType.PRENOTIFICATION, content, selection.recipients, now, options.messageId, options.labels);
+    await channel.persist();
+    return envelope;
+  });
 }
 
 export interface SendRequest {

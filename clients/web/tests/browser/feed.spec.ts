@@ -96,6 +96,11 @@ test("a browser member joins by invitation and exchanges alerts live with a Pyth
   const good = await sdk("send", ...common, "--group", groupId, "--text", "Vessel Nordic Star inspected");
   const bad = await sdk("send", ...common, "--group", groupId, "--text", "Release container MSCU7654321");
   await sdk("tamper", "--database", server.database, "--seq", String(bad.seq));
+  // A Python reply threads under its alert; one whose stored parent_seq the server moved to
+  // another item no longer matches its signed reply target and is refused.
+  await sdk("send", ...common, "--group", groupId, "--text", "Crew of Nordic Star questioned", "--parent", String(good.seq));
+  const forged = await sdk("send", ...common, "--group", groupId, "--text", "Hold everything from MSCU1234567", "--parent", String(first.seq));
+  await sdk("reparent", "--database", server.database, "--seq", String(forged.seq), "--parent", String(good.seq));
 
   // A reload: the token was in memory only, so log in again, then unlock with the passphrase
   // and resume from the cursor kept in the keystore.
@@ -109,6 +114,9 @@ test("a browser member joins by invitation and exchanges alerts live with a Pyth
   const warning = page.locator(`.feed .item.refused[data-seq="${String(bad.seq)}"]`);
   await expect(warning.getByRole("alert")).toContainText(`Warning: item ${String(bad.seq)} was refused`);
   await expect(page.getByText("Release container MSCU7654321")).toHaveCount(0);
+  await expect(page.locator(".feed .replies .item.reply", { hasText: "Crew of Nordic Star questioned" })).toBeVisible();
+  await expect(page.locator(`.feed .item.refused[data-seq="${String(forged.seq)}"]`).getByRole("alert")).toContainText("parent_seq");
+  await expect(page.getByText("Hold everything from MSCU1234567")).toHaveCount(0);
   await expectAccessible(page, "group feed");
   await screenshot(page, "feed-desktop");
   // Nothing doubled: each earlier alert is shown once after the reload.
@@ -128,5 +136,5 @@ test("a browser member joins by invitation and exchanges alerts live with a Pyth
   for (const text of ["Container MSCU1234567 flagged", "Truck AB-123-CD stopped at Zeebrugge", "Vessel Nordic Star inspected", "Seal broken on trailer 42"]) {
     await expect(item(page, text)).toHaveCount(1);
   }
-  await expect(page.locator(".feed .item.refused")).toHaveCount(1);
+  await expect(page.locator(".feed .item.refused")).toHaveCount(2);
 });

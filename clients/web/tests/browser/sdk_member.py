@@ -51,6 +51,12 @@ async def open_group(args: argparse.Namespace) -> dict[str, object]:
         return {"invitation": await c.invite(gid), "fingerprint": fingerprint}
 
 
+async def invite(args: argparse.Namespace) -> dict[str, object]:
+    """As coordinator: one more invitation (each is answered by one member)."""
+    async with client(args) as c:
+        return {"invitation": await c.invite(uuid.UUID(args.group))}
+
+
 async def admit(args: argparse.Namespace) -> dict[str, object]:
     async with client(args) as c:
         admitted = await c.admit_all(uuid.UUID(args.group), role=args.role)
@@ -102,8 +108,28 @@ def tamper_blob(args: argparse.Namespace) -> dict[str, object]:
 
 async def send(args: argparse.Namespace) -> dict[str, object]:
     async with client(args) as c:
-        seq = await c.send(uuid.UUID(args.group), args.text, urgent=args.urgent)
+        seq = await c.send(
+            uuid.UUID(args.group), args.text, urgent=args.urgent, parent_seq=args.parent
+        )
         return {"seq": seq}
+
+
+async def send_many(args: argparse.Namespace) -> dict[str, object]:
+    """`--count` alerts `TEXT n` in batches (the feed benchmark's backlog)."""
+    async with client(args) as c:
+        texts = [f"{args.text} {n}" for n in range(1, args.count + 1)]
+        seqs = await c.send_many(uuid.UUID(args.group), texts)
+        return {"first": seqs[0], "last": seqs[-1]}
+
+
+async def send_spaced(args: argparse.Namespace) -> dict[str, object]:
+    """`--count` alerts one by one, `--gap-ms` apart (pushed live to a listening browser)."""
+    async with client(args) as c:
+        seqs = []
+        for n in range(1, args.count + 1):
+            seqs.append(await c.send(uuid.UUID(args.group), f"{args.text} {n}"))
+            await asyncio.sleep(args.gap_ms / 1000)
+        return {"seqs": seqs}
 
 
 async def receive(args: argparse.Namespace) -> dict[str, object]:
@@ -311,6 +337,17 @@ def forge_manifest(args: argparse.Namespace) -> dict[str, object]:
     return {"forged": str(document)}
 
 
+async def reparent(args: argparse.Namespace) -> dict[str, object]:
+    """Move a stored reply's `parent_seq` to another item, as a server that lies about
+    which item a reply answers would (the signed reply target no longer matches)."""
+    with sqlite3.connect(args.database) as db:
+        db.execute(
+            "UPDATE stream_item SET parent_seq = ? WHERE seq = ? AND kind = 'alert'",
+            (args.parent, args.seq),
+        )
+    return {"reparented": args.seq}
+
+
 STEPS = {
     "join-request": join_request,
     "join": join,
@@ -324,10 +361,14 @@ STEPS = {
     "pn-last-event": last_event_seq,
     "enrol": enrol,
     "open": open_group,
+    "invite": invite,
     "admit": admit,
     "send": send,
+    "send-many": send_many,
+    "send-spaced": send_spaced,
     "receive": receive,
     "tamper": tamper,
+    "reparent": reparent,
     "receipts": receipts,
     "publish": publish,
     "download": download,
@@ -359,6 +400,9 @@ def main() -> None:
     parser.add_argument("--version", type=int, default=1)
     parser.add_argument("--dest")
     parser.add_argument("--blob-dir")
+    parser.add_argument("--parent", type=int)
+    parser.add_argument("--count", type=int, default=1)
+    parser.add_argument("--gap-ms", type=int, default=300)
     args = parser.parse_args()
     step = STEPS[args.step]
     result = step(args)

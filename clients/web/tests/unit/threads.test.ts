@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import type { FeedItem } from "../../src/feed/engine";
+import { isUnread, threads, unreadByGroup } from "../../src/feed/threads";
+
+const G = "0b5e0000-0000-4000-8000-000000000001";
+const H = "0b5e0000-0000-4000-8000-000000000002";
+const ref = { senderDeviceId: G, messageId: H };
+
+function item(seq: number, extra: Partial<FeedItem> = {}): FeedItem {
+  return { seq, groupId: G, urgent: false, senderUserId: null, createdAt: "", text: `t${seq}`, refused: null, mine: false, ref, ...extra };
+}
+
+describe("threads", () => {
+  it("gathers replies (and replies to replies) under their root, newest root first", () => {
+    const all = [item(1), item(2, { parentSeq: 1 }), item(3), item(4, { parentSeq: 2 }), item(5, { groupId: H })];
+    const got = threads(all, G);
+    expect(got.map((th) => th.root.seq)).toEqual([3, 1]);
+    expect(got[1]!.replies.map((r) => r.seq)).toEqual([2, 4]);
+  });
+
+  it("shows a reply whose parent is not here as its own root, and never loops on a forged parent", () => {
+    const got = threads([item(7, { parentSeq: 3 }), item(8, { parentSeq: 9 }), item(9, { parentSeq: 8 })], G);
+    expect(got.map((th) => th.root.seq).sort()).toEqual([7, 8]);
+    expect(got.find((th) => th.root.seq === 8)!.replies.map((r) => r.seq)).toEqual([9]);
+  });
+});
+
+describe("unread", () => {
+  it("counts verified items from others not yet read, per group", () => {
+    const all = [item(1), item(2, { read: true }), item(3, { mine: true }), item(4, { refused: "crypto.signature: x", text: null }), item(5, { ref: undefined }), item(6, { groupId: H })];
+    expect(all.filter(isUnread).map((i) => i.seq)).toEqual([1, 6]);
+    expect(unreadByGroup(all)).toEqual(new Map([[G, 1], [H, 1]]));
+  });
+});
