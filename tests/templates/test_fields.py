@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cordon_client.records.view import THREAD_TEMPLATES
 from cordon_client.templates import fields
 from cordon_client.templates.registry import LANGUAGES, TemplateRegistry, vocabularies
 
@@ -72,9 +73,9 @@ def test_codes_are_matched_by_label_in_russian_arabic_and_portuguese():
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_language_labels_every_field_and_code(lang: str):
-    """The built-in templates name every field and list every code in each offered language,
-    so a prompt never falls back to English there."""
-    for template in (CASE, PN):
+    """The built-in templates (and the reply, review and discrepancy ones) name every field and
+    list every code in each offered language, so a prompt never falls back to English there."""
+    for template in (CASE, PN, *THREAD_TEMPLATES):
         for form in template.body["forms"]:
             for field in fields.fields(template, form):
                 key = field.path
