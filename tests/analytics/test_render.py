@@ -79,6 +79,8 @@ def test_every_template_language_labels_the_report(table: dict, lang: str) -> No
     assert messages.label("countries", "CN", lang) in page  # a route's departure
     dir_ = "rtl" if lang == "ar" else "ltr"
     assert f'<html lang="{lang}" dir="{dir_}">' in page
+    # in Arabic a date is isolated left to right, else the bidi rules print 2021-05-01 as 01-05-2021
+    assert ("\u20662021-05-01\u2069" in page) == (lang == "ar") and "2021-05-01" in page
     if lang != "en":  # nothing left in English: the English headings are all translated
         english = {messages.text(k, "en") for k in ("key_figures", "by_region", "top_routes")}
         assert not any(f"<h2>{word}</h2>" in page for word in english)

@@ -511,6 +511,12 @@ def arrow(lang: str) -> str:
     return "←" if lang in RTL else "→"
 
 
+def date(value: object, lang: str) -> str:
+    """A date as text that keeps its order in Arabic: after Arabic words the Unicode bidi rules
+    would lay 2021-05-01 out as 01-05-2021, so it is isolated left to right (LRI … PDI)."""
+    return f"\u2066{value}\u2069" if lang in RTL else str(value)
+
+
 def direction(lang: str) -> str:
     """The writing direction of `lang`: "rtl" for Arabic, else "ltr"."""
     return "rtl" if lang in RTL else "ltr"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cordon_client.analytics import charts
-from cordon_client.analytics.messages import arrow, direction, label, text
+from cordon_client.analytics.messages import arrow, date, direction, label, text
 
 ALL_SECTIONS = (
     "key_figures",
@@ -322,7 +322,7 @@ def _title(kind: str | None, lang: str) -> str:
 
 def _period(table: Mapping[str, Any], lang: str) -> str:
     period = table["period"]
-    span = f"{period['from'] or '…'} – {period['to'] or '…'}"
+    span = f"{date(period['from'] or '…', lang)} – {date(period['to'] or '…', lang)}"
     if period["from"] is None and period["to"] is None:
         span = text("all_dates", lang)
     phase = f", {text('phase', lang)} {period['phase']}" if period["phase"] else ""
@@ -343,7 +343,8 @@ def _key_panel(table: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
 
 
 def _highlight_lines(case: Mapping[str, Any], lang: str) -> tuple[str, list[str]]:
-    head = f"#{case['seq']} · {label('countries', case['country'], lang)} · {case['date']}"
+    country = label("countries", case["country"], lang)
+    head = f"#{case['seq']} · {country} · {date(case['date'], lang)}"
     lines = []
     for report in case["reports"]:
         route = (

@@ -91,7 +91,7 @@ def _package_json(name: str) -> Any:
 
 @cache
 def vocabularies() -> Mapping[str, list[dict[str, Any]]]:
-    """Every controlled vocabulary: name -> list of ``{code, en, fr, es}``."""
+    """Every controlled vocabulary: name -> list of ``{code, en, fr, es, ru, ar, pt}``."""
     data: dict[str, list[dict[str, Any]]] = _package_json("vocabularies.json")["vocabularies"]
     return data
 
