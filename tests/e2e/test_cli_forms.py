@@ -79,9 +79,11 @@ async def test_case_prompts_re_ask_each_wrong_answer_and_send_only_when_all_fit(
         typed = "\n".join(answers) + "\n"
         english = cordon(home, "cases", "create", str(gid), stdin=typed)
         french = cordon(home, "cases", "create", str(gid), "--lang", "fr", stdin=typed)
-        return given_up, after_giving_up, english, french  # type: ignore[return-value]
+        arabic = cordon(home, "cases", "create", str(gid), "--lang", "ar", stdin=typed)
+        german = cordon(home, "cases", "create", str(gid), "--lang", "de", stdin=typed)
+        return given_up, after_giving_up, english, french, arabic, german  # type: ignore[return-value]
 
-    given_up, after_giving_up, english, french = await asyncio.to_thread(flow)
+    given_up, after_giving_up, english, french, arabic, german = await asyncio.to_thread(flow)
     assert given_up.returncode == 1
     assert "Quantity: '4,8' is not a number; allowed: a number > 0" in given_up.stdout
     assert after_giving_up == []  # nothing was sent
@@ -98,8 +100,13 @@ async def test_case_prompts_re_ask_each_wrong_answer_and_send_only_when_all_fit(
     assert "Code de traitement" in shown_fr and "Utilisable dans toute procédure" in shown_fr
     assert "Pays déclarant: 'XX' is not an allowed code" in shown_fr
 
+    shown_ar = ok(arabic)  # labels in Arabic; "India" and "air" still match in any language
+    assert "رمز التداول" in shown_ar and "يجوز استخدامها في أي إجراءات" in shown_ar
+    assert "البلد المُبلِّغ: 'XX' is not an allowed code" in shown_ar
+    _one_line_failure(german, "'de': choose one of en, fr, es, ru, ar, pt", "hint:")
+
     cases = await asyncio.to_thread(_cases, home, gid)
-    assert len(cases) == 2
+    assert len(cases) == 3
     for case in cases:
         report = case["data"]["reports"][0]
         assert report["items"][0]["quantity"] == 4800
@@ -111,10 +118,13 @@ async def test_example_files_are_sent_as_documented(
     server: Server, session: AsyncSession, tmp_path: Path
 ):
     """docs/examples/prenotification.json, and the files `prenotifications template` and
-    `cases template` print, are accepted by `--file` exactly as they are."""
+    `cases template` print in Portuguese, Arabic and Russian, are accepted by `--file` exactly
+    as they are."""
     p = await _group(server, session, tmp_path, ["sender", "destination"])
     sender, dest = p["sender"], p["destination"]
     gid = str(sender.group_id)
+
+    examples: dict[str, str] = {}
 
     def flow() -> list[str]:
         sent = [
@@ -132,7 +142,8 @@ async def test_example_files_are_sent_as_documented(
             )
         ]
         pn_yaml = tmp_path / "pn.yaml"
-        pn_yaml.write_text(ok(cordon(sender.home, "prenotifications", "template", "--lang", "fr")))
+        examples["pt"] = ok(cordon(sender.home, "prenotifications", "template", "--lang", "pt"))
+        pn_yaml.write_text(examples["pt"])
         sent.append(
             ok(
                 cordon(
@@ -147,9 +158,12 @@ async def test_example_files_are_sent_as_documented(
                 )
             )
         )
-        for form in ("full", "simplified"):
+        for form, lang in (("full", "ar"), ("simplified", "ru")):
             case_yaml = tmp_path / f"case-{form}.yaml"
-            case_yaml.write_text(ok(cordon(sender.home, "cases", "template", "--form", form)))
+            examples[lang] = ok(
+                cordon(sender.home, "cases", "template", "--form", form, "--lang", lang)
+            )
+            case_yaml.write_text(examples[lang])
             sent.append(
                 ok(
                     cordon(
@@ -169,6 +183,8 @@ async def test_example_files_are_sent_as_documented(
     sent = await asyncio.to_thread(flow)
     assert all(line.startswith("sent pre-notification") for line in sent[:2]), sent
     assert all(line.startswith("posted case #") for line in sent[2:]), sent
+    assert "# Cadeia de frio" in examples["pt"]
+    assert "# البلد المُبلِّغ" in examples["ar"] and "# Сообщающая страна" in examples["ru"]
     listed = ok(await asyncio.to_thread(cordon, dest.home, "prenotifications", "list", gid))
     assert listed.count("BE→GH") == 2
 

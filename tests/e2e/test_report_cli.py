@@ -126,3 +126,15 @@ async def test_report_over_a_synthetic_operation(
     async with Cordon(home, PASSPHRASE, server=server.base) as coord:
         docs = await coord.library_documents(gid)
     assert sorted(d.category for d in docs) == ["daily_report", "daily_report"]
+
+    # the same operation in Arabic: right to left, the words and code labels translated
+    arabic = report(
+        "--analysis-report", "--lang", "ar", "--format", "html,pdf", "--highlights", str(first)
+    )
+    assert arabic["key_figures"] == table["key_figures"]
+    page = (out / "analysis-report-start_now.html").read_text("utf-8")
+    assert '<html lang="ar" dir="rtl">' in page and "الأرقام الرئيسية" in page
+    assert "حالات بارزة" in page and " ← " in page  # a highlighted case's route reads right to left
+    assert (out / "analysis-report-start_now.pdf").read_bytes().startswith(b"%PDF")
+    refused = cordon(home, "--server", server.base, "report", str(gid), "--lang", "de")
+    assert refused.returncode != 0 and "en, fr, es, ru, ar, pt" in refused.stderr

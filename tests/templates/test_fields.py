@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cordon_client.records.view import THREAD_TEMPLATES
 from cordon_client.templates import fields
-from cordon_client.templates.registry import TemplateRegistry
+from cordon_client.templates.registry import LANGUAGES, TemplateRegistry, vocabularies
 
 REPO = Path(__file__).parents[2]
 REGISTRY = TemplateRegistry()
@@ -60,6 +61,29 @@ def test_codes_are_matched_by_code_or_label_in_any_language():
     assert fields.parse_answer(_field("information_accuracy"), "2") == 2
 
 
+def test_codes_are_matched_by_label_in_russian_arabic_and_portuguese():
+    """A person types the country as their language names it: Бельгия, بلجيكا, Índia."""
+    country = _field("reporting_country")
+    assert fields.parse_answer(country, "бельгия", "ru") == "BE"
+    assert fields.parse_answer(country, "بلجيكا", "ar") == "BE"
+    assert fields.parse_answer(country, "índia", "pt") == "IN"
+    with pytest.raises(fields.AnswerError, match="did you mean BE Бельгия"):
+        fields.parse_answer(country, "бельг", "ru")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_language_labels_every_field_and_code(lang: str):
+    """The built-in templates (and the reply, review and discrepancy ones) name every field and
+    list every code in each offered language, so a prompt never falls back to English there."""
+    for template in (CASE, PN, *THREAD_TEMPLATES):
+        for form in template.body["forms"]:
+            for field in fields.fields(template, form):
+                key = field.path
+                assert template.body["labels"][key].get(lang), (template.id, key, lang)
+    for vocabulary, entries in vocabularies().items():
+        assert all(entry.get(lang) for entry in entries), (vocabulary, lang)
+
+
 def test_allowed_codes_are_listed_with_labels_in_the_language():
     """Small vocabularies are listed in full, labelled in the user's language."""
     listed = dict(fields.codes(_field("handling_code"), "es"))
@@ -82,7 +106,7 @@ def test_prompted_fields_are_the_required_ones_of_the_simplified_form():
 
 
 @pytest.mark.parametrize(("template", "form"), [(CASE, "full"), (CASE, "simplified"), (PN, "full")])
-@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_commented_example_loads_to_a_valid_message(template, form: str, lang: str):
     """The printed example is YAML that `--file` reads back to a message the template accepts,
     with every field of the form named in the user's language."""
@@ -107,6 +131,9 @@ def test_docs_example_is_the_shipped_example():
         (None, {"LANG": "fr_FR.UTF-8"}, "fr"),
         (None, {"LC_ALL": "es_ES.UTF-8", "LANG": "fr_FR"}, "es"),
         (None, {"LANG": "de_DE.UTF-8"}, "en"),
+        ("ru", {"LANG": "fr_FR.UTF-8"}, "ru"),
+        (None, {"LANG": "ar_EG.UTF-8"}, "ar"),
+        (None, {"LC_MESSAGES": "pt_BR.UTF-8", "LANG": "en_US"}, "pt"),
         (None, {}, "en"),
     ],
 )

@@ -4,8 +4,11 @@ import json
 
 import pytest
 from cordon_client.templates.registry import (
+    LANGUAGES,
     FieldError,
     InvalidContentError,
+    Template,
+    TemplateError,
     TemplateRegistry,
     UnknownTemplateError,
     vocabularies,
@@ -151,3 +154,28 @@ def test_vocabularies():
     names = {c["code"]: c for c in vocab["countries"]}
     germany = names["DE"]
     assert (germany["ru"], germany["ar"], germany["pt"]) == ("Германия", "ألمانيا", "Alemanha")
+
+
+def test_group_templates_need_en_fr_es_and_fall_back_to_english():
+    """A group template signed with en/fr/es labels only (before ru/ar/pt were offered) still
+    loads, and its labels fall back to English in ru/ar/pt; one without Spanish is refused."""
+    body = {
+        "id": "note",
+        "version": 1,
+        "title": "note",
+        "default_form": "default",
+        "forms": {"default": {"type": "object", "properties": {"text": {"type": "string"}}}},
+        "labels": {"text": {"en": "Text", "fr": "Texte", "es": "Texto"}},
+    }
+    template = Template.from_body(body)
+    assert [template.label("text", lang) for lang in LANGUAGES] == [
+        "Text",
+        "Texte",
+        "Texto",
+        "Text",
+        "Text",
+        "Text",
+    ]
+    body["labels"] = {"text": {"en": "Text", "fr": "Texte", "ru": "Текст"}}
+    with pytest.raises(TemplateError, match="needs en, fr, es"):
+        Template.from_body(body)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cordon_client.analytics import charts
-from cordon_client.analytics.messages import label, text
+from cordon_client.analytics.messages import arrow, date, direction, label, text
 
 ALL_SECTIONS = (
     "key_figures",
@@ -217,7 +217,7 @@ def _rows(table: Mapping[str, Any], section: str, lang: str) -> tuple[list[str],
         ]
         rows += [
             [
-                f"{label('countries', r['departure'], lang)} → "
+                f"{label('countries', r['departure'], lang)} {arrow(lang)} "
                 f"{label('countries', r['destination'], lang)}",
                 r["first_date"],
                 _number(r["cases"]),
@@ -322,7 +322,7 @@ def _title(kind: str | None, lang: str) -> str:
 
 def _period(table: Mapping[str, Any], lang: str) -> str:
     period = table["period"]
-    span = f"{period['from'] or '…'} – {period['to'] or '…'}"
+    span = f"{date(period['from'] or '…', lang)} – {date(period['to'] or '…', lang)}"
     if period["from"] is None and period["to"] is None:
         span = text("all_dates", lang)
     phase = f", {text('phase', lang)} {period['phase']}" if period["phase"] else ""
@@ -343,11 +343,12 @@ def _key_panel(table: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
 
 
 def _highlight_lines(case: Mapping[str, Any], lang: str) -> tuple[str, list[str]]:
-    head = f"#{case['seq']} · {label('countries', case['country'], lang)} · {case['date']}"
+    country = label("countries", case["country"], lang)
+    head = f"#{case['seq']} · {country} · {date(case['date'], lang)}"
     lines = []
     for report in case["reports"]:
         route = (
-            f"{label('countries', report['departure'], lang)} → "
+            f"{label('countries', report['departure'], lang)} {arrow(lang)} "
             f"{label('countries', report['destination'], lang)}"
         )
         goods = "; ".join(
@@ -366,8 +367,8 @@ h1{color:#1f4e79}h2{border-bottom:2px solid #1f4e79;padding-bottom:.2em;margin-t
 .figure{background:#eef3f8;border-radius:6px;padding:1em}
 .figure b{display:block;font-size:1.8em;color:#1f4e79}
 table{border-collapse:collapse;width:100%;font-size:.9em}
-td,th{border-bottom:1px solid #ccc;padding:.3em .5em;text-align:left}
-td.n,th.n{text-align:right}svg{max-width:100%;height:auto}.note{color:#555;font-size:.9em}
+td,th{border-bottom:1px solid #ccc;padding:.3em .5em;text-align:start}
+td.n,th.n{text-align:end}svg{max-width:100%;height:auto}.note{color:#555;font-size:.9em}
 """
 
 
@@ -397,7 +398,8 @@ def to_html(
     esc = html.escape
     title = _title(kind, lang)
     parts = [
-        f'<!doctype html><html lang="{esc(lang)}"><head><meta charset="utf-8">',
+        f'<!doctype html><html lang="{esc(lang)}" dir="{direction(lang)}">'
+        '<head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{esc(title)}</h1><p>{esc(_period(table, lang))}</p>",
@@ -454,22 +456,29 @@ def to_pdf(
     pdf.add_font("DejaVu", fname=_font("DejaVuSans.ttf"))
     pdf.add_font("DejaVu", style="B", fname=_font("DejaVuSans-Bold.ttf"))
     pdf.set_font("DejaVu", size=10)
+    rtl = direction(lang) == "rtl"
+    if rtl:  # joined Arabic letters, right to left: HarfBuzz (uharfbuzz) shapes the runs
+        pdf.set_text_shaping(use_shaping_engine=True, direction="rtl", script="arab", language="ar")
+    align = "R" if rtl else "L"
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
     width = pdf.epw
 
     def heading(words: str, size: int = 14) -> None:
         pdf.set_font("DejaVu", size=size)
-        pdf.multi_cell(width, size * 0.6, words, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, size * 0.6, words, align=align, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", size=9)
         pdf.ln(1)
 
     def grid(head: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         if not rows:
             return
-        with pdf.table(first_row_as_headings=any(head), text_align="LEFT", line_height=4.5) as out:
+        with pdf.table(
+            first_row_as_headings=any(head), text_align="RIGHT" if rtl else "LEFT", line_height=4.5
+        ) as out:
             for row in ([head] if any(head) else []) + [list(r) for r in rows]:
                 line = out.row()
+                row = row[::-1] if rtl else row  # the first column on the right
                 for cell in row:
                     line.cell(str(cell))
         pdf.ln(2)
@@ -489,7 +498,9 @@ def to_pdf(
                     head, lines = _highlight_lines(case, lang)
                     heading(head, 10)
                     for line in lines:
-                        pdf.multi_cell(width, 4.5, "• " + line, new_x="LMARGIN", new_y="NEXT")
+                        pdf.multi_cell(
+                            width, 4.5, "• " + line, align=align, new_x="LMARGIN", new_y="NEXT"
+                        )
             continue
         heading(text(_HEADINGS[section], lang))
         for fig in _charts_of(section, table, lang):
@@ -497,7 +508,9 @@ def to_pdf(
         if section == "category_mix" and table["other_units"]:
             grid(*_rows(table, "other_units", lang))
         if section == "not_counted" and not table["not_counted"]:
-            pdf.multi_cell(width, 5, text("not_counted_none", lang), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                width, 5, text("not_counted_none", lang), align=align, new_x="LMARGIN", new_y="NEXT"
+            )
         elif section in _TABLED:
             grid(*_rows(table, section, lang))
     return bytes(pdf.output())

@@ -71,7 +71,9 @@ def report_command(
         str, typer.Option("--format", help="Comma-separated: html,pdf,csv,json.")
     ] = "html,pdf,csv,json",
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write to.")] = Path("."),
-    lang: Annotated[str, typer.Option(help="en, fr or es (the templates' languages).")] = "en",
+    lang: Annotated[
+        str, typer.Option(help="en, fr, es, ru, ar or pt (the templates' languages).")
+    ] = "en",
     highlights: Annotated[
         str | None,
         typer.Option(help="Add these cases (numbers, comma-separated) as named highlights."),

@@ -23,6 +23,7 @@ from cordon_client.exceptions import CryptoError
 from cordon_client.messaging.incoming import Incoming
 from cordon_client.records.workflow import DISCREPANCY_KINDS, filter_prenotifications, verify_event
 from cordon_client.templates.registry import (
+    LANGUAGES,
     InvalidContentError,
     Template,
     TemplateError,
@@ -51,8 +52,8 @@ CONTENT_RULES: Mapping[str, tuple[str, str]] = {
 THREADED = frozenset({CASE_AMENDMENT, REPLY, REVIEW, PN_AMENDMENT, PN_DISCREPANCY})
 
 
-def _labels(**fields: tuple[str, str, str]) -> dict[str, dict[str, str]]:
-    return {k: {"en": en, "fr": fr, "es": es} for k, (en, fr, es) in fields.items()}
+def _labels(**fields: tuple[str, str, str, str, str, str]) -> dict[str, dict[str, str]]:
+    return {k: dict(zip(LANGUAGES, words, strict=True)) for k, words in fields.items()}
 
 
 def _template(tid: str, properties: dict[str, Any], required: list[str], labels: Any) -> Template:
@@ -80,15 +81,15 @@ THREAD_TEMPLATES = (
         "case-reply",
         {"text": TEXT_FIELD},
         ["text"],
-        _labels(text=("Text", "Texte", "Texto")),
+        _labels(text=("Text", "Texte", "Texto", "Текст", "النص", "Texto")),
     ),
     _template(
         "case-review",
         {"verdict": {"enum": list(VERDICTS)}, "note": TEXT_FIELD},
         ["verdict"],
         _labels(
-            verdict=("Verdict", "Décision", "Dictamen"),
-            note=("Note", "Note", "Nota"),
+            verdict=("Verdict", "Décision", "Dictamen", "Заключение", "القرار", "Parecer"),
+            note=("Note", "Note", "Nota", "Примечание", "ملاحظة", "Nota"),
         ),
     ),
     _template(
@@ -102,11 +103,46 @@ THREAD_TEMPLATES = (
         },
         ["kind", "details"],
         _labels(
-            kind=("Discrepancy", "Anomalie", "Discrepancia"),
-            details=("Findings", "Constatations", "Constataciones"),
-            lots=("Lots concerned", "Lots concernés", "Lotes afectados"),
-            quantity_found=("Quantity found", "Quantité constatée", "Cantidad encontrada"),
-            temperature_c=("Temperature found (°C)", "Température (°C)", "Temperatura (°C)"),
+            kind=(
+                "Discrepancy",
+                "Anomalie",
+                "Discrepancia",
+                "Расхождение",
+                "التباين",
+                "Discrepância",
+            ),
+            details=(
+                "Findings",
+                "Constatations",
+                "Constataciones",
+                "Выводы",
+                "النتائج",
+                "Constatações",
+            ),
+            lots=(
+                "Lots concerned",
+                "Lots concernés",
+                "Lotes afectados",
+                "Затронутые партии",
+                "الدفعات المعنية",
+                "Lotes afetados",
+            ),
+            quantity_found=(
+                "Quantity found",
+                "Quantité constatée",
+                "Cantidad encontrada",
+                "Обнаруженное количество",
+                "الكمية المعثور عليها",
+                "Quantidade encontrada",
+            ),
+            temperature_c=(
+                "Temperature found (°C)",
+                "Température (°C)",
+                "Temperatura (°C)",
+                "Температура (°C)",
+                "درجة الحرارة (°م)",
+                "Temperatura (°C)",
+            ),
         ),
     ),
 )

@@ -167,8 +167,8 @@ def _code(field: Field, text: str, lang: str) -> str | int:
     wanted = text.strip().casefold()
     entries = vocabularies()[field.vocabulary or ""]
     for entry in entries:
-        names = {str(entry["code"]).casefold(), *(str(entry[k]).casefold() for k in LANGUAGES)}
-        if wanted in names:
+        names = {str(entry["code"]), *(str(entry[k]) for k in LANGUAGES if entry.get(k))}
+        if wanted in {name.casefold() for name in names}:
             code: str | int = entry["code"]
             return code
     if len(entries) <= LISTED_CODES:

@@ -40,7 +40,11 @@ from cordon_client.crypto._encoding import sha256, signing_input
 from cordon_client.exceptions import CordonClientError
 
 VOCAB_PREFIX = "urn:cordon:vocab:"
-LANGUAGES = ("en", "fr", "es")
+LANGUAGES = ("en", "fr", "es", "ru", "ar", "pt")
+"""The languages the CLI and the report offer; the built-in templates label every field in each."""
+REQUIRED_LANGUAGES = ("en", "fr", "es")
+"""The labels every template must carry: group templates signed before ru/ar/pt arrived carry
+only these, and a missing language falls back to English (`Template.label`)."""
 SIGNED_FIELDS = frozenset(
     {"v", "group_id", "template_id", "version", "ts", "template", "signer", "sig"}
 )
@@ -87,7 +91,7 @@ def _package_json(name: str) -> Any:
 
 @cache
 def vocabularies() -> Mapping[str, list[dict[str, Any]]]:
-    """Every controlled vocabulary: name -> list of ``{code, en, fr, es}``."""
+    """Every controlled vocabulary: name -> list of ``{code, en, fr, es, ru, ar, pt}``."""
     data: dict[str, list[dict[str, Any]]] = _package_json("vocabularies.json")["vocabularies"]
     return data
 
@@ -169,9 +173,9 @@ def _check_labels(body: Mapping[str, Any]) -> None:
         raise TemplateError("template: labels must be an object")
     for path, names in labels.items():
         if not isinstance(names, dict) or not all(
-            isinstance(names.get(lang), str) and names[lang] for lang in LANGUAGES
+            isinstance(names.get(lang), str) and names[lang] for lang in REQUIRED_LANGUAGES
         ):
-            raise TemplateError(f"template: label of {path} needs {', '.join(LANGUAGES)}")
+            raise TemplateError(f"template: label of {path} needs {', '.join(REQUIRED_LANGUAGES)}")
 
 
 @dataclass(frozen=True)
