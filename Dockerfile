@@ -8,6 +8,8 @@ FROM node:20-slim AS web
 WORKDIR /opt/cordon
 COPY scripts/build_web.sh ./scripts/build_web.sh
 COPY clients/web ./clients/web
+# The web client bundles the Python package's template files (one source for both clients).
+COPY clients/python/cordon_client/templates ./clients/python/cordon_client/templates
 RUN scripts/build_web.sh
 
 FROM python:3.11-slim AS build
