@@ -1,0 +1,43 @@
+/**
+ * `analyse` (src/analytics/figures.ts) against the shared fixture tests/fixtures/analytics/:
+ * the same archive must give exactly the table the Python SDK's `analyse` gives
+ * (expected.json, which tests/analytics/test_figures.py checks on the Python side).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { analyse, paramsFromJson, pyRound, regionOf, weekOf } from "../../src/analytics/figures";
+import type { Item } from "../../src/records/view";
+import { REPO_ROOT } from "./helpers";
+
+const FIXTURE = join(REPO_ROOT, "tests/fixtures/analytics");
+const input = JSON.parse(readFileSync(join(FIXTURE, "input.json"), "utf8")) as { items: Item[]; params: Record<string, unknown> };
+const expected = JSON.parse(readFileSync(join(FIXTURE, "expected.json"), "utf8"));
+
+describe("analytics figures", () => {
+  it("gives the shared fixture's expected table, key for key", () => {
+    expect(analyse(input.items, paramsFromJson(input.params))).toStrictEqual(expected);
+  });
+
+  it("does not depend on the order items arrive in", () => {
+    const shuffled = [...input.items].reverse();
+    expect(analyse(shuffled, paramsFromJson(input.params))).toStrictEqual(expected);
+  });
+
+  it("keeps narratives out of the table", () => {
+    const text = JSON.stringify(analyse(input.items, paramsFromJson(input.params)));
+    expect(text).not.toContain("NARRATIVE-MUST-NOT-LEAK");
+  });
+
+  it("narrows the period to a named phase", () => {
+    const table = analyse(input.items, paramsFromJson({ ...input.params, phase: "2" }));
+    expect(table.period).toEqual({ from: "2021-06-01", to: "2021-06-30", phase: "2" });
+    expect(table.key_figures.cases).toBe(expected.by_phase[1].cases);
+  });
+
+  it("rounds, weeks and regions as Python does", () => {
+    expect([pyRound(0.125, 2), pyRound(0.375, 2), pyRound(2.675, 2), pyRound(1 / 3, 4)]).toEqual([0.12, 0.38, 2.67, 0.3333]);
+    expect([weekOf("2021-01-03"), weekOf("2021-01-04"), weekOf("2020-12-31"), weekOf("2026-12-31")]).toEqual(["2020-W53", "2021-W01", "2020-W53", "2026-W53"]);
+    expect([regionOf("BE"), regionOf("XX"), regionOf(null)]).toEqual(["EUR", "?", "?"]);
+  });
+});
