@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyse, paramsFromJson, pyRound, regionOf, weekOf } from "../../src/analytics/figures";
+import { casesBehind, narrowArchive } from "../../src/analytics/filters";
 import type { Item } from "../../src/records/view";
 import { REPO_ROOT } from "./helpers";
 
@@ -39,5 +40,22 @@ describe("analytics figures", () => {
     expect([pyRound(0.125, 2), pyRound(0.375, 2), pyRound(2.675, 2), pyRound(1 / 3, 4)]).toEqual([0.12, 0.38, 2.67, 0.3333]);
     expect([weekOf("2021-01-03"), weekOf("2021-01-04"), weekOf("2020-12-31"), weekOf("2026-12-31")]).toEqual(["2020-W53", "2021-W01", "2020-W53", "2026-W53"]);
     expect([regionOf("BE"), regionOf("XX"), regionOf(null)]).toEqual(["EUR", "?", "?"]);
+  });
+});
+
+describe("analytics filters and drill-down", () => {
+  const params = paramsFromJson(input.params);
+
+  it("narrows by region to exactly that region's row", () => {
+    const table = analyse(narrowArchive(input.items, { region: "EUR", category: null }), params);
+    const row = expected.by_region.find((r: { region: string }) => r.region === "EUR");
+    expect(table.key_figures).toEqual({ members_reporting: row.members_reporting, cases: row.cases, seizure_reports: row.seizure_reports, pieces: row.pieces });
+    expect(table.not_counted).toEqual(expected.not_counted);
+  });
+
+  it("drills down from a figure to the cases it counts", () => {
+    expect(casesBehind(input.items, params, { kind: "all" }).length).toBe(expected.key_figures.cases);
+    for (const week of expected.by_week) expect(casesBehind(input.items, params, { kind: "week", week: week.week }).length).toBe(week.cases);
+    for (const region of expected.by_region) expect(casesBehind(input.items, params, { kind: "region", region: region.region }).length).toBe(region.cases);
   });
 });
