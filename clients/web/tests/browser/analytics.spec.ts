@@ -1,0 +1,96 @@
+/**
+ * Operation analytics in the browser, end to end against a real server: a Python SDK member
+ * posts seizure cases through the real protocol; the browser member opens /analytics and sees
+ * the exact key figures computed on its own device from its verified archive; a case posted
+ * while the screen is open updates the figures live; a number drills down to its cases. The
+ * screen passes axe and fits a 360 px phone.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { Page } from "@playwright/test";
+import { expect, expectAccessible, expectNoHorizontalScroll, PASSWORD, test } from "./fixtures";
+import { REPO_ROOT, WEB_ROOT } from "./server";
+
+const run = promisify(execFile);
+const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
+const KEY_PASSPHRASE = "browser keystore passphrase";
+const SIMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, "clients/python/cordon_client/templates/seizure-case.v1.example.json"), "utf8")).simplified;
+
+type Json = Record<string, unknown>;
+async function py(helper: string, step: string, ...args: string[]): Promise<Json> {
+  const { stdout } = await run(PYTHON, [path.join(WEB_ROOT, "tests/browser", helper), step, ...args], { timeout: 90_000, cwd: path.join(WEB_ROOT, "tests/browser") });
+  return JSON.parse(stdout.trim().split("\n").at(-1)!) as Json;
+}
+
+/** The simplified example case, from `country`, with one item of `quantity` pieces of `category`. */
+function caseOf(country: string, category: string, quantity: number): string {
+  const report = { ...SIMPLE.reports[0], items: [{ ...SIMPLE.reports[0].items[0], category, quantity }] };
+  return JSON.stringify({ ...SIMPLE, reporting_country: country, reports: [report] });
+}
+
+const figure = (page: Page, name: string) => page.locator(`[data-figure="${name}"] dd`);
+
+test("analytics: the SDK's cases give exact key figures in the browser, live, with drill-down", async ({ page, server }) => {
+  test.setTimeout(300_000);
+  const home = mkdtempSync(path.join(tmpdir(), "cordon-analytics-"));
+  const common = ["--server", server.base, "--home", home];
+  const coordCode = await server.createUser("carla.analytics", { displayName: "Carla Coordinator" });
+  await py("sdk_member.py", "enrol", ...common, "--code", coordCode, "--username", "carla.analytics");
+  const created = await server.admin("create-group", "Operation Figures", "--coordinator", "carla.analytics");
+  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
+  const opened = await py("sdk_member.py", "open", ...common, "--group", groupId);
+  const g = [...common, "--group", groupId];
+
+  await server.enrolledUser("bruno.analytics", PASSWORD);
+  await page.goto("/login");
+  await page.getByLabel("Username").fill("bruno.analytics");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("link", { name: "Analytics" }).click();
+  await expect(page.getByRole("heading", { name: "Operation analytics" })).toBeVisible();
+  await page.getByLabel(/^Passphrase( \*)?$/).fill(KEY_PASSPHRASE);
+  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Protect the keys" }).click();
+  await expect(page.getByText("You are in no group yet")).toBeVisible();
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByLabel("Invitation from your coordinator").fill(String(opened.invitation));
+  await page.getByRole("button", { name: "Send the join request" }).click();
+  await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
+  await py("sdk_cases.py", "admit", ...g);
+
+  // Opening the group certifies this device in the roster; the SDK's cases then reach it.
+  await page.getByRole("link", { name: "Analytics" }).click();
+  await expect(page.getByText("Every item in the archive was counted.")).toBeVisible();
+  await py("sdk_cases.py", "post", ...g, "--data", caseOf("BE", "medicines", 4800));
+  await py("sdk_cases.py", "post", ...g, "--data", caseOf("FR", "ppe", 1000));
+  await expect(figure(page, "cases")).toHaveText("2");
+  await expect(figure(page, "members_reporting")).toHaveText("2");
+  await expect(figure(page, "seizure_reports")).toHaveText("2");
+  await expect(figure(page, "pieces.medicines")).toHaveText("4,800");
+  await expect(figure(page, "pieces.medical_devices")).toHaveText("1,000");
+  await expect(figure(page, "pieces.total")).toHaveText("5,800");
+  await expect(page.getByRole("heading", { name: "Every item in the archive was counted." })).toBeVisible();
+  await expectNoHorizontalScroll(page, "analytics (desktop)");
+  await expectAccessible(page, "analytics (desktop)");
+
+  // Live: a case posted while the screen is open changes the figures without a reload.
+  await py("sdk_cases.py", "post", ...g, "--data", caseOf("NG", "medicines", 200));
+  await expect(figure(page, "cases")).toHaveText("3");
+  await expect(figure(page, "members_reporting")).toHaveText("3");
+  await expect(figure(page, "pieces.medicines")).toHaveText("5,000");
+
+  // Filter and drill-down: Europe holds BE and FR; the number lists the cases, linked to /cases.
+  await page.getByRole("combobox", { name: "Region" }).selectOption("EUR");
+  await expect(figure(page, "cases")).toHaveText("2");
+  await page.getByRole("button", { name: "Show the cases behind Cases: 2" }).click();
+  const links = page.locator(".an-drill a");
+  await expect(links).toHaveCount(2);
+  await expect(links.first()).toHaveAttribute("href", new RegExp(`^/cases\\?group=${groupId}&seq=\\d+$`));
+
+  await page.setViewportSize({ width: 360, height: 740 });
+  await expectNoHorizontalScroll(page, "analytics (phone)");
+  await expectAccessible(page, "analytics (phone)");
+});
