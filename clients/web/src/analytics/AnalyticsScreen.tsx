@@ -22,7 +22,7 @@ import { archived, sync } from "../records/store";
 import { codeLabel } from "../records/templates";
 import { domainRegistry, type Item } from "../records/view";
 import { analyse, codes, type Params, PIECE_FIGURES, type Table } from "./figures";
-import { casesBehind, type Drill, narrowArchive } from "./filters";
+import { casesBehind, type Drill, narrowArchive, parsePhases, periodParams } from "./filters";
 import { analyticsMsg as m } from "./messages";
 import "./analytics.css";
 
@@ -141,6 +141,9 @@ function Dashboard({ table, groupId, items, params, onDrill, drill, closeDrill }
           onDrill={onDrill}
           rows={table.by_region.map((r) => ({ key: r.region, label: codeLabel("regions", r.region, lang), n: r.cases, drill: { kind: "region", region: r.region } }))}
         />
+        {table.by_phase.length > 0 && (
+          <BarTable id="an-phase" title={m("by_phase")} head={m("phase")} onDrill={onDrill} rows={table.by_phase.map((r) => ({ key: r.phase, label: r.phase, n: r.cases }))} />
+        )}
         <BarTable id="an-week" title={m("by_week")} head={m("week")} onDrill={onDrill} rows={table.by_week.map((r) => ({ key: r.week, label: r.week, n: r.cases, drill: { kind: "week", week: r.week } }))} />
         <BarTable
           id="an-category"
@@ -195,7 +198,7 @@ function GroupAnalytics({ group }: { group: GroupSummary }) {
   const [stage, setStage] = useState<"loading" | "not_pinned" | "not_admitted" | "ready">("loading");
   const [items, setItems] = useState<Item[]>([]);
   const [error, setError] = useState<Described | null>(null);
-  const [filters, setFilters] = useState({ region: "", category: "", from: "", to: "" });
+  const [filters, setFilters] = useState({ region: "", category: "", from: "", to: "", phase: "", phases: "" });
   const [drill, setDrill] = useState<{ d: Drill; label: string } | null>(null);
   const queue = useRef<Promise<void>>(Promise.resolve());
 
@@ -227,7 +230,8 @@ function GroupAnalytics({ group }: { group: GroupSummary }) {
     if (stage === "ready") void refresh();
   }, [tick]);
 
-  const params = useMemo<Params>(() => ({ start: filters.from || null, end: filters.to || null, phases: [], nowMs: Date.now(), phase: null }), [filters.from, filters.to, items]);
+  const phased = useMemo(() => parsePhases(filters.phases), [filters.phases]);
+  const params = useMemo<Params>(() => periodParams({ ...filters, phases: phased.phases, nowMs: Date.now() }), [filters.from, filters.to, filters.phase, phased, items]);
   const narrowed = useMemo(() => narrowArchive(items, { region: filters.region || null, category: filters.category || null }), [items, filters.region, filters.category]);
   const table = useMemo(() => analyse(narrowed, params), [narrowed, params]);
 
@@ -268,13 +272,33 @@ function GroupAnalytics({ group }: { group: GroupSummary }) {
           </select>
         </label>
         <label>
+          {m("phase")}
+          <select value={filters.phase} onChange={set("phase")}>
+            <option value="">{m("whole_period")}</option>
+            {phased.phases.map((p) => (
+              <option key={p.name} value={p.name}>
+                {`${p.name} (${p.start} – ${p.end})`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
           {m("from")}
-          <input type="date" value={filters.from} onChange={set("from")} />
+          <input type="date" value={filters.from} onChange={set("from")} disabled={!!params.phase} />
         </label>
         <label>
           {m("to")}
-          <input type="date" value={filters.to} onChange={set("to")} />
+          <input type="date" value={filters.to} onChange={set("to")} disabled={!!params.phase} />
         </label>
+        <label class="an-phases">
+          {m("phases_input")}
+          <textarea rows={3} value={filters.phases} onChange={set("phases")} aria-describedby={phased.bad.length ? "an-phases-bad" : undefined} />
+        </label>
+        {phased.bad.length > 0 && (
+          <p id="an-phases-bad" class="error" role="alert">
+            {m("phases_bad", { lines: phased.bad.join(", ") })}
+          </p>
+        )}
       </fieldset>
       <Dashboard
         table={table}

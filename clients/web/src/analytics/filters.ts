@@ -6,7 +6,7 @@
  */
 import type { Item } from "../records/view";
 import { threadRoot } from "../records/view";
-import { type CountedCase, countedCases, holds, type Params, regionOf, weekOf } from "./figures";
+import { type CountedCase, countedCases, holds, type Params, type Phase, regionOf, weekOf } from "./figures";
 
 export interface Narrowing {
   region: string | null;
@@ -49,4 +49,27 @@ export function casesBehind(items: readonly Item[], params: Params, drill: Drill
     }
   };
   return chosen.filter(keep).sort((a, b) => b.view.seq - a.view.seq);
+}
+
+const PHASE_LINE = /^\s*(\S+)\s+(\d{4}-\d{2}-\d{2})\s+(\d{4}-\d{2}-\d{2})\s*$/;
+
+/** Phases as the coordinator types them, one per line: `NAME FROM TO` (ISO dates, inclusive).
+ * Returns the phases, or the 1-based numbers of the lines that do not read. */
+export function parsePhases(text: string): { phases: Phase[]; bad: number[] } {
+  const phases: Phase[] = [];
+  const bad: number[] = [];
+  text.split("\n").forEach((line, index) => {
+    if (!line.trim()) return;
+    const m = PHASE_LINE.exec(line);
+    if (m && (m[2] as string) <= (m[3] as string) && !Number.isNaN(Date.parse(m[2] as string)) && !Number.isNaN(Date.parse(m[3] as string))) phases.push({ name: m[1] as string, start: m[2] as string, end: m[3] as string });
+    else bad.push(index + 1);
+  });
+  return { phases, bad };
+}
+
+/** The period: a chosen phase's dates, else the from/to typed (either may be empty). */
+export function periodParams(o: { from: string; to: string; phase: string; phases: readonly Phase[]; nowMs: number }): Params {
+  const chosen = o.phase ? o.phases.find((p) => p.name === o.phase) : undefined;
+  if (chosen) return { start: chosen.start, end: chosen.end, phases: o.phases, nowMs: o.nowMs, phase: chosen.name };
+  return { start: o.from || null, end: o.to || null, phases: o.phases, nowMs: o.nowMs, phase: null };
 }

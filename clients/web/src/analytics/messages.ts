@@ -3,6 +3,11 @@ import { defineMessages } from "../i18n";
 
 export const analyticsMsg = defineMessages({
   en: {
+    phases_input: "Phases (one per line: name from to)",
+    phase: "Phase",
+    phases_bad: "Lines {lines} are not “name YYYY-MM-DD YYYY-MM-DD”.",
+    by_phase: "By phase",
+    whole_period: "Whole period",
     title: "Operation analytics",
     groups: "Groups",
     no_groups: "You are in no group yet.",
@@ -48,6 +53,11 @@ export const analyticsMsg = defineMessages({
     close: "Close the list",
   },
   fr: {
+    phases_input: "Phases (une par ligne : nom début fin)",
+    phase: "Phase",
+    phases_bad: "Les lignes {lines} ne sont pas de la forme « nom AAAA-MM-JJ AAAA-MM-JJ ».",
+    by_phase: "Par phase",
+    whole_period: "Toute la période",
     title: "Analyse de l'opération",
     groups: "Groupes",
     no_groups: "Vous n'êtes encore dans aucun groupe.",
@@ -93,6 +103,11 @@ export const analyticsMsg = defineMessages({
     close: "Fermer la liste",
   },
   es: {
+    phases_input: "Fases (una por línea: nombre inicio fin)",
+    phase: "Fase",
+    phases_bad: "Las líneas {lines} no tienen la forma «nombre AAAA-MM-DD AAAA-MM-DD».",
+    by_phase: "Por fase",
+    whole_period: "Todo el período",
     title: "Análisis de la operación",
     groups: "Grupos",
     no_groups: "Todavía no está en ningún grupo.",
@@ -138,6 +153,11 @@ export const analyticsMsg = defineMessages({
     close: "Cerrar la lista",
   },
   ru: {
+    phases_input: "Этапы (по одному в строке: название начало конец)",
+    phase: "Этап",
+    phases_bad: "Строки {lines} не в виде «название ГГГГ-ММ-ДД ГГГГ-ММ-ДД».",
+    by_phase: "По этапам",
+    whole_period: "Весь период",
     title: "Аналитика операции",
     groups: "Группы",
     no_groups: "Вы пока не состоите ни в одной группе.",
@@ -183,6 +203,11 @@ export const analyticsMsg = defineMessages({
     close: "Закрыть список",
   },
   ar: {
+    phases_input: "المراحل (مرحلة في كل سطر: الاسم البداية النهاية)",
+    phase: "المرحلة",
+    phases_bad: "الأسطر {lines} ليست بالصيغة «الاسم YYYY-MM-DD YYYY-MM-DD».",
+    by_phase: "حسب المرحلة",
+    whole_period: "الفترة كلها",
     title: "تحليلات العملية",
     groups: "المجموعات",
     no_groups: "لست عضوًا في أي مجموعة بعد.",
@@ -228,6 +253,11 @@ export const analyticsMsg = defineMessages({
     close: "إغلاق القائمة",
   },
   pt: {
+    phases_input: "Fases (uma por linha: nome início fim)",
+    phase: "Fase",
+    phases_bad: "As linhas {lines} não têm a forma «nome AAAA-MM-DD AAAA-MM-DD».",
+    by_phase: "Por fase",
+    whole_period: "Todo o período",
     title: "Análise da operação",
     groups: "Grupos",
     no_groups: "Ainda não está em nenhum grupo.",

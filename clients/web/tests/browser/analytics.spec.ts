@@ -90,6 +90,16 @@ test("analytics: the SDK's cases give exact key figures in the browser, live, wi
   await expect(links).toHaveCount(2);
   await expect(links.first()).toHaveAttribute("href", new RegExp(`^/cases\\?group=${groupId}&seq=\\d+$`));
 
+  // Phases typed by the coordinator: the example cases' seizure date is in A, not in B.
+  const day = String(SIMPLE.reports[0].seizure_date);
+  await page.getByLabel("Phases (one per line: name from to)").fill(`A ${day.slice(0, 8)}01 ${day}\nB 2099-01-01 2099-01-31`);
+  await page.getByLabel("Phases (one per line: name from to)").blur();
+  await page.getByRole("combobox", { name: "Phase" }).selectOption("B");
+  await expect(figure(page, "cases")).toHaveText("0");
+  await page.getByRole("combobox", { name: "Phase" }).selectOption("A");
+  await expect(figure(page, "cases")).toHaveText("2");
+  await expect(page.locator('#an-phase ~ table [data-row="A"] td')).toHaveText("2");
+
   await page.setViewportSize({ width: 360, height: 740 });
   await expectNoHorizontalScroll(page, "analytics (phone)");
   await expectAccessible(page, "analytics (phone)");

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyse, paramsFromJson, pyRound, regionOf, weekOf } from "../../src/analytics/figures";
-import { casesBehind, narrowArchive } from "../../src/analytics/filters";
+import { casesBehind, narrowArchive, parsePhases, periodParams } from "../../src/analytics/filters";
 import type { Item } from "../../src/records/view";
 import { REPO_ROOT } from "./helpers";
 
@@ -57,5 +57,25 @@ describe("analytics filters and drill-down", () => {
     expect(casesBehind(input.items, params, { kind: "all" }).length).toBe(expected.key_figures.cases);
     for (const week of expected.by_week) expect(casesBehind(input.items, params, { kind: "week", week: week.week }).length).toBe(week.cases);
     for (const region of expected.by_region) expect(casesBehind(input.items, params, { kind: "region", region: region.region }).length).toBe(region.cases);
+  });
+});
+
+describe("analytics phases typed in the browser", () => {
+  it("reads `name from to` lines and names the ones that do not read", () => {
+    expect(parsePhases("1 2021-04-30 2021-05-31\n\n2 2021-06-01 2021-06-30\nbad line\n3 2021-07-31 2021-07-01")).toEqual({
+      phases: [
+        { name: "1", start: "2021-04-30", end: "2021-05-31" },
+        { name: "2", start: "2021-06-01", end: "2021-06-30" },
+      ],
+      bad: [4, 5],
+    });
+  });
+
+  it("a chosen phase gives the same table as the fixture's phase parameter", () => {
+    const { phases } = parsePhases("1 2021-04-30 2021-05-31\n2 2021-06-01 2021-06-30\n3 2021-07-01 2021-07-31");
+    const nowMs = Date.parse("2021-06-30T00:00:00Z");
+    const mine = analyse(input.items, periodParams({ from: "", to: "", phase: "2", phases, nowMs }));
+    expect(mine).toStrictEqual(analyse(input.items, paramsFromJson({ ...input.params, phase: "2" })));
+    expect(analyse(input.items, periodParams({ from: "2021-05-01", to: "2021-06-30", phase: "", phases, nowMs }))).toStrictEqual(expected);
   });
 });
