@@ -153,6 +153,20 @@ function Dashboard({ table, groupId, items, params, onDrill, drill, closeDrill }
           rows={Object.entries(table.by_category).map(([code, n]) => ({ key: code, label: codeLabel("goods_categories", code, lang), n, drill: { kind: "category", category: code } }))}
         />
         <BarTable
+          id="an-transport"
+          title={m("by_transport")}
+          head={m("transport_mode")}
+          onDrill={onDrill}
+          rows={Object.entries(table.by_transport_mode).map(([code, n]) => ({ key: code, label: codeLabel("transport_modes", code, lang), n }))}
+        />
+        <BarTable
+          id="an-channels"
+          title={m("channels")}
+          head={m("channel")}
+          onDrill={onDrill}
+          rows={(["free_trade_zone", "ecommerce_postal"] as const).map((key) => ({ key, label: m(key), n: table.channels[key] }))}
+        />
+        <BarTable
           id="an-routes"
           title={m("routes")}
           head={m("route")}

@@ -99,6 +99,7 @@ test("analytics: the SDK's cases give exact key figures in the browser, live, wi
   await page.getByRole("combobox", { name: "Phase" }).selectOption("A");
   await expect(figure(page, "cases")).toHaveText("2");
   await expect(page.locator('#an-phase ~ table [data-row="A"] td')).toHaveText("2");
+  await expect(page.locator(`#an-transport ~ table [data-row="${String(SIMPLE.reports[0].transport.mode)}"] td`)).toHaveText("2");
 
   await page.setViewportSize({ width: 360, height: 740 });
   await expectNoHorizontalScroll(page, "analytics (phone)");
