@@ -171,7 +171,7 @@ function Dashboard({ table, groupId, items, params, onDrill, drill, closeDrill }
           title={m("routes")}
           head={m("route")}
           onDrill={onDrill}
-          rows={table.top_routes.map((r) => ({ key: `${r.departure}-${r.destination}`, label: `${codeLabel("countries", r.departure, lang)} → ${codeLabel("countries", r.destination, lang)}`, n: r.seizure_reports }))}
+          rows={table.top_routes.map((r) => ({ key: `${r.departure}-${r.destination}`, label: `${codeLabel("countries", r.departure, lang)} → ${codeLabel("countries", r.destination, lang)}`, n: r.seizure_reports, drill: { kind: "route", departure: r.departure, destination: r.destination } }))}
         />
         <BarTable
           id="an-pn"

@@ -291,7 +291,7 @@ function concealment(cases: readonly CountedCase[]) {
   return { reported: given, not_reported: all - given };
 }
 
-const routeOf = (report: Report): [string, string] => [pyStr(report.departure_country), pyStr(report.destination_country)];
+export const routeOf = (report: Record<string, unknown>): [string, string] => [pyStr(report.departure_country), pyStr(report.destination_country)];
 
 function topRoutes(cases: readonly CountedCase[]) {
   const reports = new Map<string, number>();

@@ -6,7 +6,7 @@
  */
 import type { Item } from "../records/view";
 import { threadRoot } from "../records/view";
-import { type CountedCase, countedCases, holds, type Params, type Phase, regionOf, weekOf } from "./figures";
+import { type CountedCase, countedCases, holds, type Params, type Phase, regionOf, routeOf, weekOf } from "./figures";
 
 export interface Narrowing {
   region: string | null;
@@ -29,7 +29,7 @@ export function narrowArchive(items: readonly Item[], n: Narrowing): Item[] {
 }
 
 /** What a drilled-down number counts. */
-export type Drill = { kind: "all" } | { kind: "region"; region: string } | { kind: "week"; week: string } | { kind: "category"; category: string } | { kind: "country"; country: string };
+export type Drill = { kind: "all" } | { kind: "region"; region: string } | { kind: "week"; week: string } | { kind: "category"; category: string } | { kind: "country"; country: string } | { kind: "route"; departure: string; destination: string };
 
 /** The counted cases in the period behind one figure, newest first. */
 export function casesBehind(items: readonly Item[], params: Params, drill: Drill): CountedCase[] {
@@ -46,6 +46,8 @@ export function casesBehind(items: readonly Item[], params: Params, drill: Drill
         return hasCategory(c, drill.category);
       case "country":
         return c.country === drill.country;
+      case "route":
+        return c.reports.some((r) => routeOf(r)[0] === drill.departure && routeOf(r)[1] === drill.destination);
     }
   };
   return chosen.filter(keep).sort((a, b) => b.view.seq - a.view.seq);

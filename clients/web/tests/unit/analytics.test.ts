@@ -56,6 +56,7 @@ describe("analytics filters and drill-down", () => {
   it("drills down from a figure to the cases it counts", () => {
     expect(casesBehind(input.items, params, { kind: "all" }).length).toBe(expected.key_figures.cases);
     for (const week of expected.by_week) expect(casesBehind(input.items, params, { kind: "week", week: week.week }).length).toBe(week.cases);
+    for (const r of expected.top_routes) expect(casesBehind(input.items, params, { kind: "route", departure: r.departure, destination: r.destination }).length).toBe(r.cases);
     for (const region of expected.by_region) expect(casesBehind(input.items, params, { kind: "region", region: region.region }).length).toBe(region.cases);
   });
 });
