@@ -1,6 +1,6 @@
 /**
  * Operation analytics in the browser, end to end against a real server: a Python SDK member
- * posts seizure cases through the real protocol; the browser member opens /analytics and sees
+ * posts seizure cases through the real protocol; the browser coordinator opens /analytics and sees
  * the exact key figures computed on its own device from its verified archive; a case posted
  * while the screen is open updates the figures live; a number drills down to its cases. The
  * screen passes axe and fits a 360 px phone.
@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import type { Page } from "@playwright/test";
 import { expect, expectAccessible, expectNoHorizontalScroll, PASSWORD, test } from "./fixtures";
 import { REPO_ROOT, WEB_ROOT } from "./server";
+import { totp } from "./totp";
 
 const run = promisify(execFile);
 const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
@@ -49,6 +50,13 @@ test("analytics: the SDK's cases give exact key figures in the browser, live, wi
   await page.getByLabel("Username").fill("bruno.analytics");
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
+  // The browser user is the operation's second coordinator, who must have TOTP (server rule).
+  await page.getByRole("link", { name: "Sessions" }).click();
+  await page.getByRole("button", { name: "Turn on two-step verification" }).click();
+  const totpSeed = (await page.getByTestId("totp-secret").textContent())?.trim() ?? "";
+  await page.getByLabel("Code from the app").fill(totp(totpSeed));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByRole("status")).toHaveText("Two-step verification is now on.");
   await page.getByRole("link", { name: "Analytics" }).click();
   await expect(page.getByRole("heading", { name: "Operation analytics" })).toBeVisible();
   await page.getByLabel(/^Passphrase( \*)?$/).fill(KEY_PASSPHRASE);
@@ -59,7 +67,7 @@ test("analytics: the SDK's cases give exact key figures in the browser, live, wi
   await page.getByLabel("Invitation from your coordinator").fill(String(opened.invitation));
   await page.getByRole("button", { name: "Send the join request" }).click();
   await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
-  await py("sdk_cases.py", "admit", ...g);
+  await py("sdk_cases.py", "admit", ...g, "--role", "coordinator");
 
   // Opening the group certifies this device in the roster; the SDK's cases then reach it.
   await page.getByRole("link", { name: "Analytics" }).click();
