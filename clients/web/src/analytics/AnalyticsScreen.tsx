@@ -27,6 +27,7 @@ import { analyticsMsg as m } from "./messages";
 import "./analytics.css";
 
 type Key = Parameters<typeof m>[0];
+const WHAT_KEYS: ReadonlySet<string> = new Set(["case", "case_amendment", "prenotification", "prenotification_amendment", "discrepancy", "status_event", "alert"].map((w) => `what_${w}`));
 
 function Bar({ value, max }: { value: number; max: number }) {
   return (
@@ -192,10 +193,11 @@ function Dashboard({ table, groupId, items, params, onDrill, drill, closeDrill }
       </div>
       <section aria-labelledby="an-missing" class="an-missing">
         <h3 id="an-missing">{missing ? m("not_counted", { n: String(missing) }) : m("all_counted")}</h3>
+        {missing > 0 && <p>{m("not_counted_lead")}</p>}
         <ul>
           {table.not_counted.map((r) => (
-            <li key={`${r.what}:${r.reason}`} dir="auto">
-              {m("not_counted_row", { what: r.what, reason: r.reason, n: String(r.count) })}
+            <li key={`${r.what}:${r.reason}`} dir="auto" data-what={r.what}>
+              {m("not_counted_row", { what: WHAT_KEYS.has(`what_${r.what}`) ? m(`what_${r.what}` as Key) : r.what, reason: r.reason, n: String(r.count) })}
             </li>
           ))}
         </ul>
