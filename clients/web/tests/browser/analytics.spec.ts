@@ -109,6 +109,25 @@ test("analytics: the SDK's cases give exact key figures in the browser, live, wi
   await expect(page.locator('#an-phase ~ table [data-row="A"] td')).toHaveText("2");
   await expect(page.locator(`#an-transport ~ table [data-row="${String(SIMPLE.reports[0].transport.mode)}"] td`)).toHaveText("2");
 
+  // While the browser is away, a case is posted and its stored envelope tampered with in the
+  // database: it is counted nowhere, named in the not-counted line, its content never shown.
+  await page.goto("/sessions");
+  const bad = await py("sdk_cases.py", "post", ...g, "--data", caseOf("KE", "medicines", 777777));
+  await py("sdk_member.py", "tamper", "--database", server.database, "--seq", String(bad.seq));
+  await page.reload();
+  await page.getByLabel("Username").fill("bruno.analytics");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Authenticator code").fill(totp(totpSeed, 1));
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("link", { name: "Analytics" }).click();
+  await page.getByLabel(/^Passphrase( \*)?$/).fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Unlock" }).click();
+  await expect(page.getByRole("heading", { name: "Not counted: 1 item(s)" })).toBeVisible();
+  await expect(page.locator('[data-what="alert"]')).toContainText("Alert:");
+  await expect(figure(page, "cases")).toHaveText("3");
+  await expect(figure(page, "pieces.medicines")).toHaveText("5,000");
+  await expect(page.getByText("777,777")).toHaveCount(0);
+
   await page.setViewportSize({ width: 360, height: 740 });
   await expectNoHorizontalScroll(page, "analytics (phone)");
   await expectAccessible(page, "analytics (phone)");
