@@ -13,6 +13,7 @@ import { navLabel } from "../devices/nav";
 import { LANGUAGES, type Language, direction, isLanguage, language, setLanguage, t } from "../i18n";
 import { pnNav } from "../prenotifications/nav";
 import { navLabel as libraryNav } from "../library/nav";
+import { analyticsNav } from "../analytics/nav";
 import { NotFound } from "./NotFound";
 
 /** `<html lang dir>` follow the chosen language (Arabic: right to left). */
@@ -75,6 +76,9 @@ function Header() {
           </a>
           <a href="/library" aria-current={path === "/library" ? "page" : undefined}>
             {libraryNav("nav")}
+          </a>
+          <a href="/analytics" aria-current={path === "/analytics" ? "page" : undefined}>
+            {analyticsNav("nav")}
           </a>
           <a href="/devices" aria-current={path === "/devices" ? "page" : undefined}>
             {navLabel("devices")}
@@ -145,6 +149,9 @@ const Library = () => <Private screen={LibraryScreen} />;
 /** Seizure cases: a lazy chunk too (templates, code lists, the schema validator). */
 const CasesScreen = lazy(() => import("../cases/CasesScreen").then((m) => m.CasesScreen));
 const Cases = () => <Private screen={CasesScreen} />;
+/** Analytics: its own chunk (the figures, regions, the records layer). */
+const AnalyticsScreen = lazy(() => import("../analytics/AnalyticsScreen").then((m) => m.AnalyticsScreen));
+const Analytics = () => <Private screen={AnalyticsScreen} />;
 const Login = () => <Public screen={LoginScreen} />;
 const Enrol = () => <Public screen={EnrolScreen} />;
 
@@ -163,6 +170,7 @@ export function App() {
           <Route path="/prenotifications" component={Prenotifications} />
           <Route path="/library" component={Library} />
           <Route path="/cases" component={Cases} />
+          <Route path="/analytics" component={Analytics} />
           <Route path="/login" component={Login} />
           <Route path="/enrol" component={Enrol} />
           <Route default component={NotFound} />
