@@ -8,8 +8,10 @@ FROM node:20-slim AS web
 WORKDIR /opt/cordon
 COPY scripts/build_web.sh ./scripts/build_web.sh
 COPY clients/web ./clients/web
-# The web client bundles the Python package's template files (one source for both clients).
+# The web client bundles the Python package's template files and WCO regions (one source for
+# both clients; scripts/build_web.sh names the same paths).
 COPY clients/python/cordon_client/templates ./clients/python/cordon_client/templates
+COPY clients/python/cordon_client/analytics/regions.json ./clients/python/cordon_client/analytics/regions.json
 RUN scripts/build_web.sh
 
 FROM python:3.11-slim AS build

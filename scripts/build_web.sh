@@ -12,8 +12,9 @@ digest() {  # sha256 over the named files and directories, in a stable order
   find "$@" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
 }
 
-# The Python package's template files are bundled too (one source for both clients).
-shared=(../python/cordon_client/templates)
+# The Python package's template files and WCO regions are bundled too (one source for both
+# clients); the Dockerfile's node stage copies the same paths.
+shared=(../python/cordon_client/templates ../python/cordon_client/analytics/regions.json)
 sources=$(digest package.json package-lock.json index.html vite.config.ts tsconfig.json src public "${shared[@]}")
 current=false
 if [ -f dist/index.html ] && [ "$(cat .build-stamp 2>/dev/null)" = "$sources" ]; then
