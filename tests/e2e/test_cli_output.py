@@ -134,7 +134,12 @@ async def test_members_receive_listen_receipts_read_at_80_columns(
             if read and read[0]["read_at"]:
                 break
         listener.send_signal(signal.SIGINT)  # Ctrl-C
-        out, err = listener.communicate(timeout=30)
+        try:
+            out, err = listener.communicate(timeout=30)
+        finally:  # a listener that ignored Ctrl-C must not outlive the test (nor its pipes)
+            if listener.poll() is None:
+                listener.kill()
+                listener.communicate()
         assert listener.returncode == 0, (out, err)
         assert "Traceback" not in err, err
         shown["listen"] = out
