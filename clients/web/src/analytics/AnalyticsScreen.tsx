@@ -24,6 +24,7 @@ import { domainRegistry, type Item } from "../records/view";
 import { analyse, codes, type Params, PIECE_FIGURES, type Table } from "./figures";
 import { casesBehind, type Drill, narrowArchive, parsePhases, periodParams } from "./filters";
 import { analyticsMsg as m } from "./messages";
+import { moreSections, type Row } from "./sections";
 import "./analytics.css";
 
 type Key = Parameters<typeof m>[0];
@@ -79,7 +80,7 @@ function KeyFigures({ table, onDrill }: { table: Table; onDrill: (d: Drill, labe
   );
 }
 
-function BarTable({ id, title, head, rows, onDrill }: { id: string; title: string; head: string; rows: { key: string; label: string; n: number; drill?: Drill }[]; onDrill: (d: Drill, label: string) => void }) {
+function BarTable({ id, title, head, rows, onDrill }: { id: string; title: string; head: string; rows: Row[]; onDrill: (d: Drill, label: string) => void }) {
   const max = Math.max(0, ...rows.map((r) => r.n));
   return (
     <section aria-labelledby={id}>
@@ -98,7 +99,7 @@ function BarTable({ id, title, head, rows, onDrill }: { id: string; title: strin
                 {r.label}
               </th>
               <td>
-                {r.drill ? <DrillButton label={r.label} n={r.n} onDrill={() => onDrill(r.drill!, r.label)} /> : r.n.toLocaleString(language.value)}
+                {r.drill ? <DrillButton label={r.label} n={r.n} onDrill={() => onDrill(r.drill!, r.label)} /> : (r.text ?? r.n.toLocaleString(language.value))}
                 <Bar value={r.n} max={max} />
               </td>
             </tr>
@@ -190,6 +191,9 @@ function Dashboard({ table, groupId, items, params, onDrill, drill, closeDrill }
             ] as [Key, number][]
           ).map(([key, n]) => ({ key, label: m(key), n }))}
         />
+        {moreSections(table, lang).map((s) => (
+          <BarTable key={s.id} id={s.id} title={s.title} head={s.head} rows={s.rows} onDrill={onDrill} />
+        ))}
       </div>
       <section aria-labelledby="an-missing" class="an-missing">
         <h3 id="an-missing">{missing ? m("not_counted", { n: String(missing) }) : m("all_counted")}</h3>
