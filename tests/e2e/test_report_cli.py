@@ -116,7 +116,7 @@ async def test_report_over_a_synthetic_operation(
     # named with its reason; the template misfit is the one `case` row
     assert [(r["what"], r["count"]) for r in table["not_counted"]] == [("alert", 1), ("case", 1)]
     assert "reports: is required" in table["not_counted"][1]["reason"]
-    assert table["not_counted"][0]["reason"]  # the verification failure, said
+    assert table["not_counted"][0]["reason"] == "envelope: signature does not verify"
     assert MARKER_COUNTRY not in {r["country"] for r in table["by_country"]}
     assert all(
         MARKER_COUNTRY not in (r["departure"], r["destination"]) for r in table["top_routes"]
@@ -139,7 +139,7 @@ async def test_report_over_a_synthetic_operation(
     for name in ("html", "csv", "json"):
         written = (out / f"analysis-report-start_now.{name}").read_text("utf-8")
         assert MARKER not in written and "777777" not in written and "777,777" not in written
-        assert "alert" in written  # the "not counted" line names the tampered item
+        assert "signature does not verify" in written  # "not counted" names it and why
     asked = cordon(home, "--server", server.base, "report", str(gid), "--highlights", str(tampered))
     assert asked.returncode != 0 and f"#{tampered} is not a counted case" in asked.stderr
     assert MARKER not in asked.stdout + asked.stderr
