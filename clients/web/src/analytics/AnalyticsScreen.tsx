@@ -81,7 +81,7 @@ function KeyFigures({ table, onDrill }: { table: Table; onDrill: (d: Drill, labe
 }
 
 function BarTable({ id, title, head, rows, onDrill }: { id: string; title: string; head: string; rows: Row[]; onDrill: (d: Drill, label: string) => void }) {
-  const max = Math.max(0, ...rows.map((r) => r.n));
+  const max = Math.max(0, ...rows.filter((r) => r.of === undefined).map((r) => r.n));
   return (
     <section aria-labelledby={id}>
       <h3 id={id}>{title}</h3>
@@ -100,7 +100,7 @@ function BarTable({ id, title, head, rows, onDrill }: { id: string; title: strin
               </th>
               <td>
                 {r.drill ? <DrillButton label={r.label} n={r.n} onDrill={() => onDrill(r.drill!, r.label)} /> : (r.text ?? r.n.toLocaleString(language.value))}
-                <Bar value={r.n} max={max} />
+                <Bar value={r.n} max={r.of ?? max} />
               </td>
             </tr>
           ))}
@@ -191,7 +191,9 @@ function Dashboard({ table, groupId, items, params, onDrill, drill, closeDrill }
             ] as [Key, number][]
           ).map(([key, n]) => ({ key, label: m(key), n }))}
         />
-        {moreSections(table, lang).map((s) => (
+        {moreSections(table, lang)
+          .filter((s) => s.rows.length > 0)
+          .map((s) => (
           <BarTable key={s.id} id={s.id} title={s.title} head={s.head} rows={s.rows} onDrill={onDrill} />
         ))}
       </div>

@@ -12,12 +12,14 @@ import { analyticsMsg as m } from "./messages";
 
 type Key = Parameters<typeof m>[0];
 
-/** One row: `n` drives the bar; `text` (when set) is shown instead of `n`, e.g. a share or hours. */
+/** One row: `n` drives the bar; `text` (when set) is shown instead of `n`, e.g. a share or hours;
+ * `of` (when set) is the bar's full length, for a row not comparable with its neighbours. */
 export interface Row {
   key: string;
   label: string;
   n: number;
   text?: string;
+  of?: number;
   drill?: Drill;
 }
 
@@ -91,7 +93,7 @@ export function moreSections(table: Table, lang: string): Section[] {
         { key: "ack_median", label: m("ack_median"), ...hours(ack.median, lang) },
         { key: "ack_p90", label: m("ack_p90"), ...hours(ack.p90, lang) },
         { key: "ack_max", label: m("ack_max"), ...hours(ack.max, lang) },
-        { key: "share_before_eta", label: m("share_before_eta"), n: share ?? 0, text: share === null ? "—" : (share * 100).toLocaleString(lang, { maximumFractionDigits: 2 }) + " %" },
+        { key: "share_before_eta", label: m("share_before_eta"), n: share ?? 0, of: 1, text: share === null ? "—" : (share * 100).toLocaleString(lang, { maximumFractionDigits: 2 }) + " %" },
       ],
     },
     {
