@@ -5,9 +5,12 @@ protocol, posts the reporting members' cases with the batch API and sends pre-no
 one of them acknowledged. A member also posts a case that does not fit its template. The
 coordinator's `cordon --server … --home … report` must reproduce the planned figures exactly,
 list the refused case under "not counted", keep names and narratives out unless asked, and
-publish into the library in the preset's category.
+publish into the library in the preset's category. Playing the malicious server, the test also
+flips a byte of one stored case envelope: the report must leave that case out of every figure,
+name it with its reason under "not counted", and show none of its content.
 """
 
+import copy
 import csv
 import io
 import json
@@ -17,8 +20,11 @@ from pathlib import Path
 import pytest
 from cordon_client._client import Cordon
 from cordon_client.records.store import archived
+from cordon_client.records.view import CASE, domain_registry
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.messages.models import StreamItem
 from bench.synthetic_operation import PHASES, Target, expected, plan, populate
 from tests import factories as f
 from tests.e2e.joining import PASSPHRASE
@@ -41,6 +47,18 @@ BROKEN_CASE = {
     "template": {"id": "seizure-case", "version": 1, "form": "simplified"},
     "data": {"reporting_country": "BE", "handling_code": "H1"},
 }
+MARKER = "TAMPERED-LOT-7Q"  # the tampered case's description and its route's departure
+MARKER_COUNTRY = "ZW"
+
+
+async def tamper_envelope(session: AsyncSession, gid: uuid.UUID, seq: int) -> None:
+    """As an attacker with the server's database: flip one byte of a stored envelope, so its
+    signature no longer holds (as clients/web/tests/browser/sdk_member.py's `tamper`)."""
+    where = (StreamItem.group_id == gid, StreamItem.seq == seq)
+    raw = bytearray((await session.execute(select(StreamItem.envelope).where(*where))).scalar_one())
+    raw[-80] ^= 0x01
+    await session.execute(update(StreamItem).where(*where).values(envelope=bytes(raw)))
+    await session.commit()
 
 
 async def test_report_over_a_synthetic_operation(
@@ -56,6 +74,14 @@ async def test_report_over_a_synthetic_operation(
     reporter = the_plan.reporting[0]
     async with Cordon(tmp_path / reporter, PASSPHRASE, server=server.base) as officer:
         await officer.send(gid, json.dumps(BROKEN_CASE).encode(), kind="alert")
+        bad = copy.deepcopy(the_plan.cases[reporter][0])
+        for r in bad["reports"]:
+            r["departure_country"] = MARKER_COUNTRY
+            for item in r["items"]:
+                item |= {"description": MARKER, "quantity": 777777}
+        made = domain_registry().make_content(CASE, "seizure-case", bad, form="simplified")
+        tampered = await officer.send(gid, made, kind="alert")
+    await tamper_envelope(session, gid, tampered)
     phases = tmp_path / "phases.json"
     phases.write_text(
         json.dumps([{"name": n, "from": a.isoformat(), "to": b.isoformat()} for n, a, b in PHASES])
@@ -86,8 +112,15 @@ async def test_report_over_a_synthetic_operation(
     assert {k: table["prenotifications"][k] for k in ("sent", "acknowledged")} == want[
         "prenotifications"
     ]
-    assert [r["what"] for r in table["not_counted"]] == ["case"]
-    assert "reports: is required" in table["not_counted"][0]["reason"]
+    # the tampered case (a ciphertext under a broken signature: kind `alert`) is left out,
+    # named with its reason; the template misfit is the one `case` row
+    assert [(r["what"], r["count"]) for r in table["not_counted"]] == [("alert", 1), ("case", 1)]
+    assert "reports: is required" in table["not_counted"][1]["reason"]
+    assert table["not_counted"][0]["reason"] == "envelope: signature does not verify"
+    assert MARKER_COUNTRY not in {r["country"] for r in table["by_country"]}
+    assert all(
+        MARKER_COUNTRY not in (r["departure"], r["destination"]) for r in table["top_routes"]
+    )
     assert sum(r["cases"] for r in table["by_phase"]) == SMALL.cases
     assert [(r["region"], r["cases"]) for r in table["by_region"]] == [
         ("AMS", 3),
@@ -103,6 +136,13 @@ async def test_report_over_a_synthetic_operation(
     assert page.count("<svg") >= 4 and "<script" not in page and "<link" not in page
     assert "synthetic" not in page  # no descriptions, no remarks: non-nominal by default
     assert (out / "analysis-report-start_now.pdf").read_bytes().startswith(b"%PDF")
+    for name in ("html", "csv", "json"):
+        written = (out / f"analysis-report-start_now.{name}").read_text("utf-8")
+        assert MARKER not in written and "777777" not in written and "777,777" not in written
+        assert "signature does not verify" in written  # "not counted" names it and why
+    asked = cordon(home, "--server", server.base, "report", str(gid), "--highlights", str(tampered))
+    assert asked.returncode != 0 and f"#{tampered} is not a counted case" in asked.stderr
+    assert MARKER not in asked.stdout + asked.stderr
 
     # a daily report in French with one highlighted case, published to the library
     async with Cordon(home, PASSPHRASE, server=server.base) as coord:

@@ -24,6 +24,7 @@ import { domainRegistry, type Item } from "../records/view";
 import { analyse, codes, type Params, PIECE_FIGURES, type Table } from "./figures";
 import { casesBehind, type Drill, narrowArchive, parsePhases, periodParams } from "./filters";
 import { analyticsMsg as m } from "./messages";
+import { moreSections, type Row } from "./sections";
 import "./analytics.css";
 
 type Key = Parameters<typeof m>[0];
@@ -79,8 +80,8 @@ function KeyFigures({ table, onDrill }: { table: Table; onDrill: (d: Drill, labe
   );
 }
 
-function BarTable({ id, title, head, rows, onDrill }: { id: string; title: string; head: string; rows: { key: string; label: string; n: number; drill?: Drill }[]; onDrill: (d: Drill, label: string) => void }) {
-  const max = Math.max(0, ...rows.map((r) => r.n));
+function BarTable({ id, title, head, rows, onDrill }: { id: string; title: string; head: string; rows: Row[]; onDrill: (d: Drill, label: string) => void }) {
+  const max = Math.max(0, ...rows.filter((r) => r.of === undefined).map((r) => r.n));
   return (
     <section aria-labelledby={id}>
       <h3 id={id}>{title}</h3>
@@ -98,8 +99,8 @@ function BarTable({ id, title, head, rows, onDrill }: { id: string; title: strin
                 {r.label}
               </th>
               <td>
-                {r.drill ? <DrillButton label={r.label} n={r.n} onDrill={() => onDrill(r.drill!, r.label)} /> : r.n.toLocaleString(language.value)}
-                <Bar value={r.n} max={max} />
+                {r.drill ? <DrillButton label={r.label} n={r.n} onDrill={() => onDrill(r.drill!, r.label)} /> : (r.text ?? r.n.toLocaleString(language.value))}
+                <Bar value={r.n} max={r.of ?? max} />
               </td>
             </tr>
           ))}
@@ -190,6 +191,11 @@ function Dashboard({ table, groupId, items, params, onDrill, drill, closeDrill }
             ] as [Key, number][]
           ).map(([key, n]) => ({ key, label: m(key), n }))}
         />
+        {moreSections(table, lang)
+          .filter((s) => s.rows.length > 0)
+          .map((s) => (
+          <BarTable key={s.id} id={s.id} title={s.title} head={s.head} rows={s.rows} onDrill={onDrill} />
+        ))}
       </div>
       <section aria-labelledby="an-missing" class="an-missing">
         <h3 id="an-missing">{missing ? m("not_counted", { n: String(missing) }) : m("all_counted")}</h3>

@@ -29,7 +29,7 @@ export function narrowArchive(items: readonly Item[], n: Narrowing): Item[] {
 }
 
 /** What a drilled-down number counts. */
-export type Drill = { kind: "all" } | { kind: "region"; region: string } | { kind: "week"; week: string } | { kind: "category"; category: string } | { kind: "country"; country: string } | { kind: "route"; departure: string; destination: string };
+export type Drill = { kind: "all" } | { kind: "region"; region: string } | { kind: "week"; week: string } | { kind: "category"; category: string } | { kind: "country"; country: string } | { kind: "route"; departure: string; destination: string } | { kind: "product"; category: string; hs_code: string };
 
 /** The counted cases in the period behind one figure, newest first. */
 export function casesBehind(items: readonly Item[], params: Params, drill: Drill): CountedCase[] {
@@ -48,6 +48,8 @@ export function casesBehind(items: readonly Item[], params: Params, drill: Drill
         return c.country === drill.country;
       case "route":
         return c.reports.some((r) => routeOf(r)[0] === drill.departure && routeOf(r)[1] === drill.destination);
+      case "product":
+        return c.reports.some((r) => (Array.isArray(r.items) ? r.items : []).some((i) => typeof i === "object" && i !== null && String((i as Record<string, unknown>).category) === drill.category && String((i as Record<string, unknown>).hs_code) === drill.hs_code));
     }
   };
   return chosen.filter(keep).sort((a, b) => b.view.seq - a.view.seq);

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyse, paramsFromJson, pyRound, regionOf, weekOf } from "../../src/analytics/figures";
 import { casesBehind, narrowArchive, parsePhases, periodParams } from "../../src/analytics/filters";
+import { moreSections } from "../../src/analytics/sections";
 import type { Item } from "../../src/records/view";
 import { REPO_ROOT } from "./helpers";
 
@@ -58,6 +59,26 @@ describe("analytics filters and drill-down", () => {
     for (const week of expected.by_week) expect(casesBehind(input.items, params, { kind: "week", week: week.week }).length).toBe(week.cases);
     for (const r of expected.top_routes) expect(casesBehind(input.items, params, { kind: "route", departure: r.departure, destination: r.destination }).length).toBe(r.cases);
     for (const region of expected.by_region) expect(casesBehind(input.items, params, { kind: "region", region: region.region }).length).toBe(region.cases);
+    for (const c of expected.by_country) expect(casesBehind(input.items, params, { kind: "country", country: c.country }).length).toBe(c.cases);
+    for (const p of expected.first_seen.product_types) expect(casesBehind(input.items, params, { kind: "product", category: p.category, hs_code: p.hs_code }).length).toBe(p.cases);
+  });
+
+  it("maps the breakdown sections the dashboard shows to the table's numbers", () => {
+    const shown = new Map(moreSections(analyse(input.items, params), "en").map((s) => [s.id, new Map(s.rows.map((r) => [r.key, r]))]));
+    const country = shown.get("an-country")!;
+    expect([...country.keys()]).toEqual(expected.by_country.map((r: { country: string }) => r.country));
+    for (const r of expected.by_country) expect(country.get(r.country)).toMatchObject({ n: r.cases, drill: { kind: "country", country: r.country } });
+    const pn = expected.prenotifications;
+    const ack = shown.get("an-ack")!;
+    expect(ack.get("ack_median")).toMatchObject({ n: pn.hours_to_first_ack.median, text: `${pn.hours_to_first_ack.median} h` });
+    expect(ack.get("ack_p90")!.n).toBe(pn.hours_to_first_ack.p90);
+    expect(ack.get("ack_max")!.n).toBe(pn.hours_to_first_ack.max);
+    expect(ack.get("share_before_eta")).toMatchObject({ n: pn.share_acknowledged_before_eta, text: "33.33 %" });
+    expect(shown.get("an-discrepancy")!.get("quantity")!.n).toBe(pn.discrepancies.quantity);
+    expect(shown.get("an-discrepancy")!.get("overdue")!.n).toBe(pn.overdue);
+    expect(shown.get("an-detection")!.get("not_given")).toMatchObject({ label: "Not given", n: expected.by_detection_method.not_given });
+    expect(shown.get("an-other-units")!.get("KGM:medicines")!.n).toBe(2.5);
+    expect([...shown.get("an-new-routes")!.values()].map((r) => r.n)).toEqual(expected.first_seen.routes.map((r: { cases: number }) => r.cases));
   });
 });
 
