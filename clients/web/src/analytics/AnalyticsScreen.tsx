@@ -13,7 +13,7 @@ import { useLocation } from "preact-iso";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorLine, Notice, ScreenTitle } from "../app/ui";
 import { session } from "../auth/session";
-import { certifySelf, type GroupSummary, isPinned, listGroups } from "../feed/engine";
+import { certifySelf, type GroupSummary, isPinned } from "../feed/engine";
 import { inboxTick } from "../feed/live";
 import { describe, KeystoreGate, LinkBanner, liveFeed, vault } from "../feed/unlock";
 import { type Described, language } from "../i18n";
@@ -21,6 +21,7 @@ import { recordsContext } from "../records/context";
 import { archived, sync } from "../records/store";
 import { codeLabel } from "../records/templates";
 import { domainRegistry, type Item } from "../records/view";
+import { GroupPicker } from "../groups/GroupPicker";
 import { analyse, codes, type Params, PIECE_FIGURES, type Table } from "./figures";
 import { casesBehind, type Drill, narrowArchive, parsePhases, periodParams } from "./filters";
 import { analyticsMsg as m } from "./messages";
@@ -340,36 +341,10 @@ function GroupAnalytics({ group }: { group: GroupSummary }) {
 
 function AnalyticsGroups() {
   const { query } = useLocation();
-  const [groups, setGroups] = useState<GroupSummary[] | null>(null);
-  const [selected, setSelected] = useState<string | null>(query.group ?? null);
-  const [error, setError] = useState<Described | null>(null);
-  useEffect(() => {
-    listGroups()
-      .then((found) => {
-        setGroups(found);
-        if (!selected && found.length === 1) setSelected(found[0]!.id);
-      })
-      .catch((failure) => setError(describe(failure)));
-  }, []);
-  const group = groups?.find((g) => g.id === selected) ?? null;
   return (
-    <div class="feed-layout">
-      <nav aria-label={m("groups")}>
-        <h2>{m("groups")}</h2>
-        <ErrorLine error={error} />
-        {groups && groups.length === 0 && <p>{m("no_groups")}</p>}
-        <ul>
-          {groups?.map((g) => (
-            <li key={g.id}>
-              <button type="button" class="group-pick" aria-current={g.id === selected ? "true" : undefined} onClick={() => setSelected(g.id)}>
-                {g.name}
-              </button>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      {group && <GroupAnalytics key={group.id} group={group} />}
-    </div>
+    <GroupPicker label={m("groups")} empty={m("no_groups")} initial={query.group ?? null}>
+      {(group) => <GroupAnalytics key={group.id} group={group} />}
+    </GroupPicker>
   );
 }
 

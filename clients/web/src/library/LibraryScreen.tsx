@@ -6,7 +6,8 @@ import "./library.css";
 import { ErrorLine, Notice, ScreenTitle } from "../app/ui";
 import { session } from "../auth/session";
 import { CATEGORIES, CryptoError, KeyUnavailableError } from "../crypto";
-import { certifySelf, type GroupChannel, type GroupSummary, isPinned, listGroups } from "../feed/engine";
+import { certifySelf, type GroupChannel, type GroupSummary, isPinned } from "../feed/engine";
+import { GroupPicker } from "../groups/GroupPicker";
 import { groupChannel, KeystoreGate, vault } from "../feed/unlock";
 import { type Described, describeError, formatDate, language } from "../i18n";
 import { listDocuments, listVersions, received, type RemoteDocument, type RemoteVersion, withdraw } from "./api";
@@ -366,31 +367,10 @@ function GroupLibrary({ group }: { group: GroupSummary }) {
 }
 
 function Groups() {
-  const [groups, setGroups] = useState<GroupSummary[] | null>(null);
-  const [selected, setSelected] = useState<string | null>(null);
-  const [error, setError] = useState<Described | null>(null);
-  useEffect(() => {
-    listGroups().then(setGroups, (e) => setError(describe(e)));
-  }, []);
-  const group = groups?.find((g) => g.id === selected) ?? null;
   return (
-    <div class="feed-layout">
-      <nav aria-label={tl("groups")}>
-        <h2>{tl("groups")}</h2>
-        <ErrorLine error={error} />
-        {groups && groups.length === 0 && <p>{tl("no_groups")}</p>}
-        <ul>
-          {groups?.map((g) => (
-            <li key={g.id}>
-              <button type="button" class="group-pick" aria-current={g.id === selected ? "true" : undefined} onClick={() => setSelected(g.id)}>
-                {g.name}
-              </button>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      {group ? <GroupLibrary key={group.id} group={group} /> : <p>{tl("pick_group")}</p>}
-    </div>
+    <GroupPicker label={tl("groups")} empty={tl("no_groups")} none={<p>{tl("pick_group")}</p>}>
+      {(group) => <GroupLibrary key={group.id} group={group} />}
+    </GroupPicker>
   );
 }
 

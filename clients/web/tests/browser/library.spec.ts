@@ -65,9 +65,9 @@ test("a browser coordinator and a Python SDK coordinator exchange library docume
   const common = ["--server", server.base, "--home", home];
 
   // The SDK coordinator opens the group and invites the browser user.
-  const coordCode = await server.createUser("cora.coord", { displayName: "Cora Coordinator" });
-  await sdk("enrol", ...common, "--code", coordCode, "--username", "cora.coord");
-  const created = await server.admin("create-group", "Operation Shelf", "--coordinator", "cora.coord");
+  const coordCode = await server.createUser("lib.coord", { displayName: "Cora Coordinator" });
+  await sdk("enrol", ...common, "--code", coordCode, "--username", "lib.coord");
+  const created = await server.admin("create-group", "Operation Shelf", "--coordinator", "lib.coord");
   const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
   const invitation = String((await sdk("open", ...common, "--group", groupId)).invitation);
 

@@ -64,9 +64,9 @@ test("a pre-notification through its whole status flow both ways between a brows
   const state = async (groupId: string) => (await full(groupId)).items;
 
   // A group with the SDK coordinator; the browser member joins and certifies its device.
-  const coordCode = await server.createUser("cora.coord", { displayName: "Cora Coordinator" });
-  await sdk("enrol", ...common, "--code", coordCode, "--username", "cora.coord");
-  const created = await server.admin("create-group", "Operation Cold Chain", "--coordinator", "cora.coord");
+  const coordCode = await server.createUser("pn.coord", { displayName: "Cora Coordinator" });
+  await sdk("enrol", ...common, "--code", coordCode, "--username", "pn.coord");
+  const created = await server.admin("create-group", "Operation Cold Chain", "--coordinator", "pn.coord");
   const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
   const opened = await sdk("open", ...common, "--group", groupId);
   await server.enrolledUser("bea.border", PASSWORD);
