@@ -426,6 +426,9 @@ function SendForm({ pane, onSent }: { pane: Pane; onSent: () => void }) {
     <form class="card pn-form" onSubmit={submit} noValidate>
       <h2>{m("form_title")}</h2>
       <p class="hint">{m("form_hint", { version: String(template.version) })}</p>
+      <p class="hint" role="status">
+        {draft.state === "saved" ? m("draft_saved") : ""}
+      </p>
       <Recipients legend={m("destination")} members={members} chosen={destination} onChange={setDestination} names={pane.names} />
       <Recipients legend={m("transit")} members={members.filter((id) => !destination.includes(id))} chosen={transit} onChange={setTransit} names={pane.names} />
       <p class="hint">{m("recipients_hint")}</p>

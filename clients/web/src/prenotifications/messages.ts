@@ -3,6 +3,7 @@ import { defineMessages } from "../i18n";
 
 export const m = defineMessages({
   en: {
+    draft_saved: "Draft kept on this device, encrypted.",
     act_amended: "Amend",
     submit_amendment: "Send the new version",
     filters: "Filters",
@@ -88,6 +89,7 @@ export const m = defineMessages({
     loading: "Loading…",
   },
   fr: {
+    draft_saved: "Brouillon conservé sur cet appareil, chiffré.",
     act_amended: "Modifier",
     submit_amendment: "Envoyer la nouvelle version",
     filters: "Filtres",
@@ -173,6 +175,7 @@ export const m = defineMessages({
     loading: "Chargement…",
   },
   es: {
+    draft_saved: "Borrador guardado en este dispositivo, cifrado.",
     act_amended: "Modificar",
     submit_amendment: "Enviar la nueva versión",
     filters: "Filtros",
@@ -258,6 +261,7 @@ export const m = defineMessages({
     loading: "Cargando…",
   },
   ru: {
+    draft_saved: "Черновик сохранён на этом устройстве в зашифрованном виде.",
     act_amended: "Изменить",
     submit_amendment: "Отправить новую версию",
     filters: "Фильтры",
@@ -343,6 +347,7 @@ export const m = defineMessages({
     loading: "Загрузка…",
   },
   ar: {
+    draft_saved: "المسودة محفوظة على هذا الجهاز، مشفّرة.",
     act_amended: "تعديل",
     submit_amendment: "إرسال النسخة الجديدة",
     filters: "عوامل التصفية",
@@ -428,6 +433,7 @@ export const m = defineMessages({
     loading: "جارٍ التحميل…",
   },
   pt: {
+    draft_saved: "Rascunho guardado neste dispositivo, cifrado.",
     act_amended: "Alterar",
     submit_amendment: "Enviar a nova versão",
     filters: "Filtros",
