@@ -150,19 +150,24 @@ function AmendForm(props: { draftId: string; template: Template; latest: Item; d
   if (restored === undefined) return null;
   const form = restored?.form ?? (typeof props.latest.template?.form === "string" ? props.latest.template.form : null);
   return (
-    <CaseForm
-      template={props.template}
-      title={casesMsg("cases.amend_title", { seq: String(props.latest.seq) })}
-      submitLabel={casesMsg("cases.amend_send")}
-      initialForm={form}
-      initialData={restored?.data ?? props.data}
-      onChange={(f, data) => draft.set({ form: f, data })}
-      onCancel={props.onCancel}
-      onSubmit={async (f, data) => {
-        await props.onSubmit(f, data);
-        await draft.discard();
-      }}
-    />
+    <>
+      <CaseForm
+        template={props.template}
+        title={casesMsg("cases.amend_title", { seq: String(props.latest.seq) })}
+        submitLabel={casesMsg("cases.amend_send")}
+        initialForm={form}
+        initialData={restored?.data ?? props.data}
+        onChange={(f, data) => draft.set({ form: f, data })}
+        onCancel={props.onCancel}
+        onSubmit={async (f, data) => {
+          await props.onSubmit(f, data);
+          await draft.discard();
+        }}
+      />
+      <p class="hint" role="status">
+        {draft.state === "saved" ? casesMsg("cases.draft_kept") : ""}
+      </p>
+    </>
   );
 }
 
