@@ -4,11 +4,12 @@
  * reviews), refused thread items as blocking warnings, and the actions this member may take.
  */
 import { Fragment } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ErrorLine } from "../app/ui";
 import { type Described, formatDate, language } from "../i18n";
 import { codeLabel, type Json, type JsonObject, type Template } from "../records/templates";
 import { type CaseView, type Item, REVIEW, VERDICTS } from "../records/view";
+import { drafts, useDraft } from "../storage/drafts";
 import { CaseForm } from "./CaseForm";
 import { dottedPath, kindOf, type Path } from "./form";
 import { type CasesKey, casesMsg } from "./messages";
@@ -100,16 +101,82 @@ function DataView({ template, form, data }: { template: Template; form: string |
 }
 
 export interface CaseActions {
-  reply(text: string): Promise<void>;
+  /** `parentSeq` is the reply this one answers, or null for the case itself. */
+  reply(text: string, parentSeq: number | null): Promise<void>;
   review(verdict: string, note: string | null): Promise<void>;
   amend(form: string, data: Json): Promise<void>;
 }
 
-export function CaseDetail(props: { view: CaseView; template: (item: Item) => Template | null; mine: boolean; coordinator: boolean; nameOf: (id: string | null) => string; actions: CaseActions; onBack: () => void }) {
+interface ThreadNode {
+  item: Item;
+  children: ThreadNode[];
+}
+
+/**
+ * The case's replies and reviews as a tree, oldest first at each level: an item sits under
+ * the reply it answers when that reply came earlier and is in this thread, else under the
+ * case itself (so a forged parent_seq can neither loop nor hide an item), as the feed does.
+ */
+export function threadTree(items: readonly Item[]): ThreadNode[] {
+  const sorted = [...items].sort((a, b) => a.seq - b.seq);
+  const nodes = new Map<number, ThreadNode>();
+  const top: ThreadNode[] = [];
+  for (const item of sorted) {
+    const node = { item, children: [] };
+    const parent = item.parent_seq != null && item.parent_seq < item.seq ? nodes.get(item.parent_seq) : undefined;
+    (parent ? parent.children : top).push(node);
+    nodes.set(item.seq, node);
+  }
+  return top;
+}
+
+interface AmendDraft {
+  form: string;
+  data: Json;
+}
+
+/** The amendment form, restored from its encrypted draft (read once before the form mounts). */
+function AmendForm(props: { draftId: string; template: Template; latest: Item; data: Json; onCancel: () => void; onSubmit: (form: string, data: Json) => Promise<void> }) {
+  const draft = useDraft<AmendDraft | null>(props.draftId, null);
+  const [restored, setRestored] = useState<AmendDraft | null | undefined>(drafts.value ? undefined : null);
+  useEffect(() => {
+    const store = drafts.value;
+    if (!store) return;
+    void store.load<AmendDraft>(props.draftId).then(
+      (found) => setRestored(found),
+      () => setRestored(null),
+    );
+  }, [props.draftId]);
+  if (restored === undefined) return null;
+  const form = restored?.form ?? (typeof props.latest.template?.form === "string" ? props.latest.template.form : null);
+  return (
+    <>
+      <CaseForm
+        template={props.template}
+        title={casesMsg("cases.amend_title", { seq: String(props.latest.seq) })}
+        submitLabel={casesMsg("cases.amend_send")}
+        initialForm={form}
+        initialData={restored?.data ?? props.data}
+        onChange={(f, data) => draft.set({ form: f, data })}
+        onCancel={props.onCancel}
+        onSubmit={async (f, data) => {
+          await props.onSubmit(f, data);
+          await draft.discard();
+        }}
+      />
+      <p class="hint" role="status">
+        {draft.state === "saved" ? casesMsg("cases.draft_kept") : ""}
+      </p>
+    </>
+  );
+}
+
+export function CaseDetail(props: { draftId: string; view: CaseView; template: (item: Item) => Template | null; mine: boolean; coordinator: boolean; nameOf: (id: string | null) => string; actions: CaseActions; onBack: () => void }) {
   const { view } = props;
   /** The version shown: null follows the latest (a new amendment shows at once). */
   const [picked, setPicked] = useState<number | null>(null);
   const [replyText, setReplyText] = useState("");
+  const [replyTo, setReplyTo] = useState<number | null>(null);
   const [verdict, setVerdict] = useState<string>(VERDICTS[0]);
   const [note, setNote] = useState("");
   const [amending, setAmending] = useState(false);
@@ -117,7 +184,7 @@ export function CaseDetail(props: { view: CaseView; template: (item: Item) => Te
   const [busy, setBusy] = useState(false);
   const version = view.versions[picked === null ? view.versions.length - 1 : Math.min(picked, view.versions.length - 1)]!;
   const template = props.template(version);
-  const thread = [...view.replies, ...view.reviews].sort((a, b) => a.seq - b.seq);
+  const thread = threadTree([...view.replies, ...view.reviews]);
 
   async function act(run: () => Promise<void>) {
     setBusy(true);
@@ -137,12 +204,11 @@ export function CaseDetail(props: { view: CaseView; template: (item: Item) => Te
     const tpl = props.template(latest);
     if (tpl) {
       return (
-        <CaseForm
+        <AmendForm
+          draftId={props.draftId}
           template={tpl}
-          title={casesMsg("cases.amend_title", { seq: String(view.seq) })}
-          submitLabel={casesMsg("cases.amend_send")}
-          initialForm={typeof latest.template?.form === "string" ? latest.template.form : null}
-          initialData={view.data as Json}
+          latest={{ ...latest, seq: view.seq }}
+          data={view.data as Json}
           onCancel={() => setAmending(false)}
           onSubmit={async (form, data) => {
             await props.actions.amend(form, data);
@@ -152,6 +218,32 @@ export function CaseDetail(props: { view: CaseView; template: (item: Item) => Te
         />
       );
     }
+  }
+
+  function node({ item, children }: ThreadNode) {
+    return (
+      <li key={item.seq} class={item.type === REVIEW ? "item review" : "item"} data-seq={item.seq}>
+        {item.type === REVIEW ? (
+          <p>
+            <strong>{casesMsg("cases.review_by", { who: props.nameOf(item.sender_user_id), verdict: casesMsg(statusKey(String(item.data?.verdict))) })}</strong>
+            {typeof item.data?.note === "string" && <span dir="auto"> — {item.data.note}</span>}
+          </p>
+        ) : (
+          <p class="text" dir="auto">
+            {String(item.data?.text ?? "")}
+          </p>
+        )}
+        <p class="meta">
+          {props.nameOf(item.sender_user_id)} · {item.sent_at && formatDate(item.sent_at)}{" "}
+          {item.type !== REVIEW && (
+            <button type="button" class="link" onClick={() => setReplyTo(item.seq)}>
+              {casesMsg("cases.reply_to_this")}
+            </button>
+          )}
+        </p>
+        {children.length > 0 && <ol class="replies">{children.map(node)}</ol>}
+      </li>
+    );
   }
 
   return (
@@ -182,25 +274,7 @@ export function CaseDetail(props: { view: CaseView; template: (item: Item) => Te
       <section aria-labelledby="thread-title" class="thread">
         <h3 id="thread-title">{casesMsg("cases.thread")}</h3>
         {thread.length === 0 && <p>{casesMsg("cases.no_thread")}</p>}
-        <ol class="feed">
-          {thread.map((item) => (
-            <li key={item.seq} class={item.type === REVIEW ? "item review" : "item"} data-seq={item.seq}>
-              {item.type === REVIEW ? (
-                <p>
-                  <strong>{casesMsg("cases.review_by", { who: props.nameOf(item.sender_user_id), verdict: casesMsg(statusKey(String(item.data?.verdict))) })}</strong>
-                  {typeof item.data?.note === "string" && <span dir="auto"> — {item.data.note}</span>}
-                </p>
-              ) : (
-                <p class="text" dir="auto">
-                  {String(item.data?.text ?? "")}
-                </p>
-              )}
-              <p class="meta">
-                {props.nameOf(item.sender_user_id)} · {item.sent_at && formatDate(item.sent_at)}
-              </p>
-            </li>
-          ))}
-        </ol>
+        <ol class="feed">{thread.map(node)}</ol>
       </section>
       <ErrorLine error={error} />
       <form
@@ -208,11 +282,20 @@ export function CaseDetail(props: { view: CaseView; template: (item: Item) => Te
         onSubmit={(e) => {
           e.preventDefault();
           void act(async () => {
-            await props.actions.reply(replyText);
+            await props.actions.reply(replyText, replyTo);
             setReplyText("");
+            setReplyTo(null);
           });
         }}
       >
+        {replyTo !== null && (
+          <p class="meta">
+            {casesMsg("cases.replying_to", { seq: String(replyTo) })}{" "}
+            <button type="button" class="link" onClick={() => setReplyTo(null)}>
+              {casesMsg("cases.reply_to_case")}
+            </button>
+          </p>
+        )}
         <label for="case-reply">{casesMsg("cases.reply")}</label>
         <textarea id="case-reply" name="reply" dir="auto" value={replyText} required maxLength={10000} onInput={(e) => setReplyText(e.currentTarget.value)} />
         <button type="submit" disabled={busy || !replyText.trim()}>

@@ -208,13 +208,14 @@ function GroupCases({ group, initialSeq }: { group: GroupSummary; initialSeq: nu
           key={view.seq}
           view={view}
           template={templateOf}
+          draftId={`cases/amend/${group.id}/${view.seq}`}
           mine={view.original.sender_user_id === me}
           coordinator={isCoordinator}
           nameOf={nameOf}
           onBack={() => setMode({ screen: "list" })}
           actions={{
-            reply: async (text) => {
-              await reply(ctx, await channel(), registry, view.seq, text);
+            reply: async (text, parentSeq) => {
+              await reply(ctx, await channel(), registry, parentSeq ?? view.seq, text);
               setItems(archived(ctx.secrets, group.id));
             },
             review: async (verdict, note) => {

@@ -3,6 +3,9 @@ import { defineMessages } from "../i18n";
 
 export const casesMsg = defineMessages({
   en: {
+    "cases.reply_to_this": "Reply to this",
+    "cases.replying_to": "Replying to item {seq}",
+    "cases.reply_to_case": "Reply to the case instead",
     "cases.title": "Seizure cases",
     "cases.in_feed": "Seizure case item: open it in Cases",
     "cases.groups": "Groups",
@@ -80,6 +83,9 @@ export const casesMsg = defineMessages({
     "cases.mine": "You",
   },
   fr: {
+    "cases.reply_to_this": "Répondre à ceci",
+    "cases.replying_to": "Réponse à l'élément {seq}",
+    "cases.reply_to_case": "Répondre plutôt au dossier",
     "cases.title": "Cas de saisie",
     "cases.in_feed": "Élément de cas de saisie : l'ouvrir dans Cas",
     "cases.groups": "Groupes",
@@ -157,6 +163,9 @@ export const casesMsg = defineMessages({
     "cases.mine": "Vous",
   },
   es: {
+    "cases.reply_to_this": "Responder a esto",
+    "cases.replying_to": "Respuesta al elemento {seq}",
+    "cases.reply_to_case": "Responder al caso en su lugar",
     "cases.title": "Casos de incautación",
     "cases.in_feed": "Elemento de caso de incautación: abrirlo en Casos",
     "cases.groups": "Grupos",
@@ -234,6 +243,9 @@ export const casesMsg = defineMessages({
     "cases.mine": "Usted",
   },
   ru: {
+    "cases.reply_to_this": "Ответить на это",
+    "cases.replying_to": "Ответ на элемент {seq}",
+    "cases.reply_to_case": "Ответить на само дело",
     "cases.title": "Дела об изъятии",
     "cases.in_feed": "Элемент дела об изъятии: откройте его в разделе «Дела»",
     "cases.groups": "Группы",
@@ -311,6 +323,9 @@ export const casesMsg = defineMessages({
     "cases.mine": "Вы",
   },
   ar: {
+    "cases.reply_to_this": "الرد على هذا",
+    "cases.replying_to": "رد على العنصر {seq}",
+    "cases.reply_to_case": "الرد على القضية بدلاً من ذلك",
     "cases.title": "قضايا الضبط",
     "cases.in_feed": "عنصر من قضية ضبط: افتحه في القضايا",
     "cases.groups": "المجموعات",
@@ -388,6 +403,9 @@ export const casesMsg = defineMessages({
     "cases.mine": "أنت",
   },
   pt: {
+    "cases.reply_to_this": "Responder a isto",
+    "cases.replying_to": "Resposta ao item {seq}",
+    "cases.reply_to_case": "Responder ao caso em vez disso",
     "cases.title": "Casos de apreensão",
     "cases.in_feed": "Item de caso de apreensão: abra-o em Casos",
     "cases.groups": "Grupos",

@@ -16,9 +16,11 @@ import { type Described, formatDate, language } from "../i18n";
 import { archived, codeLabel, DISCREPANCY_KINDS, domainRegistry, groupRegistry, InvalidContentError, isOverdue, type Item, PN, type PrenotificationView, type RecordsContext, STATUS_EVENT, sync, type TemplateRegistry, vocabularies } from "../records";
 import { recordsContext } from "../records/context";
 import { discrepancyCase, joinViews, listRecords, movesFor, PN_TEMPLATE, type PnRecord, sendPrenotification, transition } from "./engine";
+import { matches, type PnFilters } from "./filters";
 import { m } from "./messages";
 import "./prenotifications.css";
-import { type Codes, emptyForm, formData, type FormState, problems, TemplateForm } from "./TemplateForm";
+import { type Codes, emptyForm, formData, type FormState, formStateOf, problems, TemplateForm } from "./TemplateForm";
+import { useDraft } from "../storage/drafts";
 
 type Tab = "inbox" | "outbox" | "overdue" | "new";
 
@@ -161,11 +163,42 @@ function DiscrepancyForm({ onSubmit, busy }: { onSubmit: (d: Record<string, unkn
   );
 }
 
+/** The sender's new version, pre-filled from the current one and validated before it is signed. */
+function AmendForm({ pane, view, busy, onSubmit }: { pane: Pane; view: PrenotificationView; busy: boolean; onSubmit: (data: Record<string, unknown>) => Promise<void> }) {
+  const template = pane.registry.get(PN_TEMPLATE);
+  const [form, setForm] = useState<FormState>(() => formStateOf(template.schema(), view.data));
+  const [showAll, setShowAll] = useState(false);
+  const [error, setError] = useState<Described | null>(null);
+  return (
+    <form
+      class="card pn-form"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        setShowAll(true);
+        const data = formData(template.schema(), form, pane.codes);
+        const found = problems(template, data);
+        if (found.size) return setError({ message: m("fix_errors", { n: String(found.size) }), code: null });
+        setError(null);
+        void onSubmit(data);
+      }}
+    >
+      <h4>{m("act_amended")}</h4>
+      <TemplateForm template={template} codes={pane.codes} state={form} onChange={setForm} showAll={showAll} />
+      <ErrorLine error={error} />
+      <button type="submit" disabled={busy}>
+        {m("submit_amendment")}
+      </button>
+    </form>
+  );
+}
+
 function Detail({ pane, view, onBack, onChanged }: { pane: Pane; view: PrenotificationView; onBack: () => void; onChanged: () => Promise<void> }) {
   const [error, setError] = useState<Described | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [finding, setFinding] = useState(false);
+  const [amending, setAmending] = useState(false);
   const [caseSeq, setCaseSeq] = useState<number | null>(null);
   async function openCase() {
     setBusy(true);
@@ -184,6 +217,7 @@ function Detail({ pane, view, onBack, onChanged }: { pane: Pane; view: Prenotifi
     try {
       await transition(pane.ctx, pane.channel, pane.registry, view, to, detail);
       setFinding(false);
+      setAmending(false);
       setNotice(m("done", { status: statusLabel(to) }));
       await onChanged();
     } catch (failure) {
@@ -239,7 +273,11 @@ function Detail({ pane, view, onBack, onChanged }: { pane: Pane; view: Prenotifi
           <h3 id="pn-actions">{m("actions")}</h3>
           <div class="actions">
             {moves.map((to) =>
-              to === "discrepancy" ? (
+              to === "amended" ? (
+                <button key={to} type="button" class="secondary" aria-expanded={amending} onClick={() => setAmending(!amending)} disabled={busy}>
+                  {m("act_amended")}
+                </button>
+              ) : to === "discrepancy" ? (
                 <button key={to} type="button" class="secondary" aria-expanded={finding} onClick={() => setFinding(!finding)} disabled={busy}>
                   {m("act_discrepancy")}
                 </button>
@@ -251,6 +289,7 @@ function Detail({ pane, view, onBack, onChanged }: { pane: Pane; view: Prenotifi
             )}
           </div>
           {finding && <DiscrepancyForm busy={busy} onSubmit={(d) => void move("discrepancy", d)} />}
+          {amending && <AmendForm pane={pane} view={view} busy={busy} onSubmit={(d) => move("amended", d)} />}
         </section>
       )}
       {status === "discrepancy" && view.discrepancies.length > 0 && movesFor(view, pane.channel.session.roster, pane.ctx.userId).includes("cleared") && caseSeq === null && !blocked && (
@@ -270,9 +309,25 @@ function Detail({ pane, view, onBack, onChanged }: { pane: Pane; view: Prenotifi
 type Listed = { view: PrenotificationView; direction: "inbox" | "outbox"; overdue: boolean };
 
 function List({ listed, refused, tab, onOpen }: { listed: Listed[]; refused: Item[]; tab: Exclude<Tab, "new">; onOpen: (seq: number) => void }) {
-  const shown = listed.filter((l) => (tab === "overdue" ? l.overdue : l.direction === tab));
+  const [filters, setFilters] = useState<PnFilters>({ country: "", etaFrom: "", etaTo: "" });
+  const shown = listed.filter((l) => (tab === "overdue" ? l.overdue : l.direction === tab) && matches(l.view.data, filters));
   return (
     <div>
+      <fieldset class="filters">
+        <legend>{m("filters")}</legend>
+        <label>
+          {m("filter_country")}
+          <input type="text" maxLength={2} autoComplete="off" value={filters.country} onInput={(e) => setFilters({ ...filters, country: (e.currentTarget as HTMLInputElement).value })} />
+        </label>
+        <label>
+          {m("filter_eta_from")}
+          <input type="date" value={filters.etaFrom} onInput={(e) => setFilters({ ...filters, etaFrom: (e.currentTarget as HTMLInputElement).value })} />
+        </label>
+        <label>
+          {m("filter_eta_to")}
+          <input type="date" value={filters.etaTo} onInput={(e) => setFilters({ ...filters, etaTo: (e.currentTarget as HTMLInputElement).value })} />
+        </label>
+      </fieldset>
       {tab === "overdue" && <p class="hint">{m("overdue_hint")}</p>}
       {tab === "inbox" &&
         refused.map((i) => (
@@ -319,12 +374,27 @@ function Recipients({ legend, members, chosen, onChange, names }: { legend: stri
   );
 }
 
+interface SendDraft {
+  values: Record<string, string>;
+  rows: Record<string, number>;
+  destination: string[];
+  transit: string[];
+  disclose: boolean;
+}
+
+const EMPTY_SEND: SendDraft = { values: {}, rows: {}, destination: [], transit: [], disclose: false };
+
 function SendForm({ pane, onSent }: { pane: Pane; onSent: () => void }) {
   const me = pane.ctx.userId;
-  const [form, setForm] = useState<FormState>(emptyForm());
-  const [destination, setDestination] = useState<string[]>([]);
-  const [transit, setTransit] = useState<string[]>([]);
-  const [disclose, setDisclose] = useState(false);
+  // The typed form lives in an encrypted draft (useDraft), so a reload or a lost connection keeps it.
+  const draft = useDraft<SendDraft>(`prenotifications/send/${pane.channel.groupId}`, EMPTY_SEND);
+  const [touched, setTouched] = useState<Set<string>>(new Set());
+  const form: FormState = { values: draft.value.values, rows: draft.value.rows, touched };
+  const setForm = (next: FormState) => (setTouched(next.touched), draft.set({ ...draft.value, values: next.values, rows: next.rows }));
+  const { destination, transit, disclose } = draft.value;
+  const setDestination = (ids: string[]) => draft.set({ ...draft.value, destination: ids });
+  const setTransit = (ids: string[]) => draft.set({ ...draft.value, transit: ids });
+  const setDisclose = (on: boolean) => draft.set({ ...draft.value, disclose: on });
   const [showAll, setShowAll] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Described | null>(null);
@@ -342,7 +412,8 @@ function SendForm({ pane, onSent }: { pane: Pane; onSent: () => void }) {
     setBusy(true);
     try {
       await sendPrenotification(pane.ctx, pane.channel, pane.registry, { data, destination, transit, discloseEta: disclose, templateVersion: template.version });
-      setForm(emptyForm());
+      await draft.discard();
+      setTouched(new Set());
       setShowAll(false);
       onSent();
     } catch (failure) {
@@ -355,6 +426,9 @@ function SendForm({ pane, onSent }: { pane: Pane; onSent: () => void }) {
     <form class="card pn-form" onSubmit={submit} noValidate>
       <h2>{m("form_title")}</h2>
       <p class="hint">{m("form_hint", { version: String(template.version) })}</p>
+      <p class="hint" role="status">
+        {draft.state === "saved" ? m("draft_saved") : ""}
+      </p>
       <Recipients legend={m("destination")} members={members} chosen={destination} onChange={setDestination} names={pane.names} />
       <Recipients legend={m("transit")} members={members.filter((id) => !destination.includes(id))} chosen={transit} onChange={setTransit} names={pane.names} />
       <p class="hint">{m("recipients_hint")}</p>

@@ -73,6 +73,22 @@ export function formData(schema: Schema, state: FormState, codes: Codes, prefix 
   return out;
 }
 
+/** The inputs that describe `data` (formData's inverse): an amendment starts from the version it amends. */
+export function formStateOf(schema: Schema, data: Record<string, unknown>, prefix = "", into: FormState = emptyForm()): FormState {
+  for (const [name, sub] of Object.entries(props(schema))) {
+    const path = prefix + name;
+    const value = data[name];
+    if (value === undefined || value === null) continue;
+    if (sub.type === "object" && typeof value === "object") formStateOf(sub, value as Record<string, unknown>, `${path}.`, into);
+    else if (sub.type === "array" && (sub.items as Schema)?.type === "object" && Array.isArray(value)) {
+      into.rows[path] = Math.max(1, value.length);
+      value.forEach((row, i) => formStateOf(sub.items as Schema, (row ?? {}) as Record<string, unknown>, `${path}[${i}].`, into));
+    } else if (Array.isArray(value)) into.values[path] = value.map(String).join(", ");
+    else into.values[path] = String(value);
+  }
+  return into;
+}
+
 interface Props {
   template: FormTemplate;
   codes: Codes;

@@ -10,6 +10,7 @@ import { b64StdEncode, ClaimLedger, ContentType, makeLabels, prekeyFromJson, ran
 import type { GroupChannel } from "../feed/engine";
 import { allowedMoves, archived, archiveOwn, buildPrenotifications, CASE, COORDINATOR, coordinators, DESTINATION, DETAIL_REQUIRED, discrepancyToCase, DomainError, type Item, PN, PN_DISCREPANCY, type PrenotificationView, type RecordsContext, SENDER, signEvent, type TemplateRegistry } from "../records";
 import type { Json } from "../records/templates";
+import { PN_AMENDMENT } from "../records/view";
 
 export const PN_TEMPLATE = "vaccine-prenotification";
 export const DISCREPANCY_TEMPLATE = "prenotification-discrepancy";
@@ -151,16 +152,18 @@ export function detailParties(view: PrenotificationView, roster: Roster, record:
   return out;
 }
 
-/** The moves this member may make now (amending stays with the SDK for now). */
+/** The moves this member may make now (`amended` is the sender's, with a new version). */
 export function movesFor(view: PrenotificationView, roster: Roster, me: string): string[] {
   const status = view.serverStatus ?? view.status;
-  return allowedMoves(status, capacities(view, roster, me)).filter((s) => s !== "amended");
+  return allowedMoves(status, capacities(view, roster, me));
 }
 
 /**
  * Move a pre-notification to `to` with an event signed by this device (`transition`). A
  * discrepancy needs its findings (`{kind, details, lots?, quantity_found?, temperature_c?}`),
- * validated against the discrepancy template and sealed to the parties the sender named.
+ * validated against the discrepancy template; `amended` needs the new version, validated
+ * against the original's template (latest version, as the SDK does). Either detail is sealed
+ * to the parties the sender named.
  */
 export async function transition(ctx: RecordsContext, channel: GroupChannel, registry: TemplateRegistry, view: PrenotificationView, to: string, detail?: Record<string, unknown>): Promise<PnRecord> {
   const id = view.id;
@@ -174,9 +177,11 @@ export async function transition(ctx: RecordsContext, channel: GroupChannel, reg
   let envelope: Uint8Array | null = null;
   let content: Uint8Array | null = null;
   if (DETAIL_REQUIRED.has(to)) {
-    if (to !== "discrepancy") throw new DomainError("amending is done from the SDK for now");
-    if (!detail) throw new DomainError(`${to} needs a detail (the findings)`);
-    content = registry.makeContent(PN_DISCREPANCY, DISCREPANCY_TEMPLATE, detail as Json);
+    if (!detail) throw new DomainError(`${to} needs a detail (the new version or the findings)`);
+    if (to === "amended") {
+      const template = registry.get(typeof view.original.template?.id === "string" ? view.original.template.id : PN_TEMPLATE);
+      content = registry.makeContent(PN_AMENDMENT, template.id, detail as Json, { version: template.version });
+    } else content = registry.makeContent(PN_DISCREPANCY, DISCREPANCY_TEMPLATE, detail as Json);
     const target = view.original.sender_device_id ? { senderDeviceId: view.original.sender_device_id, messageId: id } : null;
     envelope = await postTargeted(ctx, channel, content, detailParties(view, roster, record), { labels: makeLabels({ replyTo: target }) });
   }

@@ -177,9 +177,19 @@ test("seizure cases both ways between a browser member and a Python SDK coordina
   await field(page, "Reply").fill("Vessel MSC Aurora, container MSCU7654321");
   await page.getByRole("button", { name: "Send the reply" }).click();
   await expect(mine.locator(".thread")).toContainText("Vessel MSC Aurora");
+  // A reply to that reply shows nested under it, as the feed nests its threads.
+  await mine.locator(".thread li", { hasText: "Vessel MSC Aurora" }).getByRole("button", { name: "Reply to this" }).click();
+  await field(page, "Reply").fill("Seal number 4411");
+  await page.getByRole("button", { name: "Send the reply" }).click();
+  await expect(mine.locator(".thread li", { hasText: "Vessel MSC Aurora" }).locator("ol.replies li")).toContainText("Seal number 4411");
   await page.getByRole("button", { name: "Amend this case" }).click();
   await expect(page.getByRole("heading", { name: `Amend case #${mySeq}` })).toBeVisible();
   await field(page, "Operation").fill("STOP WEB 8");
+  // The amendment being typed is a draft: cancelled and reopened, it is still there.
+  await expect(page.getByRole("status").filter({ hasText: "Draft kept on this device, encrypted." })).toBeVisible();
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("button", { name: "Amend this case" }).click();
+  await expect(field(page, "Operation")).toHaveValue("STOP WEB 8");
   await field(page, "Flight / voyage").fill("MSC Aurora 612E");
   await phoneCheck(page, "case-amend");
   await page.getByRole("button", { name: "Send the new version" }).click();
@@ -189,7 +199,7 @@ test("seizure cases both ways between a browser member and a Python SDK coordina
   seen = (await py("sdk_cases.py", "cases", ...g)).cases as SdkCase[];
   const amended = seen.find((c) => c.seq === mySeq)!;
   expect(amended.versions).toHaveLength(2);
-  expect(amended).toMatchObject({ status: "amended", sender: expect.any(String), replies: ["Vessel MSC Aurora, container MSCU7654321"], reviews: ["corrections_requested"] });
+  expect(amended).toMatchObject({ status: "amended", sender: expect.any(String), replies: ["Vessel MSC Aurora, container MSCU7654321", "Seal number 4411"], reviews: ["corrections_requested"] });
   expect(amended.data).toMatchObject({ operation: "STOP WEB 8" });
   expect(amended.sender).not.toBe(String(coord.user_id));
 

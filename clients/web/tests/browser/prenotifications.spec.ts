@@ -4,7 +4,9 @@
  * the SDK sends, the browser (destination) acknowledges, records arrival and a discrepancy,
  * and the SDK sees each signed event verified; the browser sends from the form generated from
  * the template, the SDK (destination) acknowledges, records arrival and clears, the browser
- * sees each event verified and closes. A status event tampered in the database is refused with
+ * sees each event verified and closes; in between the browser amends it (the SDK verifies the
+ * event and reads the new version), its typed form survives a reload as an encrypted draft,
+ * and the list filters narrow the inbox. A status event tampered in the database is refused with
  * a blocking warning. axe-core and the 360 px phone layout on each screen.
  */
 import { execFile } from "node:child_process";
@@ -98,6 +100,17 @@ test("a pre-notification through its whole status flow both ways between a brows
   const inboxItem = page.locator(`.pn-list li[data-prenotification="${inboundId}"]`);
   await expect(inboxItem).toContainText("Comirnaty");
   await expect(inboxItem.locator(".badge.overdue")).toBeVisible();
+  // The filters narrow the list: by a country of the route, by the ETA range.
+  await page.getByLabel("Country (ISO code)").fill("FR");
+  await expect(inboxItem).toHaveCount(0);
+  await page.getByLabel("Country (ISO code)").fill("nl"); // transit
+  await expect(inboxItem).toBeVisible();
+  await page.getByLabel("Country (ISO code)").fill("");
+  await page.getByLabel("ETA from").fill("2026-01-06");
+  await expect(inboxItem).toHaveCount(0);
+  await page.getByLabel("ETA from").fill("2026-01-05");
+  await expect(inboxItem).toBeVisible();
+  await page.getByLabel("ETA from").fill("");
   await checkScreen(page, "prenotifications-inbox");
   await page.getByRole("button", { name: /^Overdue/ }).click();
   await expect(page.locator(`.pn-list li[data-prenotification="${inboundId}"]`)).toBeVisible();
@@ -182,6 +195,17 @@ test("a pre-notification through its whole status flow both ways between a brows
   ];
   for (const [name, value] of selects) await form.getByRole("combobox", { name, exact: true }).selectOption(value);
   await expect(form.locator(".field.invalid")).toHaveCount(0);
+  // The typed form is an encrypted draft: it survives a reload (and a new login and unlock).
+  await expect(form.getByRole("status")).toHaveText("Draft kept on this device, encrypted.");
+  await page.reload();
+  await logIn(page, "bea.border");
+  await page.getByRole("link", { name: "Pre-notifications" }).click();
+  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Unlock" }).click();
+  await page.getByRole("button", { name: "New pre-notification" }).click();
+  await expect(form.getByRole("textbox", { name: "Trade name", exact: true })).toHaveValue("Vaxzevria");
+  await expect(form.getByRole("combobox", { name: "Transport mode", exact: true })).toHaveValue("air");
+  await expect(form.getByRole("checkbox", { name: "Cora Coordinator" }).first()).toBeChecked();
   await form.getByRole("button", { name: "Send the pre-notification" }).click();
   await expect(page.getByText("Pre-notification sent.")).toBeVisible();
   const outItem = page.locator(".pn-list li", { hasText: "Vaxzevria" });
@@ -191,6 +215,18 @@ test("a pre-notification through its whole status flow both ways between a brows
 
   let mine = (await state(groupId)).find((p) => p.id === outboundId)!;
   expect(mine).toMatchObject({ trade_name: "Vaxzevria", status: "sent", refused: [] });
+  // The sender amends it: the form starts from the sent version; the SDK verifies the event.
+  await outItem.getByRole("button", { name: /^Open/ }).click();
+  const amendDetail = page.locator(`.pn-detail[data-prenotification="${outboundId}"]`);
+  await amendDetail.getByRole("button", { name: "Amend" }).click();
+  const amendForm = amendDetail.locator("form.pn-form");
+  await expect(amendForm.getByRole("textbox", { name: "Flight / voyage", exact: true })).toHaveValue("ET 920");
+  await amendForm.getByRole("textbox", { name: "Trade name", exact: true }).fill("Vaxzevria (relabelled)");
+  await amendForm.getByRole("button", { name: "Send the new version" }).click();
+  await expect(amendDetail.locator('.timeline li[data-status="amended"][data-verified="true"]')).toBeVisible();
+  mine = (await state(groupId)).find((p) => p.id === outboundId)!;
+  expect(mine).toMatchObject({ trade_name: "Vaxzevria (relabelled)", status: "amended", events: [{ to: "amended", valid: true }], refused: [] });
+  await amendDetail.getByRole("button", { name: "Back to the list" }).click();
   for (const to of ["acknowledged", "arrived", "cleared"]) await sdk("pn-move", ...common, "--group", groupId, "--id", outboundId, "--to", to);
   await outItem.getByRole("button", { name: /^Open/ }).click();
   const outDetail = page.locator(`.pn-detail[data-prenotification="${outboundId}"]`);
@@ -198,7 +234,7 @@ test("a pre-notification through its whole status flow both ways between a brows
   await outDetail.getByRole("button", { name: "Close" }).click();
   await expect(outDetail.locator('.timeline li[data-status="closed"][data-verified="true"]')).toBeVisible();
   mine = (await state(groupId)).find((p) => p.id === outboundId)!;
-  expect(mine.events).toEqual(["acknowledged", "arrived", "cleared", "closed"].map((to) => ({ to, valid: true })));
+  expect(mine.events).toEqual(["amended", "acknowledged", "arrived", "cleared", "closed"].map((to) => ({ to, valid: true })));
 
   // ---- a status event tampered in the database ------------------------------------------------
   // While the browser is away, the SDK (sender) closes the first one; an attacker with the
