@@ -10,7 +10,8 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorLine, Notice, ScreenTitle } from "../app/ui";
 import { session } from "../auth/session";
 import { fromUtf8, utf8 } from "../crypto";
-import { certifySelf, type GroupSummary, isPinned, listGroups } from "../feed/engine";
+import { certifySelf, type GroupSummary, isPinned } from "../feed/engine";
+import { GroupPicker } from "../groups/GroupPicker";
 import { inboxTick } from "../feed/live";
 import { fetchNames, memberLabel, type MemberName } from "../feed/names";
 import { describe, KeystoreGate, LinkBanner, liveFeed, vault } from "../feed/unlock";
@@ -285,37 +286,11 @@ function GroupCases({ group, initialSeq }: { group: GroupSummary; initialSeq: nu
 
 function CasesGroups() {
   const { query } = useLocation();
-  const [groups, setGroups] = useState<GroupSummary[] | null>(null);
-  const [selected, setSelected] = useState<string | null>(query.group ?? null);
-  const [error, setError] = useState<Described | null>(null);
-  useEffect(() => {
-    listGroups()
-      .then((found) => {
-        setGroups(found);
-        if (!selected && found.length === 1) setSelected(found[0]!.id);
-      })
-      .catch((failure) => setError(describe(failure)));
-  }, []);
-  const group = groups?.find((g) => g.id === selected) ?? null;
   const seq = query.seq && /^\d+$/.test(query.seq) ? Number(query.seq) : null;
   return (
-    <div class="feed-layout">
-      <nav aria-label={casesMsg("cases.groups")}>
-        <h2>{casesMsg("cases.groups")}</h2>
-        <ErrorLine error={error} />
-        {groups && groups.length === 0 && <p>{casesMsg("cases.no_groups")}</p>}
-        <ul>
-          {groups?.map((g) => (
-            <li key={g.id}>
-              <button type="button" class="group-pick" aria-current={g.id === selected ? "true" : undefined} onClick={() => setSelected(g.id)}>
-                {g.name}
-              </button>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      {group && <GroupCases key={group.id} group={group} initialSeq={group.id === query.group ? seq : null} />}
-    </div>
+    <GroupPicker label={casesMsg("cases.groups")} empty={casesMsg("cases.no_groups")} initial={query.group ?? null}>
+      {(group) => <GroupCases key={group.id} group={group} initialSeq={group.id === query.group ? seq : null} />}
+    </GroupPicker>
   );
 }
 
