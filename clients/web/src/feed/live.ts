@@ -11,7 +11,7 @@
  * nothing doubles since an item at or below the cursor is skipped and items are kept by seq.
  */
 import { signal } from "@preact/signals";
-import { authed, session } from "../auth/session";
+import { session } from "../auth/session";
 import { b64e, fromUtf8, utf8 } from "../crypto";
 import { type Incoming, keepIncoming } from "../records/incoming";
 import { SealedStore } from "../storage/sealed";
@@ -58,16 +58,6 @@ function publish(changed: FeedItem[], now = false): void {
       showTimer = undefined;
       items.value = [...byKey.values()];
     }, 0);
-  }
-}
-
-/** The server takes up to 500 receipts per request (ReceiptBatch). */
-const RECEIPTS_MAX = 500;
-
-async function sendReceipts(receipts: readonly object[]): Promise<void> {
-  for (let i = 0; i < receipts.length; i += RECEIPTS_MAX) {
-    // A lost delivered receipt only leaves the sender's tick at "pending", as a closed socket did.
-    await authed("POST", "/receipts", { body: { receipts: receipts.slice(i, i + RECEIPTS_MAX) } }).catch(() => undefined);
   }
 }
 
@@ -337,9 +327,7 @@ export class LiveFeed {
       this.incoming = [];
       inboxTick.value++;
     }
-    // One request per batch (as the Python SDK's sync does), not one frame per item: the
-    // server checks and records a request's receipts in one transaction.
-    if (batch?.receipts.length) void sendReceipts(batch.receipts);
+    if (batch && batch.socket.readyState === WebSocket.OPEN) for (const r of batch.receipts) batch.socket.send(JSON.stringify({ type: "receipt", ...r }));
     if (this.journal.length) {
       const moving = this.journal;
       await store(moving.map(latest));
