@@ -13,7 +13,7 @@ import { certifySelf, type FeedItem, type GroupSummary, isPinned, listGroups, re
 import { itemAt, itemKey, items, keepSent, markRead } from "./live";
 import { t as m } from "./messages";
 import { askPermission, permission } from "./notify";
-import { isUnread, type Thread, threads, unreadByGroup } from "./threads";
+import { isUnread, type Thread, ThreadIndex, UnreadIndex } from "./threads";
 import { fetchNames, memberLabel, type MemberName } from "./names";
 import { describe, KeystoreGate, LinkBanner, liveFeed, vault } from "./unlock";
 
@@ -213,7 +213,9 @@ function GroupView({ group }: { group: GroupSummary }) {
     return () => document.removeEventListener("visibilitychange", seen);
   }, []);
 
-  const all = useMemo(() => threads(items.value, group.id), [items.value, group.id]);
+  // Threads kept per push, not regrouped over every kept item (frame → paint at 10,000 items).
+  const index = useMemo(() => new ThreadIndex(), [group.id]);
+  const all = useMemo(() => index.update(items.value, group.id), [items.value, group.id]);
   // 5,200 SHA-512 rounds each: computed once, not on every item that arrives.
   const fingerprint = useMemo(() => rootFingerprint(v, group.id), [group.id, stage]);
   const parent = replyTo === null ? null : itemAt(group.id, replyTo);
@@ -236,8 +238,7 @@ function GroupView({ group }: { group: GroupSummary }) {
   }
 
   // Items on screen while the page is visible are read: tell their senders (signed receipts).
-  const onScreen = new Set(visible);
-  const unread = shownNow ? all.filter((th) => onScreen.has(th.key)).flatMap((th) => [th.root, ...th.replies]).filter(isUnread) : [];
+  const unread = shownNow ? visible.flatMap((key) => index.get(key) ?? []).flatMap((th) => [th.root, ...th.replies]).filter(isUnread) : [];
   useEffect(() => {
     if (!unread.length) return;
     sendRead(v, unread)
@@ -351,7 +352,8 @@ function Groups() {
   }
   useEffect(() => void load(), []);
   const group = groups?.find((g) => g.id === selected) ?? null;
-  const unread = unreadByGroup(items.value);
+  const unreadIndex = useMemo(() => new UnreadIndex(), []);
+  const unread = unreadIndex.update(items.value);
   return (
     <div class="feed-layout">
       <nav aria-label={t("feed.groups")}>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FeedItem } from "../../src/feed/engine";
-import { isUnread, threads, unreadByGroup } from "../../src/feed/threads";
+import { isUnread, ThreadIndex, threads, UnreadIndex, unreadByGroup } from "../../src/feed/threads";
 
 const G = "0b5e0000-0000-4000-8000-000000000001";
 const H = "0b5e0000-0000-4000-8000-000000000002";
@@ -30,5 +30,33 @@ describe("unread", () => {
     const all = [item(1), item(2, { read: true }), item(3, { mine: true }), item(4, { refused: "crypto.signature: x", text: null }), item(5, { ref: undefined }), item(6, { groupId: H })];
     expect(all.filter(isUnread).map((i) => i.seq)).toEqual([1, 6]);
     expect(unreadByGroup(all)).toEqual(new Map([[G, 1], [H, 1]]));
+  });
+});
+
+describe("incremental threads and counts (one pushed item at a time)", () => {
+  it("give the same result as the full computation after each push, a read mark and out-of-order seqs", () => {
+    const index = new ThreadIndex();
+    const unread = new UnreadIndex();
+    let all: FeedItem[] = [];
+    const check = () => {
+      expect(index.update(all, G)).toEqual(threads(all, G));
+      expect(unread.update(all)).toEqual(unreadByGroup(all));
+      for (const th of threads(all, G)) expect(index.get(th.key)).toEqual(th);
+    };
+    check();
+    // Roots, replies, replies to replies, a forged (later) parent, another group, one by one.
+    const pushes = [item(1), item(2, { parentSeq: 1 }), item(3), item(4, { parentSeq: 2 }), item(5, { groupId: H }), item(6, { parentSeq: 9 }), item(7, { parentSeq: 3, mine: true }), item(8, { parentSeq: 6 })];
+    for (const pushed of pushes) {
+      all = [...all, pushed];
+      check();
+    }
+    all = [...all, item(9, { parentSeq: 1 }), item(10), item(11, { parentSeq: 10 })]; // a batch at once
+    check();
+    all = all.map((i) => (i.seq === 2 ? { ...i, read: true } : i)); // replaced, not appended
+    check();
+    all = [...all, item(5, { parentSeq: 4 })]; // an older seq arriving late: regrouped in full
+    check();
+    const before = index.update(all, G);
+    expect(index.update([...all], G)).toBe(before); // nothing new: the same list, not a copy
   });
 });
