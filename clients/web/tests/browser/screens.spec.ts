@@ -87,8 +87,7 @@ async function walk(page: Page, server: CordonServer, kind: keyof typeof VIEWPOR
 
 for (const kind of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {
   test(`every screen on a ${kind}: fits, passes axe, carries the CSP`, async ({ page, server }) => {
-    test.setTimeout(180_000); // nine screens, two axe runs each, two admin-CLI calls
-    test.setTimeout(180_000); // ten screens, two axe runs each, two admin-CLI calls
+    test.setTimeout(180_000); // the screens of every feature, two axe runs each, two admin-CLI calls
     await walk(page, server, kind);
   });
 }
