@@ -73,6 +73,9 @@ def parse_group(text: str) -> uuid.UUID:
     return value
 
 
+parse_group.__name__ = "group"  # --help shows a parser's name as the argument's type
+
+
 def parser(kind: str) -> Callable[[str], uuid.UUID]:
     """A parser for an id inside the command's group (user, device, document,
     prenotification)."""
