@@ -15,7 +15,7 @@ import { session } from "../auth/session";
 import { b64e, fromUtf8, utf8 } from "../crypto";
 import { type Incoming, keepIncoming } from "../records/incoming";
 import { SealedStore } from "../storage/sealed";
-import { type FeedItem, GroupChannel, type ReceiptUpdate } from "./engine";
+import { type FeedItem, GroupChannel, isPinned, type ReceiptUpdate } from "./engine";
 import { notifyUrgent } from "./notify";
 import type { Vault } from "./vault";
 
@@ -252,11 +252,12 @@ export class LiveFeed {
       if (frame.type === "ready") {
         link.value = "syncing";
         performance.mark("cordon:ready");
-        this.attempt = 0; // connected: the next drop starts the backoff again at 1 s
       } else if (frame.type === "caught_up") {
         this.enqueue(socket, async () => {
           await this.commit();
           link.value = "live";
+          this.attempt = 0; // caught up: the next drop starts the backoff again at 1 s (not on
+          // "ready": a socket dropped while catching up would otherwise retry every second)
           performance.mark("cordon:caught-up");
         });
       } else if (frame.type === "item") {
@@ -284,6 +285,10 @@ export class LiveFeed {
     const hex = groupId.replace(/-/g, "");
     this.pos ??= positions(this.vault);
     if (!Number.isSafeInteger(seq) || seq <= (this.pos[hex] ?? 0)) return; // already handled
+    // A group this device has not pinned yet (a member before answering the invitation, a
+    // linked device before comparing the fingerprint) cannot be verified: its items wait, the
+    // cursor stays, and they come again once it is pinned. Not a reason to drop the socket.
+    if (!isPinned(this.vault, groupId)) return;
     const channel = await this.channel(groupId);
     const { item, receipt, update, incoming } = await channel.receive(raw, itemAt);
     this.batch ??= { socket, receipts: [], started: Date.now(), size: 0 };

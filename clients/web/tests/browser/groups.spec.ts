@@ -181,6 +181,11 @@ test("a second browser links to the first device by its code, pins the group key
   const linkCode = (await second.getByTestId("link-code").textContent())!.trim();
   expect(linkCode).toMatch(/^cordon-link:2:[A-Za-z0-9_-]{43}$/);
   await checkScreen(second, "devices-link-code");
+  // Before it pins the group's key it cannot verify the group's items: they wait, and the
+  // connection still goes live (it used to drop and reconnect every second).
+  await second.getByRole("link", { name: "Alerts" }).click();
+  await expect(second.locator("[data-link]")).toHaveCount(0);
+  await second.getByRole("link", { name: "Devices" }).click();
 
   // The first device links it: an add_device signed with the member key, for that key only.
   // First the server lies about the new device's signing key: nothing is signed.
