@@ -399,41 +399,12 @@ def _scaled(scale: float) -> Target:
 
 
 async def _run(url: str, tmp: Path, the_plan: Plan) -> dict[str, Any]:
-    import subprocess
-
-    from bench._harness import free_port
+    from bench._harness import Server
     from tests.conftest import TEST_SECRET  # the factories seal TOTP seeds with it
 
-    port = free_port()
-    env = {
-        **os.environ,
-        "CORDON_ENVIRONMENT": "test",
-        "CORDON_DATABASE_URL": url,
-        "CORDON_SECRET_KEY": TEST_SECRET,
-        "CORDON_SEED_DEMO": "false",
-        "CORDON_LOG_LEVEL": "WARNING",
-        "CORDON_BLOB_DIR": str(tmp / "blobs"),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = Server(url, CORDON_SECRET_KEY=TEST_SECRET, CORDON_BLOB_DIR=str(tmp / "blobs"))
+    base = server.base
     try:
-        await _wait(base)
         make_user, password = await _user_maker(url)
         clock = time.perf_counter()
         done = await populate(base, make_user, password, tmp, the_plan)
@@ -461,22 +432,7 @@ async def _run(url: str, tmp: Path, the_plan: Plan) -> dict[str, Any]:
             "sizes_bytes": {p.suffix: p.stat().st_size for p in out.iterdir()},
         }
     finally:
-        server.terminate()
-        server.wait(10)
-
-
-async def _wait(base: str) -> None:
-    import httpx
-
-    for _ in range(200):
-        try:
-            async with httpx.AsyncClient() as client:
-                if (await client.get(f"{base}/healthz")).status_code == 200:
-                    return
-        except httpx.HTTPError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("server did not start")
+        server.stop()
 
 
 async def _user_maker(url: str) -> tuple[MakeUser, str]:

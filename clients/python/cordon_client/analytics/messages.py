@@ -6,8 +6,9 @@ are the headings and figure names around them.
 
 from __future__ import annotations
 
-from cordon_client.templates.registry import LANGUAGES, vocabularies
+from cordon_client.templates.registry import vocabularies
 
+# Every key carries each of registry.LANGUAGES (tests/analytics/test_render.py checks it).
 _MESSAGES: dict[str, dict[str, str]] = {
     "title": {
         "en": "Operation report",
@@ -490,8 +491,6 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "pt": "Calculado no dispositivo a partir de elementos verificados",
     },
 }
-LANGS = LANGUAGES
-"""Every key above carries each of these (tests/analytics/test_render.py checks it)."""
 RTL = frozenset({"ar"})
 
 

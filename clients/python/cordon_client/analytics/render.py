@@ -130,17 +130,14 @@ def _number(value: Any) -> str:
     return f"{int(value):,}"
 
 
+def _texts(lang: str, *keys: str) -> list[str]:
+    return [text(k, lang) for k in keys]
+
+
 def _rows(table: Mapping[str, Any], section: str, lang: str) -> tuple[list[str], list[list[str]]]:
     """A section as a header and rows of text (shared by HTML and PDF)."""
-    pieces_head = [text(p, lang) for p in PIECES]
     if section == "by_region":
-        head = [
-            text("region", lang),
-            text("members_reporting", lang),
-            text("cases", lang),
-            text("seizure_reports", lang),
-            *pieces_head,
-        ]
+        head = _texts(lang, "region", "members_reporting", "cases", "seizure_reports", *PIECES)
         rows = [
             [
                 label("regions", r["region"], lang),
@@ -150,13 +147,7 @@ def _rows(table: Mapping[str, Any], section: str, lang: str) -> tuple[list[str],
             for r in table["by_region"]
         ]
     elif section == "by_country":
-        head = [
-            text("country", lang),
-            text("region", lang),
-            text("cases", lang),
-            text("seizure_reports", lang),
-            text("total", lang),
-        ]
+        head = _texts(lang, "country", "region", "cases", "seizure_reports", "total")
         rows = [
             [
                 label("countries", r["country"], lang),
@@ -185,12 +176,7 @@ def _rows(table: Mapping[str, Any], section: str, lang: str) -> tuple[list[str],
             for r in table[section]
         ]
     elif section == "top_routes":
-        head = [
-            text("departure", lang),
-            text("destination", lang),
-            text("seizure_reports", lang),
-            text("cases", lang),
-        ]
+        head = _texts(lang, "departure", "destination", "seizure_reports", "cases")
         rows = [
             [
                 label("countries", r["departure"], lang),
