@@ -10,15 +10,12 @@
  * (most need `eval`-free builds we would have to vet, and all add a chunk) is needed.
  */
 import { useLocation } from "preact-iso";
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import { ErrorLine, Notice, ScreenTitle } from "../app/ui";
-import { session } from "../auth/session";
-import { certifySelf, type GroupSummary, isPinned } from "../feed/engine";
-import { inboxTick } from "../feed/live";
-import { describe, KeystoreGate, LinkBanner, liveFeed, vault } from "../feed/unlock";
+import type { GroupSummary } from "../feed/engine";
+import { KeystoreGate, LinkBanner, vault } from "../feed/unlock";
 import { type Described, language } from "../i18n";
-import { recordsContext } from "../records/context";
-import { archived, sync } from "../records/store";
+import { useGroupRecords } from "../records/useGroupRecords";
 import { codeLabel } from "../records/templates";
 import { domainRegistry, type Item } from "../records/view";
 import { GroupPicker } from "../groups/GroupPicker";
@@ -214,44 +211,9 @@ function Dashboard({ table, groupId, items, params, onDrill, drill, closeDrill }
 }
 
 function GroupAnalytics({ group }: { group: GroupSummary }) {
-  const v = vault.value!;
-  const me = session.value!.user.id;
-  const ctx = useMemo(() => recordsContext(v, me), [v, me]);
-  const registry = useMemo(() => domainRegistry(), [group.id]);
-  const [stage, setStage] = useState<"loading" | "not_pinned" | "not_admitted" | "ready">("loading");
-  const [items, setItems] = useState<Item[]>([]);
-  const [error, setError] = useState<Described | null>(null);
+  const { stage, items, error } = useGroupRecords(group);
   const [filters, setFilters] = useState({ region: "", category: "", from: "", to: "", phase: "", phases: "" });
   const [drill, setDrill] = useState<{ d: Drill; label: string } | null>(null);
-  const queue = useRef<Promise<void>>(Promise.resolve());
-
-  const refresh = () => {
-    queue.current = queue.current.then(async () => {
-      try {
-        await sync(ctx, registry);
-        setItems(archived(ctx.secrets, group.id));
-      } catch (failure) {
-        setError(describe(failure));
-      }
-    });
-    return queue.current;
-  };
-  async function load() {
-    if (!isPinned(v, group.id)) return setStage("not_pinned");
-    try {
-      if ((await certifySelf(v, group.id, me)) === "not_admitted") return setStage("not_admitted");
-      await (await liveFeed()!.channel(group.id)).refresh();
-      await refresh();
-      setStage("ready");
-    } catch (failure) {
-      setError(describe(failure));
-    }
-  }
-  useEffect(() => void load(), [group.id]);
-  const tick = inboxTick.value;
-  useEffect(() => {
-    if (stage === "ready") void refresh();
-  }, [tick]);
 
   const phased = useMemo(() => parsePhases(filters.phases), [filters.phases]);
   const params = useMemo<Params>(() => periodParams({ ...filters, phases: phased.phases, nowMs: Date.now() }), [filters.from, filters.to, filters.phase, phased, items]);

@@ -8,18 +8,16 @@
 import { useLocation } from "preact-iso";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorLine, Notice, ScreenTitle } from "../app/ui";
-import { session } from "../auth/session";
 import { fromUtf8, utf8 } from "../crypto";
-import { certifySelf, type GroupSummary, isPinned } from "../feed/engine";
+import type { GroupSummary } from "../feed/engine";
 import { GroupPicker } from "../groups/GroupPicker";
-import { inboxTick } from "../feed/live";
 import { fetchNames, memberLabel, type MemberName } from "../feed/names";
 import { describe, KeystoreGate, LinkBanner, liveFeed, vault } from "../feed/unlock";
-import { type Described, language, t } from "../i18n";
-import { recordsContext } from "../records/context";
-import { archived, coordinators, loadGroupTemplates, sync } from "../records/store";
+import { language, t } from "../i18n";
+import { coordinators, loadGroupTemplates } from "../records/store";
+import { useGroupRecords } from "../records/useGroupRecords";
 import { codeLabel, type Json, type Template, vocabularies } from "../records/templates";
-import { buildCases, type CaseView, caseCountries, domainRegistry, filterCases, type Item, threadRoot } from "../records/view";
+import { buildCases, type CaseView, caseCountries, filterCases, type Item, threadRoot } from "../records/view";
 import { CaseDetail, RefusedWarning, StatusBadge, statusKey } from "./CaseDetail";
 import { CaseForm } from "./CaseForm";
 import { casesMsg } from "./messages";
@@ -57,58 +55,23 @@ function CaseRow({ view, nameOf, onOpen }: { view: CaseView; nameOf: (id: string
 }
 
 function GroupCases({ group, initialSeq }: { group: GroupSummary; initialSeq: number | null }) {
-  const v = vault.value!;
-  const me = session.value!.user.id;
-  const ctx = useMemo(() => recordsContext(v, me), [v, me]);
-  const registry = useMemo(() => domainRegistry(), [group.id]);
-  const [stage, setStage] = useState<"loading" | "not_pinned" | "not_admitted" | "ready">("loading");
-  const [items, setItems] = useState<Item[]>([]);
   const [isCoordinator, setCoordinator] = useState(false);
   const [names, setNames] = useState<Map<string, MemberName>>(new Map());
   const [refusedTemplates, setRefusedTemplates] = useState<string[]>([]);
-  const [mode, setMode] = useState<Mode>({ screen: "list" });
-  const [filters, setFilters] = useState<{ status: string; country: string; handling: string }>({ status: "", country: "", handling: "" });
-  const [error, setError] = useState<Described | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [draftSaved, setDraftSaved] = useState(false);
-  const queue = useRef<Promise<void>>(Promise.resolve());
-  const draftTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const pendingSeq = useRef(initialSeq);
-
-  const refresh = () => {
-    queue.current = queue.current.then(async () => {
-      try {
-        await sync(ctx, registry);
-        setItems(archived(ctx.secrets, group.id));
-      } catch (failure) {
-        setError(describe(failure));
-      }
-    });
-    return queue.current;
-  };
-
-  async function load() {
-    setError(null);
-    if (!isPinned(v, group.id)) return setStage("not_pinned");
-    try {
-      if ((await certifySelf(v, group.id, me)) === "not_admitted") return setStage("not_admitted");
-      const channel = await liveFeed()!.channel(group.id);
-      await channel.refresh();
+  const { me, ctx, registry, stage, items, reread, error, setError } = useGroupRecords(group, {
+    async opened(channel) {
       const roster = channel.session.roster;
       setCoordinator(coordinators(roster).has(me));
       setRefusedTemplates(await loadGroupTemplates(ctx, group.id, registry, roster));
-      await refresh();
-      setStage("ready");
-      void fetchNames(group.id, roster.members.keys()).then(setNames);
-    } catch (failure) {
-      setError(describe(failure));
-    }
-  }
-  useEffect(() => void load(), [group.id]);
-  const tick = inboxTick.value;
-  useEffect(() => {
-    if (stage === "ready") void refresh();
-  }, [tick]);
+    },
+    ready: (channel) => void fetchNames(group.id, channel.session.roster.members.keys()).then(setNames),
+  });
+  const [mode, setMode] = useState<Mode>({ screen: "list" });
+  const [filters, setFilters] = useState<{ status: string; country: string; handling: string }>({ status: "", country: "", handling: "" });
+  const [notice, setNotice] = useState<string | null>(null);
+  const [draftSaved, setDraftSaved] = useState(false);
+  const draftTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const pendingSeq = useRef(initialSeq);
 
   const cases = useMemo(() => buildCases(items), [items]);
   useEffect(() => {
@@ -189,7 +152,7 @@ function GroupCases({ group, initialSeq }: { group: GroupSummary; initialSeq: nu
                 clearTimeout(draftTimer.current);
                 ctx.secrets.delete(draftName(group.id));
                 await ctx.save();
-                setItems(archived(ctx.secrets, group.id));
+                reread();
                 setNotice(casesMsg("cases.sent", { seq: String(item.seq) }));
                 setMode({ screen: "case", seq: item.seq });
               } catch (failure) {
@@ -217,15 +180,15 @@ function GroupCases({ group, initialSeq }: { group: GroupSummary; initialSeq: nu
           actions={{
             reply: async (text, parentSeq) => {
               await reply(ctx, await channel(), registry, parentSeq ?? view.seq, text);
-              setItems(archived(ctx.secrets, group.id));
+              reread();
             },
             review: async (verdict, note) => {
               await reviewCase(ctx, await channel(), registry, view.seq, verdict, note);
-              setItems(archived(ctx.secrets, group.id));
+              reread();
             },
             amend: async (form, data) => {
               await amendCase(ctx, await channel(), registry, view.seq, { form, data });
-              setItems(archived(ctx.secrets, group.id));
+              reread();
             },
           }}
         />
