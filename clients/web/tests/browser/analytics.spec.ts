@@ -5,26 +5,15 @@
  * while the screen is open updates the figures live; a number drills down to its cases. The
  * screen passes axe and fits a 360 px phone.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type { Page } from "@playwright/test";
-import { expect, expectAccessible, expectNoHorizontalScroll, PASSWORD, test } from "./fixtures";
-import { REPO_ROOT, WEB_ROOT } from "./server";
+import { expect, expectAccessible, expectNoHorizontalScroll, type Json, KEY_PASSPHRASE, logIn, PASSWORD, py, test, turnOnTotp } from "./fixtures";
+import { REPO_ROOT } from "./server";
 import { totp } from "./totp";
 
-const run = promisify(execFile);
-const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
-const KEY_PASSPHRASE = "browser keystore passphrase";
 const SIMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, "clients/python/cordon_client/templates/seizure-case.v1.example.json"), "utf8")).simplified;
-
-type Json = Record<string, unknown>;
-async function py(helper: string, step: string, ...args: string[]): Promise<Json> {
-  const { stdout } = await run(PYTHON, [path.join(WEB_ROOT, "tests/browser", helper), step, ...args], { timeout: 90_000, cwd: path.join(WEB_ROOT, "tests/browser") });
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as Json;
-}
 
 /** The simplified example case, from `country`, with one item of `quantity` pieces of `category`. */
 function caseOf(country: string, category: string, quantity: number): string {
@@ -46,17 +35,9 @@ test("analytics: the SDK's cases give exact key figures in the browser, live, wi
   const g = [...common, "--group", groupId];
 
   await server.enrolledUser("bruno.analytics", PASSWORD);
-  await page.goto("/login");
-  await page.getByLabel("Username").fill("bruno.analytics");
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
+  await logIn(page, "bruno.analytics");
   // The browser user is the operation's second coordinator, who must have TOTP (server rule).
-  await page.getByRole("link", { name: "Sessions" }).click();
-  await page.getByRole("button", { name: "Turn on two-step verification" }).click();
-  const totpSeed = (await page.getByTestId("totp-secret").textContent())?.trim() ?? "";
-  await page.getByLabel("Code from the app").fill(totp(totpSeed));
-  await page.getByRole("button", { name: "Confirm" }).click();
-  await expect(page.getByRole("status")).toHaveText("Two-step verification is now on.");
+  const totpSeed = await turnOnTotp(page);
   await page.getByRole("link", { name: "Analytics" }).click();
   await expect(page.getByRole("heading", { name: "Operation analytics" })).toBeVisible();
   await page.getByLabel(/^Passphrase( \*)?$/).fill(KEY_PASSPHRASE);
@@ -67,7 +48,7 @@ test("analytics: the SDK's cases give exact key figures in the browser, live, wi
   await page.getByLabel("Invitation from your coordinator").fill(String(opened.invitation));
   await page.getByRole("button", { name: "Send the join request" }).click();
   await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
-  await py("sdk_cases.py", "admit", ...g, "--role", "coordinator");
+  await py("sdk_member.py", "admit", ...g, "--role", "coordinator");
 
   // Opening the group certifies this device in the roster; the SDK's cases then reach it.
   await page.getByRole("link", { name: "Analytics" }).click();

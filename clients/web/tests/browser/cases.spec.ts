@@ -6,35 +6,15 @@
  * envelope was tampered with is a blocking warning in the browser, never content. The new
  * screens pass axe and fit a 360 px phone.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type { Page } from "@playwright/test";
-import { expect, expectAccessible, expectNoHorizontalScroll, PASSWORD, screenshot, test } from "./fixtures";
-import { REPO_ROOT, WEB_ROOT } from "./server";
+import { expect, expectAccessible, expectNoHorizontalScroll, type Json, KEY_PASSPHRASE, logIn, PASSWORD, py, screenshot, test, turnOnTotp } from "./fixtures";
+import { REPO_ROOT } from "./server";
 import { totp } from "./totp";
 
-const run = promisify(execFile);
-const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
-const KEY_PASSPHRASE = "browser keystore passphrase";
 const FULL_EXAMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, "clients/python/cordon_client/templates/seizure-case.v1.example.json"), "utf8")).full;
-
-type Json = Record<string, unknown>;
-async function py(helper: string, step: string, ...args: string[]): Promise<Json> {
-  const { stdout } = await run(PYTHON, [path.join(WEB_ROOT, "tests/browser", helper), step, ...args], { timeout: 90_000, cwd: path.join(WEB_ROOT, "tests/browser") });
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as Json;
-}
-
-async function logIn(page: Page, username: string, code: string | null = null): Promise<void> {
-  await page.goto("/login");
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(PASSWORD);
-  if (code) await page.getByLabel("Authenticator code").fill(code);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
-}
 
 /** A form field by its label (a required one's label ends with " *"). */
 const field = (page: Page, label: string) => page.getByLabel(new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}( \\*)?$`));
@@ -76,16 +56,10 @@ test("seizure cases both ways between a browser member and a Python SDK coordina
   const opened = await py("sdk_member.py", "open", ...common, "--group", groupId);
   const g = [...common, "--group", groupId];
 
-  const bruno = await server.enrolledUser("bruno.cases", PASSWORD);
-  void bruno;
+  await server.enrolledUser("bruno.cases", PASSWORD);
   await logIn(page, "bruno.cases");
   // A coordinator must have TOTP (the server says so): turned on from the sessions screen.
-  await page.getByRole("link", { name: "Sessions" }).click();
-  await page.getByRole("button", { name: "Turn on two-step verification" }).click();
-  const totpSeed = (await page.getByTestId("totp-secret").textContent())?.trim() ?? "";
-  await page.getByLabel("Code from the app").fill(totp(totpSeed));
-  await page.getByRole("button", { name: "Confirm" }).click();
-  await expect(page.getByRole("status")).toHaveText("Two-step verification is now on.");
+  const totpSeed = await turnOnTotp(page);
   await page.getByRole("link", { name: "Cases" }).click();
   await expect(page.getByRole("heading", { name: "Seizure cases" })).toBeVisible();
   await field(page, "Passphrase").fill(KEY_PASSPHRASE);
@@ -97,7 +71,7 @@ test("seizure cases both ways between a browser member and a Python SDK coordina
   await page.getByRole("button", { name: "Send the join request" }).click();
   await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
   // Admitted as a second coordinator (verified roster role), so it reviews cases too.
-  await py("sdk_cases.py", "admit", ...g, "--role", "coordinator");
+  await py("sdk_member.py", "admit", ...g, "--role", "coordinator");
 
   // Browser → SDK: the form, generated from the template, checks fields as they are typed.
   await page.getByRole("link", { name: "Cases" }).click();

@@ -3,32 +3,12 @@
  * server: invitation, admission, certification, alerts both ways live, a tampered stored
  * envelope refused with a warning, reload with the passphrase and resume without doubles.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type { Page } from "@playwright/test";
-import { expect, expectAccessible, PASSWORD, screenshot, test } from "./fixtures";
-import { REPO_ROOT, WEB_ROOT } from "./server";
+import { expect, expectAccessible, KEY_PASSPHRASE, logIn, PASSWORD, screenshot, sdk, test } from "./fixtures";
 
-const run = promisify(execFile);
-const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
-const HELPER = path.join(WEB_ROOT, "tests/browser/sdk_member.py");
-const KEY_PASSPHRASE = "browser keystore passphrase";
-
-async function sdk(step: string, ...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(PYTHON, [HELPER, step, ...args], { timeout: 60_000 });
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
-}
-
-async function logIn(page: Page, username: string): Promise<void> {
-  await page.goto("/login");
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
-}
 
 const item = (page: Page, text: string) => page.locator(".feed .item", { hasText: text });
 

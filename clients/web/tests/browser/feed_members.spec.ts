@@ -4,36 +4,20 @@
  * thread, the unread count cleared when viewed, a typed alert that survives a reload (kept
  * encrypted in IndexedDB), and a server restart with nothing lost or doubled.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type { Page } from "@playwright/test";
-import { expect, PASSWORD, test } from "./fixtures";
-import { REPO_ROOT, WEB_ROOT } from "./server";
+import { expect, KEY_PASSPHRASE, logIn, PASSWORD, sdk, test } from "./fixtures";
 
-const run = promisify(execFile);
-const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
-const HELPER = path.join(WEB_ROOT, "tests/browser/sdk_member.py");
-const KEY_PASSPHRASE = "browser keystore passphrase";
-
-async function sdk(step: string, ...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(PYTHON, [HELPER, step, ...args], { timeout: 60_000 });
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
-}
-
-async function logIn(page: Page, username: string): Promise<void> {
-  await page.goto("/login");
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
+/** Log in and go to the alerts screen. */
+async function logInToAlerts(page: Page, username: string): Promise<void> {
+  await logIn(page, username);
   await page.getByRole("link", { name: "Alerts" }).click();
 }
 
 async function setUp(page: Page, username: string, invitation: string): Promise<void> {
-  await logIn(page, username);
+  await logInToAlerts(page, username);
   await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
   await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
   await page.getByRole("button", { name: "Protect the keys" }).click();
@@ -43,7 +27,7 @@ async function setUp(page: Page, username: string, invitation: string): Promise<
 }
 
 async function unlock(page: Page, username: string): Promise<void> {
-  await logIn(page, username);
+  await logInToAlerts(page, username);
   await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
   await page.getByRole("button", { name: "Unlock" }).click();
 }

@@ -2,11 +2,14 @@
  * The browser tests' fixtures: one real server per run, and for every page a watch on the
  * console that fails the test on any Content-Security-Policy violation or uncaught error.
  */
+import { execFile } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import AxeBuilder from "@axe-core/playwright";
 import { test as base, expect, type Page } from "@playwright/test";
-import { CordonServer, REPO_ROOT } from "./server";
+import { CordonServer, REPO_ROOT, WEB_ROOT } from "./server";
+import { totp } from "./totp";
 
 export { expect };
 
@@ -66,3 +69,55 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 export const PASSWORD = "correct horse battery staple";
+
+/** The keystore passphrase the browser members protect their keys with. */
+export const KEY_PASSPHRASE = "browser keystore passphrase";
+
+export type Json = Record<string, unknown>;
+const run = promisify(execFile);
+const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
+
+/**
+ * One step of a Python helper here (`sdk_member.py enrol …`): the real SDK as a second client.
+ * Its last stdout line is the step's JSON result.
+ */
+export async function py(helper: string, step: string, ...args: string[]): Promise<Json> {
+  const here = path.join(WEB_ROOT, "tests/browser");
+  const { stdout } = await run(PYTHON, [path.join(here, helper), step, ...args], { timeout: 90_000, cwd: here });
+  return JSON.parse(stdout.trim().split("\n").at(-1)!) as Json;
+}
+
+/** One step of the SDK member helper, sdk_member.py. */
+export const sdk = (step: string, ...args: string[]): Promise<Json> => py("sdk_member.py", step, ...args);
+
+/** Log in through the form; done when the groups screen shows. */
+export async function logIn(page: Page, username: string, code: string | null = null): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(PASSWORD);
+  if (code) await page.getByLabel("Authenticator code").fill(code);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
+}
+
+/** Desktop then phone (360 px): nothing scrolls sideways, axe finds nothing serious, the pictures. */
+export async function checkScreen(page: Page, name: string): Promise<void> {
+  for (const [kind, size] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 360, height: 740 }]] as const) {
+    await page.setViewportSize(size);
+    await expectNoHorizontalScroll(page, `${name} (${kind})`);
+    await expectAccessible(page, `${name} (${kind})`);
+    await screenshot(page, `${name}-${kind}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+/** From the sessions screen, turn TOTP on (coordinators must have it); returns the seed. */
+export async function turnOnTotp(page: Page): Promise<string> {
+  await page.getByRole("link", { name: "Sessions" }).click();
+  await page.getByRole("button", { name: "Turn on two-step verification" }).click();
+  const seed = (await page.getByTestId("totp-secret").textContent())?.trim() ?? "";
+  await page.getByLabel("Code from the app").fill(totp(seed));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByRole("status")).toHaveText("Two-step verification is now on.");
+  return seed;
+}

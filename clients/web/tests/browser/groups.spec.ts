@@ -7,50 +7,20 @@
  * context links to the first device by its link code, pins the group key by the first
  * device's fingerprint and reads the group.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type { Page } from "@playwright/test";
-import { expect, expectAccessible, expectNoHorizontalScroll, PASSWORD, screenshot, test } from "./fixtures";
-import { REPO_ROOT, WEB_ROOT } from "./server";
+import { checkScreen, expect, KEY_PASSPHRASE, logIn, PASSWORD, sdk, test } from "./fixtures";
+import { REPO_ROOT } from "./server";
 import { totp } from "./totp";
 
-const run = promisify(execFile);
-const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
-const HELPER = path.join(WEB_ROOT, "tests/browser/sdk_member.py");
-const KEY_PASSPHRASE = "browser keystore passphrase";
-
-async function sdk(step: string, ...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(PYTHON, [HELPER, step, ...args], { timeout: 60_000 });
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
-}
-
-async function logIn(page: Page, username: string, code: string | null = null): Promise<void> {
-  await page.goto("/login");
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(PASSWORD);
-  if (code) await page.getByLabel("Authenticator code").fill(code);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
-}
 
 /** The first time keys are needed on a device: choose the passphrase that seals them. */
 async function protectKeys(page: Page): Promise<void> {
   await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
   await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
   await page.getByRole("button", { name: "Protect the keys" }).click();
-}
-
-async function checkScreen(page: Page, name: string): Promise<void> {
-  for (const [kind, size] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 360, height: 740 }]] as const) {
-    await page.setViewportSize(size);
-    await expectNoHorizontalScroll(page, `${name} (${kind})`);
-    await expectAccessible(page, `${name} (${kind})`);
-    await screenshot(page, `${name}-${kind}`);
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
 }
 
 test("a browser coordinator admits an SDK member and changes its role, as the SDK verifies; a forged roster change is refused", async ({ page, server }) => {

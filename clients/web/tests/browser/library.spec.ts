@@ -5,38 +5,18 @@
  * tampered on the server's disk and a manifest re-signed by another key (a forged publisher)
  * refused with the blocking warning, a withdrawal; axe and 360 px on the way.
  */
-import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type { Page } from "@playwright/test";
-import { expect, expectAccessible, expectNoHorizontalScroll, PASSWORD, screenshot, test } from "./fixtures";
-import { REPO_ROOT, WEB_ROOT } from "./server";
+import { checkScreen, expect, expectAccessible, expectNoHorizontalScroll, logIn, PASSWORD, screenshot, sdk, test } from "./fixtures";
 import { totp } from "./totp";
 
-const run = promisify(execFile);
-const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
-const HELPER = path.join(WEB_ROOT, "tests/browser/sdk_member.py");
 const KEY_PASSPHRASE = "library keystore passphrase";
 const STEP = 30_000;
 
-async function sdk(step: string, ...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(PYTHON, [HELPER, step, ...args], { timeout: 60_000 });
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
-}
-
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
-
-async function logIn(page: Page, username: string, code: string | null): Promise<void> {
-  await page.goto("/login");
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(PASSWORD);
-  if (code) await page.getByLabel("Authenticator code").fill(code);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
-}
 
 /** A TOTP code for a step after `used` (the server refuses a step twice), within its ±1 window. */
 function nextCode(seed: string, used: number): [string, number] {
@@ -47,16 +27,6 @@ function nextCode(seed: string, used: number): [string, number] {
 }
 
 const documentRow = (page: Page, name: string) => page.locator(".document", { has: page.getByTestId("document-name").filter({ hasText: name }) });
-
-async function checkScreen(page: Page, name: string): Promise<void> {
-  for (const [kind, size] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 360, height: 740 }]] as const) {
-    await page.setViewportSize(size);
-    await expectNoHorizontalScroll(page, `${name} (${kind})`);
-    await expectAccessible(page, `${name} (${kind})`);
-    await screenshot(page, `${name}-${kind}`);
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 test("a browser coordinator and a Python SDK coordinator exchange library documents both ways; an upload resumes after a reload; a tampered blob and a forged manifest are refused", async ({ page, server }) => {
   test.setTimeout(240_000);

@@ -9,34 +9,15 @@
  * and the list filters narrow the inbox. A status event tampered in the database is refused with
  * a blocking warning. axe-core and the 360 px phone layout on each screen.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type { Page } from "@playwright/test";
-import { expect, expectAccessible, expectNoHorizontalScroll, PASSWORD, screenshot, test } from "./fixtures";
-import { REPO_ROOT, WEB_ROOT } from "./server";
+import { expect, expectAccessible, expectNoHorizontalScroll, KEY_PASSPHRASE, logIn, PASSWORD, screenshot, sdk, test } from "./fixtures";
+import { REPO_ROOT } from "./server";
 
-const run = promisify(execFile);
-const PYTHON = path.join(REPO_ROOT, ".venv/bin/python");
-const HELPER = path.join(WEB_ROOT, "tests/browser/sdk_member.py");
-const KEY_PASSPHRASE = "browser keystore passphrase";
 const PHONE = { width: 360, height: 740 };
 const DESKTOP = { width: 1280, height: 800 };
-
-async function sdk(step: string, ...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(PYTHON, [HELPER, step, ...args], { timeout: 60_000 });
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
-}
-
-async function logIn(page: Page, username: string): Promise<void> {
-  await page.goto("/login");
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
-}
 
 /** Desktop and phone: nothing scrolls sideways, axe finds nothing serious, the pictures. */
 async function checkScreen(page: Page, name: string): Promise<void> {

@@ -1,6 +1,7 @@
 """The Python SDK's side of the browser cases test (`cases.spec.ts`): the coordinator of
 `sdk_member.py` posting, amending, reviewing and reading seizure cases through
 `cordon_client.cases` and `cordon_client.records`, one process per step, one JSON line out.
+Enrolment, the group and admissions are `sdk_member.py`'s steps (same home, same keys).
 
 Usage: sdk_cases.py STEP --server URL --home DIR --group ID [args]
 """
@@ -56,12 +57,6 @@ async def review(args: argparse.Namespace) -> dict[str, object]:
         return {"seq": item.seq}
 
 
-async def admit(args: argparse.Namespace) -> dict[str, object]:
-    """Admit pending members in the role given (a second coordinator reviews cases too)."""
-    async with client(args) as c:
-        return {"admitted": [list(r) for r in await c.admit_all(uuid.UUID(args.group), args.role)]}
-
-
 async def cases(args: argparse.Namespace) -> dict[str, object]:
     """Sync (decrypt, validate against the template, archive), then every case and every
     refused item of the group as this device holds them."""
@@ -72,7 +67,7 @@ async def cases(args: argparse.Namespace) -> dict[str, object]:
         return {"cases": [_case(v) for v in operations.cases(c, gid)], "refused": refused}
 
 
-STEPS = {"admit": admit, "post": post, "amend": amend, "review": review, "cases": cases}
+STEPS = {"post": post, "amend": amend, "review": review, "cases": cases}
 
 
 def main() -> None:
@@ -86,7 +81,6 @@ def main() -> None:
     parser.add_argument("--case", type=int)
     parser.add_argument("--verdict")
     parser.add_argument("--text")
-    parser.add_argument("--role", default="member")
     args = parser.parse_args()
     sys.stdout.write(json.dumps(asyncio.run(STEPS[args.step](args))) + "\n")
 
