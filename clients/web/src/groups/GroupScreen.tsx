@@ -23,7 +23,7 @@ import { roleLabel, statusLabel } from "./GroupsScreen";
 import { g } from "./messages";
 import "./groups.css";
 
-type Stage = { kind: "loading" } | { kind: "not_opened"; canOpen: boolean } | { kind: "not_pinned" } | { kind: "refused"; error: Described } | { kind: "ready"; roster: Roster; signer: SigningKey | null };
+type Stage = { kind: "loading" } | { kind: "not_opened"; coordinator: boolean; canOpen: boolean } | { kind: "not_pinned" } | { kind: "refused"; error: Described } | { kind: "ready"; roster: Roster; signer: SigningKey | null };
 
 /** Run an action with busy state and a one-line error; `after` reloads what it changed. */
 function useAction() {
@@ -254,7 +254,7 @@ function GroupView({ id }: { id: string }) {
       if (!found) return;
       if (!isPinned(v, id)) {
         const opened = await logOpened(id);
-        setStage(opened ? { kind: "not_pinned" } : { kind: "not_opened", canOpen: found.my_role === "coordinator" && v.data.memberKey !== null });
+        setStage(opened ? { kind: "not_pinned" } : { kind: "not_opened", coordinator: found.my_role === "coordinator", canOpen: found.my_role === "coordinator" && v.data.memberKey !== null });
         return;
       }
       try {
@@ -290,7 +290,7 @@ function GroupView({ id }: { id: string }) {
       )}
       {stage.kind === "not_opened" && (
         <>
-          <Notice>{g("not_opened")}</Notice>
+          <Notice>{g(stage.coordinator && !stage.canOpen ? "not_opened_elsewhere" : "not_opened")}</Notice>
           {stage.canOpen && (
             <div class="card">
               <h2>{g("open_log_title")}</h2>
