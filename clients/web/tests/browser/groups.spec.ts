@@ -199,18 +199,18 @@ test("a coordinator on a second browser is told that the group's log is opened f
   await server.enrolledUser("cleo.coord", PASSWORD);
   await logIn(page, "cleo.coord");
   const seed = await turnOnTotp(page);
-  await server.admin("create-group", "Operation Harbour", "--coordinator", "cleo.coord");
+  await server.admin("create-group", "Operation Jetty", "--coordinator", "cleo.coord");
 
   // The first browser protects its keys: it holds the coordinator (member) key and may open the log.
   await page.getByRole("link", { name: "Groups" }).click();
-  await page.getByRole("link", { name: "Operation Harbour" }).click();
+  await page.getByRole("link", { name: "Operation Jetty" }).click();
   await protectKeys(page);
   await expect(page.getByRole("button", { name: "Open the signed log" })).toBeVisible();
 
   // A second browser of the same coordinator holds no coordinator key: it says where to go.
   const other = await (await browser.newContext({ baseURL: server.base })).newPage();
   await logIn(other, "cleo.coord", totp(seed, 1));
-  await other.getByRole("link", { name: "Operation Harbour" }).click();
+  await other.getByRole("link", { name: "Operation Jetty" }).click();
   await protectKeys(other);
   await expect(other.getByText("your coordinator key is on the device where you first protected your keys")).toBeVisible();
   await expect(other.getByRole("button", { name: "Open the signed log" })).toHaveCount(0);
