@@ -1,8 +1,10 @@
 /**
- * A code field that can also read a QR code from the camera, through the browser's own
- * `BarcodeDetector` (Chromium on Android, ChromeOS and macOS; no decoder shipped here). Where
- * the API or a camera is missing, the typed code is the way: the field is always there.
- * The server's Permissions-Policy allows the camera for this origin only (`camera=(self)`).
+ * A code field that can also read a QR code from the camera: through the browser's own
+ * `BarcodeDetector` where it has one (Chromium on Android, ChromeOS and macOS), else through
+ * jsQR (pure JavaScript, loaded only then: Chromium on Linux and Windows, Firefox and Safari
+ * have no detector). Frames are decoded in the page and never leave it. Where no camera can
+ * be used, the typed code is the way: the field is always there. The server's
+ * Permissions-Policy allows the camera for this origin only (`camera=(self)`).
  */
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { m } from "./messages";
@@ -15,9 +17,33 @@ interface Detector {
 }
 type DetectorClass = new (options: { formats: string[] }) => Detector;
 
-function detectorClass(): DetectorClass | null {
+function nativeDetector(): DetectorClass | null {
   const found = (globalThis as { BarcodeDetector?: DetectorClass }).BarcodeDetector;
   return typeof found === "function" ? found : null;
+}
+
+/** jsQR over the current video frame, drawn onto a canvas the page keeps. */
+async function frameDecoder(): Promise<Detector> {
+  const { default: jsQR } = await import("jsqr");
+  const canvas = document.createElement("canvas");
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  return {
+    detect: async (video) => {
+      const width = video.videoWidth;
+      const height = video.videoHeight;
+      if (!context || !width || !height) return [];
+      canvas.width = width;
+      canvas.height = height;
+      context.drawImage(video, 0, 0, width, height);
+      const found = jsQR(context.getImageData(0, 0, width, height).data, width, height, { inversionAttempts: "dontInvert" });
+      return found?.data ? [{ rawValue: found.data }] : [];
+    },
+  };
+}
+
+async function detector(): Promise<Detector> {
+  const Native = nativeDetector();
+  return Native ? new Native({ formats: ["qr_code"] }) : frameDecoder();
 }
 
 /** Camera preview and detection loop; stops the camera when a code is read or on close. */
@@ -29,15 +55,14 @@ function Camera({ onCode, onFail }: { onCode: (text: string) => void; onFail: ()
     let live = true;
     void (async () => {
       try {
-        const Detector = detectorClass()!;
-        const detector = new Detector({ formats: ["qr_code"] });
+        const reader = await detector();
         stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
         if (!live || !video.current) return;
         video.current.srcObject = stream;
         await video.current.play();
         const tick = async () => {
           if (!live || !video.current) return;
-          const codes = await detector.detect(video.current).catch(() => []);
+          const codes = await reader.detect(video.current).catch(() => []);
           if (codes[0]?.rawValue) onCode(codes[0].rawValue);
           else timer = setTimeout(() => void tick(), 250);
         };
@@ -69,7 +94,7 @@ export function CodeField(props: Props) {
   const id = useId();
   const [scanning, setScanning] = useState(false);
   const [failed, setFailed] = useState(false);
-  const canScan = detectorClass() !== null && typeof navigator.mediaDevices?.getUserMedia === "function";
+  const canScan = typeof navigator.mediaDevices?.getUserMedia === "function";
   const common = {
     id,
     name: props.name,
