@@ -9,7 +9,7 @@
  * CORDON_BENCH_ITEMS (default 10000) and CORDON_BENCH_PUSHES (default 40) size it.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -23,6 +23,22 @@ const HELPER = path.join(WEB_ROOT, "tests/browser/sdk_member.py");
 const KEY_PASSPHRASE = "browser keystore passphrase";
 const ITEMS = Number(process.env.CORDON_BENCH_ITEMS ?? 10_000);
 const PUSHES = Number(process.env.CORDON_BENCH_PUSHES ?? 40);
+/** A directory: each stage's Chromium CPU profile is written there (`bench/cpuprofile_top.mjs` sums it). */
+const PROFILE_DIR = process.env.CORDON_BENCH_PROFILE;
+
+/** Run `work` under the page's CPU profiler when CORDON_BENCH_PROFILE is set. */
+async function profiled<T>(page: Page, name: string, work: () => Promise<T>): Promise<T> {
+  if (!PROFILE_DIR) return work();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 500 });
+  await cdp.send("Profiler.start");
+  const result = await work();
+  const { profile } = await cdp.send("Profiler.stop");
+  writeFileSync(path.join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+  await cdp.detach();
+  return result;
+}
 
 async function sdk(step: string, ...args: string[]): Promise<Record<string, unknown>> {
   const { stdout } = await run(PYTHON, [HELPER, step, ...args], { timeout: 1_200_000, maxBuffer: 1 << 26 });
@@ -40,14 +56,16 @@ async function logIn(page: Page): Promise<void> {
 
 /** ms from the Unlock click to the item at `seq` painted, the page's own clock, and the
  * stages on the way (stored items opened, socket ready, backlog caught up), from the click. */
-async function unlockUntil(page: Page, seq: number): Promise<Record<string, number | string>> {
+async function unlockUntil(page: Page, seq: number, name: string): Promise<Record<string, number | string>> {
   await logIn(page);
   await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
   const t0 = await page.evaluate(() => performance.now());
-  await page.getByRole("button", { name: "Unlock" }).click();
-  await page.getByRole("button", { name: /Operation Bench/ }).click();
-  await page.locator(`.feed .item[data-seq="${seq}"]`).waitFor();
-  await expect(page.locator("[data-link]")).toHaveCount(0);
+  await profiled(page, name, async () => {
+    await page.getByRole("button", { name: "Unlock" }).click();
+    await page.getByRole("button", { name: /Operation Bench/ }).click();
+    await page.locator(`.feed .item[data-seq="${seq}"]`).waitFor();
+    await expect(page.locator("[data-link]")).toHaveCount(0);
+  });
   const t1 = await page.evaluate(() => new Promise<number>((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0))));
   const stage = (name: string) => page.evaluate((n) => performance.getEntriesByName(n, "mark").at(-1)?.startTime ?? NaN, name);
   return {
@@ -89,11 +107,11 @@ test("feed speed in Chromium", async ({ page, server }) => {
   const sent = await sdk("send-many", ...common, "--group", groupId, "--text", "Backlog alert", "--count", String(ITEMS));
   const last = Number(sent.last);
   await page.reload();
-  const backlogMs = await unlockUntil(page, last);
+  const backlogMs = await unlockUntil(page, last, "backlog");
 
   // 2. The same items, now kept in this browser: reload, unlock, decrypt from IndexedDB, render.
   await page.reload();
-  const storedMs = await unlockUntil(page, last);
+  const storedMs = await unlockUntil(page, last, "stored");
   const domItems = await page.locator(".feed .item").count();
 
   // 3. Live pushes, measured in the page from frame arrival to paint.
@@ -102,8 +120,10 @@ test("feed speed in Chromium", async ({ page, server }) => {
     performance.clearMeasures("cordon:frame-to-handled");
     performance.clearMeasures("cordon:commit");
   });
-  await sdk("send-spaced", ...common, "--group", groupId, "--text", "Live alert", "--count", String(PUSHES), "--gap-ms", "250");
-  await expect.poll(() => page.evaluate(() => performance.getEntriesByName("cordon:frame-to-paint").length)).toBe(PUSHES);
+  await profiled(page, "pushes", async () => {
+    await sdk("send-spaced", ...common, "--group", groupId, "--text", "Live alert", "--count", String(PUSHES), "--gap-ms", "250");
+    await expect.poll(() => page.evaluate(() => performance.getEntriesByName("cordon:frame-to-paint").length)).toBe(PUSHES);
+  });
   const pushes = await page.evaluate(() => performance.getEntriesByName("cordon:frame-to-paint").map((e) => e.duration));
   const handled = await page.evaluate(() => performance.getEntriesByName("cordon:frame-to-handled").map((e) => e.duration));
   const commits = await page.evaluate(() => performance.getEntriesByName("cordon:commit").map((e) => e.duration));
