@@ -4,9 +4,10 @@
  * handled (verified, decrypted, its ratchet step staged in the keystore), shown at once, and
  * committed with the items after it in one batch (what the records layer needs written to its
  * inbox, then one keystore seal holding the ratchets and the cursor); only then do the
- * delivered receipts leave and does the resume point move. A batch closes when no further frame is waiting, at `BATCH_MAX` items or
- * after `BATCH_MS`, so a backlog of thousands costs a few dozen seals instead of one per item,
- * while a live item is committed on its own at once. A crash before a commit re-delivers the
+ * delivered receipts leave (a `receipts` frame per 200) and does the resume point move. A
+ * batch closes when no further frame is waiting, at `BATCH_MAX` items or after `BATCH_MS`, so
+ * a backlog of thousands costs a few dozen seals instead of one per item, while a live item
+ * is committed on its own at once, after it was painted. A crash before a commit re-delivers the
  * batch (the stored ratchets can still open it, the cursor is before it), never skips one;
  * nothing doubles since an item at or below the cursor is skipped and items are kept by seq.
  */
@@ -28,6 +29,8 @@ const OLD_ITEMS = "web-feed";
 const JOURNAL = "web-feed-journal";
 export const BATCH_MAX = 250;
 export const BATCH_MS = 250;
+/** Delivered receipts per `receipts` frame: ~190 bytes each, under the server's 64 KiB frame. */
+const RECEIPTS_PER_FRAME = 200;
 
 export const link = signal<LinkState>("offline");
 /** Every item this device keeps, in (group, seq) order of arrival; re-set in batches. */
@@ -370,7 +373,13 @@ export class LiveFeed {
       this.incoming = [];
       inboxTick.value++;
     }
-    if (batch && batch.socket.readyState === WebSocket.OPEN) for (const r of batch.receipts) batch.socket.send(JSON.stringify({ type: "receipt", ...r }));
+    // One frame per RECEIPTS_PER_FRAME receipts (one group commit on the server), not one per item.
+    if (batch && batch.socket.readyState === WebSocket.OPEN) {
+      for (let i = 0; i < batch.receipts.length; i += RECEIPTS_PER_FRAME) {
+        const part = batch.receipts.slice(i, i + RECEIPTS_PER_FRAME);
+        batch.socket.send(JSON.stringify(part.length === 1 ? { type: "receipt", ...part[0] } : { type: "receipts", receipts: part }));
+      }
+    }
     if (this.journal.length) {
       const moving = this.journal;
       await store(moving.map(latest));
