@@ -326,10 +326,14 @@ export class LiveFeed {
     const channel = await this.channel(groupId);
     const { item, receipt, update, incoming } = await channel.receive(raw, itemAt);
     this.batch ??= { socket, receipts: [], started: Date.now(), size: 0 };
-    this.batch.size++;
     // A receipt or a server event leaves the session as it was: nothing to export for it.
-    if (raw.kind !== "receipt" && raw.kind !== "prenotification_event") this.dirty.add(channel);
+    const moved = raw.kind !== "receipt" && raw.kind !== "prenotification_event";
+    if (moved) this.dirty.add(channel);
     const changed = item ?? (update ? applyReceipt(update) : null);
+    // Only what changes something counts towards `BATCH_MAX`: a run of items that change
+    // nothing (this device's own receipts, streamed back to it) costs a seal per `BATCH_MS`,
+    // not one per 250 of them.
+    if (moved || changed || incoming || receipt) this.batch.size++;
     if (changed) {
       const live = link.value === "live";
       publish([changed], live, live ? 0 : BACKLOG_SHOW_MS); // shown now; acknowledged only once committed
