@@ -17,7 +17,7 @@ from app.devices.models import Device
 from app.messages import cursor, service
 from app.messages.exceptions import InvalidCursor
 from app.messages.receipts import ReceiptCommitter
-from app.messages.schemas import ReceiptCreate
+from app.messages.schemas import ReceiptBatch, ReceiptCreate
 from app.realtime.connection import Batch
 from app.users.models import User
 
@@ -94,14 +94,19 @@ class MessageStreamSource:
         return cursor.encode(positions)
 
     async def receipt(self, viewer: realtime.Viewer, body: dict[str, object]) -> str | None:
-        """Record a `receipt` frame; returns the problem code on failure."""
+        """Record a `receipt` frame, or a `receipts` frame (`{"receipts": [...]}`, 1 to 500,
+        as `POST /receipts` takes them: recorded all or none); returns the problem code on
+        failure."""
         fields = {k: v for k, v in body.items() if k != "type"}
         try:
-            receipt_in = ReceiptCreate.model_validate(fields)
+            if body.get("type") == "receipts":
+                receipts = ReceiptBatch.model_validate(fields).receipts
+            else:
+                receipts = [ReceiptCreate.model_validate(fields)]
         except ValidationError:
             return "core.invalid_input"
         try:
-            await self._receipts.record(viewer, [receipt_in])
+            await self._receipts.record(viewer, receipts)
         except CordonError as exc:
             return exc.code
         return None

@@ -8,6 +8,7 @@ Protocol (JSON text frames; see docs/REALTIME.md):
     server → {"type": "item", ...}   every readable item after the cursor, then live ones
     server → {"type": "caught_up", "cursor": str}   once the backlog is sent
     client → {"type": "receipt", "group_id", "seq", "status": "delivered"|"read", "ts", "sig"}
+    client → {"type": "receipts", "receipts": [receipt, ...]}   1 to 500, recorded all or none
     client → {"type": "ping"}  server → {"type": "pong"}
 Close codes: 4001 unauthenticated, 4003 access lost (revoked, disabled, removed, group closed),
 4008 slow consumer, 4400 bad frame or cursor, 4403 origin not allowed, 4408 idle.
@@ -141,12 +142,22 @@ async def _writer(conn: Connection) -> None:
 async def _answer(conn: Connection, frame: dict[str, Any]) -> None:
     if frame["type"] == "ping":
         conn.offer(json.dumps({"type": "pong"}))
-    elif frame["type"] == "receipt":
+    elif frame["type"] in ("receipt", "receipts"):
         error = await conn.source.receipt(conn.viewer, frame)
         if error is not None:
-            conn.offer(json.dumps({"type": "error", "code": error, "ref": frame.get("seq")}))
+            conn.offer(json.dumps({"type": "error", "code": error, "ref": _receipt_ref(frame)}))
     else:
         raise Refused(CLOSE_BAD_FRAME, f"unknown frame type {frame['type'][:32]!r}")
+
+
+def _receipt_ref(frame: dict[str, Any]) -> object:
+    """What an error frame names: the receipt's seq, or a `receipts` frame's seqs."""
+    if frame["type"] == "receipt":
+        return frame.get("seq")
+    receipts = frame.get("receipts")
+    if not isinstance(receipts, list):
+        return None
+    return [r.get("seq") if isinstance(r, dict) else None for r in receipts[:500]]
 
 
 async def _read(conn: Connection, websocket: WebSocket, idle: float) -> None:

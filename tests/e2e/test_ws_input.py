@@ -12,8 +12,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests import factories as f
-from tests.e2e.server import Server, recv, recv_until, ws_connect
-from tests.messages.helpers import post
+from tests.e2e.server import Server, recv, recv_items, recv_until, ws_connect
+from tests.messages.helpers import post, ref_of
+from tests.messages.helpers import receipt as signed_receipt
 
 
 async def closed_with(ws: ClientConnection, timeout: float = 10) -> int | None:
@@ -84,3 +85,43 @@ async def test_a_receipt_with_an_unbounded_seq_is_an_error_frame(
     await ws.send(json.dumps({"type": "ping"}))
     assert (await recv(ws))["type"] == "pong"
     await ws.close()
+
+
+async def test_a_receipts_frame_records_all_or_none(
+    server: Server, client: httpx.AsyncClient, session: AsyncSession
+):
+    """A `receipts` frame (a backlog's delivered receipts in one frame) is one group commit:
+    every receipt reaches the sender; one bad signature among them refuses the whole frame
+    with the problem code and the seqs, nothing recorded; an empty or oversized list is
+    `core.invalid_input`; the socket answers after each."""
+    g = await f.group_with_roles(client, session)
+    seqs = [(await post(client, g.member, g.group_id)).json()["seq"] for _ in range(3)]
+    reader = await ws_connect(server, g.observer.token)
+    items = {i["seq"]: i for i in await recv_items(reader, 3, kinds=("alert",))}
+    await recv_until(reader, "caught_up")
+    signed = [
+        signed_receipt(g.observer, g.group_id, s, "delivered", ref_of(items[s])) for s in seqs
+    ]
+
+    forged = [*signed[:2], {**signed[2], "sig": signed[0]["sig"]}]
+    await reader.send(json.dumps({"type": "receipts", "receipts": forged}))
+    assert await recv(reader) == {"type": "error", "code": "messages.invalid_receipt", "ref": seqs}
+    listed = await client.get(
+        f"/api/v1/groups/{g.group_id}/messages/{seqs[0]}/receipts", headers=g.member.headers
+    )
+    assert listed.status_code == 200 and listed.json() == []  # the good two were not kept
+
+    for bad in ([], [{"seq": 1}] * 501, "x"):
+        await reader.send(json.dumps({"type": "receipts", "receipts": bad}))
+        error = await recv(reader)
+        assert (error["type"], error["code"]) == ("error", "core.invalid_input")
+
+    await reader.send(json.dumps({"type": "receipts", "receipts": signed}))
+    await reader.send(json.dumps({"type": "ping"}))  # answered once the receipts are committed
+    await recv_until(reader, "pong")  # after the receipt items the reader's own user may read
+    for s in seqs:
+        listed = await client.get(
+            f"/api/v1/groups/{g.group_id}/messages/{s}/receipts", headers=g.member.headers
+        )
+        assert [r["device_id"] for r in listed.json()] == [g.observer.device_id]
+    await reader.close()

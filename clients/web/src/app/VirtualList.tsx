@@ -2,12 +2,14 @@
  * A tiny windowing list: of thousands of rows only those in (and just around) its scroll box
  * are in the DOM; spacers above and below stand for the rest. Rows may differ in height:
  * each rendered row is measured with a ResizeObserver and unmeasured ones count as `estimate`.
- * No dependency: the platform's scroll events, ResizeObserver and a binary search over
- * prefix heights are all it takes, and spacer heights are set through the CSSOM (the
+ * No dependency: the platform's scroll events, ResizeObserver and the row offsets kept per
+ * change (`RowHeights`: a pushed row or a measured one is O(log n), not a re-sum of every
+ * row) are all it takes, and spacer heights are set through the CSSOM (the
  * Content-Security-Policy refuses `style=` attributes).
  */
 import type { ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { RowHeights } from "./rowHeights";
 
 interface Props<T> {
   rows: readonly T[];
@@ -25,36 +27,21 @@ export function VirtualList<T>({ rows, rowKey, render, label, class: className, 
   const box = useRef<HTMLDivElement>(null);
   const above = useRef<HTMLDivElement>(null);
   const below = useRef<HTMLDivElement>(null);
-  const heights = useRef(new Map<string, number>());
+  const heights = useMemo(() => new RowHeights(estimate), []);
   const [view, setView] = useState({ top: 0, height: 800 });
-  const [measured, setMeasured] = useState(0);
+  const [, setMeasured] = useState(0);
 
   const keys = useMemo(() => rows.map(rowKey), [rows]);
-  const offsets = useMemo(() => {
-    const out = new Float64Array(keys.length + 1);
-    for (let i = 0; i < keys.length; i++) out[i + 1] = out[i]! + (heights.current.get(keys[i]!) ?? estimate);
-    return out;
-  }, [keys, measured]);
-
-  /** The first row whose bottom is below `y`. */
-  const rowAt = (y: number) => {
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (offsets[mid + 1]! <= y) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
+  useMemo(() => heights.sync(keys), [keys]);
+  const rowAt = (y: number) => heights.rowAt(y);
   const first = rowAt(view.top);
   const last = Math.min(keys.length, rowAt(view.top + view.height) + 1);
   const start = Math.max(0, first - overscan);
   const end = Math.min(keys.length, last + overscan);
 
   useLayoutEffect(() => {
-    above.current!.style.height = `${offsets[start]!}px`;
-    below.current!.style.height = `${offsets[keys.length]! - offsets[end]!}px`;
+    above.current!.style.height = `${heights.offset(start)}px`;
+    below.current!.style.height = `${heights.offset(keys.length) - heights.offset(end)}px`;
   });
 
   const observer = useMemo(
@@ -66,10 +53,7 @@ export function VirtualList<T>({ rows, rowKey, render, label, class: className, 
             for (const entry of entries) {
               const key = (entry.target as HTMLElement).dataset.rowKey;
               const height = (entry.target as HTMLElement).offsetHeight;
-              if (key && height && heights.current.get(key) !== height) {
-                heights.current.set(key, height);
-                changed = true;
-              }
+              if (key && height && heights.set(key, height)) changed = true;
             }
             if (changed) setMeasured((n) => n + 1);
           }),

@@ -2,18 +2,19 @@
  * The live feed over `/api/v1/ws` (docs/REALTIME.md): the backlog after this device's cursor,
  * `caught_up`, then pushed items. Nothing is acknowledged before it is stored: an item is
  * handled (verified, decrypted, its ratchet step staged in the keystore), shown at once, and
- * committed with the items after it in one batch (the feed records, then one keystore seal
- * holding the ratchets and the cursor); only then do the delivered receipts leave and does the
- * resume point move. A batch closes when no further frame is waiting, at `BATCH_MAX` items or
- * after `BATCH_MS`, so a backlog of thousands costs a few dozen seals instead of one per item,
- * while a live item is committed on its own at once. A crash before a commit re-delivers the
+ * committed with the items after it in one batch (what the records layer needs written to its
+ * inbox, then one keystore seal holding the ratchets and the cursor); only then do the
+ * delivered receipts leave (a `receipts` frame per 200) and does the resume point move. A
+ * batch closes when no further frame is waiting, at `BATCH_MAX` items or after `BATCH_MS`, so
+ * a backlog of thousands costs a few dozen seals instead of one per item, while a live item
+ * is committed on its own at once, after it was painted. A crash before a commit re-delivers the
  * batch (the stored ratchets can still open it, the cursor is before it), never skips one;
  * nothing doubles since an item at or below the cursor is skipped and items are kept by seq.
  */
 import { signal } from "@preact/signals";
 import { session } from "../auth/session";
 import { b64e, fromUtf8, utf8 } from "../crypto";
-import { type Incoming, keepIncoming } from "../records/incoming";
+import { type Incoming, RecordsInbox } from "../records/incoming";
 import { SealedStore } from "../storage/sealed";
 import { type FeedItem, GroupChannel, isPinned, type ReceiptUpdate } from "./engine";
 import { notifyUrgent } from "./notify";
@@ -28,6 +29,8 @@ const OLD_ITEMS = "web-feed";
 const JOURNAL = "web-feed-journal";
 export const BATCH_MAX = 250;
 export const BATCH_MS = 250;
+/** Delivered receipts per `receipts` frame: ~190 bytes each, under the server's 64 KiB frame. */
+const RECEIPTS_PER_FRAME = 200;
 
 export const link = signal<LinkState>("offline");
 /** Every item this device keeps, in (group, seq) order of arrival; re-set in batches. */
@@ -39,6 +42,18 @@ const byKey = new Map<string, FeedItem>();
 let feedStore: SealedStore | null = null;
 let showTimer: ReturnType<typeof setTimeout> | undefined;
 
+const inboxes = new WeakMap<Vault, RecordsInbox>();
+
+/** The records inbox of the unlocked user (sealed IndexedDB records under the local key). */
+export function recordsInbox(vault: Vault): RecordsInbox {
+  let inbox = inboxes.get(vault);
+  if (!inbox) {
+    inbox = new RecordsInbox(async () => new SealedStore(vault.username, "inbox", await vault.localKey()));
+    inboxes.set(vault, inbox);
+  }
+  return inbox;
+}
+
 /** The record id of an item: sortable by group, then seq. */
 export const itemKey = (groupId: string, seq: number) => `${groupId}/${String(seq).padStart(12, "0")}`;
 
@@ -46,8 +61,12 @@ export function itemAt(groupId: string, seq: number): FeedItem | null {
   return byKey.get(itemKey(groupId, seq)) ?? null;
 }
 
-/** Publish changed items to the UI: at once while live, once per task during a backlog. */
-function publish(changed: FeedItem[], now = false): void {
+/** How often a backlog being caught up is shown (each showing renders the feed once). */
+const BACKLOG_SHOW_MS = 100;
+
+/** Publish changed items to the UI: at once while live, once per task otherwise, and at most
+ * every `BACKLOG_SHOW_MS` while a backlog is caught up (`delay`). */
+function publish(changed: FeedItem[], now = false, delay = 0): void {
   for (const item of changed) byKey.set(itemKey(item.groupId, item.seq), item);
   if (now) {
     clearTimeout(showTimer);
@@ -57,8 +76,21 @@ function publish(changed: FeedItem[], now = false): void {
     showTimer = setTimeout(() => {
       showTimer = undefined;
       items.value = [...byKey.values()];
-    }, 0);
+    }, delay);
   }
+}
+
+/** Once the browser painted what is rendered now (at most 100 ms: no frames in a hidden tab). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 100);
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        clearTimeout(timer);
+        resolve();
+      }, 0),
+    );
+  });
 }
 
 /** Positions per group (hex id → last handled seq), as the server's `c1.` cursor holds them. */
@@ -76,6 +108,7 @@ function cursorOf(pos: Record<string, number>): string | null {
 /** Open this user's stored feed (decrypting every record) and show it. */
 export async function loadItems(vault: Vault): Promise<void> {
   feedStore = new SealedStore(vault.username, "feed", await vault.localKey());
+  await recordsInbox(vault).moveKeystoreInbox(vault.data.secrets, () => vault.save()); // once
   byKey.clear();
   for (const item of await feedStore.all<FeedItem>()) byKey.set(itemKey(item.groupId, item.seq), item);
   // Items sealed with the cursor but maybe not yet in the store: add those it lacks (a stored
@@ -156,7 +189,7 @@ export class LiveFeed {
   private pos: Record<string, number> | null = null;
   /** Handled items not yet confirmed in the feed store: sealed in the keystore with the cursor. */
   private journal: FeedItem[] = [];
-  /** Opened content for the records inbox, put in the keystore with the commit that passes it. */
+  /** Opened content for the records inbox, written by the commit that passes it. */
   private incoming: Incoming[] = [];
   private attempt = 0;
   private stopped = false;
@@ -255,6 +288,7 @@ export class LiveFeed {
       } else if (frame.type === "caught_up") {
         this.enqueue(socket, async () => {
           await this.commit();
+          if (showTimer !== undefined) publish([], true); // the backlog's last items, not 100 ms later
           link.value = "live";
           this.attempt = 0; // caught up: the next drop starts the backoff again at 1 s (not on
           // "ready": a socket dropped while catching up would otherwise retry every second)
@@ -292,11 +326,17 @@ export class LiveFeed {
     const channel = await this.channel(groupId);
     const { item, receipt, update, incoming } = await channel.receive(raw, itemAt);
     this.batch ??= { socket, receipts: [], started: Date.now(), size: 0 };
-    this.batch.size++;
-    this.dirty.add(channel);
+    // A receipt or a server event leaves the session as it was: nothing to export for it.
+    const moved = raw.kind !== "receipt" && raw.kind !== "prenotification_event";
+    if (moved) this.dirty.add(channel);
     const changed = item ?? (update ? applyReceipt(update) : null);
+    // Only what changes something counts towards `BATCH_MAX`: a run of items that change
+    // nothing (this device's own receipts, streamed back to it) costs a seal per `BATCH_MS`,
+    // not one per 250 of them.
+    if (moved || changed || incoming || receipt) this.batch.size++;
     if (changed) {
-      publish([changed], link.value === "live"); // shown now; acknowledged only once committed
+      const live = link.value === "live";
+      publish([changed], live, live ? 0 : BACKLOG_SHOW_MS); // shown now; acknowledged only once committed
       const mark = `cordon:frame:${itemKey(groupId, seq)}`;
       if (performance.getEntriesByName(mark, "mark").length) performance.measure("cordon:frame-to-handled", { start: mark, detail: mark });
       this.journal.push(changed);
@@ -306,7 +346,11 @@ export class LiveFeed {
     if (receipt) this.batch.receipts.push(receipt);
     this.pos[hex] = seq;
     // `waiting` counts this frame too: 1 means nothing else has arrived behind it.
-    if (this.waiting <= 1 || this.batch.size >= BATCH_MAX || Date.now() - this.batch.started >= BATCH_MS) await this.commit();
+    if (this.waiting <= 1 || this.batch.size >= BATCH_MAX || Date.now() - this.batch.started >= BATCH_MS) {
+      // A live item is painted before its commit (a keystore seal) takes the main thread.
+      if (changed && link.value === "live") await afterPaint();
+      await this.commit();
+    }
   }
 
   /**
@@ -318,13 +362,14 @@ export class LiveFeed {
     this.batch = null;
     const started = performance.now();
     if (batch || this.dirty.size) {
+      // The opened content first (§7.1): an item delivered again after a crash replaces its record.
+      if (this.incoming.length) await recordsInbox(this.vault).keep(this.incoming);
       const secrets = this.vault.data.secrets;
       for (const channel of this.dirty) channel.stage();
       this.dirty.clear();
       if (this.pos) secrets.set(CURSOR, utf8(JSON.stringify(this.pos)));
       if (this.journal.length) secrets.set(JOURNAL, utf8(JSON.stringify(this.journal.map(latest))));
       else secrets.delete(JOURNAL);
-      for (const opened of this.incoming) keepIncoming(secrets, opened);
       await this.vault.save();
       performance.measure("cordon:commit", { start: started }); // one seal (bench/feed_chromium.spec.ts)
     }
@@ -332,7 +377,13 @@ export class LiveFeed {
       this.incoming = [];
       inboxTick.value++;
     }
-    if (batch && batch.socket.readyState === WebSocket.OPEN) for (const r of batch.receipts) batch.socket.send(JSON.stringify({ type: "receipt", ...r }));
+    // One frame per RECEIPTS_PER_FRAME receipts (one group commit on the server), not one per item.
+    if (batch && batch.socket.readyState === WebSocket.OPEN) {
+      for (let i = 0; i < batch.receipts.length; i += RECEIPTS_PER_FRAME) {
+        const part = batch.receipts.slice(i, i + RECEIPTS_PER_FRAME);
+        batch.socket.send(JSON.stringify(part.length === 1 ? { type: "receipt", ...part[0] } : { type: "receipts", receipts: part }));
+      }
+    }
     if (this.journal.length) {
       const moving = this.journal;
       await store(moving.map(latest));

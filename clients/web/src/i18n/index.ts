@@ -140,8 +140,13 @@ export function describeError(error: unknown): Described {
 
 /** A date and time in the user's language. */
 export function formatDate(iso: string): string {
-  return new Intl.DateTimeFormat(language.value, {
-    dateStyle: "medium",
-    timeStyle: "short",
-  }).format(new Date(iso));
+  return dateFormat(language.value).format(new Date(iso));
+}
+
+/** One formatter per language (making one costs more than formatting: it ran per row render). */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+function dateFormat(lang: string): Intl.DateTimeFormat {
+  let format = dateFormats.get(lang);
+  if (!format) dateFormats.set(lang, (format = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" })));
+  return format;
 }

@@ -5,6 +5,7 @@
  */
 import { authed } from "../auth/session";
 import { roster } from "../feed/engine";
+import { recordsInbox } from "../feed/live";
 import type { Vault } from "../feed/vault";
 import type { RecordsContext } from "./store";
 
@@ -12,6 +13,7 @@ export function recordsContext(vault: Vault, userId: string): RecordsContext {
   return {
     secrets: vault.data.secrets,
     save: () => vault.save(),
+    inbox: recordsInbox(vault),
     userId,
     deviceId: vault.deviceId,
     roster: (groupId) => roster(vault, groupId),

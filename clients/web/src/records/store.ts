@@ -1,13 +1,14 @@
 /**
  * The records layer's local archive and sync (`records/store.py`). Decrypted items are kept in
  * the sealed keystore (`domain-archive:<group id>`, the SDK's secret and JSON) because a
- * broadcast can be decrypted only once. `sync` takes what the live feed opened (the inbox),
+ * broadcast can be decrypted only once. `sync` takes what the live feed opened (the inbox,
+ * sealed IndexedDB records: `incoming.ts`),
  * loads the group's verified templates, validates every item after decryption, verifies
  * status events against the roster, and archives. No UI: the caller injects the keystore's
  * secrets, the verified roster and the HTTP call (`RecordsContext`).
  */
 import { b64StdDecode, CordonCryptoError, fromUtf8, type Roster, utf8 } from "../crypto";
-import { type Incoming, keepIncoming, pyIsoFromMs, takeIncoming } from "./incoming";
+import { type Incoming, pyIsoFromMs, type RecordsInbox } from "./incoming";
 import { TemplateError, type TemplateRegistry } from "./templates";
 import { contentItem, decodeItems, domainRegistry, type Item, STATUS_EVENT, verifyStatusEvent } from "./view";
 
@@ -20,9 +21,11 @@ export class DomainError extends Error {
 
 /** What the records layer needs from the signed-in device, injected so it stays UI-free. */
 export interface RecordsContext {
-  /** The keystore's secrets (inbox, archive); `save` seals and stores them. */
+  /** The keystore's secrets (the archive); `save` seals and stores them. */
   secrets: Map<string, Uint8Array>;
   save(): Promise<void>;
+  /** What the live feed opened for the records layer. */
+  inbox: RecordsInbox;
   userId: string;
   deviceId: string;
   /** The group's verified roster (log sync from the pinned root, PROTOCOL §4). */
@@ -118,7 +121,10 @@ export interface SyncResult {
  * it. `registry` gains the groups' verified templates.
  */
 export async function sync(ctx: RecordsContext, registry: TemplateRegistry = domainRegistry(), extra: Incoming[] = []): Promise<SyncResult> {
-  const incoming = [...takeIncoming(ctx.secrets), ...extra];
+  // Read, archived and saved, and only then dropped from the inbox: a crash in between takes
+  // them again (the archive keeps items by seq, so nothing doubles).
+  const pending = await ctx.inbox.pending();
+  const incoming = [...pending, ...extra];
   const result: SyncResult = { items: [], templateRefusals: new Map() };
   const groups = [...new Set(incoming.map((i) => i.group_id))];
   try {
@@ -133,14 +139,17 @@ export async function sync(ctx: RecordsContext, registry: TemplateRegistry = dom
       result.items.push(...items);
     }
   } catch (error) {
-    // Not handled (network): put back what was not archived, so nothing opened is lost.
+    // Not handled (network): what was archived is saved and leaves the inbox; the rest stays
+    // (`extra` items join it), so nothing opened is lost.
     const done = new Set(result.items.map((i) => `${i.group_id}/${i.seq}`));
-    const rest = incoming.filter((i) => !done.has(`${i.group_id}/${i.seq}`));
-    for (const i of rest) keepIncoming(ctx.secrets, i);
+    const isDone = (i: Incoming) => done.has(`${i.group_id}/${i.seq}`);
+    await ctx.inbox.keep(extra.filter((i) => !isDone(i)));
     await ctx.save();
+    await ctx.inbox.drop(pending.filter(isDone));
     throw error;
   }
   await ctx.save();
+  await ctx.inbox.drop(pending);
   return result;
 }
 

@@ -10,7 +10,9 @@
 export type Secrets = Map<string, Uint8Array>;
 
 const KEY_SECRET = "web-local-records-key";
-const STORES = ["drafts", "feed"] as const;
+/** `inbox`: the records inbox (`records/incoming.ts`), added in version 2 of the database. */
+const STORES = ["drafts", "feed", "inbox"] as const;
+const VERSION = 2;
 export type StoreName = (typeof STORES)[number];
 
 interface Sealed {
@@ -60,11 +62,18 @@ function database(username: string): Promise<IDBDatabase> {
   let db = connections.get(name);
   if (!db) {
     db = new Promise((resolve, reject) => {
-      const req = indexedDB.open(name, 1);
+      const req = indexedDB.open(name, VERSION);
       req.onupgradeneeded = () => {
-        for (const store of STORES) req.result.createObjectStore(store, { keyPath: "id" });
+        for (const store of STORES) if (!req.result.objectStoreNames.contains(store)) req.result.createObjectStore(store, { keyPath: "id" });
       };
-      req.onsuccess = () => resolve(req.result);
+      req.onsuccess = () => {
+        // Another tab upgrading the database (a newer version of this page): let it.
+        req.result.onversionchange = () => {
+          req.result.close();
+          connections.delete(name);
+        };
+        resolve(req.result);
+      };
       req.onerror = () => reject(req.error ?? new Error("indexedDB"));
     });
     connections.set(name, db);
@@ -121,11 +130,24 @@ export class SealedStore {
     return this.putMany([[id, value]]);
   }
 
-  async delete(id: string): Promise<void> {
+  delete(id: string): Promise<void> {
+    return this.deleteMany([id]);
+  }
+
+  /** Delete these ids in one transaction. */
+  async deleteMany(ids: readonly string[]): Promise<void> {
+    if (!ids.length) return;
     const db = await database(this.username);
     const tx = db.transaction(this.store, "readwrite");
-    tx.objectStore(this.store).delete(id);
+    const store = tx.objectStore(this.store);
+    for (const id of ids) store.delete(id);
     await done(tx);
+  }
+
+  /** Every id, in order, without opening any record. */
+  async keys(): Promise<string[]> {
+    const db = await database(this.username);
+    return (await request(db.transaction(this.store).objectStore(this.store).getAllKeys())) as string[];
   }
 
   /** Every value in id order; records that do not open are left out. */

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { b64StdDecode, b64StdEncode, signingKeyFromSeed } from "../../src/crypto";
-import { incoming, type Incoming, keepIncoming, takeIncoming } from "../../src/records/incoming";
+import { INBOX, INBOX_LIMIT, incoming, type Incoming, type InboxRecords, RecordsInbox } from "../../src/records/incoming";
 import { archived, store } from "../../src/records/store";
 import { codeLabel, InvalidContentError, TemplateRegistry } from "../../src/records/templates";
 import { buildCases, buildPrenotifications, decodeItems, domainRegistry, filterCases, type Item } from "../../src/records/view";
@@ -261,17 +261,73 @@ describe("workflow: the SDK's state machine and signed status events", () => {
   });
 });
 
-describe("inbox and archive (keystore secrets, the SDK's names)", () => {
-  it("opened items wait in the inbox once, then live in the archive by seq", () => {
-    const secrets = new Map<string, Uint8Array>();
-    for (const i of THREAD.slice(0, 3)) keepIncoming(secrets, i);
-    keepIncoming(secrets, incoming({ group_id: GROUP, seq: 99, kind: "membership" }));
-    const taken = takeIncoming(secrets);
+/** The inbox's record store without a browser: `SealedStore`'s contract (ids in order, a put
+ * replaces, values kept as JSON) over a Map; the sealed IndexedDB store itself runs in the
+ * browser specs (prenotifications.spec.ts, cases.spec.ts). */
+class MemoryRecords implements InboxRecords {
+  readonly rows = new Map<string, string>();
+  writes = 0;
+  async putMany(entries: ReadonlyArray<readonly [string, unknown]>) {
+    this.writes++;
+    for (const [id, value] of entries) this.rows.set(id, JSON.stringify(value));
+  }
+  async all<T>() {
+    return (await this.keys()).map((id) => JSON.parse(this.rows.get(id)!) as T);
+  }
+  async deleteMany(ids: readonly string[]) {
+    for (const id of ids) this.rows.delete(id);
+  }
+  async keys() {
+    return [...this.rows.keys()].sort();
+  }
+}
+
+describe("inbox (sealed records) and archive (keystore secrets, the SDK's names)", () => {
+  it("opened items wait in the inbox once, then live in the archive by seq", async () => {
+    const records = new MemoryRecords();
+    const inbox = new RecordsInbox(async () => records);
+    await inbox.keep([...THREAD.slice(0, 3), incoming({ group_id: GROUP, seq: 99, kind: "membership" })]);
+    expect(records.writes).toBe(1); // one write per batch
+    await inbox.keep([THREAD[1]!]); // delivered again (a crash before the keystore was saved)
+    const taken = await inbox.pending();
     expect(taken.map((i) => i.seq)).toEqual([1, 2, 3]);
     expect(new TextDecoder().decode(taken[0]!.content!)).toBe(new TextDecoder().decode(THREAD[0]!.content!));
-    expect(takeIncoming(secrets)).toEqual([]);
+    expect(taken[0]).toEqual(THREAD[0]);
+    expect(await inbox.pending()).toHaveLength(3); // read, not taken: dropped only once archived
+    await inbox.keep([THREAD[3]!]); // arrives while the records layer archives the first three
+    await inbox.drop(taken);
+    expect((await inbox.pending()).map((i) => i.seq)).toEqual([THREAD[3]!.seq]);
+    const secrets = new Map<string, Uint8Array>();
     store(secrets, GROUP, tsItems.slice(2));
     store(secrets, GROUP, tsItems.slice(0, 3));
     expect(archived(secrets, GROUP).map((i) => i.seq)).toEqual(tsItems.map((i) => i.seq).sort((a, b) => a - b));
+  });
+
+  it("moves an inbox kept in the keystore (the SDK's JSON list) once, then deletes the secret", async () => {
+    const records = new MemoryRecords();
+    const inbox = new RecordsInbox(async () => records);
+    const legacy = THREAD.slice(0, 2).map((i) => ({ ...i, content: i.content ? b64StdEncode(i.content) : null }));
+    const secrets = new Map([[INBOX, new TextEncoder().encode(JSON.stringify(legacy))]]);
+    let saves = 0;
+    expect(await inbox.moveKeystoreInbox(secrets, async () => void saves++)).toBe(2);
+    expect(secrets.has(INBOX)).toBe(false);
+    expect(saves).toBe(1);
+    expect(await inbox.pending()).toEqual(THREAD.slice(0, 2));
+    expect(await inbox.moveKeystoreInbox(secrets, async () => void saves++)).toBe(0); // nothing left to move
+    expect(saves).toBe(1);
+  });
+
+  it("keeps the newest INBOX_LIMIT items of a group nobody takes", async () => {
+    const records = new MemoryRecords();
+    const inbox = new RecordsInbox(async () => records);
+    const other = "00000000-0000-4000-8000-00000000beef";
+    const many = (group: string, from: number, n: number) => Array.from({ length: n }, (_, k) => incoming({ group_id: group, seq: from + k, kind: "alert" }));
+    for (let from = 1; from <= INBOX_LIMIT + 500; from += 250) await inbox.keep(many(GROUP, from, 250));
+    await inbox.keep(many(other, 1, 10));
+    const kept = await inbox.pending();
+    const mine = kept.filter((i) => i.group_id === GROUP).map((i) => i.seq);
+    expect(mine).toHaveLength(INBOX_LIMIT);
+    expect(mine[0]).toBe(501); // the oldest 500 dropped
+    expect(kept.filter((i) => i.group_id === other)).toHaveLength(10);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { FeedItem } from "../../src/feed/engine";
+import { type FeedItem, recordType } from "../../src/feed/engine";
 import { isUnread, ThreadIndex, threads, UnreadIndex, unreadByGroup } from "../../src/feed/threads";
 
 const G = "0b5e0000-0000-4000-8000-000000000001";
@@ -58,5 +58,16 @@ describe("incremental threads and counts (one pushed item at a time)", () => {
     check();
     const before = index.update(all, G);
     expect(index.update([...all], G)).toBe(before); // nothing new: the same list, not a copy
+  });
+});
+
+describe("recordType (template content or plain text)", () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  it("names template content, with leading whitespace or a BOM, and leaves text and other JSON alone", () => {
+    expect(recordType(bytes('{"type": "seizure_case", "template": "seizure-case", "data": {}}'))).toBe("seizure_case");
+    expect(recordType(bytes(' \n\t{"type": "reply", "template": "t"}'))).toBe("reply");
+    expect(recordType(new Uint8Array([0xef, 0xbb, 0xbf, ...bytes('{"type": "reply", "template": "t"}')]))).toBe("reply");
+    for (const text of ["Backlog alert 12", "", "   ", '{"type": "x"}', '["template"]', "{not json", '"{"', "42"]) expect(recordType(bytes(text)), text).toBeNull();
+    expect(recordType(new Uint8Array([0x7b, 0xff]))).toBeNull(); // not UTF-8
   });
 });
