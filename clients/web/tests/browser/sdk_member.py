@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyotp
 from cordon_client._client import Cordon
+from cordon_client.exceptions import ApiError
 from cordon_client.crypto.stream import Manifest
 from cordon_client.prenotifications import prenotifications, send_prenotification, transition
 from cordon_client.records import archived, build_cases, sync
@@ -272,13 +273,58 @@ async def join(args: argparse.Namespace) -> dict[str, object]:
 
 
 async def roster(args: argparse.Namespace) -> dict[str, object]:
-    """The roster as the SDK verifies it from its pinned root: member id -> role."""
+    """The roster as the SDK verifies it from its pinned root: member id -> role (and the
+    certified devices of each member)."""
     async with client(args) as c:
         verified = await c.roster(uuid.UUID(args.group))
         return {
             "members": {str(m.member_id): m.role for m in verified.members.values()},
+            "devices": {
+                str(m.member_id): sorted(str(d) for d in m.devices)
+                for m in verified.members.values()
+            },
             "head_seq": verified.head_seq,
         }
+
+
+async def login_device(args: argparse.Namespace) -> dict[str, object]:
+    """An existing (browser) user logs in here too: a second device with its own keys,
+    published; its link code is what the member's first device certifies."""
+    async with client(args) as c:
+        profile = await c.login(args.username, args.password, device_name="cordon-python phone")
+        return {"device_id": profile.device_id, "link_code": c.link_code()}
+
+
+async def try_receive(args: argparse.Namespace) -> dict[str, object]:
+    """Receive, reporting a refusal (a revoked device's token) as its status and code."""
+    async with client(args) as c:
+        try:
+            got = await c.receive()
+        except ApiError as exc:
+            return {"status": exc.status, "code": exc.code}
+        return {"status": 200, "items": len(got)}
+
+
+def recipients(args: argparse.Namespace) -> dict[str, object]:
+    """The stored items of a group after `--seq`: kind, sender device and recipients (what
+    the server was asked to deliver to whom), as an observer of the server's database."""
+    with sqlite3.connect(args.database) as db:
+        rows = db.execute(
+            "SELECT seq, kind, sender_device_id, recipients FROM stream_item "
+            "WHERE group_id = ? AND seq > ? ORDER BY seq",
+            (uuid.UUID(args.group).hex, args.seq),
+        ).fetchall()
+    return {
+        "items": [
+            {
+                "seq": seq,
+                "kind": kind,
+                "sender": str(uuid.UUID(hex=sender)) if sender else None,
+                "recipients": json.loads(to) if to else None,
+            }
+            for seq, kind, sender, to in rows
+        ]
+    }
 
 
 async def forge_member(args: argparse.Namespace) -> dict[str, object]:
@@ -373,6 +419,9 @@ STEPS = {
     "publish": publish,
     "download": download,
     "tamper-blob": tamper_blob,
+    "login-device": login_device,
+    "try-receive": try_receive,
+    "recipients": recipients,
     "forge-manifest": forge_manifest,
 }
 
@@ -403,6 +452,7 @@ def main() -> None:
     parser.add_argument("--parent", type=int)
     parser.add_argument("--count", type=int, default=1)
     parser.add_argument("--gap-ms", type=int, default=300)
+    parser.add_argument("--password")
     args = parser.parse_args()
     step = STEPS[args.step]
     result = step(args)

@@ -1,0 +1,118 @@
+/**
+ * Device revocation end to end, against a real server and the Python SDK (PROTOCOL §4.2,
+ * §10): a browser member revokes a second device (one the SDK registered and the browser
+ * linked) with a signed `revoke_device` in the group's log and on the server; the SDK
+ * coordinator verifies the entry from its own root, leaves the device out of its next send
+ * and rotates its chain, and the revoked device's token is refused. A browser coordinator
+ * revokes an SDK member's device from the roster; the SDK then refuses to send from it.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Page } from "@playwright/test";
+import { checkScreen, expect, KEY_PASSPHRASE, logIn, PASSWORD, sdk, test, turnOnTotp } from "./fixtures";
+
+interface Stored {
+  seq: number;
+  kind: string;
+  sender: string | null;
+  recipients: string[] | null;
+}
+
+async function protectKeys(page: Page): Promise<void> {
+  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
+  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Protect the keys" }).click();
+}
+
+const stored = async (database: string, groupId: string, after: number) => (await sdk("recipients", "--database", database, "--group", groupId, "--seq", String(after))).items as Stored[];
+
+test("a member revokes a lost device from the devices screen: signed out of the log and the server, left out of the next send", async ({ page, server }) => {
+  test.setTimeout(240_000);
+  const home = mkdtempSync(path.join(tmpdir(), "cordon-coord-"));
+  const common = ["--server", server.base, "--home", home];
+  const coord = await sdk("enrol", ...common, "--code", await server.createUser("rhea.coord"), "--username", "rhea.coord");
+  const created = await server.admin("create-group", "Operation Keel", "--coordinator", "rhea.coord");
+  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
+  const opened = await sdk("open", ...common, "--group", groupId);
+
+  // The browser member joins by invitation and certifies this device.
+  await server.enrolledUser("vera.revoke", PASSWORD);
+  await logIn(page, "vera.revoke");
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await protectKeys(page);
+  await page.getByLabel("Invitation from your coordinator").fill(String(opened.invitation));
+  await page.getByRole("button", { name: "Send the join request" }).click();
+  await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
+  await sdk("admit", ...common, "--group", groupId);
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("link", { name: "Operation Keel" }).click();
+  await expect(page.getByTestId("root-fingerprint")).toHaveText(String(opened.fingerprint));
+
+  // A second device of hers: the SDK logs in as her (its own keys); the browser links it.
+  const phoneHome = mkdtempSync(path.join(tmpdir(), "cordon-phone-"));
+  const phone = await sdk("login-device", "--server", server.base, "--home", phoneHome, "--username", "vera.revoke", "--password", PASSWORD);
+  const phoneId = String(phone.device_id);
+  await page.getByRole("link", { name: "Devices" }).click();
+  await page.getByLabel("Link code of the new device").fill(String(phone.link_code));
+  await page.getByRole("button", { name: "Link the device" }).click();
+  await expect(page.locator('[data-outcome="linked"]')).toHaveText("Operation Keel: device linked");
+  const rosterBefore = await sdk("roster", ...common, "--group", groupId);
+  const veraId = Object.keys(rosterBefore.members as Record<string, string>).find((id) => id !== String(coord.user_id))!;
+  const veraDevices = (rosterBefore.devices as Record<string, string[]>)[veraId]!;
+  expect(veraDevices).toContain(phoneId);
+  expect(veraDevices).toHaveLength(2);
+  const browserId = veraDevices.find((d) => d !== phoneId)!;
+
+  // Before: the coordinator's chain goes to both of her devices.
+  const first = await sdk("send", ...common, "--group", groupId, "--text", "Barge ELBE-7 boarded");
+  const before = (await stored(server.database, groupId, 0)).filter((i) => i.kind === "sender_key" && i.seq < Number(first.seq));
+  expect(before.flatMap((i) => i.recipients ?? [])).toEqual(expect.arrayContaining([browserId, phoneId]));
+
+  // The devices screen lists both; revoking asks first, in plain words; "Keep it" does nothing.
+  await page.reload();
+  await logIn(page, "vera.revoke");
+  await page.getByRole("link", { name: "Devices" }).click();
+  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Unlock" }).click();
+  const row = page.locator(`.my-devices li[data-device="${phoneId}"]`);
+  await expect(row).toContainText("cordon-python phone");
+  await expect(page.locator(`.my-devices li[data-device="${browserId}"]`)).toContainText("This device");
+  await expect(page.locator(`.my-devices li[data-device="${browserId}"]`).getByRole("button")).toHaveCount(0);
+  await row.getByRole("button", { name: /^Revoke cordon-python phone, added / }).click();
+  const dialog = page.getByRole("alertdialog", { name: "Revoke cordon-python phone?" });
+  await expect(dialog).toContainText("It will be signed out at once and taken out of the signed log of each of your groups");
+  await expect(dialog).toBeFocused();
+  await checkScreen(page, "devices-revoke-confirm");
+  await dialog.getByRole("button", { name: "Keep it" }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(row).toHaveAttribute("data-revoked", "false");
+  await row.getByRole("button", { name: /^Revoke cordon-python phone/ }).click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Revoke the device" }).click();
+  await expect(page.locator('[data-outcome="revoked"]')).toHaveText("Operation Keel: device revoked in the signed log");
+  await expect(page.getByRole("status")).toContainText("The device is revoked");
+  await expect(row).toHaveAttribute("data-revoked", "true");
+  await expect(row).toContainText("Revoked");
+  await checkScreen(page, "devices-revoked");
+
+  // The SDK coordinator verifies the revocation from its own pinned root…
+  const rosterAfter = await sdk("roster", ...common, "--group", groupId);
+  expect((rosterAfter.devices as Record<string, string[]>)[veraId]).toEqual([browserId]);
+  expect(Number(rosterAfter.head_seq)).toBe(Number(rosterBefore.head_seq) + 1);
+
+  // …and its next send leaves the device out: a new chain (rotated after the revocation)
+  // goes to her browser only, and the alert reaches the browser.
+  const second = await sdk("send", ...common, "--group", groupId, "--text", "Barge ELBE-7 released");
+  const after = (await stored(server.database, groupId, Number(first.seq))).filter((i) => i.seq < Number(second.seq));
+  const chains = after.filter((i) => i.kind === "sender_key");
+  expect(chains.length).toBeGreaterThanOrEqual(1);
+  for (const c of chains) expect(c.recipients).not.toContain(phoneId);
+  expect(chains.flatMap((c) => c.recipients ?? [])).toContain(browserId);
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("button", { name: "Operation Keel" }).click();
+  await expect(page.locator(".feed .item", { hasText: "Barge ELBE-7 released" })).toBeVisible();
+
+  // The revoked device is refused by the server: its token no longer works.
+  const refused = await sdk("try-receive", "--server", server.base, "--home", phoneHome);
+  expect(refused.status).toBe(401);
+});
