@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pyotp
 from cordon_client._client import Cordon
-from cordon_client.exceptions import ApiError
 from cordon_client.crypto.stream import Manifest
+from cordon_client.exceptions import ApiError
 from cordon_client.prenotifications import prenotifications, send_prenotification, transition
 from cordon_client.records import archived, build_cases, sync
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
