@@ -189,7 +189,7 @@ export class GroupChannel {
   static async open(vault: Vault, groupId: string): Promise<GroupChannel> {
     const verified = await roster(vault, groupId);
     const prekeys = new Map([...vault.data.prekeys].map(([id, s]) => [id, s.pair]));
-    const session = new GroupSession(verified, vault.deviceId, vault.data.signingKey, prekeys);
+    const session = new GroupSession(verified, vault.deviceId, vault.data.signingKey, prekeys, await vault.oneTimePrekeys());
     const saved = vault.data.secrets.get(sessionName(groupId));
     if (saved) session.restoreState(saved);
     return new GroupChannel(vault, groupId, session);
@@ -201,7 +201,7 @@ export class GroupChannel {
    */
   reload(): void {
     const prekeys = new Map([...this.vault.data.prekeys].map(([id, s]) => [id, s.pair]));
-    const session = new GroupSession(this.session.roster, this.vault.deviceId, this.vault.data.signingKey, prekeys);
+    const session = new GroupSession(this.session.roster, this.vault.deviceId, this.vault.data.signingKey, prekeys, this.vault.oneTime);
     const saved = this.vault.data.secrets.get(sessionName(this.groupId));
     if (saved) session.restoreState(saved);
     this.session = session;

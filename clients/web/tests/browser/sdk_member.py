@@ -305,6 +305,49 @@ async def try_receive(args: argparse.Namespace) -> dict[str, object]:
         return {"status": 200, "items": len(got)}
 
 
+def one_time_stock(args: argparse.Namespace) -> dict[str, object]:
+    """The unclaimed one-time prekey ids the server's database holds for device `--id`."""
+    with sqlite3.connect(args.database) as db:
+        rows = db.execute(
+            "SELECT prekey_id FROM one_time_prekey WHERE device_id = ? ORDER BY prekey_id",
+            (uuid.UUID(args.id).hex,),
+        ).fetchall()
+    return {"ids": [r[0] for r in rows]}
+
+
+def wraps(args: argparse.Namespace) -> dict[str, object]:
+    """The wraps of the stored targeted envelope at `--seq`: which prekey each device's is
+    sealed to (1 signed, 2 one-time), read from the bytes as the server stores them."""
+    from cordon_client.wire.envelope import parse_envelope
+
+    with sqlite3.connect(args.database) as db:
+        (raw,) = db.execute(
+            "SELECT envelope FROM stream_item WHERE group_id = ? AND seq = ?",
+            (uuid.UUID(args.group).hex, args.seq),
+        ).fetchone()
+    env = parse_envelope(bytes(raw))
+    out = {}
+    for device in (uuid.UUID(d) for d in args.json.split(",")):
+        wrap = env.wrap_for(device)
+        out[str(device)] = None if wrap is None else [wrap.prekey_type, wrap.prekey_id]
+    return {"wraps": out}
+
+
+async def drain(args: argparse.Namespace) -> dict[str, object]:
+    """Claim `--count` one-time prekeys of device `--id` through the claim route (as senders
+    would, without sending anything), leaving the device's stock low."""
+    async with client(args) as c:
+        got = 0
+        for _ in range(args.count):
+            answer = await c._call(
+                "POST",
+                f"/api/v1/groups/{args.group}/one-time-prekeys/claim",
+                json={"device_ids": [args.id]},
+            )
+            got += sum(1 for i in answer["items"] if i["one_time_prekey"] is not None)
+        return {"claimed": got}
+
+
 def recipients(args: argparse.Namespace) -> dict[str, object]:
     """The stored items of a group after `--seq`: kind, sender device and recipients (what
     the server was asked to deliver to whom), as an observer of the server's database."""
@@ -422,6 +465,9 @@ STEPS = {
     "login-device": login_device,
     "try-receive": try_receive,
     "recipients": recipients,
+    "one-time-stock": one_time_stock,
+    "wraps": wraps,
+    "drain": drain,
     "forge-manifest": forge_manifest,
 }
 
