@@ -116,3 +116,72 @@ test("a member revokes a lost device from the devices screen: signed out of the 
   const refused = await sdk("try-receive", "--server", server.base, "--home", phoneHome);
   expect(refused.status).toBe(401);
 });
+
+test("a browser coordinator revokes an SDK member's device from the roster: the SDK verifies it and refuses to send from it", async ({ page, server }) => {
+  test.setTimeout(240_000);
+  await server.enrolledUser("tara.coord", PASSWORD);
+  await logIn(page, "tara.coord");
+  await turnOnTotp(page);
+  const created = await server.admin("create-group", "Operation Rudder", "--coordinator", "tara.coord");
+  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("link", { name: "Operation Rudder" }).click();
+  await protectKeys(page);
+  await page.getByRole("button", { name: "Open the signed log" }).click();
+  await page.getByLabel("New status").selectOption("active");
+  await page.getByRole("button", { name: "Change the status" }).click();
+  await expect(page.getByTestId("group-status")).toContainText("Active");
+  await page.getByLabel("For (username, optional)").fill("sid.sdk");
+  await page.getByRole("button", { name: "Make an invitation" }).click();
+  const invitation = (await page.getByTestId("invitation").textContent())!.trim();
+
+  const home = mkdtempSync(path.join(tmpdir(), "cordon-sid-"));
+  const common = ["--server", server.base, "--home", home];
+  const sid = await sdk("enrol", ...common, "--code", await server.createUser("sid.sdk", { displayName: "Sid Sdk" }), "--username", "sid.sdk");
+  const sidId = String(sid.user_id);
+  await sdk("join-request", ...common, "--invitation", invitation);
+  await page.getByRole("button", { name: "Check for join requests" }).click();
+  await page.getByRole("button", { name: "Admit sid.sdk" }).click();
+  await sdk("join", ...common, "--group", groupId);
+  const sidDevice = ((await sdk("roster", ...common, "--group", groupId)).devices as Record<string, string[]>)[sidId]![0]!;
+
+  // The browser's chain goes to Sid's device with its first alert.
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("button", { name: "Operation Rudder" }).click();
+  await page.getByLabel("Alert", { exact: true }).fill("Rudder check 1");
+  await page.getByRole("button", { name: "Send alert" }).click();
+  await expect(page.locator(".feed .item", { hasText: "Rudder check 1" })).toBeVisible();
+  const before = await stored(server.database, groupId, 0);
+  expect(before.filter((i) => i.kind === "sender_key").flatMap((i) => i.recipients ?? [])).toContain(sidDevice);
+  const lastBefore = Math.max(...before.map((i) => i.seq));
+
+  // The roster lists Sid's device; the coordinator revokes it after a plain-language check.
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("link", { name: "Operation Rudder" }).click();
+  const sidRow = page.locator(`.roster tr[data-member="${sidId}"]`);
+  const short = sidDevice.slice(0, 8);
+  await expect(sidRow.locator(`.member-devices li[data-device="${sidDevice}"]`)).toContainText(short);
+  await sidRow.getByRole("button", { name: `Revoke device ${short} of Sid Sdk` }).click();
+  const dialog = page.getByRole("alertdialog", { name: `Revoke device ${short} of Sid Sdk?` });
+  await expect(dialog).toContainText("It is taken out of this group's signed log");
+  await checkScreen(page, "group-revoke-device");
+  await dialog.getByRole("button", { name: "Revoke the device" }).click();
+  await expect(sidRow.locator(".member-devices li")).toHaveCount(0);
+  await expect(sidRow.locator("td").nth(4)).toHaveText("0");
+
+  // The SDK verifies the signed revocation from its own pinned root, and its client no longer
+  // holds a session for the revoked device: nothing can be sent from it (§10).
+  expect(((await sdk("roster", ...common, "--group", groupId)).devices as Record<string, string[]>)[sidId]).toEqual([]);
+  const refused = await sdk("try-send", ...common, "--group", groupId, "--text", "From a revoked device");
+  expect(refused).toEqual({ error: "KeyUnavailableError", message: "this device is not in the verified roster" });
+
+  // The browser's next send leaves the revoked device out (a new chain, given to nobody).
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("button", { name: "Operation Rudder" }).click();
+  await page.getByLabel("Alert", { exact: true }).fill("Rudder check 2");
+  await page.getByRole("button", { name: "Send alert" }).click();
+  await expect(page.locator(".feed .item", { hasText: "Rudder check 2" })).toBeVisible();
+  const after = await stored(server.database, groupId, lastBefore);
+  expect(after.some((i) => i.kind === "alert")).toBe(true);
+  for (const i of after) expect(i.recipients ?? []).not.toContain(sidDevice);
+});

@@ -133,6 +133,15 @@ async def send_spaced(args: argparse.Namespace) -> dict[str, object]:
         return {"seqs": seqs}
 
 
+async def try_send(args: argparse.Namespace) -> dict[str, object]:
+    """Send, reporting a refusal (by this client or the server) instead of raising it."""
+    async with client(args) as c:
+        try:
+            return {"seq": await c.send(uuid.UUID(args.group), args.text)}
+        except Exception as exc:  # noqa: BLE001 - the refusal is the result
+            return {"error": type(exc).__name__, "message": str(exc)}
+
+
 async def receive(args: argparse.Namespace) -> dict[str, object]:
     async with client(args) as c:
         got = await c.receive()
@@ -465,6 +474,7 @@ STEPS = {
     "login-device": login_device,
     "try-receive": try_receive,
     "recipients": recipients,
+    "try-send": try_send,
     "one-time-stock": one_time_stock,
     "wraps": wraps,
     "drain": drain,
