@@ -67,6 +67,14 @@ const en = {
   revoke_member_device: "Revoke device {device} of {name}",
   confirm_member_title: "Revoke device {device} of {name}?",
   confirm_member_body: "It is taken out of this group's signed log: members stop sending to it and refuse anything it sends from now on. Only its owner can also sign it out of the server. This cannot be undone.",
+  number_title: "Add a member by safety number",
+  number_hint: "Without an invitation: ask the member to open Devices and keys and read you their member safety number (or show you its QR code), in person or by phone. Their key is signed into the group only if it matches.",
+  number_user: "Username or user id",
+  number_digits: "Their safety number or QR code",
+  number_digits_hint: "The 60 digits they read out, or their QR code scanned.",
+  number_submit: "Check and add",
+  number_admitted: "{name} was added: their key matches the safety number.",
+  number_mismatch: "Warning: the key the server gave for {name} does NOT match the safety number you entered. Nothing was signed. Compare again with them in person or by phone; if it still differs, tell your security contact.",
 };
 
 const fr: typeof en = {
@@ -135,6 +143,14 @@ const fr: typeof en = {
   revoke_member_device: "Révoquer l'appareil {device} de {name}",
   confirm_member_title: "Révoquer l'appareil {device} de {name} ?",
   confirm_member_body: "Il est retiré du journal signé de ce groupe : les membres cessent de lui envoyer et refusent tout ce qu'il envoie désormais. Seul son propriétaire peut aussi le déconnecter du serveur. C'est irréversible.",
+  number_title: "Ajouter un membre par numéro de sécurité",
+  number_hint: "Sans invitation : demandez au membre d'ouvrir Appareils et clés et de vous lire son numéro de sécurité de membre (ou de vous montrer son code QR), en personne ou par téléphone. Sa clé n'est signée dans le groupe que si elle correspond.",
+  number_user: "Nom d'utilisateur ou identifiant",
+  number_digits: "Son numéro de sécurité ou code QR",
+  number_digits_hint: "Les 60 chiffres qu'il vous lit, ou son code QR scanné.",
+  number_submit: "Vérifier et ajouter",
+  number_admitted: "{name} a été ajouté : sa clé correspond au numéro de sécurité.",
+  number_mismatch: "Attention : la clé fournie par le serveur pour {name} ne correspond PAS au numéro de sécurité saisi. Rien n'a été signé. Comparez à nouveau avec lui en personne ou par téléphone ; si elle diffère encore, prévenez votre correspondant sécurité.",
 };
 
 const es: typeof en = {
@@ -203,6 +219,14 @@ const es: typeof en = {
   revoke_member_device: "Revocar el dispositivo {device} de {name}",
   confirm_member_title: "¿Revocar el dispositivo {device} de {name}?",
   confirm_member_body: "Sale del registro firmado de este grupo: los miembros dejan de enviarle y rechazan todo lo que envíe a partir de ahora. Solo su propietario puede además cerrar su sesión en el servidor. No se puede deshacer.",
+  number_title: "Añadir un miembro por número de seguridad",
+  number_hint: "Sin invitación: pida al miembro que abra Dispositivos y claves y le lea su número de seguridad de miembro (o le muestre su código QR), en persona o por teléfono. Su clave solo se firma en el grupo si coincide.",
+  number_user: "Nombre de usuario o id de usuario",
+  number_digits: "Su número de seguridad o código QR",
+  number_digits_hint: "Los 60 dígitos que le lee, o su código QR escaneado.",
+  number_submit: "Comprobar y añadir",
+  number_admitted: "{name} se ha añadido: su clave coincide con el número de seguridad.",
+  number_mismatch: "Atención: la clave que dio el servidor para {name} NO coincide con el número de seguridad introducido. No se firmó nada. Compárelo de nuevo con esa persona en persona o por teléfono; si sigue sin coincidir, avise a su contacto de seguridad.",
 };
 
 const ru: typeof en = {
@@ -271,6 +295,14 @@ const ru: typeof en = {
   revoke_member_device: "Отозвать устройство {device} участника {name}",
   confirm_member_title: "Отозвать устройство {device} участника {name}?",
   confirm_member_body: "Оно будет исключено из подписанного журнала этой группы: участники перестанут отправлять ему сообщения и будут отклонять всё, что оно отправит. Завершить его сеанс на сервере может только владелец. Отменить это нельзя.",
+  number_title: "Добавить участника по коду безопасности",
+  number_hint: "Без приглашения: попросите участника открыть «Устройства и ключи» и продиктовать вам свой код безопасности участника (или показать QR-код) лично или по телефону. Его ключ подписывается в группу, только если они совпадают.",
+  number_user: "Имя пользователя или его идентификатор",
+  number_digits: "Его код безопасности или QR-код",
+  number_digits_hint: "60 цифр, которые он продиктовал, или отсканированный QR-код.",
+  number_submit: "Проверить и добавить",
+  number_admitted: "{name} добавлен: его ключ совпадает с кодом безопасности.",
+  number_mismatch: "Внимание: ключ, который сервер выдал для {name}, НЕ совпадает с введённым кодом безопасности. Ничего не подписано. Сверьте код ещё раз лично или по телефону; если он снова не совпадёт, сообщите ответственному за безопасность.",
 };
 
 const ar: typeof en = {
@@ -339,6 +371,14 @@ const ar: typeof en = {
   revoke_member_device: "إلغاء الجهاز {device} الخاص بـ {name}",
   confirm_member_title: "إلغاء الجهاز {device} الخاص بـ {name}؟",
   confirm_member_body: "يُخرَج من السجل الموقَّع لهذه المجموعة: يتوقف الأعضاء عن الإرسال إليه ويرفضون كل ما يرسله من الآن. مالكه وحده يستطيع أيضًا تسجيل خروجه من الخادم. لا يمكن التراجع عن ذلك.",
+  number_title: "إضافة عضو برقم الأمان",
+  number_hint: "من دون دعوة: اطلب من العضو أن يفتح «الأجهزة والمفاتيح» ويقرأ لك رقم أمان العضوية الخاص به (أو يريك رمز QR) شخصيًا أو بالهاتف. لا يُوقَّع مفتاحه في المجموعة إلا إذا تطابق.",
+  number_user: "اسم المستخدم أو معرّفه",
+  number_digits: "رقم الأمان الخاص به أو رمز QR",
+  number_digits_hint: "الأرقام الستون التي يقرؤها لك، أو رمز QR الخاص به بعد مسحه.",
+  number_submit: "تحقّق وأضِف",
+  number_admitted: "أُضيف {name}: مفتاحه يطابق رقم الأمان.",
+  number_mismatch: "تحذير: المفتاح الذي قدّمه الخادم لـ {name} لا يطابق رقم الأمان الذي أدخلته. لم يُوقَّع أي شيء. قارن مرة أخرى معه شخصيًا أو بالهاتف، وإن بقي الاختلاف فأبلغ مسؤول الأمن لديك.",
 };
 
 const pt: typeof en = {
@@ -407,6 +447,14 @@ const pt: typeof en = {
   revoke_member_device: "Revogar o dispositivo {device} de {name}",
   confirm_member_title: "Revogar o dispositivo {device} de {name}?",
   confirm_member_body: "Sai do registo assinado deste grupo: os membros deixam de lhe enviar e recusam tudo o que enviar a partir de agora. Só o dono pode também terminar a sessão dele no servidor. Não é possível anular.",
+  number_title: "Adicionar um membro pelo número de segurança",
+  number_hint: "Sem convite: peça ao membro que abra Dispositivos e chaves e lhe leia o número de segurança de membro (ou lhe mostre o código QR), pessoalmente ou por telefone. A chave só é assinada no grupo se corresponder.",
+  number_user: "Nome de utilizador ou id do utilizador",
+  number_digits: "O número de segurança ou código QR dele",
+  number_digits_hint: "Os 60 dígitos que ele lhe lê, ou o código QR dele digitalizado.",
+  number_submit: "Verificar e adicionar",
+  number_admitted: "{name} foi adicionado: a chave corresponde ao número de segurança.",
+  number_mismatch: "Atenção: a chave que o servidor deu para {name} NÃO corresponde ao número de segurança introduzido. Nada foi assinado. Compare de novo com ele pessoalmente ou por telefone; se continuar diferente, avise o seu contacto de segurança.",
 };
 
 export const m = defineMessages({ en, fr, es, ru, ar, pt });

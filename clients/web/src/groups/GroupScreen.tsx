@@ -12,6 +12,7 @@ import { session } from "../auth/session";
 import { CryptoError, type Roster, type SigningKey } from "../crypto";
 import { describeTrust } from "../devices/describe";
 import { m as dm } from "../devices/messages";
+import { AdmitByNumber } from "../devices/AdmitByNumber";
 import { MemberDevices } from "../devices/MemberDevices";
 import { Qr } from "../devices/Qr";
 import { PinGroupKey, VerifyGroupKey } from "../devices/Verify";
@@ -198,6 +199,7 @@ function Manage({ group, onChanged }: { group: GroupSummary; onChanged: () => Pr
           {g("requests_refresh")}
         </button>
       </div>
+      <AdmitByNumber groupId={group.id} onChanged={onChanged} />
       <form
         class="card"
         onSubmit={(e) => {

@@ -4,7 +4,9 @@
  * linked) with a signed `revoke_device` in the group's log and on the server; the SDK
  * coordinator verifies the entry from its own root, leaves the device out of its next send
  * and rotates its chain, and the revoked device's token is refused. A browser coordinator
- * revokes an SDK member's device from the roster; the SDK then refuses to send from it.
+ * revokes an SDK member's device from the roster; the SDK then cannot send from it. Without an
+ * invitation, a browser coordinator adds an SDK member by the safety number she reads out
+ * (§3.6): a misheard digit and a key the server swapped are both refused, nothing signed.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -117,7 +119,7 @@ test("a member revokes a lost device from the devices screen: signed out of the 
   expect(refused.status).toBe(401);
 });
 
-test("a browser coordinator revokes an SDK member's device from the roster: the SDK verifies it and refuses to send from it", async ({ page, server }) => {
+test("a browser coordinator revokes an SDK member's device from the roster (the SDK verifies it and cannot send from it), then adds a member by safety number", async ({ page, server }) => {
   test.setTimeout(240_000);
   await server.enrolledUser("tara.coord", PASSWORD);
   await logIn(page, "tara.coord");
@@ -184,4 +186,41 @@ test("a browser coordinator revokes an SDK member's device from the roster: the 
   const after = await stored(server.database, groupId, lastBefore);
   expect(after.some((i) => i.kind === "alert")).toBe(true);
   for (const i of after) expect(i.recipients ?? []).not.toContain(sidDevice);
+
+  // Without an invitation: Una reads out her safety number and the coordinator adds her by it.
+  const unaHome = mkdtempSync(path.join(tmpdir(), "cordon-una-"));
+  const una = ["--server", server.base, "--home", unaHome];
+  const unaUser = await sdk("enrol", ...una, "--code", await server.createUser("una.sdk", { displayName: "Una Sdk" }), "--username", "una.sdk");
+  const unaId = String(unaUser.user_id);
+  const { number } = (await sdk("safety", ...una)) as { number: string };
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("link", { name: "Operation Rudder" }).click();
+  const fingerprint = (await page.getByTestId("root-fingerprint").textContent())!.trim();
+  const form = page.locator("form", { has: page.getByRole("heading", { name: "Add a member by safety number" }) });
+  const mismatch = "Warning: the key the server gave for una.sdk does NOT match the safety number you entered. Nothing was signed.";
+  // A digit misheard: refused, nothing signed.
+  const misheard = number.replace(/^\d/, (d) => String((Number(d) + 1) % 10));
+  await form.getByLabel("Username or user id").fill("una.sdk");
+  await form.getByLabel("Their safety number or QR code").fill(misheard);
+  await form.getByRole("button", { name: "Check and add" }).click();
+  await expect(form.getByRole("alert")).toContainText(mismatch);
+  await expect(page.locator(`.roster tr[data-member="${unaId}"]`)).toHaveCount(0);
+  // The server swaps Una's key in its directory: the right number does not match that key.
+  await page.route("**/api/v1/groups/*/member-keys", async (route) => {
+    const served = (await (await route.fetch()).json()) as { user_id: string; member_key: string }[];
+    await route.fulfill({ json: served.map((k) => (k.user_id === unaId ? { ...k, member_key: Buffer.alloc(32, 9).toString("base64url") } : k)) });
+  });
+  await form.getByLabel("Their safety number or QR code").fill(number);
+  await form.getByRole("button", { name: "Check and add" }).click();
+  await expect(form.getByRole("alert")).toContainText(mismatch);
+  await expect(page.locator(`.roster tr[data-member="${unaId}"]`)).toHaveCount(0);
+  await checkScreen(page, "group-add-by-number");
+  await page.unrouteAll();
+  // The real key and the right number: signed into the log.
+  await form.getByRole("button", { name: "Check and add" }).click();
+  await expect(form.getByRole("status")).toHaveText("una.sdk was added: their key matches the safety number.");
+  await expect(page.locator(`.roster tr[data-member="${unaId}"]`)).toHaveAttribute("data-role", "member");
+  // Una pins the group key by its fingerprint, certifies her device, and verifies herself in.
+  expect((await sdk("join-by-fingerprint", ...una, "--group", groupId, "--text", fingerprint)).fingerprint).toBe(fingerprint);
+  expect(((await sdk("roster", ...una, "--group", groupId)).members as Record<string, string>)[unaId]).toBe("member");
 });

@@ -142,6 +142,20 @@ async def try_send(args: argparse.Namespace) -> dict[str, object]:
             return {"error": type(exc).__name__, "message": str(exc)}
 
 
+async def safety(args: argparse.Namespace) -> dict[str, object]:
+    """This member's safety number and QR payload (`cordon group safety-number`)."""
+    async with client(args) as c:
+        number, qr = c.member_fingerprint()
+        return {"number": number, "qr": qr}
+
+
+async def join_by_fingerprint(args: argparse.Namespace) -> dict[str, object]:
+    """Admitted without an invitation: pin the group's root by the fingerprint compared out of
+    band (`--text`) and certify this device."""
+    async with client(args) as c:
+        return {"fingerprint": await c.join_group(uuid.UUID(args.group), args.text)}
+
+
 async def receive(args: argparse.Namespace) -> dict[str, object]:
     async with client(args) as c:
         got = await c.receive()
@@ -474,6 +488,8 @@ STEPS = {
     "login-device": login_device,
     "try-receive": try_receive,
     "recipients": recipients,
+    "safety": safety,
+    "join-by-fingerprint": join_by_fingerprint,
     "try-send": try_send,
     "one-time-stock": one_time_stock,
     "wraps": wraps,
