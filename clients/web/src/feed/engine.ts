@@ -50,6 +50,19 @@ export function rootFingerprint(vault: Vault, groupId: string): string | null {
   return root ? fingerprint(groupId, root) : null;
 }
 
+/**
+ * The newest roster this tab verified per group, whichever screen read it: an open channel
+ * moves to it before opening the next item, so an entry this device just appended (a device
+ * revoked, a member removed from the group screen) binds the live feed at once (§10), not
+ * only after the next stream item that makes it re-read the log.
+ */
+const newestVerified = new WeakMap<Vault, Map<string, Roster>>();
+const newestOf = (vault: Vault) => {
+  let byGroup = newestVerified.get(vault);
+  if (!byGroup) newestVerified.set(vault, (byGroup = new Map()));
+  return byGroup;
+};
+
 /** The verified roster (fork freezes, rollback refused, own-key rule), head persisted. */
 export async function roster(vault: Vault, groupId: string): Promise<Roster> {
   const root = vault.data.secrets.get(rootPin(groupId));
@@ -63,6 +76,8 @@ export async function roster(vault: Vault, groupId: string): Promise<Roster> {
     signingKey: vault.data.signingKey.publicKey,
   });
   await vault.save();
+  const newest = newestOf(vault);
+  if (result.headSeq > (newest.get(groupId)?.headSeq ?? -1)) newest.set(groupId, result);
   return result;
 }
 
@@ -385,6 +400,8 @@ export class GroupChannel {
     const base = { seq: parsed.seq, groupId: parsed.group_id, urgent: parsed.urgent, senderUserId: parsed.sender_user_id, createdAt: parsed.created_at, mine: parsed.sender_device_id === this.vault.deviceId };
     if (base.mine) return { item: null, receipt: null, incoming: null }; // own items are shown (and archived) when sent
     const kept = INBOX_KINDS.has(parsed.kind);
+    const newest = newestOf(this.vault).get(this.groupId);
+    if (newest && newest.headSeq > this.session.roster.headSeq) this.session.updateRoster(newest);
     try {
       const { parentSeq } = await this.checkedRouting(parsed, lookup);
       const env = parseEnvelope(parsed.envelope);

@@ -177,6 +177,21 @@ test("a browser coordinator revokes an SDK member's device from the roster (the 
   const refused = await sdk("try-send", ...common, "--group", groupId, "--text", "From a revoked device");
   expect(refused).toEqual({ error: "KeyUnavailableError", message: "this device is not in the verified roster" });
 
+  // A revoked device that ignores its revocation (its client handed the roster from before
+  // it) still holds a server token: what it sends is refused by the receiver, never shown.
+  // (This runs while the coordinator is on the group screen: the live feed that receives the
+  // item must already hold the roster the group screen verified after the revocation.)
+  const forged = await sdk("send-as-revoked", ...common, "--group", groupId, "--text", "Release all containers now");
+  expect(forged).toHaveProperty("seq"); // the server stores it: it does not read the log
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("button", { name: "Operation Rudder" }).click();
+  const warning = page.locator(`.feed .item.refused[data-seq="${String(forged.seq)}"]`).getByRole("alert");
+  await expect(warning).toContainText(`Warning: item ${String(forged.seq)} was refused`);
+  // It names the roster head from before the revocation (seq 5: genesis, two add_member and
+  // two add_device entries came first), so the epoch rule of §6/§10 refuses it.
+  await expect(warning).toContainText("crypto.stale_epoch: envelope names roster head seq 4, before the removal at seq 5");
+  await expect(page.getByText("Release all containers now")).toHaveCount(0);
+
   // The browser's next send leaves the revoked device out (a new chain, given to nobody).
   await page.getByRole("link", { name: "Alerts" }).click();
   await page.getByRole("button", { name: "Operation Rudder" }).click();

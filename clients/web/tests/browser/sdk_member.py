@@ -156,6 +156,36 @@ async def join_by_fingerprint(args: argparse.Namespace) -> dict[str, object]:
         return {"fingerprint": await c.join_group(uuid.UUID(args.group), args.text)}
 
 
+async def send_as_revoked(args: argparse.Namespace) -> dict[str, object]:
+    """Play a revoked device that ignores its revocation: its client is handed the roster as
+    it was before the `revoke_device` entry, so it distributes a chain and sends an alert as if
+    still certified. What the server answers is reported; receivers must refuse the item."""
+    from cordon_client.crypto.roster import verify_log
+
+    async with client(args) as c:
+        gid = uuid.UUID(args.group)
+        _, keystore = c.state.require()
+        entries = await c._log_entries(gid)
+        cut = max(
+            i
+            for i, e in enumerate(entries)
+            if e.op == "revoke_device" and e.body["device_id"] == str(keystore.device_id)
+        )
+        root = c.state.pinned_root(gid)
+        assert root is not None
+        stale = verify_log(root, gid, entries[:cut])
+
+        async def stale_roster(*_: object, **__: object) -> object:
+            return stale
+
+        c.roster = stale_roster  # type: ignore[method-assign]
+        c._sessions.pop(gid, None)
+        try:
+            return {"seq": await c.send(gid, args.text)}
+        except ApiError as exc:
+            return {"status": exc.status, "code": exc.code}
+
+
 async def receive(args: argparse.Namespace) -> dict[str, object]:
     async with client(args) as c:
         got = await c.receive()
@@ -488,6 +518,7 @@ STEPS = {
     "login-device": login_device,
     "try-receive": try_receive,
     "recipients": recipients,
+    "send-as-revoked": send_as_revoked,
     "safety": safety,
     "join-by-fingerprint": join_by_fingerprint,
     "try-send": try_send,
