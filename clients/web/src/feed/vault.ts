@@ -76,7 +76,9 @@ export class Vault {
     });
     // Some one-time prekeys were used: top the server's stock up, once the state is stored
     // (a failure is left for the next time, as the SDK's key maintenance does).
-    if (this.oneTime && this.oneTime.consumed > 0 && !this.toppingUp) void this.saving.then(() => this.replenishOneTimePrekeys()).catch(() => undefined);
+    if (this.oneTime && this.oneTime.consumed > 0 && !this.toppingUp) {
+      void this.saving.then(() => (this.oneTime!.consumed > 0 ? this.replenishOneTimePrekeys() : 0)).catch(() => undefined);
+    }
     return this.saving;
   }
 
