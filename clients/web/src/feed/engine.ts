@@ -6,7 +6,7 @@
  */
 import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
-import { b64d, b64e, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, CryptoError, equal, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
+import { b64d, b64e, b64StdDecode, b64StdEncode, ContentType, CryptoError, equal, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
 import { checkedEnvelope, checkIdentity, checkReceipt, checkRouting, parseStreamItem, receiptBody, refreshRoster, type StreamItem } from "../protocol";
 import { type Incoming, incoming as makeIncoming, INBOX_KINDS, pyIsoFromMs } from "../records/incoming";
 import type { Vault } from "./vault";
@@ -250,7 +250,7 @@ export class GroupChannel {
     const given = rotate || !raw ? new Set<string>() : new Set(fromUtf8(raw).split(",").filter(Boolean));
     const missing = others.filter((d) => !given.has(d));
     if (!missing.length && !rotate) return;
-    const selection = await selectRecipients(this.session.roster, missing, signed, new Map(), now, new ClaimLedger());
+    const selection = await selectRecipients(this.session.roster, missing, signed, await this.vault.claimOneTime(this.groupId, missing), now, this.vault.claimLedger());
     let envelope: Uint8Array;
     if (rotate) envelope = await this.session.rotateSenderChain(selection.recipients, now);
     else envelope = await this.session.encryptTargeted(ContentType.SENDER_KEY, this.session.senderChain!.distribution(), selection.recipients, now);

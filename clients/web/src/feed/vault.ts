@@ -5,7 +5,7 @@
  * signed prekey and member key published.
  */
 import { authed } from "../auth/session";
-import { b64e, KeystoreData, KeystoreKey, OneTimePrekeyStore, oneTimePrekeyToJson, oneTimeTopUp, openKeystoreKeepingKey, prekeyToJson, STORE_SECRET } from "../crypto";
+import { b64e, ClaimLedger, KeystoreData, KeystoreKey, LEDGER_SECRET, type OneTimePrekey, OneTimePrekeyStore, oneTimePrekeyToJson, oneTimeTopUp, openKeystoreKeepingKey, parseClaim, prekeyToJson, STORE_SECRET } from "../crypto";
 import { keyedByUsername } from "../storage/idb";
 import { localRecordsKey } from "../storage/sealed";
 
@@ -35,6 +35,7 @@ export class Vault {
   oneTime: OneTimePrekeyStore | null = null;
   private toppingUp: Promise<number> | null = null;
   private storedRevision = -1;
+  private ledger: ClaimLedger | null = null;
   private constructor(
     readonly username: string,
     readonly data: KeystoreData,
@@ -65,6 +66,7 @@ export class Vault {
   /** Re-seal and store; saves run one after another so the last state wins. */
   save(): Promise<void> {
     this.saving = this.saving.then(async () => {
+      if (this.ledger) this.data.secrets.set(LEDGER_SECRET, this.ledger.toBytes());
       const store = this.oneTime;
       if (store && store.revision !== this.storedRevision) {
         const revision = store.revision;
@@ -80,6 +82,26 @@ export class Vault {
       void this.saving.then(() => (this.oneTime!.consumed > 0 ? this.replenishOneTimePrekeys() : 0)).catch(() => undefined);
     }
     return this.saving;
+  }
+
+  /** The newest one-time prekey this device sealed to, per target device (§3.3): a served
+   * id not above it is the server serving a key twice, refused. Written on each save. */
+  claimLedger(): ClaimLedger {
+    if (!this.ledger) {
+      const raw = this.data.secrets.get(LEDGER_SECRET);
+      this.ledger = raw ? ClaimLedger.fromBytes(raw) : new ClaimLedger();
+    }
+    return this.ledger;
+  }
+
+  /**
+   * Claim one one-time prekey per device before sealing to them (`_choose_prekeys`): the
+   * answer is parsed strictly; a device the server has none left for gets its signed prekey.
+   */
+  async claimOneTime(groupId: string, devices: readonly string[], call: <T>(method: string, path: string, body?: unknown) => Promise<T> = (method, path, body) => authed(method, path, body === undefined ? {} : { body })): Promise<Map<string, OneTimePrekey>> {
+    if (!devices.length) return new Map();
+    const answer = await call<{ items?: unknown }>("POST", `/groups/${groupId}/one-time-prekeys/claim`, { device_ids: devices });
+    return parseClaim(answer.items, devices);
   }
 
   /** This device's one-time prekey store (keystore secret `one-time-prekeys`), loaded once. */

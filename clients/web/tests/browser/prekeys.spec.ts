@@ -1,8 +1,9 @@
 /**
  * One-time prekeys of a browser device (PROTOCOL §3.2), end to end against a real server and
  * the Python SDK: the browser publishes a batch when its keys are set up, an SDK sender claims
- * one and seals the browser's wrap to it, the browser opens it, and a stock drained below the
- * refill threshold is topped up with new, higher ids at the next unlock.
+ * one and seals the browser's wrap to it, the browser opens it; the browser claims the SDK
+ * device's one-time prekey when it sends; a stock drained below the refill threshold is topped
+ * up with new, higher ids at the next unlock.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +12,7 @@ import { expect, KEY_PASSPHRASE, logIn, PASSWORD, sdk, test } from "./fixtures";
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-test("an SDK sender claims a browser device's one-time prekey, the browser opens what was sealed to it, and its stock is refilled", async ({ page, server }) => {
+test("an SDK sender claims a browser device's one-time prekey and the browser opens what was sealed to it (and the other way); the stock is refilled", async ({ page, server }) => {
   test.setTimeout(180_000);
   const home = mkdtempSync(path.join(tmpdir(), "cordon-coord-"));
   const common = ["--server", server.base, "--home", home];
@@ -51,6 +52,17 @@ test("an SDK sender claims a browser device's one-time prekey, the browser opens
   expect(await stock()).toEqual(range(2, 100)); // served once: the claim deleted it
   // …and the browser opens it: without that private half the chain (and the alert) is lost.
   await expect(page.locator(".feed .item", { hasText: "Tanker NORDIC 3 diverted" })).toBeVisible();
+
+  // The other way: the browser claims the SDK device's one-time prekey for its own chain.
+  const coordDevice = devices[String(coord.user_id)]![0]!;
+  await page.getByLabel("Alert", { exact: true }).fill("Pilot boarded NORDIC 3");
+  await page.getByRole("button", { name: "Send alert" }).click();
+  await expect(page.locator(".feed .item", { hasText: "Pilot boarded NORDIC 3" })).toBeVisible();
+  const fromBrowser = ((await sdk("recipients", "--database", server.database, "--group", groupId, "--seq", String(sent.seq))).items as { seq: number; kind: string; sender: string | null }[]).find((i) => i.kind === "sender_key" && i.sender === browserId)!;
+  const toCoord = (await sdk("wraps", "--database", server.database, "--group", groupId, "--seq", String(fromBrowser.seq), "--json", coordDevice)).wraps as Record<string, [number, number]>;
+  expect(toCoord[coordDevice]![0]).toBe(2); // one-time
+  const got = (await sdk("receive", ...common)).items as { text: string | null; verified: boolean }[];
+  expect(got).toContainEqual(expect.objectContaining({ text: "Pilot boarded NORDIC 3", verified: true }));
 
   // Senders drain the stock below the refill threshold (25); the next unlock tops it up with
   // a batch whose ids continue where the last ended.
