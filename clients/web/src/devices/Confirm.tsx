@@ -1,13 +1,19 @@
 /**
  * A plain-language confirmation shown in place before something that cannot be undone (a
- * device revocation): what will happen, then "do it" or "keep it". Focus moves to it when it
- * opens and back to the caller's button when it is dismissed (the caller re-renders it).
+ * device revocation): what will happen, then "do it" or "keep it" (Escape keeps it too). Focus
+ * moves to it when it opens and back to the button that opened it when it closes.
  */
 import { useEffect, useRef } from "preact/hooks";
 
 export function Confirm({ id, title, body, confirm, cancel, busy, onConfirm, onCancel }: { id: string; title: string; body: string; confirm: string; cancel: string; busy: boolean; onConfirm: () => void; onCancel: () => void }) {
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => box.current?.focus(), []);
+  useEffect(() => {
+    const opener = document.activeElement as HTMLElement | null;
+    box.current?.focus();
+    return () => {
+      if (opener?.isConnected) opener.focus();
+    };
+  }, []);
   return (
     <div class="confirm" role="alertdialog" aria-labelledby={`${id}-title`} aria-describedby={`${id}-body`} tabIndex={-1} ref={box} onKeyDown={(e) => e.key === "Escape" && onCancel()}>
       <p id={`${id}-title`} class="confirm-title">

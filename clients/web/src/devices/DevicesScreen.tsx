@@ -143,7 +143,7 @@ function MyDevices() {
                   ? m("device_revoked", { date: formatDate(d.revoked_at) })
                   : `${m("device_added", { date: formatDate(d.created_at) })}${d.last_seen_at ? `, ${m("device_seen", { date: formatDate(d.last_seen_at) })}` : ""}`}
             </span>
-            {canRevoke && d.id !== v.deviceId && !d.revoked_at && asking?.id !== d.id && (
+            {canRevoke && d.id !== v.deviceId && !d.revoked_at && (
               <button type="button" class="danger" disabled={busy} aria-label={m("revoke_named", { name: d.name, date: formatDate(d.created_at) })} onClick={() => setAsking(d)}>
                 {m("revoke")}
               </button>

@@ -41,7 +41,7 @@ export function MemberDevices({ groupId, signer, memberId, name, devices, onChan
           return (
             <li key={d} data-device={d}>
               <code dir="ltr">{short}</code>{" "}
-              {d !== mine && asking !== d && (
+              {d !== mine && (
                 <button type="button" class="secondary" disabled={busy} aria-label={m("revoke_member_device", { device: short, name })} onClick={() => setAsking(d)}>
                   {m("revoke")}
                 </button>
