@@ -16,6 +16,9 @@ import { askPermission, permission } from "./notify";
 import { isUnread, type Thread, ThreadIndex, UnreadIndex } from "./threads";
 import { fetchNames, memberLabel, type MemberName } from "./names";
 import { describe, KeystoreGate, LinkBanner, liveFeed, vault } from "./unlock";
+import { describeTrust } from "../devices/describe";
+import { g as groupText } from "../groups/messages";
+import { isLogRefusal, TrustRefused } from "../groups/TrustRefused";
 
 /** Ask for system notifications from a click (never on load). */
 function NotifyChoice() {
@@ -187,12 +190,16 @@ function GroupView({ group }: { group: GroupSummary }) {
   const draft = useDraft<AlertDraft>(`feed/alert/${group.id}`, EMPTY_DRAFT);
   const { text, urgent, replyTo } = draft.value;
   const [error, setError] = useState<Described | null>(null);
+  // The group's log itself was refused (rollback, fork, frozen): nothing of the group is shown.
+  const [refusal, setRefusal] = useState<Described | null>(null);
+  const failed = (failure: unknown) => (isLogRefusal(failure) ? setRefusal(describeTrust(failure)) : setError(describe(failure)));
   const [busy, setBusy] = useState(false);
   const [visible, setVisible] = useState<string[]>([]);
   const [shownNow, setShownNow] = useState(document.visibilityState === "visible");
 
   async function load() {
     setError(null);
+    setRefusal(null);
     if (!isPinned(v, group.id)) return setStage("not_pinned");
     try {
       const outcome = await certifySelf(v, group.id, session.value!.user.id);
@@ -203,7 +210,7 @@ function GroupView({ group }: { group: GroupSummary }) {
       setStage("ready");
       setNames(await fetchNames(group.id, channel.session.roster.members.keys()));
     } catch (failure) {
-      setError(describe(failure));
+      failed(failure);
     }
   }
   useEffect(() => void load(), [group.id]);
@@ -231,7 +238,7 @@ function GroupView({ group }: { group: GroupSummary }) {
       await keepSent({ seq: sent.seq, groupId: group.id, urgent, senderUserId: session.value!.user.id, createdAt: new Date().toISOString(), text, refused: null, mine: true, ref: sent.ref, parentSeq: parent?.seq ?? null, receipts: {} });
       await draft.discard();
     } catch (failure) {
-      setError(describe(failure));
+      failed(failure);
     } finally {
       setBusy(false);
     }
@@ -288,7 +295,16 @@ function GroupView({ group }: { group: GroupSummary }) {
           </button>
         </div>
       )}
-      {stage === "ready" && roster && (
+      {refusal && (
+        <TrustRefused error={refusal}>
+          {refusal.code !== "crypto.log_rollback" && (
+            <p>
+              <a href={`/groups/${group.id}`}>{groupText("open_to_resolve")}</a>
+            </p>
+          )}
+        </TrustRefused>
+      )}
+      {stage === "ready" && roster && !refusal && (
         <>
           <RosterView roster={roster} names={names} />
           <form onSubmit={send} class="card send">

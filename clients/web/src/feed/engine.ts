@@ -6,8 +6,8 @@
  */
 import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
-import { b64d, b64e, b64StdDecode, b64StdEncode, ContentType, CryptoError, equal, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
-import { checkedEnvelope, checkIdentity, checkReceipt, checkRouting, parseStreamItem, receiptBody, refreshRoster, type StreamItem } from "../protocol";
+import { b64d, b64e, b64StdDecode, b64StdEncode, ContentType, CryptoError, equal, fingerprint, ForkError, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, toHex, TrustError, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
+import { checkedEnvelope, checkIdentity, checkReceipt, checkRouting, forgetHead, forkRecord, knownTail, parseStreamItem, readLog, receiptBody, refreshRoster, rememberHead, type StreamItem, unfreeze } from "../protocol";
 import { type Incoming, incoming as makeIncoming, INBOX_KINDS, pyIsoFromMs } from "../records/incoming";
 import type { Vault } from "./vault";
 
@@ -63,22 +63,57 @@ const newestOf = (vault: Vault) => {
   return byGroup;
 };
 
-/** The verified roster (fork freezes, rollback refused, own-key rule), head persisted. */
-export async function roster(vault: Vault, groupId: string): Promise<Roster> {
+const logPage = (groupId: string) => (after: number, limit: number) => authed("GET", `/groups/${groupId}/log?after_seq=${after}&limit=${limit}`);
+
+function pinnedRoot(vault: Vault, groupId: string): Uint8Array {
   const root = vault.data.secrets.get(rootPin(groupId));
   if (!root) throw new Error("no trust root pinned for this group: answer your invitation first");
-  const result = await refreshRoster({
-    fetchPage: (after, limit) => authed("GET", `/groups/${groupId}/log?after_seq=${after}&limit=${limit}`),
-    secrets: vault.data.secrets,
-    groupId,
-    rootKey: root,
-    deviceId: vault.deviceId,
-    signingKey: vault.data.signingKey.publicKey,
-  });
+  return root;
+}
+
+/** The verified roster (fork freezes, rollback refused, own-key rule), head persisted. */
+export async function roster(vault: Vault, groupId: string): Promise<Roster> {
+  let result: Roster;
+  try {
+    result = await refreshRoster({ fetchPage: logPage(groupId), secrets: vault.data.secrets, groupId, rootKey: pinnedRoot(vault, groupId), deviceId: vault.deviceId, signingKey: vault.data.signingKey.publicKey });
+  } catch (error) {
+    if (error instanceof ForkError) await vault.save(); // the freeze outlives this page
+    throw error;
+  }
   await vault.save();
   const newest = newestOf(vault);
   if (result.headSeq > (newest.get(groupId)?.headSeq ?? -1)) newest.set(groupId, result);
   return result;
+}
+
+/** The head this device verified last, as `cordon group head` prints it (seq, 16-digit epoch id). */
+export function verifiedHead(vault: Vault, groupId: string): { seq: number; epoch: string } | null {
+  const head = knownTail(vault.data.secrets, groupId).at(-1);
+  return head ? { seq: head.seq, epoch: head.hashHex().slice(0, 16) } : null;
+}
+
+/** The fork this device recorded for the group (reason and proof), or null when not frozen. */
+export const frozenBy = (vault: Vault, groupId: string) => forkRecord(vault.data.secrets, groupId);
+
+/**
+ * Lift a freeze once the coordinator confirmed their current head out of band (PROTOCOL §4.7,
+ * the SDK's `resolve_fork`): the served log must verify from the pinned root and end at
+ * exactly that epoch, which becomes this device's persisted head.
+ */
+export async function resolveFork(vault: Vault, groupId: string, confirmedEpoch: string): Promise<number> {
+  const confirmed = confirmedEpoch.replace(/\s+/g, "").toLowerCase();
+  if (confirmed.length < 16) throw new TrustError("give at least the first 16 hex digits of the confirmed epoch id");
+  const served = await verifyLog(pinnedRoot(vault, groupId), groupId, await readLog(logPage(groupId)));
+  const epoch = toHex(served.epochId);
+  if (!epoch.startsWith(confirmed)) {
+    throw new TrustError(`the server's log head (seq ${served.headSeq}, epoch ${epoch.slice(0, 16)}) is not the head your coordinator confirmed: the group stays frozen; compare again`);
+  }
+  unfreeze(vault.data.secrets, groupId);
+  forgetHead(vault.data.secrets, groupId);
+  rememberHead(vault.data.secrets, served);
+  newestOf(vault).set(groupId, served); // the confirmed log replaces whatever this tab held
+  await vault.save();
+  return served.headSeq;
 }
 
 /**

@@ -16,16 +16,17 @@ import { AdmitByNumber } from "../devices/AdmitByNumber";
 import { MemberDevices } from "../devices/MemberDevices";
 import { Qr } from "../devices/Qr";
 import { PinGroupKey, VerifyGroupKey } from "../devices/Verify";
-import { certifySelf, type GroupSummary, isPinned, isTransient, listGroups, roster as verifiedRoster } from "../feed/engine";
+import { certifySelf, frozenBy, type GroupSummary, isPinned, isTransient, listGroups, verifiedHead, roster as verifiedRoster } from "../feed/engine";
 import { KeystoreGate, vault } from "../feed/unlock";
 import { type Described, language } from "../i18n";
 import { admit, coordinatorSigner, invite, type JoinRequest, joinRequests, LOG_ROLES, logOpened, NEXT_STATUS, openLog, type PublishedTemplate, publishTemplate, removeMember, setRole, setStatus, templates } from "./admin";
 import { countryName, type DirectoryEntry, fetchDirectory } from "./directory";
 import { roleLabel, statusLabel } from "./GroupsScreen";
 import { g } from "./messages";
+import { ResolveFork, TrustRefused } from "./TrustRefused";
 import "./groups.css";
 
-type Stage = { kind: "loading" } | { kind: "not_opened"; canOpen: boolean } | { kind: "not_pinned" } | { kind: "refused"; error: Described } | { kind: "ready"; roster: Roster; signer: SigningKey | null };
+type Stage = { kind: "loading" } | { kind: "not_opened"; coordinator: boolean; canOpen: boolean } | { kind: "not_pinned" } | { kind: "refused"; error: Described } | { kind: "ready"; roster: Roster; signer: SigningKey | null };
 
 /** Run an action with busy state and a one-line error; `after` reloads what it changed. */
 function useAction() {
@@ -243,12 +244,19 @@ function Manage({ group, onChanged }: { group: GroupSummary; onChanged: () => Pr
   );
 }
 
+/** The head this device verified, as a member with a frozen group asks the coordinator for it. */
+function LogHead({ groupId }: { groupId: string }) {
+  const head = verifiedHead(vault.value!, groupId);
+  return head && <p data-testid="log-head">{g("log_head", { seq: String(head.seq), epoch: head.epoch })}</p>;
+}
+
 function GroupView({ id }: { id: string }) {
   const v = vault.value!;
   const me = session.value!.user.id;
   const [group, setGroup] = useState<GroupSummary | null>(null);
   const [stage, setStage] = useState<Stage>({ kind: "loading" });
   const [error, setError] = useState<Described | null>(null);
+  const [resolved, setResolved] = useState<number | null>(null);
   const opening = useAction();
 
   async function load() {
@@ -259,7 +267,7 @@ function GroupView({ id }: { id: string }) {
       if (!found) return;
       if (!isPinned(v, id)) {
         const opened = await logOpened(id);
-        setStage(opened ? { kind: "not_pinned" } : { kind: "not_opened", canOpen: found.my_role === "coordinator" && v.data.memberKey !== null });
+        setStage(opened ? { kind: "not_pinned" } : { kind: "not_opened", coordinator: found.my_role === "coordinator", canOpen: found.my_role === "coordinator" && v.data.memberKey !== null });
         return;
       }
       try {
@@ -284,18 +292,16 @@ function GroupView({ id }: { id: string }) {
       </p>
       {group && <p data-testid="group-status">{g("status_line", { status: statusLabel(group.status), role: roleLabel(group.my_role) })}</p>}
       <ErrorLine error={error} />
+      {resolved !== null && <p role="status">{g("resolved", { seq: String(resolved) })}</p>}
       {stage.kind === "refused" && (
-        <div class="trust-refused" role="alert" data-testid="roster-refused">
-          <h2>{g("refused_title")}</h2>
-          <p>{g("refused_body")}</p>
-          <p class="code" dir="ltr">
-            {stage.error.code}: {stage.error.message}
-          </p>
-        </div>
+        <>
+          <TrustRefused error={stage.error} />
+          {frozenBy(v, id) && <ResolveFork vault={v} groupId={id} onResolved={(seq) => (setResolved(seq), void load())} />}
+        </>
       )}
       {stage.kind === "not_opened" && (
         <>
-          <Notice>{g("not_opened")}</Notice>
+          <Notice>{g(stage.coordinator && !stage.canOpen ? "not_opened_elsewhere" : "not_opened")}</Notice>
           {stage.canOpen && (
             <div class="card">
               <h2>{g("open_log_title")}</h2>
@@ -318,6 +324,7 @@ function GroupView({ id }: { id: string }) {
         <>
           {!stage.roster.device(v.deviceId) && <Notice>{dm("not_certified")}</Notice>}
           <VerifyGroupKey groupId={id} />
+          <LogHead groupId={id} />
           <RosterTable group={group} roster={stage.roster} signer={stage.signer} onChanged={load} />
           {stage.signer ? <Manage group={group} onChanged={load} /> : group.my_role === "coordinator" && <Notice>{g("no_signer")}</Notice>}
         </>

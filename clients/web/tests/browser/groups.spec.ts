@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
-import { checkScreen, expect, KEY_PASSPHRASE, logIn, PASSWORD, sdk, test } from "./fixtures";
+import { checkScreen, expect, KEY_PASSPHRASE, logIn, PASSWORD, sdk, test, turnOnTotp } from "./fixtures";
 import { REPO_ROOT } from "./server";
 import { totp } from "./totp";
 
@@ -192,4 +192,26 @@ test("a second browser links to the first device by its code, pins the group key
   await second.getByRole("button", { name: "Operation Beacon" }).click();
   await expect(second.locator(".feed .item", { hasText: "Reefer MSKU5550001 held at Antwerp" })).toBeVisible();
   await context.close();
+});
+
+test("a coordinator on a second browser is told that the group's log is opened from the device holding the coordinator key", async ({ page, browser, server }) => {
+  test.setTimeout(120_000);
+  await server.enrolledUser("cleo.coord", PASSWORD);
+  await logIn(page, "cleo.coord");
+  const seed = await turnOnTotp(page);
+  await server.admin("create-group", "Operation Jetty", "--coordinator", "cleo.coord");
+
+  // The first browser protects its keys: it holds the coordinator (member) key and may open the log.
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("link", { name: "Operation Jetty" }).click();
+  await protectKeys(page);
+  await expect(page.getByRole("button", { name: "Open the signed log" })).toBeVisible();
+
+  // A second browser of the same coordinator holds no coordinator key: it says where to go.
+  const other = await (await browser.newContext({ baseURL: server.base })).newPage();
+  await logIn(other, "cleo.coord", totp(seed, 1));
+  await other.getByRole("link", { name: "Operation Jetty" }).click();
+  await protectKeys(other);
+  await expect(other.getByText("your coordinator key is on the device where you first protected your keys")).toBeVisible();
+  await expect(other.getByRole("button", { name: "Open the signed log" })).toHaveCount(0);
 });
