@@ -125,10 +125,10 @@ test("a member revokes a lost device from the devices screen: signed out of the 
 
 test("a browser coordinator revokes an SDK member's device from the roster (the SDK verifies it and cannot send from it), then adds a member by safety number", async ({ page, server }) => {
   test.setTimeout(240_000);
-  await server.enrolledUser("tara.coord", PASSWORD);
-  await logIn(page, "tara.coord");
+  await server.enrolledUser("tilda.revoker", PASSWORD);
+  await logIn(page, "tilda.revoker");
   await turnOnTotp(page);
-  const created = await server.admin("create-group", "Operation Rudder", "--coordinator", "tara.coord");
+  const created = await server.admin("create-group", "Operation Rudder", "--coordinator", "tilda.revoker");
   const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
   await page.getByRole("link", { name: "Groups" }).click();
   await page.getByRole("link", { name: "Operation Rudder" }).click();
