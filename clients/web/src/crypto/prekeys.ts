@@ -63,8 +63,22 @@ export async function verifyOneTimePrekey(p: OneTimePrekey, deviceId: string, de
   return p.publicKey;
 }
 
+/**
+ * How many one-time prekeys to upload now (§3.2, the SDK's `_replenish_one_time_prekeys`): none
+ * while the server holds at least `REPLENISH_BELOW`, else a batch of at most `ONE_TIME_BATCH`
+ * that fits the server's batch and stock limits (it reports them with the count).
+ */
+export function oneTimeTopUp(stock: { count: number; max_batch: number; max_stored: number }): number {
+  const room = Math.min(ONE_TIME_BATCH, stock.max_batch, stock.max_stored - stock.count);
+  return stock.count >= REPLENISH_BELOW || room <= 0 ? 0 : room;
+}
+
 /** This device's unused one-time private halves (keystore secret `one-time-prekeys`). */
 export class OneTimePrekeyStore {
+  /** Used since the owner last topped the server's stock up (not stored). */
+  consumed = 0;
+  /** Bumped on every change, so an unchanged store need not be serialised again. */
+  revision = 0;
   constructor(
     public nextId = 1,
     readonly privates: Map<number, AgreementKey> = new Map(),
@@ -79,11 +93,16 @@ export class OneTimePrekeyStore {
     }
     const ids = [...this.privates.keys()].sort((a, b) => a - b);
     for (const old of ids.slice(0, Math.max(0, ids.length - KEEP_PRIVATE_MAX))) this.privates.delete(old);
+    this.revision++;
     return out;
   }
 
+  /** Delete a private half after the first envelope sealed to it has opened. */
   consume(prekeyId: number): void {
-    this.privates.delete(prekeyId);
+    if (this.privates.delete(prekeyId)) {
+      this.consumed++;
+      this.revision++;
+    }
   }
 
   /** `enc(next_id, enc(enc(id, private)…))`. */

@@ -6,7 +6,7 @@
  */
 import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
-import { b64d, b64e, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, CryptoError, equal, fingerprint, ForkError, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, toHex, TrustError, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
+import { b64d, b64e, b64StdDecode, b64StdEncode, ContentType, CryptoError, equal, fingerprint, ForkError, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, toHex, TrustError, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
 import { checkedEnvelope, checkIdentity, checkReceipt, checkRouting, forgetHead, forkRecord, knownTail, parseStreamItem, readLog, receiptBody, refreshRoster, rememberHead, type StreamItem, unfreeze } from "../protocol";
 import { type Incoming, incoming as makeIncoming, INBOX_KINDS, pyIsoFromMs } from "../records/incoming";
 import type { Vault } from "./vault";
@@ -50,6 +50,19 @@ export function rootFingerprint(vault: Vault, groupId: string): string | null {
   return root ? fingerprint(groupId, root) : null;
 }
 
+/**
+ * The newest roster this tab verified per group, whichever screen read it: an open channel
+ * moves to it before opening the next item, so an entry this device just appended (a device
+ * revoked, a member removed from the group screen) binds the live feed at once (§10), not
+ * only after the next stream item that makes it re-read the log.
+ */
+const newestVerified = new WeakMap<Vault, Map<string, Roster>>();
+const newestOf = (vault: Vault) => {
+  let byGroup = newestVerified.get(vault);
+  if (!byGroup) newestVerified.set(vault, (byGroup = new Map()));
+  return byGroup;
+};
+
 const logPage = (groupId: string) => (after: number, limit: number) => authed("GET", `/groups/${groupId}/log?after_seq=${after}&limit=${limit}`);
 
 function pinnedRoot(vault: Vault, groupId: string): Uint8Array {
@@ -68,6 +81,8 @@ export async function roster(vault: Vault, groupId: string): Promise<Roster> {
     throw error;
   }
   await vault.save();
+  const newest = newestOf(vault);
+  if (result.headSeq > (newest.get(groupId)?.headSeq ?? -1)) newest.set(groupId, result);
   return result;
 }
 
@@ -96,6 +111,7 @@ export async function resolveFork(vault: Vault, groupId: string, confirmedEpoch:
   unfreeze(vault.data.secrets, groupId);
   forgetHead(vault.data.secrets, groupId);
   rememberHead(vault.data.secrets, served);
+  newestOf(vault).set(groupId, served); // the confirmed log replaces whatever this tab held
   await vault.save();
   return served.headSeq;
 }
@@ -228,7 +244,7 @@ export class GroupChannel {
   static async open(vault: Vault, groupId: string): Promise<GroupChannel> {
     const verified = await roster(vault, groupId);
     const prekeys = new Map([...vault.data.prekeys].map(([id, s]) => [id, s.pair]));
-    const session = new GroupSession(verified, vault.deviceId, vault.data.signingKey, prekeys);
+    const session = new GroupSession(verified, vault.deviceId, vault.data.signingKey, prekeys, await vault.oneTimePrekeys());
     const saved = vault.data.secrets.get(sessionName(groupId));
     if (saved) session.restoreState(saved);
     return new GroupChannel(vault, groupId, session);
@@ -240,7 +256,7 @@ export class GroupChannel {
    */
   reload(): void {
     const prekeys = new Map([...this.vault.data.prekeys].map(([id, s]) => [id, s.pair]));
-    const session = new GroupSession(this.session.roster, this.vault.deviceId, this.vault.data.signingKey, prekeys);
+    const session = new GroupSession(this.session.roster, this.vault.deviceId, this.vault.data.signingKey, prekeys, this.vault.oneTime);
     const saved = this.vault.data.secrets.get(sessionName(this.groupId));
     if (saved) session.restoreState(saved);
     this.session = session;
@@ -274,7 +290,7 @@ export class GroupChannel {
     const given = rotate || !raw ? new Set<string>() : new Set(fromUtf8(raw).split(",").filter(Boolean));
     const missing = others.filter((d) => !given.has(d));
     if (!missing.length && !rotate) return;
-    const selection = await selectRecipients(this.session.roster, missing, signed, new Map(), now, new ClaimLedger());
+    const selection = await selectRecipients(this.session.roster, missing, signed, await this.vault.claimOneTime(this.groupId, missing), now, this.vault.claimLedger());
     let envelope: Uint8Array;
     if (rotate) envelope = await this.session.rotateSenderChain(selection.recipients, now);
     else envelope = await this.session.encryptTargeted(ContentType.SENDER_KEY, this.session.senderChain!.distribution(), selection.recipients, now);
@@ -427,6 +443,8 @@ export class GroupChannel {
     const base = { seq: parsed.seq, groupId: parsed.group_id, urgent: parsed.urgent, senderUserId: parsed.sender_user_id, createdAt: parsed.created_at, mine: parsed.sender_device_id === this.vault.deviceId };
     if (base.mine) return { item: null, receipt: null, incoming: null }; // own items are shown (and archived) when sent
     const kept = INBOX_KINDS.has(parsed.kind);
+    const newest = newestOf(this.vault).get(this.groupId);
+    if (newest && newest.headSeq > this.session.roster.headSeq) this.session.updateRoster(newest);
     try {
       const { parentSeq } = await this.checkedRouting(parsed, lookup);
       const env = parseEnvelope(parsed.envelope);

@@ -5,7 +5,7 @@
  * signed prekey and member key published.
  */
 import { authed } from "../auth/session";
-import { b64e, KeystoreData, KeystoreKey, openKeystoreKeepingKey, prekeyToJson } from "../crypto";
+import { b64e, ClaimLedger, KeystoreData, KeystoreKey, LEDGER_SECRET, type OneTimePrekey, OneTimePrekeyStore, oneTimePrekeyToJson, oneTimeTopUp, openKeystoreKeepingKey, parseClaim, prekeyToJson, STORE_SECRET } from "../crypto";
 import { keyedByUsername } from "../storage/idb";
 import { localRecordsKey } from "../storage/sealed";
 
@@ -31,6 +31,11 @@ export async function sealedFor(username: string): Promise<SealedRecord | null> 
 export class Vault {
   private saving: Promise<void> = Promise.resolve();
   private local: CryptoKey | null = null;
+  /** The one-time prekeys' private halves once loaded (`oneTimePrekeys`); written on each save. */
+  oneTime: OneTimePrekeyStore | null = null;
+  private toppingUp: Promise<number> | null = null;
+  private storedRevision = -1;
+  private ledger: ClaimLedger | null = null;
   private constructor(
     readonly username: string,
     readonly data: KeystoreData,
@@ -61,10 +66,75 @@ export class Vault {
   /** Re-seal and store; saves run one after another so the last state wins. */
   save(): Promise<void> {
     this.saving = this.saving.then(async () => {
+      if (this.ledger) this.data.secrets.set(LEDGER_SECRET, this.ledger.toBytes());
+      const store = this.oneTime;
+      if (store && store.revision !== this.storedRevision) {
+        const revision = store.revision;
+        this.data.secrets.set(STORE_SECRET, await store.toBytes());
+        this.storedRevision = revision;
+      }
       const text = await this.key.seal(this.data);
       await run("readwrite", (s) => s.put({ username: this.username, deviceId: this.deviceId, text } satisfies SealedRecord));
     });
+    // Some one-time prekeys were used: top the server's stock up, once the state is stored
+    // (a failure is left for the next time, as the SDK's key maintenance does).
+    if (this.oneTime && this.oneTime.consumed > 0 && !this.toppingUp) {
+      void this.saving.then(() => (this.oneTime!.consumed > 0 ? this.replenishOneTimePrekeys() : 0)).catch(() => undefined);
+    }
     return this.saving;
+  }
+
+  /** The newest one-time prekey this device sealed to, per target device (§3.3): a served
+   * id not above it is the server serving a key twice, refused. Written on each save. */
+  claimLedger(): ClaimLedger {
+    if (!this.ledger) {
+      const raw = this.data.secrets.get(LEDGER_SECRET);
+      this.ledger = raw ? ClaimLedger.fromBytes(raw) : new ClaimLedger();
+    }
+    return this.ledger;
+  }
+
+  /**
+   * Claim one one-time prekey per device before sealing to them (`_choose_prekeys`): the
+   * answer is parsed strictly; a device the server has none left for gets its signed prekey.
+   */
+  async claimOneTime(groupId: string, devices: readonly string[], call: <T>(method: string, path: string, body?: unknown) => Promise<T> = (method, path, body) => authed(method, path, body === undefined ? {} : { body })): Promise<Map<string, OneTimePrekey>> {
+    if (!devices.length) return new Map();
+    const answer = await call<{ items?: unknown }>("POST", `/groups/${groupId}/one-time-prekeys/claim`, { device_ids: devices });
+    return parseClaim(answer.items, devices);
+  }
+
+  /** This device's one-time prekey store (keystore secret `one-time-prekeys`), loaded once. */
+  async oneTimePrekeys(): Promise<OneTimePrekeyStore> {
+    if (!this.oneTime) {
+      const raw = this.data.secrets.get(STORE_SECRET);
+      this.oneTime = raw ? await OneTimePrekeyStore.fromBytes(raw) : new OneTimePrekeyStore();
+    }
+    return this.oneTime;
+  }
+
+  /**
+   * Upload a batch of one-time prekeys when the server holds fewer than `REPLENISH_BELOW`
+   * (PROTOCOL §3.2): the private halves are sealed in the keystore before the public halves
+   * are served. Returns the count the server holds afterwards. One run at a time.
+   */
+  replenishOneTimePrekeys(): Promise<number> {
+    this.toppingUp ??= (async () => {
+      try {
+        const store = await this.oneTimePrekeys();
+        store.consumed = 0;
+        const stock = await authed<{ count: number; max_batch: number; max_stored: number }>("GET", "/devices/me/one-time-prekeys");
+        const room = oneTimeTopUp(stock);
+        if (room === 0) return stock.count;
+        const keys = await store.generate(this.data.signingKey, this.deviceId, room);
+        await this.save();
+        const answer = await authed<{ count: number }>("POST", "/devices/me/one-time-prekeys", { body: { prekeys: keys.map(oneTimePrekeyToJson) } });
+        return answer.count;
+      } finally {
+        this.toppingUp = null;
+      }
+    })();
+    return this.toppingUp;
   }
 
   /**
@@ -80,13 +150,14 @@ export class Vault {
     return this.local;
   }
 
-  /** Signed prekey when due, member key once (as `publish_keys` in the SDK). */
+  /** Signed prekey when due, one-time prekeys topped up, member key once (as `publish_keys` in the SDK). */
   async publishKeys(): Promise<void> {
     const prekey = await this.data.rotatePrekeys(Date.now());
     if (prekey) {
       await this.save(); // the private half is stored before anyone can seal to it
       await authed("POST", "/devices/me/prekeys", { body: { prekey: prekeyToJson(prekey) } });
     }
+    await this.replenishOneTimePrekeys();
     const member = this.data.memberKey;
     if (member && !this.data.secrets.has("member-key-published")) {
       try {

@@ -12,6 +12,8 @@ import { session } from "../auth/session";
 import { CryptoError, type Roster, type SigningKey } from "../crypto";
 import { describeTrust } from "../devices/describe";
 import { m as dm } from "../devices/messages";
+import { AdmitByNumber } from "../devices/AdmitByNumber";
+import { MemberDevices } from "../devices/MemberDevices";
 import { Qr } from "../devices/Qr";
 import { PinGroupKey, VerifyGroupKey } from "../devices/Verify";
 import { certifySelf, frozenBy, type GroupSummary, isPinned, isTransient, listGroups, verifiedHead, roster as verifiedRoster } from "../feed/engine";
@@ -92,7 +94,9 @@ function RosterTable({ group, roster, signer, onChanged }: { group: GroupSummary
                   </td>
                   <td data-label={g("col_country")}>{countryName(entry?.country ?? null, language.value)}</td>
                   <td data-label={g("col_member_role")}>{roleLabel(member.role)}</td>
-                  <td data-label={g("col_devices")}>{member.devices.size}</td>
+                  <td data-label={g("col_devices")}>
+                    {signer && member.devices.size > 0 ? <MemberDevices groupId={group.id} signer={signer} memberId={member.memberId} name={member.memberId === me ? g("you") : name} devices={[...member.devices.keys()]} onChanged={onChanged} /> : member.devices.size}
+                  </td>
                   {signer && (
                     <td data-label={g("col_actions")}>
                       {member.memberId !== me && (
@@ -196,6 +200,7 @@ function Manage({ group, onChanged }: { group: GroupSummary; onChanged: () => Pr
           {g("requests_refresh")}
         </button>
       </div>
+      <AdmitByNumber groupId={group.id} onChanged={onChanged} />
       <form
         class="card"
         onSubmit={(e) => {

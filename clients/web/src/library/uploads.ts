@@ -11,7 +11,7 @@
 import { sha256 as sha256Hasher } from "@noble/hashes/sha2.js";
 import { ApiError } from "../api/client";
 import { authed } from "../auth/session";
-import { b64d, b64e, b64StdEncode, ClaimLedger, ContentType, createManifest, type DocumentKey, documentKeyBytes, fromUtf8, Manifest, MAX_SEGMENT, parseEnvelope, prekeyFromJson, randomBytes, selectRecipients, type SignedPrekey, StreamEncryptor, UntrustedSenderError, utf8 } from "../crypto";
+import { b64d, b64e, b64StdEncode, ContentType, createManifest, type DocumentKey, documentKeyBytes, fromUtf8, Manifest, MAX_SEGMENT, parseEnvelope, prekeyFromJson, randomBytes, selectRecipients, type SignedPrekey, StreamEncryptor, UntrustedSenderError, utf8 } from "../crypto";
 import type { GroupChannel } from "../feed/engine";
 import { abortUpload, createUpload, finalise, getVersion, putSegments, received, TAG } from "./api";
 
@@ -246,7 +246,7 @@ async function distributeKey(channel: GroupChannel, p: Pending): Promise<Documen
   }
   const now = Date.now();
   const others = session.roster.devices().filter((d) => d.deviceId !== channel.vault.deviceId && signed.has(d.deviceId)).map((d) => d.deviceId);
-  const selection = await selectRecipients(session.roster, others, signed, new Map(), now, new ClaimLedger());
+  const selection = await selectRecipients(session.roster, others, signed, await channel.vault.claimOneTime(channel.groupId, others), now, channel.vault.claimLedger());
   if (selection.recipients.length) {
     const envelope = await session.encryptTargeted(ContentType.DOCUMENT_KEY, documentKeyBytes(p.key), selection.recipients, now);
     await channel.persist();

@@ -6,7 +6,7 @@
  * this device decrypted, and move one through the workflow with an event signed by this device
  * (a discrepancy's findings sealed only to the parties the sender named).
  */
-import { b64StdEncode, ClaimLedger, ContentType, makeLabels, prekeyFromJson, randomUuid, ROLE_DESTINATION, ROLE_TRANSIT, type Roster, selectRecipients, type SignedPrekey } from "../crypto";
+import { b64StdEncode, ContentType, makeLabels, prekeyFromJson, randomUuid, ROLE_DESTINATION, ROLE_TRANSIT, type Roster, selectRecipients, type SignedPrekey } from "../crypto";
 import type { GroupChannel } from "../feed/engine";
 import { allowedMoves, archived, archiveOwn, buildPrenotifications, CASE, COORDINATOR, coordinators, DESTINATION, DETAIL_REQUIRED, discrepancyToCase, DomainError, type Item, PN, PN_DISCREPANCY, type PrenotificationView, type RecordsContext, SENDER, signEvent, type TemplateRegistry } from "../records";
 import type { Json } from "../records/templates";
@@ -64,7 +64,7 @@ export async function postTargeted(ctx: RecordsContext, channel: GroupChannel, c
     devices.push(...usable);
   }
   const now = Date.now();
-  const selection = await selectRecipients(session.roster, devices, signed, new Map(), now, new ClaimLedger());
+  const selection = await selectRecipients(session.roster, devices, signed, await channel.vault.claimOneTime(channel.groupId, devices, ctx.call), now, channel.vault.claimLedger());
   const kept = new Set(selection.recipients.map((r) => r.deviceId));
   for (const userId of [...wanted].sort()) {
     const lost = selection.excluded.find((e) => e.memberId === userId);

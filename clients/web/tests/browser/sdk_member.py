@@ -19,6 +19,7 @@ from pathlib import Path
 import pyotp
 from cordon_client._client import Cordon
 from cordon_client.crypto.stream import Manifest
+from cordon_client.exceptions import ApiError
 from cordon_client.prenotifications import prenotifications, send_prenotification, transition
 from cordon_client.records import archived, build_cases, sync
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -130,6 +131,59 @@ async def send_spaced(args: argparse.Namespace) -> dict[str, object]:
             seqs.append(await c.send(uuid.UUID(args.group), f"{args.text} {n}"))
             await asyncio.sleep(args.gap_ms / 1000)
         return {"seqs": seqs}
+
+
+async def try_send(args: argparse.Namespace) -> dict[str, object]:
+    """Send, reporting a refusal (by this client or the server) instead of raising it."""
+    async with client(args) as c:
+        try:
+            return {"seq": await c.send(uuid.UUID(args.group), args.text)}
+        except Exception as exc:  # noqa: BLE001 - the refusal is the result
+            return {"error": type(exc).__name__, "message": str(exc)}
+
+
+async def safety(args: argparse.Namespace) -> dict[str, object]:
+    """This member's safety number and QR payload (`cordon group safety-number`)."""
+    async with client(args) as c:
+        number, qr = c.member_fingerprint()
+        return {"number": number, "qr": qr}
+
+
+async def join_by_fingerprint(args: argparse.Namespace) -> dict[str, object]:
+    """Admitted without an invitation: pin the group's root by the fingerprint compared out of
+    band (`--text`) and certify this device."""
+    async with client(args) as c:
+        return {"fingerprint": await c.join_group(uuid.UUID(args.group), args.text)}
+
+
+async def send_as_revoked(args: argparse.Namespace) -> dict[str, object]:
+    """Play a revoked device that ignores its revocation: its client is handed the roster as
+    it was before the `revoke_device` entry, so it distributes a chain and sends an alert as if
+    still certified. What the server answers is reported; receivers must refuse the item."""
+    from cordon_client.crypto.roster import verify_log
+
+    async with client(args) as c:
+        gid = uuid.UUID(args.group)
+        _, keystore = c.state.require()
+        entries = await c._log_entries(gid)
+        cut = max(
+            i
+            for i, e in enumerate(entries)
+            if e.op == "revoke_device" and e.body["device_id"] == str(keystore.device_id)
+        )
+        root = c.state.pinned_root(gid)
+        assert root is not None
+        stale = verify_log(root, gid, entries[:cut])
+
+        async def stale_roster(*_: object, **__: object) -> object:
+            return stale
+
+        c.roster = stale_roster  # type: ignore[method-assign]
+        c._sessions.pop(gid, None)
+        try:
+            return {"seq": await c.send(gid, args.text)}
+        except ApiError as exc:
+            return {"status": exc.status, "code": exc.code}
 
 
 async def receive(args: argparse.Namespace) -> dict[str, object]:
@@ -272,13 +326,101 @@ async def join(args: argparse.Namespace) -> dict[str, object]:
 
 
 async def roster(args: argparse.Namespace) -> dict[str, object]:
-    """The roster as the SDK verifies it from its pinned root: member id -> role."""
+    """The roster as the SDK verifies it from its pinned root: member id -> role (and the
+    certified devices of each member)."""
     async with client(args) as c:
         verified = await c.roster(uuid.UUID(args.group))
         return {
             "members": {str(m.member_id): m.role for m in verified.members.values()},
+            "devices": {
+                str(m.member_id): sorted(str(d) for d in m.devices)
+                for m in verified.members.values()
+            },
             "head_seq": verified.head_seq,
         }
+
+
+async def login_device(args: argparse.Namespace) -> dict[str, object]:
+    """An existing (browser) user logs in here too: a second device with its own keys,
+    published; its link code is what the member's first device certifies."""
+    async with client(args) as c:
+        profile = await c.login(args.username, args.password, device_name="cordon-python phone")
+        return {"device_id": profile.device_id, "link_code": c.link_code()}
+
+
+async def try_receive(args: argparse.Namespace) -> dict[str, object]:
+    """Receive, reporting a refusal (a revoked device's token) as its status and code."""
+    async with client(args) as c:
+        try:
+            got = await c.receive()
+        except ApiError as exc:
+            return {"status": exc.status, "code": exc.code}
+        return {"status": 200, "items": len(got)}
+
+
+def one_time_stock(args: argparse.Namespace) -> dict[str, object]:
+    """The unclaimed one-time prekey ids the server's database holds for device `--id`."""
+    with sqlite3.connect(args.database) as db:
+        rows = db.execute(
+            "SELECT prekey_id FROM one_time_prekey WHERE device_id = ? ORDER BY prekey_id",
+            (uuid.UUID(args.id).hex,),
+        ).fetchall()
+    return {"ids": [r[0] for r in rows]}
+
+
+def wraps(args: argparse.Namespace) -> dict[str, object]:
+    """The wraps of the stored targeted envelope at `--seq`: which prekey each device's is
+    sealed to (1 signed, 2 one-time), read from the bytes as the server stores them."""
+    from cordon_client.wire.envelope import parse_envelope
+
+    with sqlite3.connect(args.database) as db:
+        (raw,) = db.execute(
+            "SELECT envelope FROM stream_item WHERE group_id = ? AND seq = ?",
+            (uuid.UUID(args.group).hex, args.seq),
+        ).fetchone()
+    env = parse_envelope(bytes(raw))
+    out = {}
+    for device in (uuid.UUID(d) for d in args.json.split(",")):
+        wrap = env.wrap_for(device)
+        out[str(device)] = None if wrap is None else [wrap.prekey_type, wrap.prekey_id]
+    return {"wraps": out}
+
+
+async def drain(args: argparse.Namespace) -> dict[str, object]:
+    """Claim `--count` one-time prekeys of device `--id` through the claim route (as senders
+    would, without sending anything), leaving the device's stock low."""
+    async with client(args) as c:
+        got = 0
+        for _ in range(args.count):
+            answer = await c._call(
+                "POST",
+                f"/api/v1/groups/{args.group}/one-time-prekeys/claim",
+                json={"device_ids": [args.id]},
+            )
+            got += sum(1 for i in answer["items"] if i["one_time_prekey"] is not None)
+        return {"claimed": got}
+
+
+def recipients(args: argparse.Namespace) -> dict[str, object]:
+    """The stored items of a group after `--seq`: kind, sender device and recipients (what
+    the server was asked to deliver to whom), as an observer of the server's database."""
+    with sqlite3.connect(args.database) as db:
+        rows = db.execute(
+            "SELECT seq, kind, sender_device_id, recipients FROM stream_item "
+            "WHERE group_id = ? AND seq > ? ORDER BY seq",
+            (uuid.UUID(args.group).hex, args.seq),
+        ).fetchall()
+    return {
+        "items": [
+            {
+                "seq": seq,
+                "kind": kind,
+                "sender": str(uuid.UUID(hex=sender)) if sender else None,
+                "recipients": json.loads(to) if to else None,
+            }
+            for seq, kind, sender, to in rows
+        ]
+    }
 
 
 async def forge_member(args: argparse.Namespace) -> dict[str, object]:
@@ -373,6 +515,16 @@ STEPS = {
     "publish": publish,
     "download": download,
     "tamper-blob": tamper_blob,
+    "login-device": login_device,
+    "try-receive": try_receive,
+    "recipients": recipients,
+    "send-as-revoked": send_as_revoked,
+    "safety": safety,
+    "join-by-fingerprint": join_by_fingerprint,
+    "try-send": try_send,
+    "one-time-stock": one_time_stock,
+    "wraps": wraps,
+    "drain": drain,
     "forge-manifest": forge_manifest,
 }
 
@@ -403,6 +555,7 @@ def main() -> None:
     parser.add_argument("--parent", type=int)
     parser.add_argument("--count", type=int, default=1)
     parser.add_argument("--gap-ms", type=int, default=300)
+    parser.add_argument("--password")
     args = parser.parse_args()
     step = STEPS[args.step]
     result = step(args)
