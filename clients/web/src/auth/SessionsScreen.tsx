@@ -52,6 +52,9 @@ export function SessionsScreen() {
     <section>
       <ScreenTitle>{t("sessions.title")}</ScreenTitle>
       <p>{t("sessions.explain")}</p>
+      <p>
+        <a href="/devices">{t("sessions.lost_device")}</a>
+      </p>
       <ErrorLine error={error} />
       {devices === null ? (
         <p>{t("app.loading")}</p>

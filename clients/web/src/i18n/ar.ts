@@ -45,6 +45,7 @@ export const ar: Catalogue = {
   "sessions.title": "الجلسات والأجهزة",
   "sessions.explain":
     "يظهر هنا كل جهاز سجّلت الدخول منه. ألغِ أي جهاز لا تعرفه أو لم تعد تستخدمه: تنتهي جلسته فورًا.",
+  "sessions.lost_device": "هذا ينهي تسجيل الدخول فقط. أما الجهاز المفقود أو المسروق فيُزال أيضًا من السجلات الموقَّعة لمجموعاتك من صفحة الأجهزة والمفاتيح.",
   "sessions.this_device": "هذا الجهاز",
   "sessions.created": "أُضيف في {date}",
   "sessions.last_seen": "آخر ظهور {date}",

@@ -45,6 +45,7 @@ export const fr: Catalogue = {
   "sessions.title": "Sessions et appareils",
   "sessions.explain":
     "Chaque appareil depuis lequel vous vous connectez figure ici. Révoquez celui que vous ne reconnaissez pas ou n'utilisez plus : sa session prend fin aussitôt.",
+  "sessions.lost_device": "Ceci ne met fin qu'à une connexion. Un appareil perdu ou volé est aussi retiré des journaux signés de vos groupes dans Appareils et clés.",
   "sessions.this_device": "Cet appareil",
   "sessions.created": "Ajouté le {date}",
   "sessions.last_seen": "Vu le {date}",

@@ -92,6 +92,10 @@ test("sessions: this device is listed, a login reuses it, and 'log out everywher
   await expect(page.getByRole("heading", { name: "Sessions and devices" })).toBeVisible();
   await expect(page.locator(".device")).toHaveCount(1);
   await expect(page.locator(".device")).toContainText("This device");
+  // Ending a sign-in is not removing a lost device from the groups: that is on Devices and keys.
+  await page.getByRole("link", { name: /A lost or stolen device is also removed/ }).click();
+  await expect(page.getByRole("heading", { name: "Devices and keys" })).toBeVisible();
+  await page.getByRole("link", { name: "Sessions" }).click();
 
   // A second login from this browser is the same device, not a new one.
   await page.getByRole("button", { name: "Log out", exact: true }).click();
