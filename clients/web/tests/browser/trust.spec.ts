@@ -24,7 +24,7 @@ test("a rolled-back and a forked log are refused in the browser with a blocking 
   const home = mkdtempSync(path.join(tmpdir(), "cordon-coord-"));
   const common = ["--server", server.base, "--home", home];
   await sdk("enrol", ...common, "--code", await server.createUser("tara.coord"), "--username", "tara.coord");
-  const groupId = /group ([0-9a-f-]{36})/.exec(await server.admin("create-group", "Operation Keel", "--coordinator", "tara.coord"))![1]!;
+  const groupId = /group ([0-9a-f-]{36})/.exec(await server.admin("create-group", "Operation Bulwark", "--coordinator", "tara.coord"))![1]!;
   const opened = await sdk("open", ...common, "--group", groupId);
 
   // The browser member joins, is admitted and certifies its device: the log's newest entry.
@@ -38,27 +38,27 @@ test("a rolled-back and a forked log are refused in the browser with a blocking 
   await page.getByRole("button", { name: "Send the join request" }).click();
   await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
   await sdk("admit", ...common, "--group", groupId);
-  await openGroupScreen(page, "Operation Keel");
+  await openGroupScreen(page, "Operation Bulwark");
   await expect(page.getByRole("table", { name: /Members/ })).toBeVisible();
 
   // Rollback: the server hides the entry this browser verified.
   const kept = path.join(home, "hidden-entry.json");
   const hidden = await attack("hide-head", "--database", server.database, "--group", groupId, "--file", kept);
   const head = Number(hidden.hidden_seq);
-  await openGroupScreen(page, "Operation Keel");
+  await openGroupScreen(page, "Operation Bulwark");
   const refused = page.getByTestId("roster-refused");
   await expect(refused.getByRole("heading")).toHaveText("Warning: the server sent an older membership list");
   await expect(refused).toContainText(`crypto.log_rollback: group ${groupId}: rollback refused: the server's log ends at seq ${head - 1}, but this device already verified seq ${head}`);
   await expect(page.getByRole("table", { name: /Members/ })).toHaveCount(0);
   await page.getByRole("link", { name: "Alerts" }).click();
-  await page.getByRole("button", { name: "Operation Keel" }).click();
+  await page.getByRole("button", { name: "Operation Bulwark" }).click();
   await expect(refused).toHaveAttribute("data-code", "crypto.log_rollback");
   await expect(page.getByRole("button", { name: "Send alert" })).toHaveCount(0);
   await checkScreen(page, "feed-rollback");
 
   // The entry back: the group works again.
   await attack("restore", "--database", server.database, "--group", groupId, "--file", kept);
-  await openGroupScreen(page, "Operation Keel");
+  await openGroupScreen(page, "Operation Bulwark");
   await expect(page.getByRole("table", { name: /Members/ })).toBeVisible();
   const honestHead = (await page.getByTestId("log-head").textContent())!;
   expect(honestHead).toContain(`seq ${head},`);
@@ -67,7 +67,7 @@ test("a rolled-back and a forked log are refused in the browser with a blocking 
   const member = await sdk("whois", ...common, "--group", groupId, "--username", "rory.member");
   const original = path.join(home, "original-entry.json");
   const fork = await attack("fork-head", ...common, "--database", server.database, "--group", groupId, "--member", String(member.user_id), "--file", original);
-  await openGroupScreen(page, "Operation Keel");
+  await openGroupScreen(page, "Operation Bulwark");
   await expect(refused.getByRole("heading")).toHaveText("Warning: this group is frozen on this device");
   await expect(refused).toContainText(`crypto.fork: group ${groupId}: fork detected at seq ${head}: the server's log holds entry ${String(fork.theirs)} where this device verified ${String(fork.mine)}`);
   await expect(page.getByTestId("verified-head")).toHaveText(`This device last verified the group's log at seq ${head}, epoch ${String(fork.mine)}.`);
@@ -76,7 +76,7 @@ test("a rolled-back and a forked log are refused in the browser with a blocking 
 
   // The feed refuses the frozen group too, and points to the group's page.
   await page.getByRole("link", { name: "Alerts" }).click();
-  await page.getByRole("button", { name: "Operation Keel" }).click();
+  await page.getByRole("button", { name: "Operation Bulwark" }).click();
   await expect(refused).toHaveAttribute("data-code", "crypto.group_frozen");
   await expect(page.getByRole("button", { name: "Send alert" })).toHaveCount(0);
   await page.getByRole("link", { name: "Open the group's page to compare and resolve" }).click();
@@ -87,7 +87,7 @@ test("a rolled-back and a forked log are refused in the browser with a blocking 
   await expect(page.getByRole("alert").filter({ hasText: "stays frozen" })).toContainText(`the server's log head (seq ${head}, epoch ${String(fork.theirs)}) is not the head your coordinator confirmed: the group stays frozen; compare again`);
   await page.reload(); // the freeze is kept in the keystore, not only on this page
   await logIn(page, "rory.member");
-  await page.getByRole("link", { name: "Operation Keel" }).click();
+  await page.getByRole("link", { name: "Operation Bulwark" }).click();
   await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
   await page.getByRole("button", { name: "Unlock" }).click();
   await expect(refused.getByRole("heading")).toHaveText("Warning: this group is frozen on this device");
@@ -100,7 +100,7 @@ test("a rolled-back and a forked log are refused in the browser with a blocking 
   await expect(page.getByRole("table", { name: /Members/ })).toBeVisible();
   await expect(page.getByTestId("log-head")).toHaveText(honestHead);
   await page.getByRole("link", { name: "Alerts" }).click();
-  await page.getByRole("button", { name: "Operation Keel" }).click();
+  await page.getByRole("button", { name: "Operation Bulwark" }).click();
   await page.getByLabel("Alert", { exact: true }).fill("Back after the fork");
   await page.getByRole("button", { name: "Send alert" }).click();
   const received = await sdk("receive", ...common, "--group", groupId);
