@@ -164,3 +164,41 @@ async def test_cli_refusals_are_one_clean_line(
     user.env["CORDON_PASSPHRASE"] = PASSPHRASE
     missing = await user.run("group", "fingerprint", str(uuid.uuid4()), ok=False)
     _clean_failure(missing, "no trust root pinned")
+
+
+async def test_cli_adds_a_member_by_safety_number_without_an_invitation(
+    server: Server, session: AsyncSession, tmp_path: Path
+):
+    """The fallback to an invitation, as the README types it: `cordon group add G USER
+    --fingerprint NUMBER` for someone not yet in the group (by user id: a coordinator of
+    another organisation cannot look their name up). A misheard number signs nothing
+    and leaves them out of the group on the server too; the right one certifies their key."""
+    admin_u, admin_seed = await f.user(session, admin=True, totp=True)
+    coord_u, coord_seed = await f.user(session, totp=True)
+    bob_u, _ = await f.user(session)
+    admin = Cordon(tmp_path / "admin", PASSPHRASE, server=server.base, scrypt_n=2**14)
+    await admin.login(admin_u.username, f.PASSWORD, pyotp.TOTP(admin_seed).now())
+    gid = await admin.create_group("Operation Safety Number", coordinator_id=coord_u.id)
+    await admin.aclose()
+    coord, bob = User(server, tmp_path / "coord"), User(server, tmp_path / "bob")
+    totp = pyotp.TOTP(coord_seed).now()
+    await coord.run("login", coord_u.username, stdin=f"{f.PASSWORD}\n{totp}\n")
+    await bob.run("login", bob_u.username, stdin=f"{f.PASSWORD}\n")
+    opened = await coord.run("group", "open-log", str(gid))
+    code = re.search(r"fingerprint: ([\d ]+)\n", opened.output).group(1).strip()  # type: ignore[union-attr]
+    shown = (await bob.run("group", "member-fingerprint")).output
+    number = re.search(r"safety number: ([\d ]+)\n", shown).group(1).strip()  # type: ignore[union-attr]
+
+    misheard = number[:-1] + str((int(number[-1]) + 1) % 10)
+    refused = await coord.run(
+        "group", "add", str(gid), str(bob_u.id), "--fingerprint", misheard, ok=False
+    )
+    _clean_failure(refused, "does not match the fingerprint compared out of band")
+    assert gid.hex[:6] not in (await bob.run("groups")).output  # taken back on the server
+
+    added = await coord.run("group", "add", str(gid), str(bob_u.id), "--fingerprint", number)
+    assert "key bound by fingerprint compared out of band" in added.output
+    joined = await bob.run("group", "join", str(gid), "--fingerprint", code)
+    assert code in joined.output
+    members = (await coord.run("group", "members", str(gid))).output
+    assert bob_u.username in members or (bob_u.display_name or "") in members

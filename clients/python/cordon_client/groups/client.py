@@ -309,21 +309,21 @@ class GroupsClient(AccountClient):
         if member_fingerprint is not None:
             if not isinstance(user, uuid.UUID):
                 raise BindingError("the fingerprint fallback needs the member's user id")
-            user_id, member_key = user, await self._directory_member_key(group_id, user)
-            check_member_fingerprint(user_id, member_key, member_fingerprint)
+            # The server lists member keys of members only: add first, take it back on a
+            # mismatch (nothing was signed).
+            user_id, added = user, await self._add_on_server(group_id, user, role)
+            try:
+                member_key = await self._directory_member_key(group_id, user_id)
+                check_member_fingerprint(user_id, member_key, member_fingerprint)
+            except Exception:  # any refusal: nothing was signed, so nothing stays
+                if added:
+                    await self._call("DELETE", f"/api/v1/groups/{group_id}/members/{user_id}")
+                raise
             binding, invitation_id = "fingerprint", None
         else:
             user_id, member_key, invitation_id = await self._bound_join_request(group_id, user)
             binding = "invitation"
-        try:
-            await self._call(
-                "POST",
-                f"/api/v1/groups/{group_id}/members",
-                json={"user_id": str(user_id), "role": role},
-            )
-        except ApiError as exc:
-            if exc.code != "group.already_member":
-                raise
+            await self._add_on_server(group_id, user_id, role)
         log_role = "coordinator" if role == "coordinator" else "member"
         writer = await self._verified_writer(group_id)
         await self._append(
@@ -397,6 +397,21 @@ class GroupsClient(AccountClient):
             return user_id, key, issued.invitation.invitation_id
         assert failure is not None
         raise failure
+
+    async def _add_on_server(self, group_id: uuid.UUID, user_id: uuid.UUID, role: str) -> bool:
+        """The server's membership record (who may fetch the group's ciphertext); False when
+        the user already had one."""
+        try:
+            await self._call(
+                "POST",
+                f"/api/v1/groups/{group_id}/members",
+                json={"user_id": str(user_id), "role": role},
+            )
+        except ApiError as exc:
+            if exc.code != "group.already_member":
+                raise
+            return False
+        return True
 
     async def _directory_member_key(self, group_id: uuid.UUID, user_id: uuid.UUID) -> bytes:
         keys = await self._call("GET", f"/api/v1/groups/{group_id}/member-keys")
