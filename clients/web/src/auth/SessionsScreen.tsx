@@ -53,7 +53,7 @@ export function SessionsScreen() {
       <ScreenTitle>{t("sessions.title")}</ScreenTitle>
       <p>{t("sessions.explain")}</p>
       <p>
-        <a href="/devices">{t("sessions.lost_device")}</a>
+        {t("sessions.lost_device")} <a href="/devices">{t("sessions.lost_device_link")}</a>
       </p>
       <ErrorLine error={error} />
       {devices === null ? (

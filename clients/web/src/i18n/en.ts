@@ -44,7 +44,8 @@ export const en = {
   "sessions.title": "Sessions and devices",
   "sessions.explain":
     "Each device you log in from is listed here. Revoke one you do not recognise or no longer use: its session ends at once.",
-  "sessions.lost_device": "This ends a sign-in only. A lost or stolen device is also removed from your groups' signed logs on Devices and keys.",
+  "sessions.lost_device": "This ends a sign-in only: the device stays certified in your groups' signed logs.",
+  "sessions.lost_device_link": "Remove a lost or stolen device for good",
   "sessions.this_device": "This device",
   "sessions.created": "Added {date}",
   "sessions.last_seen": "Last seen {date}",

@@ -45,7 +45,8 @@ export const es: Catalogue = {
   "sessions.title": "Sesiones y dispositivos",
   "sessions.explain":
     "Aquí aparece cada dispositivo desde el que inicia sesión. Revoque el que no reconozca o ya no use: su sesión termina al instante.",
-  "sessions.lost_device": "Esto solo termina un inicio de sesión. Un dispositivo perdido o robado también se retira de los registros firmados de sus grupos en Dispositivos y claves.",
+  "sessions.lost_device": "Esto solo termina un inicio de sesión: el dispositivo sigue certificado en los registros firmados de sus grupos.",
+  "sessions.lost_device_link": "Retirar definitivamente un dispositivo perdido o robado",
   "sessions.this_device": "Este dispositivo",
   "sessions.created": "Añadido el {date}",
   "sessions.last_seen": "Visto el {date}",

@@ -45,7 +45,8 @@ export const fr: Catalogue = {
   "sessions.title": "Sessions et appareils",
   "sessions.explain":
     "Chaque appareil depuis lequel vous vous connectez figure ici. Révoquez celui que vous ne reconnaissez pas ou n'utilisez plus : sa session prend fin aussitôt.",
-  "sessions.lost_device": "Ceci ne met fin qu'à une connexion. Un appareil perdu ou volé est aussi retiré des journaux signés de vos groupes dans Appareils et clés.",
+  "sessions.lost_device": "Ceci ne met fin qu'à une connexion : l'appareil reste certifié dans les journaux signés de vos groupes.",
+  "sessions.lost_device_link": "Retirer définitivement un appareil perdu ou volé",
   "sessions.this_device": "Cet appareil",
   "sessions.created": "Ajouté le {date}",
   "sessions.last_seen": "Vu le {date}",

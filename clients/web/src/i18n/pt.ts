@@ -45,7 +45,8 @@ export const pt: Catalogue = {
   "sessions.title": "Sessões e dispositivos",
   "sessions.explain":
     "Cada dispositivo a partir do qual inicia sessão aparece aqui. Revogue o que não reconhecer ou já não usar: a sua sessão termina de imediato.",
-  "sessions.lost_device": "Isto só termina uma sessão. Um dispositivo perdido ou roubado também é retirado dos registos assinados dos seus grupos em Dispositivos e chaves.",
+  "sessions.lost_device": "Isto só termina uma sessão: o dispositivo continua certificado nos registos assinados dos seus grupos.",
+  "sessions.lost_device_link": "Retirar de vez um dispositivo perdido ou roubado",
   "sessions.this_device": "Este dispositivo",
   "sessions.created": "Adicionado em {date}",
   "sessions.last_seen": "Visto em {date}",

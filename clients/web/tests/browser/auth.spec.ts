@@ -93,7 +93,8 @@ test("sessions: this device is listed, a login reuses it, and 'log out everywher
   await expect(page.locator(".device")).toHaveCount(1);
   await expect(page.locator(".device")).toContainText("This device");
   // Ending a sign-in is not removing a lost device from the groups: that is on Devices and keys.
-  await page.getByRole("link", { name: /A lost or stolen device is also removed/ }).click();
+  await expect(page.getByText("This ends a sign-in only: the device stays certified")).toBeVisible();
+  await page.getByRole("link", { name: "Remove a lost or stolen device for good" }).click();
   await expect(page.getByRole("heading", { name: "Devices and keys" })).toBeVisible();
   await page.getByRole("link", { name: "Sessions" }).click();
 
