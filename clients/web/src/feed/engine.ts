@@ -8,6 +8,7 @@ import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
 import { b64d, b64e, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, CryptoError, equal, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
 import { checkedEnvelope, checkIdentity, checkReceipt, checkRouting, parseStreamItem, receiptBody, refreshRoster, type StreamItem } from "../protocol";
+import { keepGrant, observe, observeSent } from "../records/history";
 import { type Incoming, incoming as makeIncoming, INBOX_KINDS, pyIsoFromMs } from "../records/incoming";
 import type { Vault } from "./vault";
 
@@ -146,6 +147,8 @@ export interface Opened {
   incoming: Incoming | null;
   /** A checked receipt for one of this device's own items. */
   update?: ReceiptUpdate;
+  /** A verified history grant was kept for the records sync to import (PROTOCOL §9.1). */
+  granted?: boolean;
 }
 
 /** Options of a content send (a case, an amendment, a reply, a review). */
@@ -292,6 +295,7 @@ export class GroupChannel {
     const labels = makeLabels({ urgent, replyTo: options.review ? null : parent, reviewOf: options.review ? parent : null });
     const sentAtMs = Date.now();
     const type = kind === "alert" ? ContentType.ALERT : ContentType.MESSAGE;
+    const itemKey = this.session.nextBroadcastKey(); // a coordinator's own, to grant later (§9.1)
     const envelope = await this.session.encryptBroadcast(type, content, sentAtMs, undefined, labels);
     await this.persist();
     const posted = await authed<{ seq: number }>("POST", `/groups/${this.groupId}/messages`, {
@@ -299,6 +303,10 @@ export class GroupChannel {
     });
     const ref = { senderDeviceId: this.vault.deviceId, messageId: parseEnvelope(envelope).header.messageId };
     this.refs.set(posted.seq, ref);
+    if (itemKey.length) {
+      observeSent(this.vault.data.secrets, this.groupId, posted.seq, kind, parentSeq, envelope, itemKey);
+      await this.vault.save();
+    }
     return { seq: posted.seq, sentAtMs, ref };
   }
 
@@ -399,6 +407,11 @@ export class GroupChannel {
       if (received.senderMemberId !== parsed.sender_user_id) throw new Error("the server's sender does not match the signed sender");
       // Not stored here: the live feed stages the session with the cursor that passes this item.
       this.refs.set(parsed.seq, { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId });
+      if (received.contentType === ContentType.HISTORY_GRANT) {
+        keepGrant(this.vault.data.secrets, this.groupId, env.header.messageId, received.content); // saved with the batch
+        return { item: null, receipt: null, incoming: null, granted: true };
+      }
+      observe(this.vault.data.secrets, this.session.roster, this.session.memberId, meta, parsed.envelope, received.itemKey);
       const incoming = kept ? makeIncoming({ ...meta, parent_seq: parentSeq, verified: true, content: received.content, review: env.header.labels.reviewOf !== null, sent_at: pyIsoFromMs(env.header.ts) }) : null;
       if (parsed.kind !== "alert" && parsed.kind !== "chat") return { item: null, receipt: null, incoming };
       const receipt = await receiptBody(this.vault.data.signingKey, { groupId: parsed.group_id, seq: parsed.seq, item: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, deviceId: this.vault.deviceId, status: "delivered", ts: Date.now() });

@@ -158,6 +158,7 @@ export class LiveFeed {
   private journal: FeedItem[] = [];
   /** Opened content for the records inbox, put in the keystore with the commit that passes it. */
   private incoming: Incoming[] = [];
+  private granted = false;
   private attempt = 0;
   private stopped = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -290,7 +291,7 @@ export class LiveFeed {
     // cursor stays, and they come again once it is pinned. Not a reason to drop the socket.
     if (!isPinned(this.vault, groupId)) return;
     const channel = await this.channel(groupId);
-    const { item, receipt, update, incoming } = await channel.receive(raw, itemAt);
+    const { item, receipt, update, incoming, granted } = await channel.receive(raw, itemAt);
     this.batch ??= { socket, receipts: [], started: Date.now(), size: 0 };
     this.batch.size++;
     this.dirty.add(channel);
@@ -303,6 +304,7 @@ export class LiveFeed {
       if (item?.urgent && !item.mine && item.refused === null) notifyUrgent();
     }
     if (incoming) this.incoming.push(incoming);
+    if (granted) this.granted = true;
     if (receipt) this.batch.receipts.push(receipt);
     this.pos[hex] = seq;
     // `waiting` counts this frame too: 1 means nothing else has arrived behind it.
@@ -328,8 +330,9 @@ export class LiveFeed {
       await this.vault.save();
       performance.measure("cordon:commit", { start: started }); // one seal (bench/feed_chromium.spec.ts)
     }
-    if (this.incoming.length) {
+    if (this.incoming.length || this.granted) {
       this.incoming = [];
+      this.granted = false; // a history grant to import (records sync, PROTOCOL §9.1)
       inboxTick.value++;
     }
     if (batch && batch.socket.readyState === WebSocket.OPEN) for (const r of batch.receipts) batch.socket.send(JSON.stringify({ type: "receipt", ...r }));
