@@ -1,0 +1,70 @@
+/**
+ * History for late joiners (PROTOCOL §9.1) between the browser and the Python SDK, against a
+ * real server: a coordinator's logged `grant_history(member, "cases")` lets a member who joined
+ * after the operation's first cases read them from their ORIGINAL envelopes; an envelope
+ * changed in the server's database is refused with the exact reason, never shown as content.
+ */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Page } from "@playwright/test";
+import { checkScreen, expect, KEY_PASSPHRASE, logIn, PASSWORD, py, sdk, test } from "./fixtures";
+import { REPO_ROOT } from "./server";
+
+const FULL_EXAMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, "clients/python/cordon_client/templates/seizure-case.v1.example.json"), "utf8")).full;
+
+/** A browser member protects its keys and answers the coordinator's invitation. */
+async function answerInvitation(page: Page, invitation: string): Promise<void> {
+  await page.getByRole("link", { name: "Cases" }).click();
+  await page.getByLabel(/^Passphrase( \*)?$/).fill(KEY_PASSPHRASE);
+  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Protect the keys" }).click();
+  await expect(page.getByText("You are in no group yet")).toBeVisible();
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByLabel("Invitation from your coordinator").fill(invitation);
+  await page.getByRole("button", { name: "Send the join request" }).click();
+  await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
+}
+
+test("an SDK coordinator grants cases history to a browser member who joined late; a tampered earlier case is refused", async ({ page, server }) => {
+  test.setTimeout(300_000);
+  const home = mkdtempSync(path.join(tmpdir(), "cordon-history-"));
+  const common = ["--server", server.base, "--home", home];
+  const coordCode = await server.createUser("carla.history", { displayName: "Carla Coordinator" });
+  await sdk("enrol", ...common, "--code", coordCode, "--username", "carla.history");
+  const created = await server.admin("create-group", "Operation Hindsight", "--coordinator", "carla.history");
+  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
+  const opened = await sdk("open", ...common, "--group", groupId);
+  const g = [...common, "--group", groupId];
+
+  // Two cases before the browser member joins; the coordinator keeps the keys of its own.
+  const early = await py("sdk_cases.py", "post", ...g, "--form", "full", "--data", JSON.stringify({ ...FULL_EXAMPLE, operation: "EARLY CASE ONE" }));
+  const changed = await py("sdk_cases.py", "post", ...g, "--form", "full", "--data", JSON.stringify({ ...FULL_EXAMPLE, operation: "EARLY CASE TWO" }));
+
+  await server.enrolledUser("bruno.history", PASSWORD);
+  await logIn(page, "bruno.history");
+  await answerInvitation(page, String(opened.invitation));
+  await sdk("admit", ...g);
+  await page.getByRole("link", { name: "Cases" }).click();
+  await expect(page.getByRole("button", { name: "New case" })).toBeVisible();
+  await expect(page.locator(".case-row")).toHaveCount(0); // the earlier cases are not readable yet
+
+  // The server's disk is changed under the second case; then the coordinator grants history.
+  await sdk("tamper", "--database", server.database, "--seq", String(changed.seq));
+  const who = await sdk("whois", ...g, "--username", "bruno.history");
+  const granted = await py("sdk_history.py", "grant", ...g, "--user", String(who.user_id), "--scope", "cases");
+  expect(granted.granted).toBe(2);
+
+  // The grant arrives live; the cases screen imports the earlier items as if received then.
+  const row = page.locator(`.case-row[data-case="${String(early.seq)}"]`);
+  await expect(row).toBeVisible({ timeout: 30_000 });
+  await row.getByRole("button").click();
+  await expect(page.locator(`article.case-detail[data-case="${String(early.seq)}"]`)).toContainText("EARLY CASE ONE");
+  await page.getByRole("button", { name: "Back to the list" }).click();
+  const warning = page.locator(`.cases .item.refused[data-seq="${String(changed.seq)}"]`);
+  await expect(warning.getByRole("alert")).toContainText(`Warning: item ${String(changed.seq)} was refused`);
+  await expect(warning).toContainText("shared with you by a coordinator");
+  await expect(warning).toContainText(`granted item seq ${String(changed.seq)}: the served envelope is not the one granted`);
+  await expect(page.getByText("EARLY CASE TWO")).toHaveCount(0);
+  await checkScreen(page, "cases-history");
+});
