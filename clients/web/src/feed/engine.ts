@@ -6,7 +6,7 @@
  */
 import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
-import { b64d, b64e, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, CryptoError, equal, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
+import { b64d, b64e, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, CryptoError, deviceAt, equal, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, MissingChainError, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
 import { checkedEnvelope, checkIdentity, checkReceipt, checkRouting, parseStreamItem, receiptBody, refreshRoster, type StreamItem } from "../protocol";
 import { keepGrant, observe, observeSent } from "../records/history";
 import { type Incoming, incoming as makeIncoming, INBOX_KINDS, pyIsoFromMs } from "../records/incoming";
@@ -106,6 +106,11 @@ export interface FeedItem {
   parentSeq?: number | null;
   /** On this device's own items: how far each recipient device got, from signed receipts. */
   receipts?: Record<string, RecipientState>;
+  /**
+   * Not readable here by policy, not refused (PROTOCOL §9): a broadcast sealed at a log head
+   * where this member (`joined`) or this device (`linked`) was not yet certified.
+   */
+  before?: "joined" | "linked";
 }
 
 /** One recipient device's signed receipts for an item this device sent. */
@@ -354,6 +359,24 @@ export class GroupChannel {
     return { parentSeq: parsed.parent_seq };
   }
 
+  /**
+   * Whether a broadcast this device holds no chain for was sealed at a log head where this
+   * device was not certified (so no sender could have given it the key, §9): "linked" when
+   * another device of this member was certified there (a HISTORY_TRANSFER can bring it),
+   * else "joined".
+   */
+  private sentBefore(envelope: Uint8Array): "joined" | "linked" | null {
+    try {
+      const h = parseEnvelope(envelope).header;
+      const roster = this.session.roster;
+      if (deviceAt(roster, this.vault.deviceId, h.epochId) !== null) return null;
+      const mine = [...(roster.members.get(this.session.memberId)?.devices.keys() ?? [])];
+      return mine.some((d) => deviceAt(roster, d, h.epochId) !== null) ? "linked" : "joined";
+    } catch {
+      return null; // a head this device has not verified: not a policy question
+    }
+  }
+
   /** A pushed receipt for one of this device's items, checked (§7.2); null if it fails. */
   private async receiptFor(envelope: Uint8Array, lookup: RefLookup): Promise<ReceiptUpdate | null> {
     try {
@@ -420,6 +443,8 @@ export class GroupChannel {
       return { item: { ...base, text, refused: null, parentSeq, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, ...(record !== null ? { record } : {}) }, receipt, incoming };
     } catch (error) {
       if (isTransient(error)) throw error; // retried on the next sync, not recorded as refused
+      const before = error instanceof MissingChainError ? this.sentBefore(parsed.envelope) : null;
+      if (before) return { item: { ...base, text: null, refused: null, before }, receipt: null, incoming: null };
       const incoming = kept ? makeIncoming({ ...meta, verified: false, error: reason(error) }) : null;
       return { item: { ...base, text: null, refused: reason(error) }, receipt: null, incoming };
     }

@@ -2,7 +2,8 @@
  * History for late joiners (PROTOCOL §9.1) between the browser and the Python SDK, against a
  * real server: a coordinator's logged `grant_history(member, "cases")` lets a member who joined
  * after the operation's first cases read them from their ORIGINAL envelopes; an envelope
- * changed in the server's database is refused with the exact reason, never shown as content.
+ * changed in the server's database is refused with the exact reason, never shown as content;
+ * a chat sent before the member's device was certified shows as sent before joining.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -45,6 +46,9 @@ test("an SDK coordinator grants cases history to a browser member who joined lat
   await logIn(page, "bruno.history");
   await answerInvitation(page, String(opened.invitation));
   await sdk("admit", ...g);
+  // Sent after the admission but before this browser certified its device: by policy (§9)
+  // unreadable here, shown as sent before joining, not as a refused (forged) item.
+  const beforeDevice = await sdk("send", ...g, "--text", "chat before the browser device");
   await page.getByRole("link", { name: "Cases" }).click();
   await expect(page.getByRole("button", { name: "New case" })).toBeVisible();
   await expect(page.locator(".case-row")).toHaveCount(0); // the earlier cases are not readable yet
@@ -53,7 +57,7 @@ test("an SDK coordinator grants cases history to a browser member who joined lat
   await sdk("tamper", "--database", server.database, "--seq", String(changed.seq));
   const who = await sdk("whois", ...g, "--username", "bruno.history");
   const granted = await py("sdk_history.py", "grant", ...g, "--user", String(who.user_id), "--scope", "cases");
-  expect(granted.granted).toBe(2);
+  expect(granted.granted).toBe(3); // the two cases and the alert (all broadcast alerts are in scope)
 
   // The grant arrives live; the cases screen imports the earlier items as if received then.
   const row = page.locator(`.case-row[data-case="${String(early.seq)}"]`);
@@ -67,4 +71,12 @@ test("an SDK coordinator grants cases history to a browser member who joined lat
   await expect(warning).toContainText(`granted item seq ${String(changed.seq)}: the served envelope is not the one granted`);
   await expect(page.getByText("EARLY CASE TWO")).toHaveCount(0);
   await checkScreen(page, "cases-history");
+
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("button", { name: "Operation Hindsight" }).click();
+  const unreadable = page.locator(`.feed .item[data-seq="${String(beforeDevice.seq)}"]`);
+  await expect(unreadable).toHaveAttribute("data-before", "joined");
+  await expect(unreadable).toContainText(`Item ${String(beforeDevice.seq)} was sent before you joined this group.`);
+  await expect(page.locator(".feed .item.refused")).toHaveCount(0);
+  await expect(page.getByText("chat before the browser device")).toHaveCount(0);
 });
