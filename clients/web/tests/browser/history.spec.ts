@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
-import { checkScreen, expect, KEY_PASSPHRASE, logIn, PASSWORD, py, sdk, test } from "./fixtures";
+import { checkScreen, expect, type Json, KEY_PASSPHRASE, logIn, PASSWORD, py, sdk, test, turnOnTotp } from "./fixtures";
 import { REPO_ROOT } from "./server";
 
 const FULL_EXAMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, "clients/python/cordon_client/templates/seizure-case.v1.example.json"), "utf8")).full;
@@ -79,4 +79,66 @@ test("an SDK coordinator grants cases history to a browser member who joined lat
   await expect(unreadable).toContainText(`Item ${String(beforeDevice.seq)} was sent before you joined this group.`);
   await expect(page.locator(".feed .item.refused")).toHaveCount(0);
   await expect(page.getByText("chat before the browser device")).toHaveCount(0);
+});
+
+test("a browser coordinator grants cases history to an SDK member who joined late; the SDK imports it", async ({ page, server }) => {
+  test.setTimeout(300_000);
+  await server.enrolledUser("cora.history", PASSWORD);
+  await logIn(page, "cora.history");
+  await turnOnTotp(page);
+  const created = await server.admin("create-group", "Operation Afterglow", "--coordinator", "cora.history");
+  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.locator(`tr[data-group="${groupId}"]`).getByRole("link", { name: "Operation Afterglow" }).click();
+  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
+  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Protect the keys" }).click();
+  await page.getByRole("button", { name: "Open the signed log" }).click();
+  await page.getByLabel("New status").selectOption("active");
+  await page.getByRole("button", { name: "Change the status" }).click();
+  await expect(page.getByTestId("group-status")).toContainText("Active");
+
+  /** An SDK member invited, admitted here, its device certified. */
+  async function member(username: string): Promise<{ id: string; args: string[] }> {
+    await page.getByLabel("For (username, optional)").fill(username);
+    await page.getByRole("button", { name: "Make an invitation" }).click();
+    const invitation = (await page.getByTestId("invitation").textContent())!.trim();
+    const home = mkdtempSync(path.join(tmpdir(), `cordon-${username}-`));
+    const common = ["--server", server.base, "--home", home];
+    const enrolled = await sdk("enrol", ...common, "--code", await server.createUser(username, { displayName: username }), "--username", username);
+    await sdk("join-request", ...common, "--invitation", invitation);
+    await page.getByRole("button", { name: "Check for join requests" }).click();
+    await page.getByRole("button", { name: `Admit ${username}` }).click();
+    await expect(page.locator(`.roster tr[data-member="${String(enrolled.user_id)}"]`)).toBeVisible();
+    await sdk("join", ...common, "--group", groupId);
+    return { id: String(enrolled.user_id), args: [...common, "--group", groupId] };
+  }
+
+  // An early member posts a case; this coordinator's browser opens it (and keeps its key) and
+  // broadcasts an alert of its own (its key kept before sealing).
+  const early = await member("erin.history");
+  const posted = await py("sdk_cases.py", "post", ...early.args, "--form", "full", "--data", JSON.stringify({ ...FULL_EXAMPLE, operation: "BEFORE LATE JOINER" }));
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("button", { name: "Operation Afterglow" }).click();
+  await expect(page.locator(`.feed .item[data-seq="${String(posted.seq)}"]`).getByRole("link")).toBeVisible();
+  await page.getByLabel("Alert", { exact: true }).fill("Coordinator alert before the late joiner");
+  await page.getByRole("button", { name: "Send alert" }).click();
+  await expect(page.locator(".feed").getByText("Coordinator alert before the late joiner")).toBeVisible();
+
+  // The late member reads none of it; the grant, signed here, lets it import both.
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("link", { name: "Operation Afterglow" }).click();
+  const late = await member("lars.history");
+  let seen = await py("sdk_history.py", "cases", ...late.args);
+  expect((seen.cases as Json[]).map((c) => c.seq)).toEqual([]);
+  const card = page.getByTestId("history-grant");
+  await card.getByLabel("Member").selectOption(late.id);
+  await card.getByLabel("What to share").selectOption("cases");
+  await card.getByRole("button", { name: "Sign and share the history" }).click();
+  await expect(card.getByRole("status")).toHaveText("History shared with lars.history: 2 earlier items.");
+  await checkScreen(page, "group-history-grant");
+  seen = await py("sdk_history.py", "cases", ...late.args);
+  expect(seen.cases).toEqual([{ seq: posted.seq, operation: "BEFORE LATE JOINER" }]);
+  expect(seen.refused).toEqual([]);
+  expect(((await sdk("roster", ...late.args)).members as Record<string, string>)[late.id]).toBe("member");
 });
