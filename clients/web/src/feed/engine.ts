@@ -6,9 +6,9 @@
  */
 import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
-import { b64d, b64e, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, CryptoError, deviceAt, equal, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, MissingChainError, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
+import { b64d, b64e, b64StdDecode, b64StdEncode, ClaimLedger, ContentType, CryptoError, deviceAt, equal, historyBundleFromBytes, fingerprint, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, MissingChainError, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
 import { checkedEnvelope, checkIdentity, checkReceipt, checkRouting, parseStreamItem, receiptBody, refreshRoster, type StreamItem } from "../protocol";
-import { keepGrant, observe, observeSent } from "../records/history";
+import { keepGrant, mergeRecords, observe, observeSent, parseTransferArchive } from "../records/history";
 import { type Incoming, incoming as makeIncoming, INBOX_KINDS, pyIsoFromMs } from "../records/incoming";
 import type { Vault } from "./vault";
 
@@ -152,8 +152,11 @@ export interface Opened {
   incoming: Incoming | null;
   /** A checked receipt for one of this device's own items. */
   update?: ReceiptUpdate;
-  /** A verified history grant was kept for the records sync to import (PROTOCOL §9.1). */
+  /** A verified history grant was kept for the records sync to import (PROTOCOL §9.1), or a
+   * history transfer added to the records archive: the records screens re-read. */
   granted?: boolean;
+  /** Feed items a HISTORY_TRANSFER from another device of this member brought (§9). */
+  restored?: FeedItem[];
 }
 
 /** Options of a content send (a case, an amendment, a reply, a review). */
@@ -433,6 +436,14 @@ export class GroupChannel {
       if (received.contentType === ContentType.HISTORY_GRANT) {
         keepGrant(this.vault.data.secrets, this.groupId, env.header.messageId, received.content); // saved with the batch
         return { item: null, receipt: null, incoming: null, granted: true };
+      }
+      if (received.contentType === ContentType.HISTORY_TRANSFER) {
+        // Chains and document keys are installed; the archive is this member's own device's
+        // already-decrypted items (saved with the batch).
+        const archive = parseTransferArchive<FeedItem>(this.groupId, historyBundleFromBytes(received.content).archive);
+        mergeRecords(this.vault.data.secrets, this.groupId, archive.records);
+        const restored = archive.feed.filter((i) => i.refused === null && !i.before).map((i) => ({ ...i, mine: false, receipts: {} }));
+        return { item: null, receipt: null, incoming: null, granted: archive.records.length > 0, restored };
       }
       observe(this.vault.data.secrets, this.session.roster, this.session.memberId, meta, parsed.envelope, received.itemKey);
       const incoming = kept ? makeIncoming({ ...meta, parent_seq: parentSeq, verified: true, content: received.content, review: env.header.labels.reviewOf !== null, sent_at: pyIsoFromMs(env.header.ts) }) : null;

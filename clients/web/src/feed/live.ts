@@ -291,7 +291,7 @@ export class LiveFeed {
     // cursor stays, and they come again once it is pinned. Not a reason to drop the socket.
     if (!isPinned(this.vault, groupId)) return;
     const channel = await this.channel(groupId);
-    const { item, receipt, update, incoming, granted } = await channel.receive(raw, itemAt);
+    const { item, receipt, update, incoming, granted, restored } = await channel.receive(raw, itemAt);
     this.batch ??= { socket, receipts: [], started: Date.now(), size: 0 };
     this.batch.size++;
     this.dirty.add(channel);
@@ -304,6 +304,16 @@ export class LiveFeed {
       if (item?.urgent && !item.mine && item.refused === null) notifyUrgent();
     }
     if (incoming) this.incoming.push(incoming);
+    // Earlier items another device of this member handed over (HISTORY_TRANSFER): in place of
+    // what this device could not read, never over an item it verified itself.
+    const kept = (restored ?? []).filter((r) => {
+      const held = byKey.get(itemKey(r.groupId, r.seq));
+      return !held || held.before !== undefined;
+    });
+    if (kept.length) {
+      publish(kept, link.value === "live");
+      this.journal.push(...kept);
+    }
     if (granted) this.granted = true;
     if (receipt) this.batch.receipts.push(receipt);
     this.pos[hex] = seq;

@@ -14,7 +14,7 @@
  * Same keystore secret names and JSON as the SDK (`history-key:<group>:<seq>`,
  * `history-grants:<group>`), so a keystore moved between the CLI and the browser keeps them.
  */
-import { b64StdDecode, b64StdEncode, checkGrantedEvent, CryptoError, fromUtf8, type GrantedItem, type HistoryGrant, historyGrantBytes, historyGrantFromBytes, HistoryGrantError, openGrantedItem, parseEnvelope, type Roster, sha256, utf8 } from "../crypto";
+import { b64StdDecode, b64StdEncode, type Bytes, checkGrantedEvent, CryptoError, fromUtf8, type GrantedItem, type HistoryGrant, historyGrantBytes, historyGrantFromBytes, HistoryGrantError, openGrantedItem, parseEnvelope, type Roster, sha256, utf8 } from "../crypto";
 import { type Incoming, incoming, pyIsoFromMs } from "./incoming";
 
 export const ITEM_KEY = (groupId: string, seq: number | "") => `history-key:${groupId}:${seq}`;
@@ -178,4 +178,69 @@ export async function importGranted(ctx: HistoryContext, groupId: string): Promi
   }
   ctx.secrets.set(PENDING(groupId), utf8(JSON.stringify(pending)));
   return out;
+}
+
+// ---- §9 HISTORY_TRANSFER: the archive one of this member's devices hands to its new device ----
+
+/**
+ * The `archive` of a HISTORY_TRANSFER this client sends (opaque to the protocol; the SDK sends
+ * none and ignores it): UTF-8 JSON `{"v": 1, "group_id", "feed": [feed items], "records":
+ * [records archive items in the SDK's `domain-archive` form]}`. Several transfers may carry one
+ * device's archive in parts (an envelope is at most 256 KiB).
+ */
+export const TRANSFER_ARCHIVE_VERSION = 1;
+
+export interface TransferArchive<F> {
+  feed: F[];
+  records: { seq: number; valid?: boolean; group_id?: string }[];
+}
+
+/** Parse a received archive for this group; anything else (empty, other group, other form) is nothing. */
+export function parseTransferArchive<F extends { groupId: string; seq: number }>(groupId: string, archive: Uint8Array): TransferArchive<F> {
+  if (!archive.length) return { feed: [], records: [] };
+  try {
+    const raw = JSON.parse(fromUtf8(archive)) as { v?: unknown; group_id?: unknown; feed?: unknown; records?: unknown };
+    if (raw.v !== TRANSFER_ARCHIVE_VERSION || raw.group_id !== groupId) return { feed: [], records: [] };
+    const feed = (Array.isArray(raw.feed) ? raw.feed : []).filter((i): i is F => typeof i === "object" && i !== null && (i as F).groupId === groupId && Number.isSafeInteger((i as F).seq));
+    const records = (Array.isArray(raw.records) ? raw.records : []).filter((i): i is { seq: number; group_id: string } => typeof i === "object" && i !== null && i.group_id === groupId && Number.isSafeInteger(i.seq));
+    return { feed, records };
+  } catch {
+    return { feed: [], records: [] };
+  }
+}
+
+/** Split this device's items into archives of at most `budget` JSON bytes each (at least one). */
+export function transferArchives(groupId: string, feed: readonly unknown[], records: readonly unknown[], budget = 150_000): Bytes[] {
+  const parts: { feed: unknown[]; records: unknown[] }[] = [{ feed: [], records: [] }];
+  let size = 0;
+  const add = (where: "feed" | "records", item: unknown) => {
+    const bytes = utf8(JSON.stringify(item)).length + 1;
+    if (size + bytes > budget && (parts.at(-1)!.feed.length || parts.at(-1)!.records.length)) {
+      parts.push({ feed: [], records: [] });
+      size = 0;
+    }
+    parts.at(-1)![where].push(item);
+    size += bytes;
+  };
+  for (const item of feed) add("feed", item);
+  for (const item of records) add("records", item);
+  return parts.map((p) => utf8(JSON.stringify({ v: TRANSFER_ARCHIVE_VERSION, group_id: groupId, ...p })));
+}
+
+/**
+ * Add transferred records to the group's archive (`domain-archive:<group>`, by seq): an item
+ * this device already holds valid is kept; the caller saves the keystore.
+ */
+export function mergeRecords(secrets: Secrets, groupId: string, items: readonly { seq: number; valid?: boolean }[]): number {
+  const name = `domain-archive:${groupId}`;
+  const raw = secrets.get(name);
+  const known = new Map((raw && raw.length ? (JSON.parse(fromUtf8(raw)) as { seq: number; valid?: boolean }[]) : []).map((i) => [i.seq, i]));
+  let added = 0;
+  for (const item of items) {
+    if (known.get(item.seq)?.valid) continue;
+    known.set(item.seq, item);
+    added++;
+  }
+  if (added) secrets.set(name, utf8(JSON.stringify([...known.values()].sort((a, b) => a.seq - b.seq))));
+  return added;
 }

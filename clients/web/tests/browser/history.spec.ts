@@ -16,7 +16,7 @@ const FULL_EXAMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, "clients/pytho
 
 /** A browser member protects its keys and answers the coordinator's invitation. */
 async function answerInvitation(page: Page, invitation: string): Promise<void> {
-  await page.getByRole("link", { name: "Cases" }).click();
+  await page.getByRole("link", { name: "Cases", exact: true }).click();
   await page.getByLabel(/^Passphrase( \*)?$/).fill(KEY_PASSPHRASE);
   await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
   await page.getByRole("button", { name: "Protect the keys" }).click();
@@ -49,7 +49,7 @@ test("an SDK coordinator grants cases history to a browser member who joined lat
   // Sent after the admission but before this browser certified its device: by policy (§9)
   // unreadable here, shown as sent before joining, not as a refused (forged) item.
   const beforeDevice = await sdk("send", ...g, "--text", "chat before the browser device");
-  await page.getByRole("link", { name: "Cases" }).click();
+  await page.getByRole("link", { name: "Cases", exact: true }).click();
   await expect(page.getByRole("button", { name: "New case" })).toBeVisible();
   await expect(page.locator(".case-row")).toHaveCount(0); // the earlier cases are not readable yet
 
@@ -141,4 +141,70 @@ test("a browser coordinator grants cases history to an SDK member who joined lat
   expect(seen.cases).toEqual([{ seq: posted.seq, operation: "BEFORE LATE JOINER" }]);
   expect(seen.refused).toEqual([]);
   expect(((await sdk("roster", ...late.args)).members as Record<string, string>)[late.id]).toBe("member");
+});
+
+test("a second browser device linked later reads the earlier feed items and cases its first device hands over", async ({ page, browser, server }) => {
+  test.setTimeout(240_000);
+  const home = mkdtempSync(path.join(tmpdir(), "cordon-transfer-"));
+  const common = ["--server", server.base, "--home", home];
+  await sdk("enrol", ...common, "--code", await server.createUser("cole.history"), "--username", "cole.history");
+  const created = await server.admin("create-group", "Operation Relay", "--coordinator", "cole.history");
+  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
+  const opened = await sdk("open", ...common, "--group", groupId);
+  const g = [...common, "--group", groupId];
+
+  // The first device joins, reads an alert and a case.
+  await server.enrolledUser("lina.history", PASSWORD);
+  await logIn(page, "lina.history");
+  await answerInvitation(page, String(opened.invitation));
+  await sdk("admit", ...g);
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("link", { name: "Operation Relay" }).click();
+  const fingerprint = (await page.getByTestId("root-fingerprint").textContent())!.trim();
+  const alert = await sdk("send", ...g, "--text", "Earlier alert: container MSKU1112223 on hold");
+  const posted = await py("sdk_cases.py", "post", ...g, "--form", "full", "--data", JSON.stringify({ ...FULL_EXAMPLE, operation: "CASE BEFORE THE SECOND DEVICE" }));
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("button", { name: "Operation Relay" }).click();
+  await expect(page.locator(".feed .item", { hasText: "Earlier alert: container MSKU1112223 on hold" })).toBeVisible();
+  await page.getByRole("link", { name: "Cases", exact: true }).click();
+  await expect(page.locator(`.case-row[data-case="${String(posted.seq)}"]`)).toBeVisible();
+
+  // The second device shows its code; the first links it and hands it the history.
+  const context = await browser.newContext({ baseURL: server.base });
+  const second = await context.newPage();
+  await logIn(second, "lina.history");
+  await second.getByRole("link", { name: "Devices" }).click();
+  await second.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
+  await second.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
+  await second.getByRole("button", { name: "Protect the keys" }).click();
+  const linkCode = (await second.getByTestId("link-code").textContent())!.trim();
+  await page.getByRole("link", { name: "Devices" }).click();
+  await page.getByLabel("Link code of the new device").fill(linkCode);
+  await page.getByRole("button", { name: "Link the device" }).click();
+  await expect(page.locator('[data-outcome="linked"]')).toHaveText("Operation Relay: device linked");
+  await expect(page.locator('[data-history="sent"]')).toContainText("Operation Relay: your earlier items were sent to the new device");
+
+  // The second device pins the group key and, once connected again, shows the earlier items.
+  await second.getByRole("link", { name: "Groups" }).click();
+  await second.getByRole("link", { name: "Operation Relay" }).click();
+  await second.getByLabel("Digits or QR code to compare").fill(fingerprint);
+  await second.getByRole("button", { name: "Pin the key" }).click();
+  await expect(second.getByTestId("root-fingerprint")).toHaveText(fingerprint);
+  await second.reload();
+  await logIn(second, "lina.history");
+  await second.getByRole("link", { name: "Alerts" }).click();
+  await second.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
+  await second.getByRole("button", { name: "Unlock" }).click();
+  await second.getByRole("button", { name: "Operation Relay" }).click();
+  await expect(second.locator(`.feed .item[data-seq="${String(alert.seq)}"]`)).toContainText("Earlier alert: container MSKU1112223 on hold");
+  await expect(second.locator(".feed .item.refused")).toHaveCount(0);
+  await second.getByRole("link", { name: "Cases", exact: true }).click();
+  await second.locator(`.case-row[data-case="${String(posted.seq)}"]`).getByRole("button").click();
+  await expect(second.locator(`article.case-detail[data-case="${String(posted.seq)}"]`)).toContainText("CASE BEFORE THE SECOND DEVICE");
+  // …and what is sent now reaches it directly.
+  await sdk("send", ...g, "--text", "Later alert after linking");
+  await second.getByRole("link", { name: "Alerts" }).click();
+  await second.getByRole("button", { name: /^Operation Relay/ }).click();
+  await expect(second.locator(".feed .item", { hasText: "Later alert after linking" })).toBeVisible();
+  await context.close();
 });
