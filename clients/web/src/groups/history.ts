@@ -2,7 +2,7 @@
  * Granting history to a member who joined later (PROTOCOL §9.1), as the SDK's
  * `messaging/history.py: grant`: log `grant_history(member, scope)` (once, signed on the
  * verified head), then send the member's certified devices HISTORY_GRANT envelopes (kind
- * `library`, at most 10,000 items each) with the keys this coordinator's device kept of the
+ * `library`, at most `GRANT_CHUNK` items each) with the keys this coordinator's device kept of the
  * earlier items it opened or sent (`records/history.ts`). The member's device fetches the
  * original envelopes and checks each against the grant and its original sender's signature.
  */
@@ -13,6 +13,11 @@ import { grantedItems } from "../records/history";
 import { logHistoryGrant } from "./admin";
 
 const ZERO_ID = "00000000-0000-0000-0000-000000000000";
+/**
+ * Items per HISTORY_GRANT envelope: §9.1 allows 10,000, but an envelope is at most 256 KiB on
+ * this server and one item takes about 140 bytes, so 1,000 (about 140 KB) per envelope.
+ */
+export const GRANT_CHUNK = Math.min(1_000, MAX_GRANT_ITEMS);
 /** The records layer's archive and status-event type (`records/store.ts`, `records/view.ts`), read
  * here without loading the template machinery into the group screen. */
 const ARCHIVE = (groupId: string) => `domain-archive:${groupId}`;
@@ -62,8 +67,8 @@ export async function grantHistory(channel: GroupChannel, userId: string, member
   const selection = await selectRecipients(channel.session.roster, devices, signed, new Map(), now, new ClaimLedger());
   if (!selection.recipients.length) throw selection.excluded[0] ?? new KeyUnavailableError("the member has no certified device to receive the grant");
   const recipients = selection.recipients;
-  for (let start = 0; start === 0 || start < items.length; start += MAX_GRANT_ITEMS) {
-    const chunk = items.slice(start, start + MAX_GRANT_ITEMS);
+  for (let start = 0; start === 0 || start < items.length; start += GRANT_CHUNK) {
+    const chunk = items.slice(start, start + GRANT_CHUNK);
     // Sealed and stored between two received items, so the stored session never runs ahead.
     const envelope = await channel.exclusive(async () => {
       const sealed = await channel.session.grantHistory({ memberId, scope, items: chunk }, recipients, now);

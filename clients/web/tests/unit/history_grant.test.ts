@@ -12,10 +12,10 @@ import { LogWriter } from "../../src/crypto/log";
 import { newSigningKey, sha256 } from "../../src/crypto/primitives";
 import { verifyLog } from "../../src/crypto/roster";
 import { type Recipient, sealTargeted } from "../../src/crypto/seal";
-import { GroupSession } from "../../src/crypto/session";
+import { GroupSession, historyBundleBytes, historyBundleFromBytes } from "../../src/crypto/session";
 import { type GrantedItem, historyGrantBytes, historyGrantFromBytes } from "../../src/crypto/documents";
 import { parseEnvelope } from "../../src/crypto/envelope";
-import { grantedItems, groupsWithGrants, importGranted, keepGrant, observe, observeSent, PENDING } from "../../src/records/history";
+import { grantedItems, groupsWithGrants, importGranted, keepGrant, mergeRecords, observe, observeSent, parseTransferArchive, PENDING, transferArchives } from "../../src/records/history";
 import { refused } from "./helpers";
 
 const GROUP = "00000000-0000-4000-8000-0000000000aa";
@@ -280,5 +280,46 @@ describe("history grants: importing (§9.1), each rule with its exact error", ()
     await s2.log.grantHistory(s2.root, LATE, "prenotifications", NOW + 9);
     const { out } = await importWith(s2, "prenotifications", [granted], new Map([[14, { ...page, envelope: b64StdEncode(event) }]]));
     expect(out.map((i) => [i.seq, i.kind, i.event])).toEqual([[14, "prenotification_event", { seq: 14, from: "sent", to: "acknowledged" }]]);
+  });
+});
+
+describe("history transfer archive (§9 HISTORY_TRANSFER)", () => {
+  const feedItem = (seq: number, groupId = GROUP) => ({ seq, groupId, text: `item ${seq} ${"x".repeat(200)}`, refused: null });
+  it("splits into parts that each fit an envelope, and parses back only this group's items", async () => {
+    const feed = Array.from({ length: 2000 }, (_, i) => feedItem(i + 1));
+    const records = [{ seq: 5, group_id: GROUP, valid: true }];
+    const parts = transferArchives(GROUP, feed, records, 150_000);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(150_100);
+    const back = parts.map((p) => parseTransferArchive<ReturnType<typeof feedItem>>(GROUP, p));
+    expect(back.flatMap((b) => b.feed.map((i) => i.seq))).toEqual(feed.map((i) => i.seq));
+    expect(back.flatMap((b) => b.records)).toEqual(records);
+    // Another group's archive, another version, an SDK's empty archive, junk: nothing.
+    expect(parseTransferArchive(OTHER_GROUP, parts[0]!)).toEqual({ feed: [], records: [] });
+    expect(parseTransferArchive(GROUP, new Uint8Array())).toEqual({ feed: [], records: [] });
+    expect(parseTransferArchive(GROUP, text('{"v": 2, "group_id": "' + GROUP + '", "feed": [1]}'))).toEqual({ feed: [], records: [] });
+    expect(parseTransferArchive(GROUP, text("not json"))).toEqual({ feed: [], records: [] });
+    const mixed = text(JSON.stringify({ v: 1, group_id: GROUP, feed: [feedItem(1), feedItem(2, OTHER_GROUP)], records: [{ seq: 1, group_id: OTHER_GROUP }] }));
+    expect(parseTransferArchive<ReturnType<typeof feedItem>>(GROUP, mixed)).toMatchObject({ feed: [{ seq: 1 }], records: [] });
+  });
+
+  it("merged records never replace an item this device holds valid", () => {
+    const secrets = new Map<string, Uint8Array>([[`domain-archive:${GROUP}`, text(JSON.stringify([{ seq: 1, valid: true, mark: "mine" }, { seq: 2, valid: false, mark: "mine" }]))]]);
+    expect(mergeRecords(secrets, GROUP, [{ seq: 1, valid: true, mark: "theirs" }, { seq: 2, valid: true, mark: "theirs" }, { seq: 3, valid: true, mark: "theirs" }] as unknown as { seq: number; valid: boolean }[])).toBe(2);
+    const merged = JSON.parse(new TextDecoder().decode(secrets.get(`domain-archive:${GROUP}`)!)) as { seq: number; mark: string }[];
+    expect(merged.map((i) => [i.seq, i.mark])).toEqual([
+      [1, "mine"],
+      [2, "theirs"],
+      [3, "theirs"],
+    ]);
+  });
+
+  it("a transfer goes only to another device of the same member; the bundle round-trips", async () => {
+    const s = await setup();
+    const roster = await verifyLog(s.root.publicKey, GROUP, s.log.entries);
+    s.c.updateRoster(roster);
+    const archive = transferArchives(GROUP, [feedItem(1)], [])[0]!;
+    await refused(() => s.c.transferHistory(s.c.exportHistory(archive), s.late.recipient, NOW + 8), "UntrustedSenderError", "history goes only to another device of the same member");
+    expect(historyBundleFromBytes(historyBundleBytes(s.c.exportHistory(archive))).archive).toEqual(archive);
   });
 });
