@@ -31,7 +31,9 @@ async def cases(args: argparse.Namespace) -> dict[str, object]:
         await store.sync(c)
         gid = uuid.UUID(args.group)
         refused = [[i.seq, i.error] for i in store.archived(c, gid) if not i.valid]
-        listed = [{"seq": v.seq, "operation": v.data.get("operation")} for v in operations.cases(c, gid)]
+        listed = [
+            {"seq": v.seq, "operation": v.data.get("operation")} for v in operations.cases(c, gid)
+        ]
         return {"cases": listed, "refused": refused}
 
 
