@@ -205,3 +205,44 @@ test("a second browser device linked later reads the earlier feed items and case
   await expect(second.locator(".feed .item", { hasText: "Later alert after linking" })).toBeVisible();
   await context.close();
 });
+
+test("an SDK coordinator grants pre-notification history: the late browser member sees the earlier pre-notification with its verified status events", async ({ page, server }) => {
+  test.setTimeout(240_000);
+  const carlaHome = mkdtempSync(path.join(tmpdir(), "cordon-pnh-coord-"));
+  const doraHome = mkdtempSync(path.join(tmpdir(), "cordon-pnh-dora-"));
+  const carla = ["--server", server.base, "--home", carlaHome];
+  const dora = ["--server", server.base, "--home", doraHome];
+  const coord = await sdk("enrol", ...carla, "--code", await server.createUser("carla.pnhist"), "--username", "carla.pnhist");
+  const created = await server.admin("create-group", "Operation Coldchain", "--coordinator", "carla.pnhist");
+  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
+  const opened = await sdk("open", ...carla, "--group", groupId);
+  await sdk("enrol", ...dora, "--code", await server.createUser("dora.pnhist"), "--username", "dora.pnhist");
+  await sdk("join-request", ...dora, "--invitation", String(opened.invitation));
+  await sdk("admit", ...carla, "--group", groupId);
+  await sdk("join", ...dora, "--group", groupId);
+
+  // Dora sends a pre-notification to the coordinator, who acknowledges it (and keeps its key).
+  const example = JSON.parse(readFileSync(path.join(REPO_ROOT, "clients/python/cordon_client/templates/vaccine-prenotification.v1.example.json"), "utf8")).full;
+  const sent = await sdk("pn-send", ...dora, "--group", groupId, "--to", String(coord.user_id), "--json", JSON.stringify(example));
+  await sdk("pn-move", ...carla, "--group", groupId, "--id", String(sent.id), "--to", "acknowledged");
+  await sdk("pn-state", ...carla, "--group", groupId);
+
+  const invitation = await sdk("invite", ...carla, "--group", groupId);
+  await server.enrolledUser("bruno.pnhist", PASSWORD);
+  await logIn(page, "bruno.pnhist");
+  await answerInvitation(page, String(invitation.invitation));
+  await sdk("admit", ...carla, "--group", groupId);
+  await page.getByRole("link", { name: "Cases", exact: true }).click();
+  await expect(page.getByRole("button", { name: "New case" })).toBeVisible(); // this device certified
+  const who = await sdk("whois", ...carla, "--group", groupId, "--username", "bruno.pnhist");
+  const granted = await py("sdk_history.py", "grant", ...carla, "--group", groupId, "--user", String(who.user_id), "--scope", "prenotifications");
+  expect(granted.granted).toBe(2); // the pre-notification and its signed status event
+
+  await page.getByRole("link", { name: "Pre-notifications" }).click();
+  const item = page.locator(`.pn-list li[data-prenotification="${String(sent.id)}"]`);
+  await expect(item).toContainText(String(example.product.trade_name), { timeout: 30_000 });
+  await item.getByRole("button", { name: /^Open/ }).click();
+  const detail = page.locator(`.pn-detail[data-prenotification="${String(sent.id)}"]`);
+  await expect(detail.locator('.timeline li[data-status="acknowledged"][data-verified="true"]')).toBeVisible();
+  await expect(detail.locator(".item.refused")).toHaveCount(0);
+});
