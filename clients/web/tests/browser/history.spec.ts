@@ -246,3 +246,44 @@ test("an SDK coordinator grants pre-notification history: the late browser membe
   await expect(detail.locator('.timeline li[data-status="acknowledged"][data-verified="true"]')).toBeVisible();
   await expect(detail.locator(".item.refused")).toHaveCount(0);
 });
+
+test("a browser device links an SDK device of the same member and hands it its history; the SDK installs it and reads on", async ({ page, server }) => {
+  test.setTimeout(240_000);
+  const coordHome = mkdtempSync(path.join(tmpdir(), "cordon-sdklink-coord-"));
+  const phoneHome = mkdtempSync(path.join(tmpdir(), "cordon-sdklink-phone-"));
+  const coord = ["--server", server.base, "--home", coordHome];
+  const phone = ["--server", server.base, "--home", phoneHome];
+  await sdk("enrol", ...coord, "--code", await server.createUser("cole.sdklink"), "--username", "cole.sdklink");
+  const created = await server.admin("create-group", "Operation Handover", "--coordinator", "cole.sdklink");
+  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
+  const opened = await sdk("open", ...coord, "--group", groupId);
+
+  await server.enrolledUser("lena.sdklink", PASSWORD);
+  await logIn(page, "lena.sdklink");
+  await answerInvitation(page, String(opened.invitation));
+  await sdk("admit", ...coord, "--group", groupId);
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("link", { name: "Operation Handover" }).click();
+  const fingerprint = (await page.getByTestId("root-fingerprint").textContent())!.trim();
+  await sdk("send", ...coord, "--group", groupId, "--text", "Alert before the SDK device");
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("button", { name: "Operation Handover" }).click();
+  await expect(page.locator(".feed .item", { hasText: "Alert before the SDK device" })).toBeVisible();
+
+  // The same member on the SDK: a new device, linked from the browser, which sends its history.
+  const code = await py("sdk_history.py", "login-link", ...phone, "--username", "lena.sdklink", "--password", PASSWORD);
+  await page.getByRole("link", { name: "Devices" }).click();
+  await page.getByLabel("Link code of the new device").fill(String(code.link_code));
+  await page.getByRole("button", { name: "Link the device" }).click();
+  await expect(page.locator('[data-outcome="linked"]')).toHaveText("Operation Handover: device linked");
+  await expect(page.locator('[data-history="sent"]')).toContainText("Operation Handover: your earlier items were sent to the new device");
+  expect((await py("sdk_history.py", "pin", ...phone, "--group", groupId, "--fingerprint", fingerprint)).fingerprint).toBe(fingerprint);
+  // The SDK installs the transfer (chains, keys; the browser's archive is opaque to it): the
+  // transfer is not among what it shows, and nothing it received was refused for it.
+  const got = await py("sdk_history.py", "received", ...phone, "--group", groupId);
+  expect((got.items as Json[]).filter((i) => i.kind === "history_transfer")).toEqual([]);
+  expect((got.chains as string[]).length).toBe(1); // the coordinator's chain, from the browser's transfer
+  await sdk("send", ...coord, "--group", groupId, "--text", "Alert after the SDK device");
+  const later = (await py("sdk_history.py", "received", ...phone, "--group", groupId)).items as Json[];
+  expect(later.filter((i) => i.kind === "alert")).toEqual([expect.objectContaining({ verified: true, error: null })]);
+});

@@ -37,7 +37,42 @@ async def cases(args: argparse.Namespace) -> dict[str, object]:
         return {"cases": listed, "refused": refused}
 
 
-STEPS = {"grant": grant, "cases": cases}
+async def login_link(args: argparse.Namespace) -> dict[str, object]:
+    """As a new SDK device of an existing (browser) member: log in, show the link code."""
+    async with client(args) as c:
+        await c.login(args.username, args.password)
+        return {"link_code": c.link_code()}
+
+
+async def pin(args: argparse.Namespace) -> dict[str, object]:
+    """Once linked: pin the group's root by the fingerprint the first device shows."""
+    async with client(args) as c:
+        return {"fingerprint": await c.join_group(uuid.UUID(args.group), args.fingerprint)}
+
+
+async def received(args: argparse.Namespace) -> dict[str, object]:
+    """Receive what is waiting: every item the application sees, with its error if refused
+    (a key hand-out that installs, such as a HISTORY_TRANSFER, is not shown), and whose
+    sender chains the group's session now holds."""
+    async with client(args) as c:
+        items = await c.receive()
+        session = await c._session(uuid.UUID(args.group))
+        return {
+            "items": [
+                {"seq": i.seq, "kind": i.kind, "verified": i.verified, "error": i.error}
+                for i in items
+            ],
+            "chains": sorted(str(ch.sender_device_id) for ch in session.receiver_chains.values()),
+        }
+
+
+STEPS = {
+    "grant": grant,
+    "cases": cases,
+    "login-link": login_link,
+    "pin": pin,
+    "received": received,
+}
 
 
 def main() -> None:
@@ -48,6 +83,9 @@ def main() -> None:
     parser.add_argument("--group")
     parser.add_argument("--user")
     parser.add_argument("--scope", default="cases")
+    parser.add_argument("--username")
+    parser.add_argument("--password")
+    parser.add_argument("--fingerprint")
     args = parser.parse_args()
     sys.stdout.write(json.dumps(asyncio.run(STEPS[args.step](args))) + "\n")
 
