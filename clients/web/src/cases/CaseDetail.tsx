@@ -30,7 +30,7 @@ export function RefusedWarning({ item, title }: { item: Item; title: string }) {
     <div class="item refused" data-seq={item.seq}>
       <div role="alert">
         <strong>{title}</strong>
-        <p>{casesMsg("cases.refused_body")}</p>
+        <p>{casesMsg(item.error?.startsWith("granted item seq ") ? "cases.refused_history" : "cases.refused_body")}</p>
         <p class="code" dir="ltr">
           {item.error}
         </p>

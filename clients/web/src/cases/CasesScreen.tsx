@@ -70,6 +70,8 @@ function GroupCases({ group, initialSeq }: { group: GroupSummary; initialSeq: nu
   const [filters, setFilters] = useState<{ status: string; country: string; handling: string }>({ status: "", country: "", handling: "" });
   const [notice, setNotice] = useState<string | null>(null);
   const [draftSaved, setDraftSaved] = useState(false);
+  /** A typed change not yet sealed in the keystore: "draft kept" is not claimed meanwhile. */
+  const [draftPending, setDraftPending] = useState(false);
   const draftTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const pendingSeq = useRef(initialSeq);
 
@@ -105,10 +107,11 @@ function GroupCases({ group, initialSeq }: { group: GroupSummary; initialSeq: nu
 
   function keepDraft(form: string, data: Json) {
     clearTimeout(draftTimer.current);
+    setDraftPending(true);
     draftTimer.current = setTimeout(() => {
       // Kept in the sealed keystore: a lost connection or a reload never loses a typed case.
       ctx.secrets.set(draftName(group.id), utf8(JSON.stringify({ form, data })));
-      void ctx.save().then(() => setDraftSaved(true));
+      void ctx.save().then(() => (setDraftSaved(true), setDraftPending(false)));
     }, 600);
   }
   const draftRaw = ctx.secrets.get(draftName(group.id));
@@ -150,6 +153,7 @@ function GroupCases({ group, initialSeq }: { group: GroupSummary; initialSeq: nu
               try {
                 const item = await postCase(ctx, await channel(), registry, { form, data }, urgent);
                 clearTimeout(draftTimer.current);
+                setDraftPending(false);
                 ctx.secrets.delete(draftName(group.id));
                 await ctx.save();
                 reread();
@@ -160,7 +164,7 @@ function GroupCases({ group, initialSeq }: { group: GroupSummary; initialSeq: nu
               }
             }}
           />
-          {(draft || draftSaved) && (
+          {(draft || draftSaved) && !draftPending && (
             <p class="hint" role="status">
               {casesMsg("cases.draft_kept")}
             </p>

@@ -167,6 +167,9 @@ export class LogWriter {
   addDevice(memberKey: SigningKey, memberId: string, deviceId: string, deviceKey: Uint8Array, ts: number) {
     return this.append(memberKey, "add_device", { member_id: memberId, device_id: deviceId, device_key: b64e(deviceKey) }, ts);
   }
+  grantHistory(signer: SigningKey, memberId: string, scope: string, ts: number) {
+    return this.append(signer, "grant_history", { member_id: memberId, scope }, ts);
+  }
   checkpoint(signer: SigningKey, rosterHash: Uint8Array, ts: number) {
     return this.append(signer, "checkpoint", { roster_hash: b64e(rosterHash) }, ts);
   }

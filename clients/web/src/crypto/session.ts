@@ -9,11 +9,11 @@ import { dec, enc, fieldInt } from "./encoding";
 import { KeyUnavailableError, LogRollbackError, MalformedError, MissingChainError, ReplayError, StaleChainError, UntrustedSenderError } from "./errors";
 import { BROADCAST, type Envelope, type Header, parseEnvelope, PREKEY_ONE_TIME, TARGETED } from "./envelope";
 import { checkGrant, checkGrantSender, checkNewKeys, coordinatorDeviceAt } from "./authority";
-import { decodeDocumentKeys, type DocumentKey, documentKeyFromBytes, encodeDocumentKeys, historyGrantFromBytes } from "./documents";
+import { decodeDocumentKeys, type DocumentKey, documentKeyFromBytes, encodeDocumentKeys, type HistoryGrant, historyGrantBytes, historyGrantFromBytes } from "./documents";
 import { ContentType, type Labels, NO_LABELS } from "./labels";
 import type { OneTimePrekeyStore } from "./prekeys";
 import type { AgreementKey, SigningKey } from "./primitives";
-import { ReceiverChain, SenderChain } from "./ratchet";
+import { chainStep, messageKey, ReceiverChain, SenderChain } from "./ratchet";
 import { type Device, detectFork, envelopeEpochSeq, type Roster } from "./roster";
 import { decryptBody, openWrap, type Recipient, sealBroadcast, sealTargeted, verifyEnvelope } from "./seal";
 
@@ -137,6 +137,44 @@ export class GroupSession {
     if (!chain || chain.chainId !== chainId || this.needsRotation(nowMs)) return null;
     const content = chain.shareFrom(index);
     return content ? this.encryptTargeted(ContentType.SENDER_KEY, content, [requester], nowMs) : null;
+  }
+
+  private isCoordinator(): boolean {
+    return this.currentRoster.members.get(this.memberId)?.role === "coordinator";
+  }
+
+  /**
+   * On a coordinator's device, the key ‖ nonce its next broadcast will use (its own cases and
+   * reviews are granted too, PROTOCOL §9.1 "Keeping keys"); empty elsewhere. Call right
+   * before `encryptBroadcast` (`messaging/history.py: next_broadcast_key`).
+   */
+  nextBroadcastKey(): Bytes {
+    const chain = this.senderChain;
+    if (!chain || !this.isCoordinator()) return new Uint8Array();
+    const [mk] = chainStep(chain.chainKey);
+    const [key, nonce] = messageKey(mk, chain.chainId, chain.index);
+    return new Uint8Array([...key, ...nonce]);
+  }
+
+  /** Seal a HISTORY_GRANT to the granted member's devices once the log holds the grant (§9.1). */
+  grantHistory(grant: HistoryGrant, recipients: readonly Recipient[], nowMs: number): Promise<Bytes> {
+    if (!this.isCoordinator()) throw new UntrustedSenderError("only a coordinator's device may send a history grant");
+    const member = this.currentRoster.members.get(grant.memberId);
+    if (!member || !member.historyScopes.has(grant.scope)) throw new UntrustedSenderError(`the log holds no ${grant.scope} grant for this member`);
+    if (recipients.some((r) => !member.devices.has(r.deviceId))) throw new UntrustedSenderError("history grants go only to the granted member's devices");
+    return this.encryptTargeted(ContentType.HISTORY_GRANT, historyGrantBytes(grant), recipients, nowMs);
+  }
+
+  /** Chain states and document keys for one of this member's new devices, with an archive. */
+  exportHistory(archive: Bytes = new Uint8Array()): HistoryBundle {
+    return { chains: [...this.receiverChains.values()], documentKeys: [...this.documentKeys.values()], archive };
+  }
+
+  /** Seal a history bundle to another device of this same member, and to nobody else (§9). */
+  transferHistory(bundle: HistoryBundle, recipient: Recipient, nowMs: number): Promise<Bytes> {
+    const dev = this.currentRoster.device(recipient.deviceId);
+    if (!dev || dev.memberId !== this.memberId || dev.deviceId === this.deviceId) throw new UntrustedSenderError("history goes only to another device of the same member");
+    return this.encryptTargeted(ContentType.HISTORY_TRANSFER, historyBundleBytes(bundle), [recipient], nowMs);
   }
 
   /** Chains, document keys and the replay cache, in the Python SDK's byte form. */

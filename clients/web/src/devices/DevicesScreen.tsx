@@ -75,6 +75,11 @@ function LinkNewDevice() {
                 : m(o.outcome === "linked" ? "linked" : o.outcome === "already" ? "already" : "not_pinned_group", { group: o.name })}
             </li>
           ))}
+          {outcomes.map(({ groupId, name, history }) => history && (
+            <li key={`${groupId}-history`} data-history={"sent" in history ? "sent" : "failed"}>
+              {"sent" in history ? m("history_sent", { group: name, count: String(history.sent) }) : m("history_failed", { group: name, reason: describeTrust(history.error).message })}
+            </li>
+          ))}
         </ul>
         </div>
       )}

@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { ErrorLine } from "../app/ui";
 import { BindingError } from "../crypto";
 import type { Described } from "../i18n";
-import { vault } from "../feed/unlock";
+import { reconnectFeed, vault } from "../feed/unlock";
 import { describeTrust } from "./describe";
 import { comparePinned, pinByFingerprint, rootCodes } from "./linking";
 import { m } from "./messages";
@@ -59,6 +59,7 @@ export function PinGroupKey({ groupId, onPinned }: { groupId: string; onPinned: 
     setError(null);
     try {
       await pinByFingerprint(vault.value!, groupId, compared);
+      reconnectFeed(); // the group's waiting items are verified now
       onPinned();
     } catch (failure) {
       setError(failure instanceof BindingError ? { message: m("pin_mismatch"), code: failure.code } : describeTrust(failure));

@@ -91,11 +91,23 @@ export async function certifyDevice(vault: Vault, groupId: string, code: string,
   return "linked";
 }
 
+/** After linking: hand the new device this member's history in the group (§9); never fails the link. */
+async function sendHistory(vault: Vault, groupId: string, deviceId: string): Promise<{ sent: number } | { error: unknown }> {
+  try {
+    const { transferHistory } = await import("./transfer");
+    return { sent: await transferHistory(vault, groupId, deviceId) };
+  } catch (error) {
+    return { error };
+  }
+}
+
 export interface LinkOutcome {
   groupId: string;
   name: string;
   outcome: "linked" | "already" | "not_pinned" | "failed";
   error?: unknown;
+  /** Once linked: how many earlier items went to the new device (HISTORY_TRANSFER), or why none. */
+  history?: { sent: number } | { error: unknown };
 }
 
 /** Link the new device into every group this device has pinned; one outcome per group. */
@@ -109,7 +121,8 @@ export async function linkEverywhere(vault: Vault, code: string, userId: string)
       continue;
     }
     try {
-      outcomes.push({ ...base, outcome: await certifyDevice(vault, group.id, code, userId) });
+      const outcome = await certifyDevice(vault, group.id, code, userId);
+      outcomes.push({ ...base, outcome, ...(outcome === "linked" ? { history: await sendHistory(vault, group.id, parseLinkCode(code)[0]) } : {}) });
     } catch (error) {
       outcomes.push({ ...base, outcome: "failed", error });
     }

@@ -155,6 +155,13 @@ function ItemView({ item, onReply, roster, names, reply }: { item: FeedItem; onR
       </article>
     );
   }
+  if (item.before) {
+    return (
+      <article class="item unreadable" data-seq={item.seq} data-before={item.before}>
+        <p class="meta">{m(item.before === "joined" ? "before_joined" : "before_linked", { seq: String(item.seq) })}</p>
+      </article>
+    );
+  }
   const who = item.mine ? t("feed.you") : item.senderUserId ? memberLabel(item.senderUserId, names.get(item.senderUserId)) : "";
   return (
     <article class={`item${item.urgent ? " urgent" : ""}${reply ? " reply" : ""}`} data-seq={item.seq} data-urgent={item.urgent ? "true" : "false"}>

@@ -6,8 +6,9 @@
  */
 import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
-import { b64d, b64e, b64StdDecode, b64StdEncode, ContentType, CryptoError, equal, fingerprint, ForkError, fromUtf8, GroupSession, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, toHex, TrustError, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
+import { b64d, b64e, b64StdDecode, b64StdEncode, ContentType, CryptoError, deviceAt, equal, fingerprint, ForkError, fromUtf8, GroupSession, historyBundleFromBytes, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, MissingChainError, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, toHex, TrustError, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
 import { checkedEnvelope, checkIdentity, checkReceipt, checkRouting, forgetHead, forkRecord, knownTail, parseStreamItem, readLog, receiptBody, refreshRoster, rememberHead, type StreamItem, unfreeze } from "../protocol";
+import { keepGrant, mergeRecords, observe, observeSent, parseTransferArchive } from "../records/history";
 import { type Incoming, incoming as makeIncoming, INBOX_KINDS, pyIsoFromMs } from "../records/incoming";
 import type { Vault } from "./vault";
 
@@ -155,6 +156,11 @@ export interface FeedItem {
   parentSeq?: number | null;
   /** On this device's own items: how far each recipient device got, from signed receipts. */
   receipts?: Record<string, RecipientState>;
+  /**
+   * Not readable here by policy, not refused (PROTOCOL §9): a broadcast sealed at a log head
+   * where this member (`joined`) or this device (`linked`) was not yet certified.
+   */
+  before?: "joined" | "linked";
 }
 
 /** One recipient device's signed receipts for an item this device sent. */
@@ -201,6 +207,11 @@ export interface Opened {
   incoming: Incoming | null;
   /** A checked receipt for one of this device's own items. */
   update?: ReceiptUpdate;
+  /** A verified history grant was kept for the records sync to import (PROTOCOL §9.1), or a
+   * history transfer added to the records archive: the records screens re-read. */
+  granted?: boolean;
+  /** Feed items a HISTORY_TRANSFER from another device of this member brought (§9). */
+  restored?: FeedItem[];
 }
 
 /** Options of a content send (a case, an amendment, a reply, a review). */
@@ -347,6 +358,7 @@ export class GroupChannel {
     const labels = makeLabels({ urgent, replyTo: options.review ? null : parent, reviewOf: options.review ? parent : null });
     const sentAtMs = Date.now();
     const type = kind === "alert" ? ContentType.ALERT : ContentType.MESSAGE;
+    const itemKey = this.session.nextBroadcastKey(); // a coordinator's own, to grant later (§9.1)
     const envelope = await this.session.encryptBroadcast(type, content, sentAtMs, undefined, labels);
     await this.persist();
     const posted = await authed<{ seq: number }>("POST", `/groups/${this.groupId}/messages`, {
@@ -354,6 +366,10 @@ export class GroupChannel {
     });
     const ref = { senderDeviceId: this.vault.deviceId, messageId: parseEnvelope(envelope).header.messageId };
     this.refs.set(posted.seq, ref);
+    if (itemKey.length) {
+      observeSent(this.vault.data.secrets, this.groupId, posted.seq, kind, parentSeq, envelope, itemKey);
+      await this.vault.save();
+    }
     return { seq: posted.seq, sentAtMs, ref };
   }
 
@@ -399,6 +415,24 @@ export class GroupChannel {
     }
     checkRouting(env.header, parsed, null);
     return { parentSeq: parsed.parent_seq };
+  }
+
+  /**
+   * Whether a broadcast this device holds no chain for was sealed at a log head where this
+   * device was not certified (so no sender could have given it the key, §9): "linked" when
+   * another device of this member was certified there (a HISTORY_TRANSFER can bring it),
+   * else "joined".
+   */
+  private sentBefore(envelope: Uint8Array): "joined" | "linked" | null {
+    try {
+      const h = parseEnvelope(envelope).header;
+      const roster = this.session.roster;
+      if (deviceAt(roster, this.vault.deviceId, h.epochId) !== null) return null;
+      const mine = [...(roster.members.get(this.session.memberId)?.devices.keys() ?? [])];
+      return mine.some((d) => deviceAt(roster, d, h.epochId) !== null) ? "linked" : "joined";
+    } catch {
+      return null; // a head this device has not verified: not a policy question
+    }
   }
 
   /** A pushed receipt for one of this device's items, checked (§7.2); null if it fails. */
@@ -459,6 +493,19 @@ export class GroupChannel {
       if (received.senderMemberId !== parsed.sender_user_id) throw new Error("the server's sender does not match the signed sender");
       // Not stored here: the live feed stages the session with the cursor that passes this item.
       this.refs.set(parsed.seq, { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId });
+      if (received.contentType === ContentType.HISTORY_GRANT) {
+        keepGrant(this.vault.data.secrets, this.groupId, env.header.messageId, received.content); // saved with the batch
+        return { item: null, receipt: null, incoming: null, granted: true };
+      }
+      if (received.contentType === ContentType.HISTORY_TRANSFER) {
+        // Chains and document keys are installed; the archive is this member's own device's
+        // already-decrypted items (saved with the batch).
+        const archive = parseTransferArchive<FeedItem>(this.groupId, historyBundleFromBytes(received.content).archive);
+        mergeRecords(this.vault.data.secrets, this.groupId, archive.records);
+        const restored = archive.feed.filter((i) => i.refused === null && !i.before).map((i) => ({ ...i, mine: false, receipts: {} }));
+        return { item: null, receipt: null, incoming: null, granted: archive.records.length > 0, restored };
+      }
+      observe(this.vault.data.secrets, this.session.roster, this.session.memberId, meta, parsed.envelope, received.itemKey);
       const incoming = kept ? makeIncoming({ ...meta, parent_seq: parentSeq, verified: true, content: received.content, review: env.header.labels.reviewOf !== null, sent_at: pyIsoFromMs(env.header.ts) }) : null;
       if (parsed.kind !== "alert" && parsed.kind !== "chat") return { item: null, receipt: null, incoming };
       const receipt = await receiptBody(this.vault.data.signingKey, { groupId: parsed.group_id, seq: parsed.seq, item: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, deviceId: this.vault.deviceId, status: "delivered", ts: Date.now() });
@@ -467,6 +514,8 @@ export class GroupChannel {
       return { item: { ...base, text, refused: null, parentSeq, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, ...(record !== null ? { record } : {}) }, receipt, incoming };
     } catch (error) {
       if (isTransient(error)) throw error; // retried on the next sync, not recorded as refused
+      const before = error instanceof MissingChainError ? this.sentBefore(parsed.envelope) : null;
+      if (before) return { item: { ...base, text: null, refused: null, before }, receipt: null, incoming: null };
       const incoming = kept ? makeIncoming({ ...meta, verified: false, error: reason(error) }) : null;
       return { item: { ...base, text: null, refused: reason(error) }, receipt: null, incoming };
     }

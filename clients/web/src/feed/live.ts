@@ -191,6 +191,7 @@ export class LiveFeed {
   private journal: FeedItem[] = [];
   /** Opened content for the records inbox, written by the commit that passes it. */
   private incoming: Incoming[] = [];
+  private granted = false;
   private attempt = 0;
   private stopped = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -324,7 +325,7 @@ export class LiveFeed {
     // cursor stays, and they come again once it is pinned. Not a reason to drop the socket.
     if (!isPinned(this.vault, groupId)) return;
     const channel = await this.channel(groupId);
-    const { item, receipt, update, incoming } = await channel.receive(raw, itemAt);
+    const { item, receipt, update, incoming, granted, restored } = await channel.receive(raw, itemAt);
     this.batch ??= { socket, receipts: [], started: Date.now(), size: 0 };
     // A receipt or a server event leaves the session as it was: nothing to export for it.
     const moved = raw.kind !== "receipt" && raw.kind !== "prenotification_event";
@@ -343,6 +344,17 @@ export class LiveFeed {
       if (item?.urgent && !item.mine && item.refused === null) notifyUrgent();
     }
     if (incoming) this.incoming.push(incoming);
+    // Earlier items another device of this member handed over (HISTORY_TRANSFER): in place of
+    // what this device could not read, never over an item it verified itself.
+    const kept = (restored ?? []).filter((r) => {
+      const held = byKey.get(itemKey(r.groupId, r.seq));
+      return !held || held.before !== undefined;
+    });
+    if (kept.length) {
+      publish(kept, link.value === "live");
+      this.journal.push(...kept);
+    }
+    if (granted) this.granted = true;
     if (receipt) this.batch.receipts.push(receipt);
     this.pos[hex] = seq;
     // `waiting` counts this frame too: 1 means nothing else has arrived behind it.
@@ -373,8 +385,9 @@ export class LiveFeed {
       await this.vault.save();
       performance.measure("cordon:commit", { start: started }); // one seal (bench/feed_chromium.spec.ts)
     }
-    if (this.incoming.length) {
+    if (this.incoming.length || this.granted) {
       this.incoming = [];
+      this.granted = false; // a history grant to import (records sync, PROTOCOL §9.1)
       inboxTick.value++;
     }
     // One frame per RECEIPTS_PER_FRAME receipts (one group commit on the server), not one per item.

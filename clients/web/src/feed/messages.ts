@@ -20,6 +20,8 @@ export const t = defineMessages({
     receipt_pending: "not received yet",
     draft_saved: "Draft kept on this device, encrypted.",
     draft_saving: "Keeping the draft…",
+    before_joined: "Item {seq} was sent before you joined this group. By the group's rules it cannot be read here; a coordinator can share earlier cases with you.",
+    before_linked: "Item {seq} was sent before this device was added. Send your history to it from your other device to read it here.",
   },
   fr: {
     notify_enable: "Me prévenir des alertes urgentes quand cet onglet est en arrière-plan",
@@ -38,6 +40,8 @@ export const t = defineMessages({
     receipt_pending: "pas encore reçu",
     draft_saved: "Brouillon conservé sur cet appareil, chiffré.",
     draft_saving: "Conservation du brouillon…",
+    before_joined: "L'élément {seq} a été envoyé avant que vous ne rejoigniez ce groupe. Selon les règles du groupe, il ne peut pas être lu ici ; un coordinateur peut vous partager les cas antérieurs.",
+    before_linked: "L'élément {seq} a été envoyé avant l'ajout de cet appareil. Envoyez-lui votre historique depuis votre autre appareil pour le lire ici.",
   },
   es: {
     notify_enable: "Avisarme de las alertas urgentes cuando esta pestaña esté en segundo plano",
@@ -56,6 +60,8 @@ export const t = defineMessages({
     receipt_pending: "aún no recibido",
     draft_saved: "Borrador guardado en este dispositivo, cifrado.",
     draft_saving: "Guardando el borrador…",
+    before_joined: "El elemento {seq} se envió antes de que usted se uniera a este grupo. Según las reglas del grupo no puede leerse aquí; un coordinador puede compartirle los casos anteriores.",
+    before_linked: "El elemento {seq} se envió antes de añadir este dispositivo. Envíele su historial desde su otro dispositivo para leerlo aquí.",
   },
   ru: {
     notify_enable: "Уведомлять о срочных оповещениях, когда эта вкладка в фоне",
@@ -74,6 +80,8 @@ export const t = defineMessages({
     receipt_pending: "ещё не получено",
     draft_saved: "Черновик сохранён на этом устройстве в зашифрованном виде.",
     draft_saving: "Сохранение черновика…",
+    before_joined: "Элемент {seq} был отправлен до того, как вы вступили в эту группу. По правилам группы его нельзя прочитать здесь; координатор может открыть вам прежние дела.",
+    before_linked: "Элемент {seq} был отправлен до добавления этого устройства. Передайте на него историю с другого вашего устройства, чтобы прочитать его здесь.",
   },
   ar: {
     notify_enable: "أعلمني بالتنبيهات العاجلة عندما تكون علامة التبويب هذه في الخلفية",
@@ -92,6 +100,8 @@ export const t = defineMessages({
     receipt_pending: "لم يُستلم بعد",
     draft_saved: "المسودة محفوظة على هذا الجهاز، مشفّرة.",
     draft_saving: "جارٍ حفظ المسودة…",
+    before_joined: "أُرسل العنصر {seq} قبل انضمامك إلى هذه المجموعة. وفق قواعد المجموعة لا يمكن قراءته هنا؛ يستطيع المنسق مشاركة الحالات السابقة معك.",
+    before_linked: "أُرسل العنصر {seq} قبل إضافة هذا الجهاز. أرسل سجلّك إليه من جهازك الآخر لقراءته هنا.",
   },
   pt: {
     notify_enable: "Avisar-me de alertas urgentes quando este separador estiver em segundo plano",
@@ -110,5 +120,7 @@ export const t = defineMessages({
     receipt_pending: "ainda não recebido",
     draft_saved: "Rascunho guardado neste dispositivo, cifrado.",
     draft_saving: "A guardar o rascunho…",
+    before_joined: "O item {seq} foi enviado antes de se juntar a este grupo. Pelas regras do grupo não pode ser lido aqui; um coordenador pode partilhar consigo os casos anteriores.",
+    before_linked: "O item {seq} foi enviado antes de este dispositivo ser adicionado. Envie-lhe o seu histórico a partir do seu outro dispositivo para o ler aqui.",
   },
 });

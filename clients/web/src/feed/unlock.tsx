@@ -46,6 +46,17 @@ async function opened(next: Vault) {
   feed.start();
 }
 
+/**
+ * Connect the live feed again from the stored cursor: after a group is pinned, the items that
+ * waited for its key (a linked device's backlog, its HISTORY_TRANSFER) come now, before any
+ * newer item moves the cursor past them.
+ */
+export function reconnectFeed(): void {
+  if (!feed) return;
+  feed.stop();
+  feed.start();
+}
+
 /** Close the feed when the session ends (logout, expiry): keys leave memory with it. */
 session.subscribe((current) => {
   if (!current && vault.value) {

@@ -22,6 +22,7 @@ import { type Described, language } from "../i18n";
 import { admit, coordinatorSigner, invite, type JoinRequest, joinRequests, LOG_ROLES, logOpened, NEXT_STATUS, openLog, type PublishedTemplate, publishTemplate, removeMember, setRole, setStatus, templates } from "./admin";
 import { countryName, type DirectoryEntry, fetchDirectory } from "./directory";
 import { roleLabel, statusLabel } from "./GroupsScreen";
+import { HistoryGrantCard } from "./HistoryGrant";
 import { g } from "./messages";
 import { ResolveFork, TrustRefused } from "./TrustRefused";
 import "./groups.css";
@@ -327,6 +328,7 @@ function GroupView({ id }: { id: string }) {
           <LogHead groupId={id} />
           <RosterTable group={group} roster={stage.roster} signer={stage.signer} onChanged={load} />
           {stage.signer ? <Manage group={group} onChanged={load} /> : group.my_role === "coordinator" && <Notice>{g("no_signer")}</Notice>}
+          {stage.signer && stage.roster.members.get(me)?.role === "coordinator" && <HistoryGrantCard groupId={id} roster={stage.roster} />}
         </>
       )}
     </>

@@ -137,6 +137,13 @@ export async function removeMember(vault: Vault, groupId: string, userId: string
   await authed("DELETE", `/groups/${groupId}/members/${memberId}`);
 }
 
+/** Log `grant_history(member, scope)` once (PROTOCOL §9.1); the verified roster after it. */
+export async function logHistoryGrant(vault: Vault, groupId: string, userId: string, memberId: string, scope: string): Promise<Roster> {
+  const verified = await roster(vault, groupId);
+  if (verified.members.get(memberId)?.historyScopes.has(scope)) return verified;
+  return appendSigned(vault, groupId, userId, "grant_history", { member_id: memberId, scope });
+}
+
 export const setStatus = (groupId: string, status: string) => authed("POST", `/groups/${groupId}/status`, { body: { status } });
 
 /** A template body signed by this device's key (`sign_template`); the server stores only a

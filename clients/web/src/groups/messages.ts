@@ -73,6 +73,14 @@ const en = {
   template_published: "{id} version {version} published.",
   template_invalid: "This is not a template: it needs a JSON object with an “id” and a “version” number.",
   templates_list: "Versions in this group",
+  history_title: "Share earlier history",
+  history_hint: "Let a member who joined later read the operation's earlier cases or pre-notifications. The decision is signed in the group's log and cannot be taken back; only items this device opened can be shared.",
+  history_member: "Member",
+  history_scope: "What to share",
+  history_scope_cases: "Earlier cases and their threads",
+  history_scope_prenotifications: "Earlier pre-notifications",
+  history_submit: "Sign and share the history",
+  history_done: "History shared with {name}: {count} earlier items.",
 };
 
 const fr: typeof en = {
@@ -147,6 +155,14 @@ const fr: typeof en = {
   template_published: "{id} version {version} publiée.",
   template_invalid: "Ce n'est pas un modèle : il faut un objet JSON avec un « id » et un numéro de « version ».",
   templates_list: "Versions dans ce groupe",
+  history_title: "Partager l'historique",
+  history_hint: "Permettre à un membre arrivé plus tard de lire les cas ou pré-notifications antérieurs de l'opération. La décision est signée dans le journal du groupe et ne peut pas être annulée ; seuls les éléments ouverts sur cet appareil peuvent être partagés.",
+  history_member: "Membre",
+  history_scope: "Quoi partager",
+  history_scope_cases: "Cas antérieurs et leurs fils",
+  history_scope_prenotifications: "Pré-notifications antérieures",
+  history_submit: "Signer et partager l'historique",
+  history_done: "Historique partagé avec {name} : {count} éléments antérieurs.",
 };
 
 const es: typeof en = {
@@ -221,6 +237,14 @@ const es: typeof en = {
   template_published: "{id} versión {version} publicada.",
   template_invalid: "Esto no es una plantilla: hace falta un objeto JSON con un «id» y un número de «version».",
   templates_list: "Versiones en este grupo",
+  history_title: "Compartir el historial",
+  history_hint: "Permitir que un miembro que se unió después lea los casos o prenotificaciones anteriores de la operación. La decisión se firma en el registro del grupo y no se puede deshacer; solo se comparten los elementos abiertos en este dispositivo.",
+  history_member: "Miembro",
+  history_scope: "Qué compartir",
+  history_scope_cases: "Casos anteriores y sus hilos",
+  history_scope_prenotifications: "Prenotificaciones anteriores",
+  history_submit: "Firmar y compartir el historial",
+  history_done: "Historial compartido con {name}: {count} elementos anteriores.",
 };
 
 const ru: typeof en = {
@@ -295,6 +319,14 @@ const ru: typeof en = {
   template_published: "{id} версии {version} опубликован.",
   template_invalid: "Это не шаблон: нужен объект JSON с полем «id» и номером «version».",
   templates_list: "Версии в этой группе",
+  history_title: "Открыть прежнюю историю",
+  history_hint: "Позволить участнику, вступившему позже, прочитать прежние дела или предуведомления операции. Решение подписывается в журнале группы и не может быть отменено; передаются только элементы, открытые на этом устройстве.",
+  history_member: "Участник",
+  history_scope: "Что открыть",
+  history_scope_cases: "Прежние дела и их обсуждения",
+  history_scope_prenotifications: "Прежние предуведомления",
+  history_submit: "Подписать и открыть историю",
+  history_done: "История открыта для {name}: прежних элементов — {count}.",
 };
 
 const ar: typeof en = {
@@ -369,6 +401,14 @@ const ar: typeof en = {
   template_published: "تم نشر {id} الإصدار {version}.",
   template_invalid: "هذا ليس نموذجًا: يلزم كائن JSON يحتوي على «id» ورقم «version».",
   templates_list: "الإصدارات في هذه المجموعة",
+  history_title: "مشاركة السجل السابق",
+  history_hint: "السماح لعضو انضم لاحقًا بقراءة الحالات أو الإشعارات المسبقة السابقة للعملية. يُوقَّع القرار في سجل المجموعة ولا يمكن التراجع عنه؛ لا يُشارَك إلا ما فُتح على هذا الجهاز.",
+  history_member: "العضو",
+  history_scope: "ما الذي يُشارَك",
+  history_scope_cases: "الحالات السابقة ومناقشاتها",
+  history_scope_prenotifications: "الإشعارات المسبقة السابقة",
+  history_submit: "وقّع وشارك السجل",
+  history_done: "شورك السجل مع {name}: {count} من العناصر السابقة.",
 };
 
 const pt: typeof en = {
@@ -443,6 +483,14 @@ const pt: typeof en = {
   template_published: "{id} versão {version} publicada.",
   template_invalid: "Isto não é um modelo: é preciso um objeto JSON com um «id» e um número de «version».",
   templates_list: "Versões neste grupo",
+  history_title: "Partilhar o histórico",
+  history_hint: "Permitir que um membro que entrou mais tarde leia os casos ou pré-notificações anteriores da operação. A decisão é assinada no registo do grupo e não pode ser desfeita; só são partilhados os itens abertos neste dispositivo.",
+  history_member: "Membro",
+  history_scope: "O que partilhar",
+  history_scope_cases: "Casos anteriores e as suas conversas",
+  history_scope_prenotifications: "Pré-notificações anteriores",
+  history_submit: "Assinar e partilhar o histórico",
+  history_done: "Histórico partilhado com {name}: {count} itens anteriores.",
 };
 
 export const g = defineMessages({ en, fr, es, ru, ar, pt });

@@ -8,6 +8,7 @@
  * secrets, the verified roster and the HTTP call (`RecordsContext`).
  */
 import { b64StdDecode, CordonCryptoError, fromUtf8, type Roster, utf8 } from "../crypto";
+import { groupsWithGrants, importGranted } from "./history";
 import { type Incoming, pyIsoFromMs, type RecordsInbox } from "./incoming";
 import { TemplateError, type TemplateRegistry } from "./templates";
 import { contentItem, decodeItems, domainRegistry, type Item, STATUS_EVENT, verifyStatusEvent } from "./view";
@@ -105,6 +106,13 @@ async function detailOf(ctx: RecordsContext, groupId: string, item: Item): Promi
     const fetched = await ctx.call<{ envelope: string }>("GET", `/groups/${groupId}/messages/${Number(seq)}`);
     return b64StdDecode(fetched.envelope);
   } catch {
+    // An event imported from a history grant: its detail comes through the same route (§9.1).
+    try {
+      const [served] = await ctx.call<{ envelope: string }[]>("GET", `/groups/${groupId}/history/prenotifications?seq=${Number(seq)}`);
+      if (served) return b64StdDecode(served.envelope);
+    } catch {
+      // not granted either
+    }
     return new Uint8Array(); // not served: the event's detail hash cannot match, so it is refused
   }
 }
@@ -126,8 +134,10 @@ export async function sync(ctx: RecordsContext, registry: TemplateRegistry = dom
   const pending = await ctx.inbox.pending();
   const incoming = [...pending, ...extra];
   const result: SyncResult = { items: [], templateRefusals: new Map() };
-  const groups = [...new Set(incoming.map((i) => i.group_id))];
   try {
+    // Earlier items a coordinator granted (PROTOCOL §9.1): verified and archived as if received then.
+    for (const groupId of groupsWithGrants(ctx.secrets)) incoming.push(...(await importGranted(ctx, groupId)));
+    const groups = [...new Set(incoming.map((i) => i.group_id))];
     for (const groupId of groups) {
       const roster = await ctx.roster(groupId);
       result.templateRefusals.set(groupId, await loadGroupTemplates(ctx, groupId, registry, roster));
