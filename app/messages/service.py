@@ -70,7 +70,7 @@ _HEAD_TABLE = cast(Table, GroupStream.__table__)  # Core upsert: not the ORM bul
 
 
 def routing(item: StoredItem) -> realtime.Routing:
-    """The routing metadata the read rule looks at."""
+    """The routing metadata the read and delivery rules look at."""
     return realtime.Routing(
         group_id=item.group_id,
         seq=item.seq,
@@ -79,6 +79,7 @@ def routing(item: StoredItem) -> realtime.Routing:
         recipients=frozenset(uuid.UUID(d) for d in item.recipients)
         if item.recipients is not None
         else None,
+        receipt_device_id=item.sender_device_id if item.kind == MessageKind.RECEIPT else None,
     )
 
 
@@ -292,11 +293,20 @@ async def sync(
     limit: int,
     group_id: uuid.UUID | None = None,
 ) -> SyncResult:
-    """Everything the device may read after `positions`, in seq order per group.
+    """Everything delivered to the device after `positions`, in seq order per group.
 
     Groups are drained one after the other (by id), so each page takes a prefix of each
-    group's remaining stream and the returned positions never skip an unseen item. Items the
-    device may not read are passed over (the positions still advance past them).
+    group's remaining stream and the returned positions never skip an unseen item. Items not
+    delivered to the device (`realtime.delivers`: unreadable ones, and the receipts this very
+    device signed) are passed over, and the positions still advance past them.
+
+    Paging: `limit` bounds the items SCANNED, not the items returned. A page whose scanned
+    rows were all passed over (say 500 of the device's own receipts after reading a
+    backlog) comes back with no items, positions moved to the last row scanned and
+    `more=True`; the next call starts after those rows, so it neither re-reads them nor
+    loops. Only `more` says whether to continue: an empty or short page is not "caught up".
+    With fewer rows than `limit`, every pending group was read to its head, so the positions
+    jump to the heads (past trailing items passed over as well) and `more=False`.
     """
     if group_id is not None and group_id not in viewer.groups:
         raise GroupNotFound()
@@ -332,8 +342,8 @@ async def sync(
     if len(rows) < limit:  # every pending group was drained up to its head
         for g in pending:
             new_positions[g] = max(new_positions.get(g, 0), current[g])
-    readable = [row for row in rows if realtime.can_read(viewer, routing(row))]
-    return SyncResult(items=readable, positions=new_positions, more=len(rows) == limit)
+    delivered = [row for row in rows if realtime.delivers(viewer, routing(row))]
+    return SyncResult(items=delivered, positions=new_positions, more=len(rows) == limit)
 
 
 async def get(

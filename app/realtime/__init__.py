@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.realtime.events import Event, ItemPublished, Kick, Refresh
 from app.realtime.fanout import Fanout
-from app.realtime.hub import Routing, Viewer, can_read
+from app.realtime.hub import Routing, Viewer, can_read, delivers
 
 PENDING_KEY = "cordon.realtime.pending"
 FANOUT_KEY = "cordon.realtime.fanout"
@@ -25,6 +25,7 @@ __all__ = [
     "Viewer",
     "bind_sessions",
     "can_read",
+    "delivers",
     "publish",
 ]
 

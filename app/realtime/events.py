@@ -68,6 +68,7 @@ def dumps(event: Event, origin: str) -> str:
             "c": r.created_at.isoformat(),
             "u": str(r.sender_user_id) if r.sender_user_id else None,
             "r": sorted(str(d) for d in r.recipients) if r.recipients is not None else None,
+            "e": str(r.receipt_device_id) if r.receipt_device_id else None,
             "f": event.frame,
         }
     elif isinstance(event, Kick):
@@ -98,6 +99,7 @@ def loads(data: str | bytes) -> tuple[str, Event]:
             recipients=frozenset(uuid.UUID(d) for d in recipients)
             if recipients is not None
             else None,
+            receipt_device_id=_uuid(body.get("e")),  # absent from a not yet upgraded process
         )
         return body["o"], ItemPublished(routing=routing, frame=body["f"])
     if kind == "kick":

@@ -8,6 +8,14 @@ The read rule
     and the item was appended at or after the start of that membership. A whole-group item
     (`recipients is None`) is then readable; a targeted item only by a listed recipient device
     or by any device of the user who sent it (so a sender's other devices stay in step).
+
+The delivery rule
+    What sync and the websocket push hand a device: what it may read (`can_read`), less the
+    receipts it signed itself (`Routing.receipt_device_id`). Its own receipt tells the device
+    nothing it does not know, and a backlog read on one device would otherwise come back to
+    it once per item; the user's other devices and the item's sender still get it. The
+    reader's position still moves past a receipt left out, like past an unreadable item.
+    Fetching one item by seq (`can_read` alone) is unchanged.
 """
 
 import uuid
@@ -27,6 +35,7 @@ class Routing(NamedTuple):
     created_at: datetime
     sender_user_id: uuid.UUID | None = None
     recipients: frozenset[uuid.UUID] | None = None
+    receipt_device_id: uuid.UUID | None = None  # for a receipt: the device that signed it
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +59,17 @@ def can_read(viewer: Viewer, routing: Routing) -> bool:
     return viewer.device_id in routing.recipients or viewer.user_id == routing.sender_user_id
 
 
+def delivers(viewer: Viewer, routing: Routing) -> bool:
+    """THE delivery rule (see the module docstring): readable, and not the device's own
+    receipt coming back to it."""
+    return routing.receipt_device_id != viewer.device_id and can_read(viewer, routing)
+
+
 class Decision(Enum):
     """What a connection does with a live item, given where its reader stands in the group."""
 
     DELIVER = "deliver"  # the next item and readable: send it
-    ADVANCE = "advance"  # the next item but not readable: move past it silently
+    ADVANCE = "advance"  # the next item but not delivered to it: move past it silently
     SKIP = "skip"  # already delivered (or not this device's group): drop it
     CATCH_UP = "catch_up"  # items are missing before it: read the gap from the database
 
@@ -69,7 +84,7 @@ def decide(viewer: Viewer, positions: Mapping[uuid.UUID, int], routing: Routing)
         return Decision.SKIP
     if routing.seq > position + 1:
         return Decision.CATCH_UP
-    return Decision.DELIVER if can_read(viewer, routing) else Decision.ADVANCE
+    return Decision.DELIVER if delivers(viewer, routing) else Decision.ADVANCE
 
 
 C = TypeVar("C")

@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from app.realtime.hub import Decision, Registry, Routing, Viewer, can_read, decide
+from app.realtime.hub import Decision, Registry, Routing, Viewer, can_read, decide, delivers
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 GROUP = uuid.uuid4()
@@ -52,6 +52,26 @@ def test_decide_advances_past_unreadable_items():
     """An item the device may not read moves the position without a send."""
     hidden = item(5, recipients=frozenset({OTHER_DEVICE}))
     assert decide(VIEWER, {GROUP: 4}, hidden) is Decision.ADVANCE
+
+
+def test_a_devices_own_receipt_is_not_delivered_back_to_it():
+    """A receipt this device signed stays readable but is not delivered to it; the user's
+    other devices and the item's sender (a recipient) still get it."""
+    own = item(sender_user_id=USER, recipients=frozenset({OTHER_DEVICE}), receipt_device_id=DEVICE)
+    assert can_read(VIEWER, own) and not delivers(VIEWER, own)
+    twin = Viewer(user_id=USER, device_id=uuid.uuid4(), groups={GROUP: T0})
+    assert delivers(twin, own)
+    sender = Viewer(user_id=uuid.uuid4(), device_id=OTHER_DEVICE, groups={GROUP: T0})
+    assert delivers(sender, own)
+    assert decide(VIEWER, {GROUP: 0}, own) is Decision.ADVANCE
+    assert decide(twin, {GROUP: 0}, own) is Decision.DELIVER
+
+
+def test_only_receipts_are_held_back_from_their_device():
+    """An item without a receipt device (everything but receipts) is delivered as readable."""
+    mine = item(sender_user_id=USER)
+    assert delivers(VIEWER, mine)
+    assert not delivers(VIEWER, item(recipients=frozenset({OTHER_DEVICE})))
 
 
 def test_decide_ignores_groups_the_device_does_not_follow():
