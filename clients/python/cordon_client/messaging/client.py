@@ -511,9 +511,11 @@ class MessagingClient(RoutingClient):
         """A receipt is verified only if the receipting roster device signed it for this
         device's own item at that seq.
 
-        The server shows a user the items it caused, so each receipt this device posted comes
-        back to it: that echo is addressed to the item's sender, is not checked here (checking
-        costs a request per item), and is never verified."""
+        The server shows a user the items it caused, so the user's other devices get the
+        receipts this device posted; this device itself no longer does (docs/REALTIME.md,
+        delivery rule), but an echo that still comes (an older server) is addressed to the
+        item's sender, is not checked here (checking costs a request per item), and is never
+        verified."""
         assert incoming.event is not None
         _, keystore = self.state.require()
         if incoming.sender_device_id == keystore.device_id:

@@ -441,8 +441,9 @@ export class GroupChannel {
       const event = JSON.parse(fromUtf8(envelope)) as Record<string, unknown>;
       const seq = Number(event.seq);
       const mine = lookup(this.groupId, seq);
-      // Not about an item this device sent (its own receipts come back to it, readable by
-      // their sender): nothing to check, nothing it could change.
+      // Not about an item this device sent (a receipt by another device of this user, or
+      // this device's own echoed back by a server before the delivery rule of
+      // docs/REALTIME.md): nothing to check, nothing it could change.
       if (!mine?.mine || !mine.ref) return null;
       await checkReceipt(event, this.groupId, this.session.roster, mine.ref);
       const status = event.status === "read" ? "read" : "delivered";
