@@ -11,8 +11,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Page } from "@playwright/test";
-import { checkScreen, expect, KEY_PASSPHRASE, logIn, PASSWORD, sdk, test, turnOnTotp } from "./fixtures";
+import { askToJoin, checkScreen, expect, KEY_PASSPHRASE, logIn, PASSWORD, protectKeys, sdk, sdkCoordinatorGroup, test, turnOnTotp } from "./fixtures";
 
 interface Stored {
   seq: number;
@@ -21,31 +20,15 @@ interface Stored {
   recipients: string[] | null;
 }
 
-async function protectKeys(page: Page): Promise<void> {
-  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
-  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
-  await page.getByRole("button", { name: "Protect the keys" }).click();
-}
-
 const stored = async (database: string, groupId: string, after: number) => (await sdk("recipients", "--database", database, "--group", groupId, "--seq", String(after))).items as Stored[];
 
 test("a member revokes a lost device from the devices screen: signed out of the log and the server, left out of the next send", async ({ page, server }) => {
   test.setTimeout(240_000);
-  const home = mkdtempSync(path.join(tmpdir(), "cordon-coord-"));
-  const common = ["--server", server.base, "--home", home];
-  const coord = await sdk("enrol", ...common, "--code", await server.createUser("rhea.coord"), "--username", "rhea.coord");
-  const created = await server.admin("create-group", "Operation Keel", "--coordinator", "rhea.coord");
-  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
-  const opened = await sdk("open", ...common, "--group", groupId);
+  const { common, coord, groupId, opened } = await sdkCoordinatorGroup(server, "rhea.coord", "Operation Keel");
 
   // The browser member joins by invitation and certifies this device.
   await server.enrolledUser("vera.revoke", PASSWORD);
-  await logIn(page, "vera.revoke");
-  await page.getByRole("link", { name: "Alerts" }).click();
-  await protectKeys(page);
-  await page.getByLabel("Invitation from your coordinator").fill(String(opened.invitation));
-  await page.getByRole("button", { name: "Send the join request" }).click();
-  await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
+  await askToJoin(page, "vera.revoke", opened.invitation);
   await sdk("admit", ...common, "--group", groupId);
   await page.getByRole("link", { name: "Groups" }).click();
   await page.getByRole("link", { name: "Operation Keel" }).click();

@@ -9,10 +9,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Page } from "@playwright/test";
 import { encode } from "uqr";
 import base from "../../playwright.config";
-import { expect, KEY_PASSPHRASE, logIn, PASSWORD, sdk, test } from "./fixtures";
+import { askToJoin, expect, logIn, PASSWORD, protectKeys, sdk, sdkCoordinatorGroup, test } from "./fixtures";
 
 const CAMERA = path.join(mkdtempSync(path.join(tmpdir(), "cordon-camera-")), "camera.y4m");
 
@@ -41,28 +40,13 @@ test.use({
   },
 });
 
-async function protectKeys(page: Page): Promise<void> {
-  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
-  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
-  await page.getByRole("button", { name: "Protect the keys" }).click();
-}
-
 test("the first device links a second one by scanning its QR code with the camera", async ({ page, browser, server }) => {
   test.setTimeout(180_000);
-  const home = mkdtempSync(path.join(tmpdir(), "cordon-coord-"));
-  const common = ["--server", server.base, "--home", home];
-  await sdk("enrol", ...common, "--code", await server.createUser("cam.coord"), "--username", "cam.coord");
-  const groupId = /group ([0-9a-f-]{36})/.exec(await server.admin("create-group", "Operation Lantern", "--coordinator", "cam.coord"))![1]!;
-  const opened = await sdk("open", ...common, "--group", groupId);
+  const { common, groupId, opened } = await sdkCoordinatorGroup(server, "cam.coord", "Operation Lantern");
 
   // The first device joins and is certified.
   await server.enrolledUser("quin.scan", PASSWORD);
-  await logIn(page, "quin.scan");
-  await page.getByRole("link", { name: "Alerts" }).click();
-  await protectKeys(page);
-  await page.getByLabel("Invitation from your coordinator").fill(String(opened.invitation));
-  await page.getByRole("button", { name: "Send the join request" }).click();
-  await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
+  await askToJoin(page, "quin.scan", opened.invitation);
   await sdk("admit", ...common, "--group", groupId);
   await page.getByRole("link", { name: "Groups", exact: true }).click();
   await page.getByRole("link", { name: "Operation Lantern" }).click();

@@ -3,7 +3,8 @@
  * console that fails the test on any Content-Security-Policy violation or uncaught error.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import AxeBuilder from "@axe-core/playwright";
@@ -120,4 +121,43 @@ export async function turnOnTotp(page: Page): Promise<string> {
   await page.getByRole("button", { name: "Confirm" }).click();
   await expect(page.getByRole("status")).toHaveText("Two-step verification is now on.");
   return seed;
+}
+
+/** The first time keys are needed on a device: choose the passphrase that seals them. */
+export async function protectKeys(page: Page): Promise<void> {
+  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
+  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Protect the keys" }).click();
+}
+
+/**
+ * A Python SDK coordinator (its own state directory) and a group it opened, as an operator
+ * and a coordinator make them. `common` is what every SDK step of that coordinator takes;
+ * `opened` holds the first invitation and the group key's fingerprint.
+ */
+export async function sdkCoordinatorGroup(server: CordonServer, coordinator: string, groupName: string, displayName?: string) {
+  const home = mkdtempSync(path.join(tmpdir(), "cordon-coord-"));
+  const common = ["--server", server.base, "--home", home];
+  const coord = await sdk("enrol", ...common, "--code", await server.createUser(coordinator, { displayName }), "--username", coordinator);
+  const created = await server.admin("create-group", groupName, "--coordinator", coordinator);
+  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
+  const opened = await sdk("open", ...common, "--group", groupId);
+  return { home, common, coord, groupId, opened };
+}
+
+/** A new browser member answers an invitation: log in, protect the keys, send the join request. */
+export async function askToJoin(page: Page, username: string, invitation: unknown): Promise<void> {
+  await logIn(page, username);
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await protectKeys(page);
+  await page.getByLabel("Invitation from your coordinator").fill(String(invitation));
+  await page.getByRole("button", { name: "Send the join request" }).click();
+  await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
+}
+
+/** Once admitted: the group list loads anew and the group opens on Alerts (certifying this device the first time). */
+export async function openInFeed(page: Page, groupName: string): Promise<void> {
+  await page.getByRole("link", { name: "Sessions" }).click();
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("button", { name: groupName }).click();
 }

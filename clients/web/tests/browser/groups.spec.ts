@@ -10,18 +10,10 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Page } from "@playwright/test";
-import { checkScreen, expect, KEY_PASSPHRASE, logIn, PASSWORD, sdk, test, turnOnTotp } from "./fixtures";
+import { checkScreen, expect, logIn, PASSWORD, protectKeys, sdk, test, turnOnTotp } from "./fixtures";
 import { REPO_ROOT } from "./server";
 import { totp } from "./totp";
 
-
-/** The first time keys are needed on a device: choose the passphrase that seals them. */
-async function protectKeys(page: Page): Promise<void> {
-  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
-  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
-  await page.getByRole("button", { name: "Protect the keys" }).click();
-}
 
 test("a browser coordinator admits an SDK member and changes its role, as the SDK verifies; a forged roster change is refused", async ({ page, server }) => {
   test.setTimeout(180_000);

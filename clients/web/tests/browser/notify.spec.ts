@@ -4,10 +4,7 @@
  * watches a group's feed from a hidden tab while the Python SDK coordinator sends a normal
  * alert and then an urgent one, against a real server.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { checkScreen, expect, KEY_PASSPHRASE, logIn, PASSWORD, sdk, test } from "./fixtures";
+import { askToJoin, checkScreen, expect, openInFeed, PASSWORD, sdk, sdkCoordinatorGroup, test } from "./fixtures";
 
 interface Shown {
   title: string;
@@ -57,26 +54,11 @@ test("an urgent alert raises exactly one system notification while the tab is hi
     };
   });
 
-  const home = mkdtempSync(path.join(tmpdir(), "cordon-coord-"));
-  const common = ["--server", server.base, "--home", home];
-  await sdk("enrol", ...common, "--code", await server.createUser("nora.coord"), "--username", "nora.coord");
-  const created = await server.admin("create-group", "Operation Bell", "--coordinator", "nora.coord");
-  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
-  const opened = await sdk("open", ...common, "--group", groupId);
-
+  const { common, groupId, opened } = await sdkCoordinatorGroup(server, "nora.coord", "Operation Bell");
   await server.enrolledUser("nico.notify", PASSWORD);
-  await logIn(page, "nico.notify");
-  await page.getByRole("link", { name: "Alerts" }).click();
-  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
-  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
-  await page.getByRole("button", { name: "Protect the keys" }).click();
-  await page.getByLabel("Invitation from your coordinator").fill(String(opened.invitation));
-  await page.getByRole("button", { name: "Send the join request" }).click();
-  await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
+  await askToJoin(page, "nico.notify", opened.invitation);
   await sdk("admit", ...common, "--group", groupId);
-  await page.getByRole("link", { name: "Sessions" }).click(); // the group list loads anew
-  await page.getByRole("link", { name: "Alerts" }).click();
-  await page.getByRole("button", { name: "Operation Bell" }).click();
+  await openInFeed(page, "Operation Bell");
   await expect(page.getByTestId("fingerprint")).toHaveText(String(opened.fingerprint));
   await expect(page.getByText("System notifications are on for urgent alerts.")).toBeVisible();
   await expect(page.locator("[data-link]")).toHaveCount(0); // live

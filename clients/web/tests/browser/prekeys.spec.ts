@@ -5,35 +5,17 @@
  * device's one-time prekey when it sends; a stock drained below the refill threshold is topped
  * up with new, higher ids at the next unlock.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { expect, KEY_PASSPHRASE, logIn, PASSWORD, sdk, test } from "./fixtures";
+import { askToJoin, expect, KEY_PASSPHRASE, logIn, openInFeed, PASSWORD, sdk, sdkCoordinatorGroup, test } from "./fixtures";
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 test("an SDK sender claims a browser device's one-time prekey and the browser opens what was sealed to it (and the other way); the stock is refilled", async ({ page, server }) => {
   test.setTimeout(180_000);
-  const home = mkdtempSync(path.join(tmpdir(), "cordon-coord-"));
-  const common = ["--server", server.base, "--home", home];
-  const coord = await sdk("enrol", ...common, "--code", await server.createUser("ola.coord"), "--username", "ola.coord");
-  const created = await server.admin("create-group", "Operation Tide", "--coordinator", "ola.coord");
-  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
-  const opened = await sdk("open", ...common, "--group", groupId);
-
+  const { common, coord, groupId, opened } = await sdkCoordinatorGroup(server, "ola.coord", "Operation Tide");
   await server.enrolledUser("otto.prekeys", PASSWORD);
-  await logIn(page, "otto.prekeys");
-  await page.getByRole("link", { name: "Alerts" }).click();
-  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
-  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
-  await page.getByRole("button", { name: "Protect the keys" }).click();
-  await page.getByLabel("Invitation from your coordinator").fill(String(opened.invitation));
-  await page.getByRole("button", { name: "Send the join request" }).click();
-  await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
+  await askToJoin(page, "otto.prekeys", opened.invitation);
   await sdk("admit", ...common, "--group", groupId);
-  await page.getByRole("link", { name: "Sessions" }).click();
-  await page.getByRole("link", { name: "Alerts" }).click();
-  await page.getByRole("button", { name: "Operation Tide" }).click();
+  await openInFeed(page, "Operation Tide");
   await expect(page.getByTestId("fingerprint")).toHaveText(String(opened.fingerprint));
   const devices = (await sdk("roster", ...common, "--group", groupId)).devices as Record<string, string[]>;
   const browserId = Object.entries(devices).find(([member]) => member !== String(coord.user_id))![1][0]!;

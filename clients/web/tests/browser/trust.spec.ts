@@ -6,11 +6,9 @@
  * screen and in the alert feed; nothing can be sent into a frozen group, and the freeze is
  * lifted only by the head the coordinator confirms, once the server serves a log ending there.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
-import { checkScreen, expect, KEY_PASSPHRASE, logIn, PASSWORD, py, sdk, test } from "./fixtures";
+import { askToJoin, checkScreen, expect, KEY_PASSPHRASE, logIn, PASSWORD, py, sdk, sdkCoordinatorGroup, test } from "./fixtures";
 
 const attack = (step: string, ...args: string[]) => py("sdk_log_attacks.py", step, ...args);
 
@@ -21,22 +19,11 @@ async function openGroupScreen(page: Page, name: string): Promise<void> {
 
 test("a rolled-back and a forked log are refused in the browser with a blocking warning; a frozen group is resolved with the coordinator's head", async ({ page, server }) => {
   test.setTimeout(180_000);
-  const home = mkdtempSync(path.join(tmpdir(), "cordon-coord-"));
-  const common = ["--server", server.base, "--home", home];
-  await sdk("enrol", ...common, "--code", await server.createUser("tara.coord"), "--username", "tara.coord");
-  const groupId = /group ([0-9a-f-]{36})/.exec(await server.admin("create-group", "Operation Bulwark", "--coordinator", "tara.coord"))![1]!;
-  const opened = await sdk("open", ...common, "--group", groupId);
+  const { home, common, groupId, opened } = await sdkCoordinatorGroup(server, "tara.coord", "Operation Bulwark");
 
   // The browser member joins, is admitted and certifies its device: the log's newest entry.
   await server.enrolledUser("rory.member", PASSWORD);
-  await logIn(page, "rory.member");
-  await page.getByRole("link", { name: "Alerts" }).click();
-  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
-  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
-  await page.getByRole("button", { name: "Protect the keys" }).click();
-  await page.getByLabel("Invitation from your coordinator").fill(String(opened.invitation));
-  await page.getByRole("button", { name: "Send the join request" }).click();
-  await expect(page.getByLabel("Invitation from your coordinator")).toHaveValue("");
+  await askToJoin(page, "rory.member", opened.invitation);
   await sdk("admit", ...common, "--group", groupId);
   await openGroupScreen(page, "Operation Bulwark");
   await expect(page.getByRole("table", { name: /Members/ })).toBeVisible();
