@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cordon_client.account.client import now_ms
@@ -27,7 +28,7 @@ from cordon_client.crypto.authority import (
     check_granted_event,
     open_granted_item,
 )
-from cordon_client.crypto.envelope import parse_routing_header
+from cordon_client.crypto.envelope import Recipient, parse_routing_header
 from cordon_client.crypto.history import GRANT_SCOPES, GrantedItem, HistoryGrant
 from cordon_client.crypto.ratchet import chain_step, message_key
 from cordon_client.crypto.session import GroupSession, Received
@@ -49,6 +50,10 @@ STATUS_EVENT = "status_event"  # cordon_client.records.view.STATUS_EVENT
 ITEM_KEY = "history-key:{}:{}"  # group id, seq: one keystore secret per kept key
 PENDING = "history-grants:{}"
 FETCH_BATCH = 500  # seqs per history request, as the server allows
+GRANT_CHUNK = 1_000
+"""Items per HISTORY_GRANT envelope: §9.1 allows 10,000 per grant content, but an envelope is
+at most 256 KiB on the server (CORDON_ENVELOPE_MAX_BYTES) and one item takes up to 140 bytes,
+so 1,000 (about 140 KB, padded to 192 KiB) per envelope, as the browser sends them."""
 SCOPE_KINDS = {"cases": ("alert", "chat"), "prenotifications": ("prenotification",)}
 
 
@@ -165,7 +170,8 @@ async def grant(
     client: MessagingClient, group_id: uuid.UUID, user_id: uuid.UUID, scope: str
 ) -> int:
     """As coordinator: log `grant_history(user, scope)` (once) and send the member's devices
-    the keys of every earlier item of that scope this device holds. Returns how many."""
+    the keys of every earlier item of that scope this device holds, in HISTORY_GRANT envelopes
+    of at most `GRANT_CHUNK` items each (one envelope when there is none). Returns how many."""
     if scope not in GRANT_SCOPES:
         raise CordonClientError(f"scope must be one of {', '.join(GRANT_SCOPES)}")
     session = await client._session(group_id, refresh=True)
@@ -186,16 +192,14 @@ async def grant(
     devices = [d for d in member.devices if d in prekeys]
     if not devices:
         raise KeyUnavailableError("the member has no certified device to receive the grant")
-    history = HistoryGrant(user_id, scope, items)
     client.excluded = []
-    await client._post_targeted(
-        group_id,
-        session,
-        "library",
-        devices,
-        lambda targets, at: session.grant_history(history, targets, now_ms=at),
-        prekeys=prekeys,
-    )
+    for start in range(0, max(len(items), 1), GRANT_CHUNK):
+        part = HistoryGrant(user_id, scope, items[start : start + GRANT_CHUNK])
+
+        def seal(targets: Sequence[Recipient], at: int, part: HistoryGrant = part) -> bytes:
+            return session.grant_history(part, targets, now_ms=at)
+
+        await client._post_targeted(group_id, session, "library", devices, seal, prekeys=prekeys)
     client._save()
     return len(items)
 
