@@ -29,7 +29,7 @@ from cordon_client.crypto.authority import (
     open_granted_item,
 )
 from cordon_client.crypto.envelope import Recipient, parse_routing_header
-from cordon_client.crypto.history import GRANT_SCOPES, GrantedItem, HistoryGrant
+from cordon_client.crypto.history import GRANT_SCOPES, GrantedItem, HistoryBundle, HistoryGrant
 from cordon_client.crypto.ratchet import chain_step, message_key
 from cordon_client.crypto.session import GroupSession, Received
 from cordon_client.exceptions import (
@@ -284,3 +284,118 @@ async def import_granted(client: MessagingClient, group_id: uuid.UUID) -> list[I
     client.state.set_secret(name, json.dumps(pending).encode())
     client._save()
     return out
+
+
+# -- §9 HISTORY_TRANSFER: the archive one of this member's devices hands to its new device --
+
+TRANSFER_ARCHIVE_VERSION = 1
+TRANSFER_BUDGET = 150_000
+"""JSON bytes of archive per HISTORY_TRANSFER envelope, as the browser sends them: with the
+chain states and document keys of the first part it stays within one envelope (256 KiB)."""
+TRANSFERRED = "history-transfers:{}"  # group id: received archive records not yet merged
+
+
+def transfer_archives(
+    group_id: uuid.UUID, records: list[Any], *, first: int = 0, budget: int | None = None
+) -> list[bytes]:
+    """This device's records archive as the `archive` of HISTORY_TRANSFER envelopes, in the
+    browser's form (`clients/web/src/records/history.ts`): UTF-8 JSON `{"v": 1, "group_id",
+    "feed": [], "records": [...]}`, each part at most `budget` JSON bytes of items (the first
+    `first` bytes less: the chain states and document keys it carries); at least one part."""
+    limit = TRANSFER_BUDGET if budget is None else budget
+    parts: list[list[Any]] = [[]]
+    size = first
+    for item in records:
+        cost = len(json.dumps(item).encode()) + 1
+        if size + cost > limit and (parts[-1] or size):  # size alone: the first part's keys
+            parts.append([])
+            size = 0
+        parts[-1].append(item)
+        size += cost
+    return [
+        json.dumps(
+            {"v": TRANSFER_ARCHIVE_VERSION, "group_id": str(group_id), "feed": [], "records": p}
+        ).encode()
+        for p in parts
+    ]
+
+
+def parse_transfer_archive(group_id: uuid.UUID, archive: bytes) -> list[dict[str, Any]]:
+    """The records of a received archive for this group (the browser's or this SDK's form);
+    anything else (empty, another group, another form) is nothing. Feed items, which only a
+    browser keeps, are not the records archive and are left out."""
+    if not archive:
+        return []
+    try:
+        raw = json.loads(archive.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return []
+    if not isinstance(raw, dict) or raw.get("v") != TRANSFER_ARCHIVE_VERSION:
+        return []
+    if raw.get("group_id") != str(group_id) or not isinstance(raw.get("records"), list):
+        return []
+    return [
+        r
+        for r in raw["records"]
+        if isinstance(r, dict)
+        and r.get("group_id") == str(group_id)
+        and isinstance(r.get("seq"), int)
+        and not isinstance(r.get("seq"), bool)
+    ]
+
+
+def keep_transfer(state: ClientState, group_id: uuid.UUID, records: list[dict[str, Any]]) -> None:
+    """Keep the records a verified HISTORY_TRANSFER brought until the records layer merges them
+    into its archive (`records.store.sync`)."""
+    if not records:
+        return
+    name = TRANSFERRED.format(group_id)
+    raw = state.secret(name)
+    held: list[dict[str, Any]] = json.loads(raw) if raw else []
+    state.set_secret(name, json.dumps(held + records).encode())
+
+
+def take_transferred(state: ClientState, group_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The kept transferred records of the group, removed from the keystore (the caller saves)."""
+    name = TRANSFERRED.format(group_id)
+    raw = state.secret(name)
+    if not raw:
+        return []
+    state.set_secret(name, b"")
+    held: list[dict[str, Any]] = json.loads(raw)
+    return held
+
+
+def groups_with_transfers(state: ClientState) -> list[uuid.UUID]:
+    """Groups for which transferred records wait to be merged."""
+    prefix = TRANSFERRED.format("")
+    _, keystore = state.require()
+    return [
+        uuid.UUID(name[len(prefix) :])
+        for name, value in keystore.secrets.items()
+        if name.startswith(prefix) and value not in (b"", b"[]")
+    ]
+
+
+async def transfer(client: MessagingClient, group_id: uuid.UUID, device_id: uuid.UUID) -> int:
+    """Hand another device of this member this device's chain states, document keys and
+    records archive of the group (PROTOCOL §9): one HISTORY_TRANSFER per archive part, the
+    first carrying the keys. Returns how many archived items went."""
+    client.excluded = []
+    session = await client._session(group_id, refresh=True)
+    raw = client.state.secret(ARCHIVE.format(group_id))
+    records: list[Any] = json.loads(raw) if raw else []
+    keys = session.export_history()
+    parts = transfer_archives(group_id, records, first=len(keys.to_bytes()))
+    prekeys = await client._prekeys(group_id)
+    for n, archive in enumerate(parts):
+        bundle = session.export_history(archive) if n == 0 else HistoryBundle(archive=archive)
+
+        def seal(targets: Sequence[Recipient], at: int, bundle: HistoryBundle = bundle) -> bytes:
+            return session.transfer_history(bundle, targets[0], now_ms=at)
+
+        await client._post_targeted(
+            group_id, session, "history_transfer", [device_id], seal, prekeys=prekeys
+        )
+    client._save()
+    return len(records)
