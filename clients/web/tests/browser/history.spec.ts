@@ -272,6 +272,9 @@ test("a browser device links an SDK device of the same member and hands it its h
   await page.getByRole("link", { name: "Alerts" }).click();
   await page.getByRole("button", { name: "Operation Handover" }).click();
   await expect(page.locator(".feed .item", { hasText: "Alert before the SDK device" })).toBeVisible();
+  const posted = await py("sdk_cases.py", "post", ...coord, "--group", groupId, "--form", "full", "--data", JSON.stringify({ ...FULL_EXAMPLE, operation: "CASE BEFORE THE SDK DEVICE" }));
+  await page.getByRole("link", { name: "Cases", exact: true }).click();
+  await expect(page.locator(`.case-row[data-case="${String(posted.seq)}"]`)).toBeVisible();
 
   // The same member on the SDK: a new device, linked from the browser, which sends its history.
   const code = await py("sdk_history.py", "login-link", ...phone, "--username", "lena.sdklink", "--password", PASSWORD);
@@ -281,11 +284,14 @@ test("a browser device links an SDK device of the same member and hands it its h
   await expect(page.locator('[data-outcome="linked"]')).toHaveText("Operation Handover: device linked");
   await expect(page.locator('[data-history="sent"]')).toContainText("Operation Handover: your earlier items were sent to the new device");
   expect((await py("sdk_history.py", "pin", ...phone, "--group", groupId, "--fingerprint", fingerprint)).fingerprint).toBe(fingerprint);
-  // The SDK installs the transfer (chains, keys; the browser's archive is opaque to it): the
-  // transfer is not among what it shows, and nothing it received was refused for it.
+  // The SDK installs the transfer (chains, keys, and the archive's records): the transfer is
+  // not among what it shows, and nothing it received was refused for it.
   const got = await py("sdk_history.py", "received", ...phone, "--group", groupId);
   expect((got.items as Json[]).filter((i) => i.kind === "history_transfer")).toEqual([]);
   expect((got.chains as string[]).length).toBe(1); // the coordinator's chain, from the browser's transfer
+  // The browser's records archive came along: the SDK's `cases list` shows the earlier case.
+  const cases = await py("sdk_history.py", "cases", ...phone, "--group", groupId);
+  expect(cases.cases).toEqual([{ seq: posted.seq, operation: "CASE BEFORE THE SDK DEVICE" }]);
   await sdk("send", ...coord, "--group", groupId, "--text", "Alert after the SDK device");
   const later = (await py("sdk_history.py", "received", ...phone, "--group", groupId)).items as Json[];
   expect(later.filter((i) => i.kind === "alert")).toEqual([expect.objectContaining({ verified: true, error: null })]);
