@@ -13,9 +13,12 @@ import pytest
 from cordon_client._client import Cordon
 from cordon_client.cli.main import app as cordon_cli
 from cordon_client.exceptions import ApiError
+from cordon_client.records.store import archived, sync_all
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
+from app.messages.models import StreamItem
 from tests import factories as f
 from tests.e2e.joining import admit
 from tests.e2e.server import Server
@@ -112,3 +115,45 @@ async def test_granted_late_joiner_reads_earlier_cases_and_prenotifications(
         with pytest.raises(ApiError) as err:
             await c._call("GET", f"/api/v1/groups/{gid}/history/cases", params={"seq": case_seq})
     assert (err.value.status, err.value.code) == (403, "library.history_not_granted")
+
+
+async def test_grant_larger_than_one_envelope_goes_in_parts_and_imports_whole(
+    server: Server, session: AsyncSession, tmp_path: Path
+):
+    """A grant of more items than one envelope holds (Operation STOP II had 2,769 cases; an
+    envelope holds about 1,400 grant items) goes as several HISTORY_GRANT envelopes of at most
+    `GRANT_CHUNK` items, the log entry once; the member keeps every part and imports all."""
+    p = await _group(server, session, tmp_path, ["alice"])
+    alice, coord = p["alice"], p["coord"]
+    gid = coord.group_id
+    total = 1_900
+    async with Cordon(alice.home, PASSPHRASE, server=server.base, scrypt_n=2**14) as a:
+        seqs = await a.send_many(gid, [f"earlier alert {n}" for n in range(total)])
+    async with Cordon(coord.home, PASSPHRASE, server=server.base, scrypt_n=2**14) as c:
+        opened = 0
+        while True:  # the coordinator opens them (and keeps each key)
+            opened += sum(1 for i in await c.receive() if i.kind == "alert")
+            if c.caught_up:
+                break
+        assert opened == total
+    late = await _join(server, session, tmp_path, "late", gid)
+    async with Cordon(coord.home, PASSPHRASE, server=server.base, scrypt_n=2**14) as c:
+        assert await c.grant_history(gid, late.id, "cases") == total
+        writer = await c._verified_writer(gid)
+    assert [e.op for e in writer.entries].count("grant_history") == 1  # the log entry once
+    parts = (
+        await session.execute(
+            select(StreamItem.envelope).where(
+                StreamItem.group_id == gid, StreamItem.kind == "library"
+            )
+        )
+    ).scalars()
+    sizes = sorted(len(e) for e in parts)
+    assert len(sizes) == 2 and all(s <= 262_144 for s in sizes), sizes  # 1,000 + 900 items
+
+    async with Cordon(late.home, PASSPHRASE, server=server.base, scrypt_n=2**14) as m:
+        items = await sync_all(m)
+        held = archived(m, gid)
+    assert len([i for i in items if i.valid]) == total, [i.error for i in items if not i.valid][:3]
+    assert {i.seq for i in held if i.valid} == set(seqs)
+    assert {i.data["text"] for i in held if i.seq == seqs[-1]} == {f"earlier alert {total - 1}"}

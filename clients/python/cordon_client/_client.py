@@ -17,7 +17,11 @@ from pathlib import Path
 import httpx
 
 from cordon_client.account.client import now_ms, tls_for
-from cordon_client.exceptions import KeyUnavailableError, UntrustedSenderError
+from cordon_client.exceptions import (
+    CordonClientError,
+    KeyUnavailableError,
+    UntrustedSenderError,
+)
 from cordon_client.library.client import (
     Downloaded,
     LibraryClient,
@@ -75,21 +79,25 @@ class Cordon(MessagingClient):
         )
 
     async def transfer_history(self, group_id: uuid.UUID, device_id: uuid.UUID) -> int:
-        """Hand this device's chain states and document keys to another device of yours, so
-        it can read the library and broadcasts in flight (PROTOCOL §9); nobody else may
-        receive them."""
-        self.excluded = []
-        session = await self._session(group_id, refresh=True)
-        bundle = session.export_history()
-        seq = await self._post_targeted(
-            group_id,
-            session,
-            "history_transfer",
-            [device_id],
-            lambda targets, at: session.transfer_history(bundle, targets[0], now_ms=at),
-        )
-        self._save()
-        return seq
+        """Hand this device's chain states, document keys and records archive (the cases and
+        pre-notifications it holds) to another device of yours, so it can read the library,
+        broadcasts in flight and what came before it (PROTOCOL §9); nobody else may receive
+        them. The archive is in the browser's form, in as many envelopes as it needs. Returns
+        how many archived items went."""
+        return await history.transfer(self, group_id, device_id)
+
+    async def link_device(
+        self, group_id: uuid.UUID, code: str
+    ) -> tuple[uuid.UUID, int | CordonClientError]:
+        """From the device holding your member key: certify the new device whose link code you
+        entered (`certify_device`), then hand it this device's history in the group
+        (`transfer_history`), as the browser does. A failed transfer does not undo the link:
+        it comes back in place of the count (send it again with `transfer_history`)."""
+        device_id = await self.certify_device(group_id, code)
+        try:
+            return device_id, await self.transfer_history(group_id, device_id)
+        except CordonClientError as exc:
+            return device_id, exc
 
     @contextmanager
     def _library(self, rate: int | None = None) -> Iterator[LibraryClient]:

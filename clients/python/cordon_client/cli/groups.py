@@ -15,6 +15,7 @@ from cordon_client._client import Cordon
 from cordon_client.cli import common as common
 from cordon_client.cli import ids, output
 from cordon_client.cli.common import GroupArg
+from cordon_client.exceptions import CordonClientError
 from cordon_client.groups import shortid
 
 app = typer.Typer()  # top-level: `cordon groups`
@@ -359,9 +360,15 @@ def device_link(
     code: Annotated[str, typer.Argument(help="The link code shown by the new device.")],
 ) -> None:
     """From the device holding your member key: certify the new device whose code you
-    entered, and only the key that code commits to."""
-    device = common.run(lambda c: c.certify_device(group, code))
-    common.console().print(f"linked device {device} (key bound by its link code)")
+    entered, and only the key that code commits to; then hand it your history in the group
+    (the cases and pre-notifications this device holds, and the keys in flight)."""
+    device, sent = common.run(lambda c: c.link_device(group, code))
+    console = common.console()
+    console.print(f"linked device {device} (key bound by its link code)")
+    if isinstance(sent, CordonClientError):
+        console.print(f"history not sent to the new device: {escape(str(sent))}")
+    else:
+        console.print(f"history sent to the new device: {sent} earlier items")
 
 
 @device_app.command("revoke")

@@ -22,6 +22,7 @@ from cordon_client.account.client import now_ms
 from cordon_client.crypto import (
     ContentType,
     GroupSession,
+    HistoryBundle,
     Received,
     Recipient,
     SignedPrekey,
@@ -499,6 +500,11 @@ class MessagingClient(RoutingClient):
         await self._after_keys(group_id, received)
         if received.content_type == ContentType.HISTORY_GRANT:  # PROTOCOL §9: kept to import
             history.keep_grant(self.state, group_id, received)
+        elif received.content_type == ContentType.HISTORY_TRANSFER:  # §9: records kept to merge
+            archive = HistoryBundle.from_bytes(received.content).archive
+            history.keep_transfer(
+                self.state, group_id, history.parse_transfer_archive(group_id, archive)
+            )
         else:
             history.observe(self.state, session, meta, envelope, received)
         review = received.header.labels.review_of is not None

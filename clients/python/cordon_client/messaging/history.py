@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cordon_client.account.client import now_ms
@@ -27,8 +28,8 @@ from cordon_client.crypto.authority import (
     check_granted_event,
     open_granted_item,
 )
-from cordon_client.crypto.envelope import parse_routing_header
-from cordon_client.crypto.history import GRANT_SCOPES, GrantedItem, HistoryGrant
+from cordon_client.crypto.envelope import Recipient, parse_routing_header
+from cordon_client.crypto.history import GRANT_SCOPES, GrantedItem, HistoryBundle, HistoryGrant
 from cordon_client.crypto.ratchet import chain_step, message_key
 from cordon_client.crypto.session import GroupSession, Received
 from cordon_client.exceptions import (
@@ -49,6 +50,10 @@ STATUS_EVENT = "status_event"  # cordon_client.records.view.STATUS_EVENT
 ITEM_KEY = "history-key:{}:{}"  # group id, seq: one keystore secret per kept key
 PENDING = "history-grants:{}"
 FETCH_BATCH = 500  # seqs per history request, as the server allows
+GRANT_CHUNK = 1_000
+"""Items per HISTORY_GRANT envelope: §9.1 allows 10,000 per grant content, but an envelope is
+at most 256 KiB on the server (CORDON_ENVELOPE_MAX_BYTES) and one item takes up to 140 bytes,
+so 1,000 (about 140 KB, padded to 192 KiB) per envelope, as the browser sends them."""
 SCOPE_KINDS = {"cases": ("alert", "chat"), "prenotifications": ("prenotification",)}
 
 
@@ -165,7 +170,8 @@ async def grant(
     client: MessagingClient, group_id: uuid.UUID, user_id: uuid.UUID, scope: str
 ) -> int:
     """As coordinator: log `grant_history(user, scope)` (once) and send the member's devices
-    the keys of every earlier item of that scope this device holds. Returns how many."""
+    the keys of every earlier item of that scope this device holds, in HISTORY_GRANT envelopes
+    of at most `GRANT_CHUNK` items each (one envelope when there is none). Returns how many."""
     if scope not in GRANT_SCOPES:
         raise CordonClientError(f"scope must be one of {', '.join(GRANT_SCOPES)}")
     session = await client._session(group_id, refresh=True)
@@ -186,16 +192,14 @@ async def grant(
     devices = [d for d in member.devices if d in prekeys]
     if not devices:
         raise KeyUnavailableError("the member has no certified device to receive the grant")
-    history = HistoryGrant(user_id, scope, items)
     client.excluded = []
-    await client._post_targeted(
-        group_id,
-        session,
-        "library",
-        devices,
-        lambda targets, at: session.grant_history(history, targets, now_ms=at),
-        prekeys=prekeys,
-    )
+    for start in range(0, max(len(items), 1), GRANT_CHUNK):
+        part = HistoryGrant(user_id, scope, items[start : start + GRANT_CHUNK])
+
+        def seal(targets: Sequence[Recipient], at: int, part: HistoryGrant = part) -> bytes:
+            return session.grant_history(part, targets, now_ms=at)
+
+        await client._post_targeted(group_id, session, "library", devices, seal, prekeys=prekeys)
     client._save()
     return len(items)
 
@@ -280,3 +284,118 @@ async def import_granted(client: MessagingClient, group_id: uuid.UUID) -> list[I
     client.state.set_secret(name, json.dumps(pending).encode())
     client._save()
     return out
+
+
+# -- §9 HISTORY_TRANSFER: the archive one of this member's devices hands to its new device --
+
+TRANSFER_ARCHIVE_VERSION = 1
+TRANSFER_BUDGET = 150_000
+"""JSON bytes of archive per HISTORY_TRANSFER envelope, as the browser sends them: with the
+chain states and document keys of the first part it stays within one envelope (256 KiB)."""
+TRANSFERRED = "history-transfers:{}"  # group id: received archive records not yet merged
+
+
+def transfer_archives(
+    group_id: uuid.UUID, records: list[Any], *, first: int = 0, budget: int | None = None
+) -> list[bytes]:
+    """This device's records archive as the `archive` of HISTORY_TRANSFER envelopes, in the
+    browser's form (`clients/web/src/records/history.ts`): UTF-8 JSON `{"v": 1, "group_id",
+    "feed": [], "records": [...]}`, each part at most `budget` JSON bytes of items (the first
+    `first` bytes less: the chain states and document keys it carries); at least one part."""
+    limit = TRANSFER_BUDGET if budget is None else budget
+    parts: list[list[Any]] = [[]]
+    size = first
+    for item in records:
+        cost = len(json.dumps(item).encode()) + 1
+        if size + cost > limit and (parts[-1] or size):  # size alone: the first part's keys
+            parts.append([])
+            size = 0
+        parts[-1].append(item)
+        size += cost
+    return [
+        json.dumps(
+            {"v": TRANSFER_ARCHIVE_VERSION, "group_id": str(group_id), "feed": [], "records": p}
+        ).encode()
+        for p in parts
+    ]
+
+
+def parse_transfer_archive(group_id: uuid.UUID, archive: bytes) -> list[dict[str, Any]]:
+    """The records of a received archive for this group (the browser's or this SDK's form);
+    anything else (empty, another group, another form) is nothing. Feed items, which only a
+    browser keeps, are not the records archive and are left out."""
+    if not archive:
+        return []
+    try:
+        raw = json.loads(archive.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return []
+    if not isinstance(raw, dict) or raw.get("v") != TRANSFER_ARCHIVE_VERSION:
+        return []
+    if raw.get("group_id") != str(group_id) or not isinstance(raw.get("records"), list):
+        return []
+    return [
+        r
+        for r in raw["records"]
+        if isinstance(r, dict)
+        and r.get("group_id") == str(group_id)
+        and isinstance(r.get("seq"), int)
+        and not isinstance(r.get("seq"), bool)
+    ]
+
+
+def keep_transfer(state: ClientState, group_id: uuid.UUID, records: list[dict[str, Any]]) -> None:
+    """Keep the records a verified HISTORY_TRANSFER brought until the records layer merges them
+    into its archive (`records.store.sync`)."""
+    if not records:
+        return
+    name = TRANSFERRED.format(group_id)
+    raw = state.secret(name)
+    held: list[dict[str, Any]] = json.loads(raw) if raw else []
+    state.set_secret(name, json.dumps(held + records).encode())
+
+
+def take_transferred(state: ClientState, group_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The kept transferred records of the group, removed from the keystore (the caller saves)."""
+    name = TRANSFERRED.format(group_id)
+    raw = state.secret(name)
+    if not raw:
+        return []
+    state.set_secret(name, b"")
+    held: list[dict[str, Any]] = json.loads(raw)
+    return held
+
+
+def groups_with_transfers(state: ClientState) -> list[uuid.UUID]:
+    """Groups for which transferred records wait to be merged."""
+    prefix = TRANSFERRED.format("")
+    _, keystore = state.require()
+    return [
+        uuid.UUID(name[len(prefix) :])
+        for name, value in keystore.secrets.items()
+        if name.startswith(prefix) and value not in (b"", b"[]")
+    ]
+
+
+async def transfer(client: MessagingClient, group_id: uuid.UUID, device_id: uuid.UUID) -> int:
+    """Hand another device of this member this device's chain states, document keys and
+    records archive of the group (PROTOCOL §9): one HISTORY_TRANSFER per archive part, the
+    first carrying the keys. Returns how many archived items went."""
+    client.excluded = []
+    session = await client._session(group_id, refresh=True)
+    raw = client.state.secret(ARCHIVE.format(group_id))
+    records: list[Any] = json.loads(raw) if raw else []
+    keys = session.export_history()
+    parts = transfer_archives(group_id, records, first=len(keys.to_bytes()))
+    prekeys = await client._prekeys(group_id)
+    for n, archive in enumerate(parts):
+        bundle = session.export_history(archive) if n == 0 else HistoryBundle(archive=archive)
+
+        def seal(targets: Sequence[Recipient], at: int, bundle: HistoryBundle = bundle) -> bytes:
+            return session.transfer_history(bundle, targets[0], now_ms=at)
+
+        await client._post_targeted(
+            group_id, session, "history_transfer", [device_id], seal, prekeys=prekeys
+        )
+    client._save()
+    return len(records)

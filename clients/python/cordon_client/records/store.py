@@ -42,12 +42,41 @@ def archived(cordon: Cordon, group_id: uuid.UUID) -> list[Item]:
 
 
 def store(cordon: Cordon, group_id: uuid.UUID, items: Iterable[Item]) -> None:
-    """Add or replace items (by seq) in the group's archive; saved with the keystore."""
+    """Add or replace items (by seq) in the group's archive; saved with the keystore. An item
+    held valid is not replaced by a refused copy of the same seq (opening a server item again
+    can fail once its key is spent; what was verified stands)."""
     known = {i.seq: i for i in archived(cordon, group_id)}
-    known.update((i.seq, i) for i in items)
+    for item in items:
+        held = known.get(item.seq)
+        if held is None or item.valid or not held.valid:
+            known[item.seq] = item
     data = [known[s].to_json() for s in sorted(known)]
     cordon.state.set_secret(ARCHIVE.format(group_id), json.dumps(data).encode())
     cordon._save()
+
+
+def merge_transferred(cordon: Cordon, group_id: uuid.UUID) -> list[Item]:
+    """Add the records a HISTORY_TRANSFER from another device of this member brought (PROTOCOL
+    §9, the browser's or the SDK's archive form) to the group's archive: in place of what this
+    device could not read, never over an item it holds valid. A record that does not parse as
+    an archive item is dropped. Returns the items added."""
+    known = {i.seq: i for i in archived(cordon, group_id)}
+    added: dict[int, Item] = {}
+    for raw in history.take_transferred(cordon.state, group_id):
+        try:
+            item = Item.from_json(raw)
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if item.group_id != group_id or not isinstance(item.valid, bool):
+            continue
+        held = known.get(item.seq)
+        if held is not None and held.valid:
+            continue
+        known[item.seq] = added[item.seq] = item
+    data = [known[s].to_json() for s in sorted(known)]
+    cordon.state.set_secret(ARCHIVE.format(group_id), json.dumps(data).encode())
+    cordon._save()
+    return list(added.values())
 
 
 def whoami(cordon: Cordon) -> tuple[uuid.UUID, uuid.UUID]:
@@ -149,6 +178,8 @@ async def sync(cordon: Cordon, *, registry: TemplateRegistry | None = None) -> l
         items = [await _verify_event(cordon, group_id, session, i) for i in items]
         store(cordon, group_id, items)
         out += items
+    for group_id in history.groups_with_transfers(cordon.state):  # PROTOCOL §9, a new device
+        out += merge_transferred(cordon, group_id)
     return out
 
 

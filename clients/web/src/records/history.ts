@@ -184,9 +184,10 @@ export async function importGranted(ctx: HistoryContext, groupId: string): Promi
 
 /**
  * The `archive` of a HISTORY_TRANSFER this client sends (opaque to the protocol; the SDK sends
- * none and ignores it): UTF-8 JSON `{"v": 1, "group_id", "feed": [feed items], "records":
- * [records archive items in the SDK's `domain-archive` form]}`. Several transfers may carry one
- * device's archive in parts (an envelope is at most 256 KiB).
+ * and merges the same form, with `feed` empty, `messaging/history.py`): UTF-8 JSON `{"v": 1,
+ * "group_id", "feed": [feed items], "records": [records archive items in the SDK's
+ * `domain-archive` form]}`. Several transfers may carry one device's archive in parts (an
+ * envelope is at most 256 KiB).
  */
 export const TRANSFER_ARCHIVE_VERSION = 1;
 

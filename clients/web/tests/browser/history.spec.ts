@@ -11,7 +11,10 @@ import path from "node:path";
 import type { Page } from "@playwright/test";
 import { checkScreen, expect, type Json, KEY_PASSPHRASE, logIn, PASSWORD, py, sdk, test, turnOnTotp } from "./fixtures";
 import { REPO_ROOT } from "./server";
+import { totp } from "./totp";
 
+/** The password `sdk_member.py enrol` sets. */
+const SDK_PASSWORD = "Coordinator-password-2026!";
 const FULL_EXAMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, "clients/python/cordon_client/templates/seizure-case.v1.example.json"), "utf8")).full;
 
 /** A browser member protects its keys and answers the coordinator's invitation. */
@@ -269,6 +272,9 @@ test("a browser device links an SDK device of the same member and hands it its h
   await page.getByRole("link", { name: "Alerts" }).click();
   await page.getByRole("button", { name: "Operation Handover" }).click();
   await expect(page.locator(".feed .item", { hasText: "Alert before the SDK device" })).toBeVisible();
+  const posted = await py("sdk_cases.py", "post", ...coord, "--group", groupId, "--form", "full", "--data", JSON.stringify({ ...FULL_EXAMPLE, operation: "CASE BEFORE THE SDK DEVICE" }));
+  await page.getByRole("link", { name: "Cases", exact: true }).click();
+  await expect(page.locator(`.case-row[data-case="${String(posted.seq)}"]`)).toBeVisible();
 
   // The same member on the SDK: a new device, linked from the browser, which sends its history.
   const code = await py("sdk_history.py", "login-link", ...phone, "--username", "lena.sdklink", "--password", PASSWORD);
@@ -278,12 +284,62 @@ test("a browser device links an SDK device of the same member and hands it its h
   await expect(page.locator('[data-outcome="linked"]')).toHaveText("Operation Handover: device linked");
   await expect(page.locator('[data-history="sent"]')).toContainText("Operation Handover: your earlier items were sent to the new device");
   expect((await py("sdk_history.py", "pin", ...phone, "--group", groupId, "--fingerprint", fingerprint)).fingerprint).toBe(fingerprint);
-  // The SDK installs the transfer (chains, keys; the browser's archive is opaque to it): the
-  // transfer is not among what it shows, and nothing it received was refused for it.
+  // The SDK installs the transfer (chains, keys, and the archive's records): the transfer is
+  // not among what it shows, and nothing it received was refused for it.
   const got = await py("sdk_history.py", "received", ...phone, "--group", groupId);
   expect((got.items as Json[]).filter((i) => i.kind === "history_transfer")).toEqual([]);
   expect((got.chains as string[]).length).toBe(1); // the coordinator's chain, from the browser's transfer
+  // The browser's records archive came along: the SDK's `cases list` shows the earlier case.
+  const cases = await py("sdk_history.py", "cases", ...phone, "--group", groupId);
+  expect(cases.cases).toEqual([{ seq: posted.seq, operation: "CASE BEFORE THE SDK DEVICE" }]);
   await sdk("send", ...coord, "--group", groupId, "--text", "Alert after the SDK device");
   const later = (await py("sdk_history.py", "received", ...phone, "--group", groupId)).items as Json[];
   expect(later.filter((i) => i.kind === "alert")).toEqual([expect.objectContaining({ verified: true, error: null })]);
+});
+
+test("an SDK device links a browser device of the same member and hands it its history; the browser shows the earlier case", async ({ page, server }) => {
+  test.setTimeout(240_000);
+  const coordHome = mkdtempSync(path.join(tmpdir(), "cordon-sdkfirst-coord-"));
+  const miraHome = mkdtempSync(path.join(tmpdir(), "cordon-sdkfirst-mira-"));
+  const coord = ["--server", server.base, "--home", coordHome];
+  const mira = ["--server", server.base, "--home", miraHome];
+  await sdk("enrol", ...coord, "--code", await server.createUser("cole.sdkfirst"), "--username", "cole.sdkfirst");
+  const created = await server.admin("create-group", "Operation Baton", "--coordinator", "cole.sdkfirst");
+  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
+  const opened = await sdk("open", ...coord, "--group", groupId);
+  const enrolled = await sdk("enrol", ...mira, "--code", await server.createUser("mira.sdkfirst"), "--username", "mira.sdkfirst");
+  await sdk("join-request", ...mira, "--invitation", String(opened.invitation));
+  await sdk("admit", ...coord, "--group", groupId);
+  await sdk("join", ...mira, "--group", groupId);
+
+  // The member's first (SDK) device reads a case posted before her browser existed.
+  const posted = await py("sdk_cases.py", "post", ...coord, "--group", groupId, "--form", "full", "--data", JSON.stringify({ ...FULL_EXAMPLE, operation: "CASE BEFORE THE BROWSER" }));
+  const read = await py("sdk_history.py", "cases", ...mira, "--group", groupId);
+  expect(read.cases).toEqual([{ seq: posted.seq, operation: "CASE BEFORE THE BROWSER" }]);
+
+  // Her browser shows its link code; the SDK device links it and sends its history.
+  await page.goto("/login");
+  await page.getByLabel("Username").fill("mira.sdkfirst");
+  await page.getByLabel("Password").fill(SDK_PASSWORD);
+  await page.getByLabel("Authenticator code").fill(totp(String(enrolled.totp_seed), 1));
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("heading", { name: "Groups" })).toBeVisible();
+  await page.getByRole("link", { name: "Devices" }).click();
+  await page.getByLabel("Passphrase", { exact: true }).fill(KEY_PASSPHRASE);
+  await page.getByLabel("Passphrase again").fill(KEY_PASSPHRASE);
+  await page.getByRole("button", { name: "Protect the keys" }).click();
+  const linkCode = (await page.getByTestId("link-code").textContent())!.trim();
+  const linked = await py("sdk_history.py", "link", ...mira, "--group", groupId, "--code", linkCode);
+  expect(linked.sent).toBe(1);
+
+  // The browser pins the group key; the earlier case comes from the SDK's archive.
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("link", { name: "Operation Baton" }).click();
+  await page.getByLabel("Digits or QR code to compare").fill(String(opened.fingerprint));
+  await page.getByRole("button", { name: "Pin the key" }).click();
+  await expect(page.getByTestId("root-fingerprint")).toHaveText(String(opened.fingerprint));
+  await page.getByRole("link", { name: "Cases", exact: true }).click();
+  await page.locator(`.case-row[data-case="${String(posted.seq)}"]`).getByRole("button").click();
+  await expect(page.locator(`article.case-detail[data-case="${String(posted.seq)}"]`)).toContainText("CASE BEFORE THE BROWSER");
+  await expect(page.locator(".item.refused")).toHaveCount(0);
 });

@@ -1,7 +1,9 @@
 """The Python SDK's side of the browser history test (`history.spec.ts`, PROTOCOL §9): a
-coordinator granting a late joiner the group's earlier cases (`Cordon.grant_history`), and a
-member importing what a browser coordinator granted (`records.sync`). One process per step,
-one JSON line out; enrolment, the group and admissions are `sdk_member.py`'s steps.
+coordinator granting a late joiner the group's earlier cases (`Cordon.grant_history`), a
+member importing what a browser coordinator granted (`records.sync`), and a member's SDK
+device linking its new (browser) device and handing it its history (`Cordon.link_device`).
+One process per step, one JSON line out; enrolment, the group and admissions are
+`sdk_member.py`'s steps.
 
 Usage: sdk_history.py STEP --server URL --home DIR --group ID [args]
 """
@@ -66,9 +68,21 @@ async def received(args: argparse.Namespace) -> dict[str, object]:
         }
 
 
+async def link(args: argparse.Namespace) -> dict[str, object]:
+    """From this member's first device: link the new device whose code was shown, which also
+    sends it this device's history (`Cordon.link_device`)."""
+    async with client(args) as c:
+        await store.sync(c)
+        device, sent = await c.link_device(uuid.UUID(args.group), args.code)
+        if not isinstance(sent, int):
+            raise sent
+        return {"device_id": str(device), "sent": sent}
+
+
 STEPS = {
     "grant": grant,
     "cases": cases,
+    "link": link,
     "login-link": login_link,
     "pin": pin,
     "received": received,
@@ -86,6 +100,7 @@ def main() -> None:
     parser.add_argument("--username")
     parser.add_argument("--password")
     parser.add_argument("--fingerprint")
+    parser.add_argument("--code")
     args = parser.parse_args()
     sys.stdout.write(json.dumps(asyncio.run(STEPS[args.step](args))) + "\n")
 

@@ -34,13 +34,13 @@ def client(args: argparse.Namespace) -> Cordon:
 
 async def enrol(args: argparse.Namespace) -> dict[str, object]:
     """Redeem the enrolment code, log in (keys made and published), turn TOTP on (a group's
-    coordinator must have it)."""
+    coordinator must have it); the seed comes back for a browser login of the same member."""
     async with client(args) as c:
         await c.enrol(args.code, PASSWORD)
         profile = await c.login(args.username, PASSWORD)
         seed = (await c._call("POST", "/api/v1/auth/totp/setup"))["secret"]
         await c._call("POST", "/api/v1/auth/totp/confirm", json={"code": pyotp.TOTP(seed).now()})
-        return {"user_id": profile.user_id}
+        return {"user_id": profile.user_id, "totp_seed": seed}
 
 
 async def open_group(args: argparse.Namespace) -> dict[str, object]:

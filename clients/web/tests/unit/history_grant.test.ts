@@ -177,6 +177,28 @@ describe("history grants: importing (§9.1), each rule with its exact error", ()
     expect(groupsWithGrants(secrets)).toEqual([]); // all imported: nothing pending
   });
 
+  it("a grant in parts (several envelopes of one scope, as a large grant is sent) is kept whole and imported whole", async () => {
+    const s = await setup();
+    await s.log.grantHistory(s.root, LATE, "cases", NOW + 9);
+    const [first, second] = grantedItems(s.secrets, GROUP, "cases");
+    const roster = await verifyLog(s.root.publicKey, GROUP, s.log.entries);
+    const secrets = new Map<string, Uint8Array>();
+    keepGrant(secrets, GROUP, "00000000-0000-4000-8000-00000000ff01", historyGrantBytes({ memberId: LATE, scope: "cases", items: [first!] }));
+    keepGrant(secrets, GROUP, "00000000-0000-4000-8000-00000000ff02", historyGrantBytes({ memberId: LATE, scope: "cases", items: [second!] }));
+    expect(groupsWithGrants(secrets)).toEqual([GROUP]);
+    const pages = new Map<number, object>([
+      [10, served(10, s.envelopes.caseEnv, PLAIN)],
+      [12, served(12, s.envelopes.review, COORD, "chat", 10)],
+    ]);
+    const call = async <T,>(_method: string, path: string): Promise<T> => [...new URL(path, "http://x").searchParams.getAll("seq")].map(Number).flatMap((q) => (pages.has(q) ? [pages.get(q)!] : [])) as T;
+    const out = await importGranted({ secrets, roster: async () => roster, call }, GROUP);
+    expect(out.map((i) => [i.seq, i.verified, i.error])).toEqual([
+      [10, true, null],
+      [12, true, null],
+    ]);
+    expect(groupsWithGrants(secrets)).toEqual([]);
+  });
+
   it("a targeted pre-notification opens with its content key", async () => {
     const s = await setup();
     await s.log.grantHistory(s.root, LATE, "prenotifications", NOW + 9);
