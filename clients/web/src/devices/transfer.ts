@@ -7,12 +7,13 @@
  * HISTORY_TRANSFER (the first carries the chains and keys).
  */
 import { authed } from "../auth/session";
-import { b64StdEncode, ClaimLedger, fromUtf8, KeyUnavailableError, parseEnvelope, prekeyFromJson, selectRecipients, type SignedPrekey, UntrustedSenderError } from "../crypto";
+import { b64StdEncode, fromUtf8, KeyUnavailableError, parseEnvelope, UntrustedSenderError } from "../crypto";
 import { GroupChannel } from "../feed/engine";
 import { items } from "../feed/live";
 import { liveFeed } from "../feed/unlock";
 import type { Vault } from "../feed/vault";
 import { transferArchives } from "../records/history";
+import { ARCHIVE } from "../records/incoming";
 
 /** Send the group's history to another device of this member; returns how many items went. */
 export async function transferHistory(vault: Vault, groupId: string, deviceId: string): Promise<number> {
@@ -21,19 +22,13 @@ export async function transferHistory(vault: Vault, groupId: string, deviceId: s
   await channel.refresh();
   const target = channel.session.roster.device(deviceId);
   if (!target || target.memberId !== channel.session.memberId || deviceId === vault.deviceId) throw new UntrustedSenderError("history goes only to another device of the same member");
-  const served = await authed<{ device_id: string; prekeys: unknown[] }[]>("GET", `/groups/${groupId}/keys`);
-  const signed = new Map<string, SignedPrekey>();
-  for (const device of served) {
-    if (device.device_id !== deviceId) continue;
-    const records = device.prekeys.map((p) => prekeyFromJson(p));
-    if (records.length) signed.set(device.device_id, records.reduce((a, b) => (b.createdTs > a.createdTs ? b : a)));
-  }
+  const signed = await channel.signedPrekeys();
   const now = Date.now();
-  const selection = await selectRecipients(channel.session.roster, [deviceId], signed, new Map(), now, new ClaimLedger());
+  const selection = await channel.recipientsFor([deviceId], signed, now);
   const recipient = selection.recipients[0];
   if (!recipient) throw selection.excluded[0] ?? new KeyUnavailableError(`device ${deviceId} has published no prekey yet`);
   const shown = items.value.filter((i) => i.groupId === groupId && i.refused === null && !i.before);
-  const raw = vault.data.secrets.get(`domain-archive:${groupId}`);
+  const raw = vault.data.secrets.get(ARCHIVE(groupId));
   const records = raw && raw.length ? (JSON.parse(fromUtf8(raw)) as unknown[]) : [];
   const parts = transferArchives(groupId, shown, records);
   for (const [n, archive] of parts.entries()) {

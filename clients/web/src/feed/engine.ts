@@ -6,11 +6,15 @@
  */
 import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
-import { b64d, b64e, b64StdDecode, b64StdEncode, ContentType, CryptoError, deviceAt, equal, fingerprint, ForkError, fromUtf8, GroupSession, historyBundleFromBytes, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, MissingChainError, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type SignedPrekey, prekeyFromJson, toHex, TrustError, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
-import { checkedEnvelope, checkIdentity, checkReceipt, checkRouting, forgetHead, forkRecord, knownTail, parseStreamItem, readLog, receiptBody, refreshRoster, rememberHead, type StreamItem, unfreeze } from "../protocol";
+import { b64d, b64e, b64StdDecode, b64StdEncode, ContentType, CryptoError, deviceAt, equal, fingerprint, ForkError, fromUtf8, GroupSession, historyBundleFromBytes, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, MissingChainError, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type Selection, type SignedPrekey, prekeyFromJson, toHex, TrustError, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
+import { checkIdentity, checkReceipt, checkRouting, forgetHead, forkRecord, knownTail, parseStreamItem, readLog, receiptBody, refreshRoster, rememberHead, type StreamItem, unfreeze } from "../protocol";
 import { keepGrant, mergeRecords, observe, observeSent, parseTransferArchive } from "../records/history";
 import { type Incoming, incoming as makeIncoming, INBOX_KINDS, pyIsoFromMs } from "../records/incoming";
 import type { Vault } from "./vault";
+
+/** An authenticated API call (the records layer passes its own, for its tests). */
+type Call = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+const authedCall: Call = (method, path, body) => authed(method, path, body === undefined ? {} : { body });
 
 export interface GroupSummary {
   id: string;
@@ -286,14 +290,29 @@ export class GroupChannel {
     await this.vault.save();
   }
 
-  /** Hand the sender chain to roster devices without it (a new chain when rotation is due). */
-  private async distributeChain(): Promise<void> {
-    const served = await authed<{ device_id: string; prekeys: unknown[] }[]>("GET", `/groups/${this.groupId}/keys`);
+  /** The newest signed prekey of each device the server lists for this group (§3.1). */
+  async signedPrekeys(call: Call = authedCall): Promise<Map<string, SignedPrekey>> {
+    const served = await call<{ device_id: string; prekeys: unknown[] }[]>("GET", `/groups/${this.groupId}/keys`);
     const signed = new Map<string, SignedPrekey>();
     for (const device of served) {
       const records = device.prekeys.map((p) => prekeyFromJson(p));
       if (records.length) signed.set(device.device_id, records.reduce((a, b) => (b.createdTs > a.createdTs ? b : a)));
     }
+    return signed;
+  }
+
+  /**
+   * Who a targeted envelope to these devices is sealed to (§3.3): a one-time prekey claimed
+   * for each where the server has one, checked against this device's claim ledger, else the
+   * signed prekey; devices that fail the checks come back excluded.
+   */
+  async recipientsFor(devices: string[], signed: ReadonlyMap<string, SignedPrekey>, nowMs: number, call: Call = authedCall): Promise<Selection> {
+    return selectRecipients(this.session.roster, devices, signed, await this.vault.claimOneTime(this.groupId, devices, call), nowMs, this.vault.claimLedger());
+  }
+
+  /** Hand the sender chain to roster devices without it (a new chain when rotation is due). */
+  private async distributeChain(): Promise<void> {
+    const signed = await this.signedPrekeys();
     const now = Date.now();
     const others = this.session.roster.devices().filter((d) => d.deviceId !== this.vault.deviceId && signed.has(d.deviceId)).map((d) => d.deviceId);
     const rotate = this.session.needsRotation(now);
@@ -301,7 +320,7 @@ export class GroupChannel {
     const given = rotate || !raw ? new Set<string>() : new Set(fromUtf8(raw).split(",").filter(Boolean));
     const missing = others.filter((d) => !given.has(d));
     if (!missing.length && !rotate) return;
-    const selection = await selectRecipients(this.session.roster, missing, signed, await this.vault.claimOneTime(this.groupId, missing), now, this.vault.claimLedger());
+    const selection = await this.recipientsFor(missing, signed, now);
     let envelope: Uint8Array;
     if (rotate) envelope = await this.session.rotateSenderChain(selection.recipients, now);
     else envelope = await this.session.encryptTargeted(ContentType.SENDER_KEY, this.session.senderChain!.distribution(), selection.recipients, now);

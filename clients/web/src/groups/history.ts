@@ -7,9 +7,10 @@
  * original envelopes and checks each against the grant and its original sender's signature.
  */
 import { authed } from "../auth/session";
-import { b64StdDecode, fromUtf8, b64StdEncode, ClaimLedger, GRANT_SCOPES, type GrantedItem, KeyUnavailableError, MAX_GRANT_ITEMS, parseEnvelope, prekeyFromJson, selectRecipients, sha256, type SignedPrekey, TrustError } from "../crypto";
+import { b64StdDecode, fromUtf8, b64StdEncode, GRANT_SCOPES, type GrantedItem, KeyUnavailableError, MAX_GRANT_ITEMS, parseEnvelope, sha256, TrustError } from "../crypto";
 import type { GroupChannel } from "../feed/engine";
 import { grantedItems } from "../records/history";
+import { ARCHIVE } from "../records/incoming";
 import { logHistoryGrant } from "./admin";
 
 const ZERO_ID = "00000000-0000-0000-0000-000000000000";
@@ -18,9 +19,8 @@ const ZERO_ID = "00000000-0000-0000-0000-000000000000";
  * this server and one item takes about 140 bytes, so 1,000 (about 140 KB) per envelope.
  */
 export const GRANT_CHUNK = Math.min(1_000, MAX_GRANT_ITEMS);
-/** The records layer's archive and status-event type (`records/store.ts`, `records/view.ts`), read
- * here without loading the template machinery into the group screen. */
-const ARCHIVE = (groupId: string) => `domain-archive:${groupId}`;
+/** The records layer's status-event type (`records/view.ts`), read here without loading the
+ * template machinery into the group screen. */
 const STATUS_EVENT = "status_event";
 
 interface ArchivedEvent {
@@ -55,16 +55,11 @@ export async function grantHistory(channel: GroupChannel, userId: string, member
   if (!member) throw new TrustError(`user ${memberId} is not a member in the verified log`);
   let items = grantedItems(vault.data.secrets, groupId, scope);
   if (scope === "prenotifications") items = [...items, ...(await grantedEvents(channel, new Set(items.map((i) => i.seq))))];
-  const served = await authed<{ device_id: string; prekeys: unknown[] }[]>("GET", `/groups/${groupId}/keys`);
-  const signed = new Map<string, SignedPrekey>();
-  for (const device of served) {
-    const records = device.prekeys.map((p) => prekeyFromJson(p));
-    if (records.length) signed.set(device.device_id, records.reduce((a, b) => (b.createdTs > a.createdTs ? b : a)));
-  }
+  const signed = await channel.signedPrekeys();
   const devices = [...member.devices.keys()].filter((d) => signed.has(d));
   if (!devices.length) throw new KeyUnavailableError("the member has no certified device to receive the grant");
   const now = Date.now();
-  const selection = await selectRecipients(channel.session.roster, devices, signed, new Map(), now, new ClaimLedger());
+  const selection = await channel.recipientsFor(devices, signed, now);
   if (!selection.recipients.length) throw selection.excluded[0] ?? new KeyUnavailableError("the member has no certified device to receive the grant");
   const recipients = selection.recipients;
   for (let start = 0; start === 0 || start < items.length; start += GRANT_CHUNK) {

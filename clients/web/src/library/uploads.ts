@@ -11,7 +11,7 @@
 import { sha256 as sha256Hasher } from "@noble/hashes/sha2.js";
 import { ApiError } from "../api/client";
 import { authed } from "../auth/session";
-import { b64d, b64e, b64StdEncode, ContentType, createManifest, type DocumentKey, documentKeyBytes, fromUtf8, Manifest, MAX_SEGMENT, parseEnvelope, prekeyFromJson, randomBytes, selectRecipients, type SignedPrekey, StreamEncryptor, UntrustedSenderError, utf8 } from "../crypto";
+import { b64d, b64e, b64StdEncode, ContentType, createManifest, type DocumentKey, documentKeyBytes, fromUtf8, Manifest, MAX_SEGMENT, parseEnvelope, randomBytes, StreamEncryptor, UntrustedSenderError, utf8 } from "../crypto";
 import type { GroupChannel } from "../feed/engine";
 import { abortUpload, createUpload, finalise, getVersion, putSegments, received, TAG } from "./api";
 
@@ -238,15 +238,10 @@ async function distributeKey(channel: GroupChannel, p: Pending): Promise<Documen
   const session = channel.session;
   session.documentKeys.set(`${p.key.documentId}/${p.key.version}`, p.key);
   await channel.persist();
-  const served = await authed<{ device_id: string; prekeys: unknown[] }[]>("GET", `/groups/${channel.groupId}/keys`);
-  const signed = new Map<string, SignedPrekey>();
-  for (const device of served) {
-    const records = device.prekeys.map((x) => prekeyFromJson(x));
-    if (records.length) signed.set(device.device_id, records.reduce((a, b) => (b.createdTs > a.createdTs ? b : a)));
-  }
+  const signed = await channel.signedPrekeys();
   const now = Date.now();
   const others = session.roster.devices().filter((d) => d.deviceId !== channel.vault.deviceId && signed.has(d.deviceId)).map((d) => d.deviceId);
-  const selection = await selectRecipients(session.roster, others, signed, await channel.vault.claimOneTime(channel.groupId, others), now, channel.vault.claimLedger());
+  const selection = await channel.recipientsFor(others, signed, now);
   if (selection.recipients.length) {
     const envelope = await session.encryptTargeted(ContentType.DOCUMENT_KEY, documentKeyBytes(p.key), selection.recipients, now);
     await channel.persist();

@@ -6,7 +6,7 @@
  * this device decrypted, and move one through the workflow with an event signed by this device
  * (a discrepancy's findings sealed only to the parties the sender named).
  */
-import { b64StdEncode, ContentType, makeLabels, prekeyFromJson, randomUuid, ROLE_DESTINATION, ROLE_TRANSIT, type Roster, selectRecipients, type SignedPrekey } from "../crypto";
+import { b64StdEncode, ContentType, makeLabels, randomUuid, ROLE_DESTINATION, ROLE_TRANSIT, type Roster } from "../crypto";
 import type { GroupChannel } from "../feed/engine";
 import { allowedMoves, archived, archiveOwn, buildPrenotifications, CASE, COORDINATOR, coordinators, DESTINATION, DETAIL_REQUIRED, discrepancyToCase, DomainError, type Item, PN, PN_DISCREPANCY, type PrenotificationView, type RecordsContext, SENDER, signEvent, type TemplateRegistry } from "../records";
 import type { Json } from "../records/templates";
@@ -49,12 +49,7 @@ const base = (groupId: string) => `/groups/${groupId}/prenotifications`;
  */
 export async function postTargeted(ctx: RecordsContext, channel: GroupChannel, content: Uint8Array, users: Iterable<string>, options: { messageId?: string; labels?: ReturnType<typeof makeLabels> } = {}): Promise<Uint8Array> {
   const session = channel.session;
-  const served = await ctx.call<{ device_id: string; prekeys: unknown[] }[]>("GET", `/groups/${channel.groupId}/keys`);
-  const signed = new Map<string, SignedPrekey>();
-  for (const device of served) {
-    const records = device.prekeys.map((p) => prekeyFromJson(p));
-    if (records.length) signed.set(device.device_id, records.reduce((a, b) => (b.createdTs > a.createdTs ? b : a)));
-  }
+  const signed = await channel.signedPrekeys(ctx.call);
   const me = ctx.userId;
   const wanted = new Set([...users].filter((u) => u !== me));
   const devices: string[] = [];
@@ -64,7 +59,7 @@ export async function postTargeted(ctx: RecordsContext, channel: GroupChannel, c
     devices.push(...usable);
   }
   const now = Date.now();
-  const selection = await selectRecipients(session.roster, devices, signed, await channel.vault.claimOneTime(channel.groupId, devices, ctx.call), now, channel.vault.claimLedger());
+  const selection = await channel.recipientsFor(devices, signed, now, ctx.call);
   const kept = new Set(selection.recipients.map((r) => r.deviceId));
   for (const userId of [...wanted].sort()) {
     const lost = selection.excluded.find((e) => e.memberId === userId);

@@ -15,7 +15,7 @@
  * `history-grants:<group>`), so a keystore moved between the CLI and the browser keeps them.
  */
 import { b64StdDecode, b64StdEncode, type Bytes, checkGrantedEvent, CryptoError, fromUtf8, type GrantedItem, type HistoryGrant, historyGrantBytes, historyGrantFromBytes, HistoryGrantError, openGrantedItem, parseEnvelope, type Roster, sha256, utf8 } from "../crypto";
-import { type Incoming, incoming, pyIsoFromMs } from "./incoming";
+import { ARCHIVE, type Incoming, incoming, pyIsoFromMs } from "./incoming";
 
 export const ITEM_KEY = (groupId: string, seq: number | "") => `history-key:${groupId}:${seq}`;
 export const PENDING = (groupId: string) => `history-grants:${groupId}`;
@@ -233,7 +233,7 @@ export function transferArchives(groupId: string, feed: readonly unknown[], reco
  * this device already holds valid is kept; the caller saves the keystore.
  */
 export function mergeRecords(secrets: Secrets, groupId: string, items: readonly { seq: number; valid?: boolean }[]): number {
-  const name = `domain-archive:${groupId}`;
+  const name = ARCHIVE(groupId);
   const raw = secrets.get(name);
   const known = new Map((raw && raw.length ? (JSON.parse(fromUtf8(raw)) as { seq: number; valid?: boolean }[]) : []).map((i) => [i.seq, i]));
   let added = 0;

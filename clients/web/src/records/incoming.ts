@@ -15,6 +15,9 @@ import { b64StdDecode, b64StdEncode, fromUtf8 } from "../crypto";
 
 /** The keystore secret the inbox was kept in before (the SDK's name): moved out at unlock. */
 export const INBOX = "inbox";
+/** The keystore secret of a group's records archive (`store.ts`; the SDK's name and JSON),
+ * named here so light modules read and merge it without the template machinery. */
+export const ARCHIVE = (groupId: string) => `domain-archive:${groupId}`;
 export const INBOX_KINDS: ReadonlySet<string> = new Set(["alert", "chat", "prenotification", "prenotification_event"]);
 export const INBOX_LIMIT = 5_000; // per group, newest kept when nobody reads the inbox
 

@@ -9,11 +9,11 @@
  */
 import { b64StdDecode, CordonCryptoError, fromUtf8, type Roster, utf8 } from "../crypto";
 import { groupsWithGrants, importGranted } from "./history";
-import { type Incoming, pyIsoFromMs, type RecordsInbox } from "./incoming";
+import { ARCHIVE, type Incoming, pyIsoFromMs, type RecordsInbox } from "./incoming";
 import { TemplateError, type TemplateRegistry } from "./templates";
 import { contentItem, decodeItems, domainRegistry, type Item, STATUS_EVENT, verifyStatusEvent } from "./view";
 
-export const ARCHIVE = (groupId: string) => `domain-archive:${groupId}`;
+export { ARCHIVE };
 
 /** A case or pre-notification operation the client refuses before calling the server. */
 export class DomainError extends Error {
