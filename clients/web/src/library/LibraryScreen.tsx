@@ -52,8 +52,15 @@ function Bar({ label, done, total }: { label: string; done: number; total: numbe
   );
 }
 
+/**
+ * How many document keys this device holds, passed down so that a key arriving on the live feed
+ * re-renders the rows: @preact/signals' `shouldComponentUpdate` skips a child whose props did
+ * not change, so a parent's re-render alone never reaches a row waiting for its key.
+ */
+type HeldKeys = { heldKeys: number };
+
 /** One version: verified before its name is shown, downloaded and verified on request. */
-function VersionItem({ channel, doc, remote }: { channel: GroupChannel; doc: RemoteDocument; remote: RemoteVersion }) {
+function VersionItem({ channel, doc, remote }: { channel: GroupChannel; doc: RemoteDocument; remote: RemoteVersion } & HeldKeys) {
   const key = heldKey(channel, doc.id, remote.version);
   const [opened, setOpened] = useState<Opened | null>(null);
   const [refused, setRefused] = useState<unknown>(null);
@@ -124,7 +131,7 @@ function VersionItem({ channel, doc, remote }: { channel: GroupChannel; doc: Rem
   );
 }
 
-function DocumentRow({ channel, doc, coordinator, onChange }: { channel: GroupChannel; doc: RemoteDocument; coordinator: boolean; onChange: () => void }) {
+function DocumentRow({ channel, doc, coordinator, onChange, heldKeys }: { channel: GroupChannel; doc: RemoteDocument; coordinator: boolean; onChange: () => void } & HeldKeys) {
   const [versions, setVersions] = useState<RemoteVersion[] | null>(null);
   const [adding, setAdding] = useState(false);
   const [confirming, setConfirming] = useState(false);
@@ -151,7 +158,7 @@ function DocumentRow({ channel, doc, coordinator, onChange }: { channel: GroupCh
   return (
     <li class={doc.withdrawn ? "document withdrawn" : "document"} data-document={doc.id}>
       <p class="category">{categoryLabel(doc.category)}</p>
-      {versions ? versions.map((v) => <VersionItem key={v.version} channel={channel} doc={doc} remote={v} />) : latest && <VersionItem channel={channel} doc={doc} remote={latest} />}
+      {versions ? versions.map((v) => <VersionItem key={v.version} channel={channel} doc={doc} remote={v} heldKeys={heldKeys} />) : latest && <VersionItem channel={channel} doc={doc} remote={latest} heldKeys={heldKeys} />}
       <div class="actions">
         {doc.latestVersion > 1 && (
           <button type="button" class="secondary" onClick={() => void toggleVersions()} aria-expanded={versions ? "true" : "false"}>
@@ -350,7 +357,7 @@ function GroupLibrary({ group }: { group: GroupSummary }) {
           <h3>{tl("documents")}</h3>
           {documents && documents.length === 0 && <p>{tl("no_documents")}</p>}
           <ul class="documents">
-            {documents?.map((d) => <DocumentRow key={`${d.id}/${d.latestVersion}/${d.withdrawn}`} channel={channel} doc={d} coordinator={coordinator} onChange={refresh} />)}
+            {documents?.map((d) => <DocumentRow key={`${d.id}/${d.latestVersion}/${d.withdrawn}`} channel={channel} doc={d} coordinator={coordinator} onChange={refresh} heldKeys={channel.session.documentKeys.size} />)}
           </ul>
           {coordinator ? (
             <>

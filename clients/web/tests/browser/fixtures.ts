@@ -161,3 +161,24 @@ export async function openInFeed(page: Page, groupName: string): Promise<void> {
   await page.getByRole("link", { name: "Alerts" }).click();
   await page.getByRole("button", { name: groupName }).click();
 }
+
+/**
+ * Let the test decide when the live feed's frames reach the page: `hold` keeps every frame the
+ * server sends (in order) until `release`, so an item arrives after something else, every run.
+ * Routes sockets opened after it is installed.
+ */
+export async function feedFrames(page: Page): Promise<{ hold: () => void; release: () => void }> {
+  let held: (() => void)[] | null = null;
+  await page.routeWebSocket(/\/api\/v1\/ws$/, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((frame) => (held ? held.push(() => ws.send(frame)) : ws.send(frame)));
+  });
+  return {
+    hold: () => void (held ??= []),
+    release: () => {
+      const frames = held ?? [];
+      held = null;
+      for (const send of frames) send();
+    },
+  };
+}

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
-import { checkScreen, expect, expectAccessible, expectNoHorizontalScroll, logIn, PASSWORD, screenshot, sdk, test } from "./fixtures";
+import { checkScreen, expect, expectAccessible, expectNoHorizontalScroll, feedFrames, logIn, PASSWORD, screenshot, sdk, test } from "./fixtures";
 import { totp } from "./totp";
 
 const KEY_PASSPHRASE = "library keystore passphrase";
@@ -41,6 +41,7 @@ test("a browser coordinator and a Python SDK coordinator exchange library docume
   const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
   const invitation = String((await sdk("open", ...common, "--group", groupId)).invitation);
 
+  const frames = await feedFrames(page);
   // The browser user turns TOTP on (a coordinator must have it), protects its keys, joins,
   // and is admitted as a second coordinator (in the signed log and on the server).
   await server.enrolledUser("lina.library", PASSWORD);
@@ -65,12 +66,17 @@ test("a browser coordinator and a Python SDK coordinator exchange library docume
   await page.getByRole("button", { name: "Operation Shelf" }).click();
   await expect(page.getByRole("heading", { name: "Publish a document" })).toBeVisible();
 
-  // SDK → browser: the key arrives on the live feed; the bytes saved are the bytes published.
+  // SDK → browser: the document is listed before its key arrives on the live feed (held back
+  // here), and is opened once the key comes; the bytes saved are the bytes published.
   const report = randomBytes(300_000);
   const reportPath = path.join(files, "weekly-analysis.pdf");
   writeFileSync(reportPath, report);
+  frames.hold();
   const fromSdk = await sdk("publish", ...common, "--group", groupId, "--file", reportPath, "--category", "analysis_report");
   await page.getByRole("button", { name: "Refresh" }).click();
+  const waiting = page.locator(`.document[data-document="${String(fromSdk.document_id)}"]`);
+  await expect(waiting.getByText("Its key has not reached this device yet.")).toBeVisible();
+  frames.release();
   const sdkRow = documentRow(page, "weekly-analysis.pdf");
   await expect(sdkRow).toHaveAttribute("data-document", String(fromSdk.document_id));
   await sdkRow.getByRole("button", { name: "Download and verify" }).click();
