@@ -10,7 +10,7 @@ import { m as devicesText } from "../devices/messages";
 import { type Described, formatDate, t } from "../i18n";
 import { useDraft } from "../storage/drafts";
 import { certifySelf, type FeedItem, type GroupSummary, isPinned, listGroups, requestJoin, rootFingerprint, sendRead } from "./engine";
-import { itemAt, itemKey, items, keepSent, markRead } from "./live";
+import { groupsTick, itemAt, itemKey, items, keepSent, markRead } from "./live";
 import { t as m } from "./messages";
 import { askPermission, permission } from "./notify";
 import { isUnread, type Thread, ThreadIndex, UnreadIndex } from "./threads";
@@ -373,7 +373,7 @@ function Groups() {
       setError(describe(failure));
     }
   }
-  useEffect(() => void load(), []);
+  useEffect(() => void load(), [groupsTick.value]);
   const group = groups?.find((g) => g.id === selected) ?? null;
   const unreadIndex = useMemo(() => new UnreadIndex(), []);
   const unread = unreadIndex.update(items.value);

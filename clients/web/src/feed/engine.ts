@@ -126,7 +126,22 @@ export async function resolveFork(vault: Vault, groupId: string, confirmedEpoch:
  * device without the member's certified key (a linked device) cannot: the first device links
  * it (`devices/linking.ts`), as the SDK's `_certify_self` says.
  */
-export async function certifySelf(vault: Vault, groupId: string, userId: string): Promise<"certified" | "already" | "not_admitted" | "not_linked"> {
+export function certifySelf(vault: Vault, groupId: string, userId: string): Promise<Certified> {
+  // One at a time per group: the live feed and a screen opening the group both certify, and two
+  // entries written at the same head would have the server refuse the second.
+  const slot = `${vault.deviceId}/${groupId}`;
+  let running = certifying.get(slot);
+  if (!running) {
+    running = certifyOnce(vault, groupId, userId).finally(() => certifying.delete(slot));
+    certifying.set(slot, running);
+  }
+  return running;
+}
+
+type Certified = "certified" | "already" | "not_admitted" | "not_linked";
+const certifying = new Map<string, Promise<Certified>>();
+
+async function certifyOnce(vault: Vault, groupId: string, userId: string): Promise<Certified> {
   const current = await roster(vault, groupId);
   if (current.device(vault.deviceId)) return "already";
   const member = current.members.get(userId);

@@ -13,10 +13,10 @@
  */
 import { signal } from "@preact/signals";
 import { session } from "../auth/session";
-import { b64e, fromUtf8, utf8 } from "../crypto";
+import { b64e, fromUtf8, KeyUnavailableError, utf8 } from "../crypto";
 import { type Incoming, RecordsInbox } from "../records/incoming";
 import { SealedStore } from "../storage/sealed";
-import { type FeedItem, GroupChannel, isPinned, type ReceiptUpdate } from "./engine";
+import { certifySelf, type FeedItem, GroupChannel, isPinned, type ReceiptUpdate } from "./engine";
 import { notifyUrgent } from "./notify";
 import type { Vault } from "./vault";
 
@@ -37,6 +37,10 @@ export const link = signal<LinkState>("offline");
 export const items = signal<FeedItem[]>([]);
 /** Bumped when opened content went to the records inbox (cases and pre-notifications re-sync). */
 export const inboxTick = signal(0);
+/** Bumped after a run of frames held a membership item (an admission, a removal): screens
+ * listing the user's groups load the list again, so a group the member was just admitted to
+ * shows up without a reload. */
+export const groupsTick = signal(0);
 
 const byKey = new Map<string, FeedItem>();
 let feedStore: SealedStore | null = null;
@@ -192,6 +196,7 @@ export class LiveFeed {
   /** Opened content for the records inbox, written by the commit that passes it. */
   private incoming: Incoming[] = [];
   private granted = false;
+  private membershipSeen = false;
   private attempt = 0;
   private stopped = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -229,6 +234,46 @@ export class LiveFeed {
       opening.catch(() => this.channels.get(groupId) === opening && this.channels.delete(groupId));
     }
     return channel;
+  }
+
+  /**
+   * The group's channel, this device certified in its log first if the member was admitted
+   * since (as every group screen does when it opens): an admission that arrives while the
+   * member looks at another screen must not stop the feed for every group.
+   *
+   * The server may announce an admission (a `membership` item) before the coordinator's
+   * signed entry exists (the SDK adds on the server first): that item has nothing to open, so
+   * it passes (null) and the device certifies itself once the entry is there. Any other item
+   * of a group this device cannot certify itself in fails as before: the feed resumes from
+   * its cursor.
+   */
+  private async admitted(groupId: string, serverEvent: boolean): Promise<GroupChannel | null> {
+    try {
+      return await this.channel(groupId);
+    } catch (error) {
+      const user = session.value?.user.id;
+      if (!(error instanceof KeyUnavailableError) || !user) throw error;
+      const outcome = await certifySelf(this.vault, groupId, user);
+      if (outcome === "not_admitted" && serverEvent) {
+        this.certifyOnceLogged(groupId, user);
+        return null;
+      }
+      if (outcome === "not_admitted" || outcome === "not_linked") throw error;
+      return this.channel(groupId);
+    }
+  }
+
+  /** Certify in the background once the coordinator's entry is logged (5 tries over ~8 s),
+   * so the coordinator's next send already seals to this device. */
+  private certifyOnceLogged(groupId: string, user: string, attempt = 0): void {
+    if (attempt >= 5) return;
+    setTimeout(() => {
+      if (this.stopped) return;
+      certifySelf(this.vault, groupId, user).then(
+        (outcome) => outcome === "not_admitted" && this.certifyOnceLogged(groupId, user, attempt + 1),
+        () => undefined, // a refused log is reported where the group is opened
+      );
+    }, 250 * 2 ** attempt);
   }
 
   /**
@@ -270,7 +315,13 @@ export class LiveFeed {
         this.broken.add(socket);
         socket.close(4000);
       })
-      .finally(() => this.waiting--);
+      .finally(() => {
+        this.waiting--;
+        if (this.waiting === 0 && this.membershipSeen) {
+          this.membershipSeen = false;
+          groupsTick.value++;
+        }
+      });
   }
 
   private connect(): void {
@@ -320,11 +371,16 @@ export class LiveFeed {
     const hex = groupId.replace(/-/g, "");
     this.pos ??= positions(this.vault);
     if (!Number.isSafeInteger(seq) || seq <= (this.pos[hex] ?? 0)) return; // already handled
+    if (raw.kind === "membership") this.membershipSeen = true;
     // A group this device has not pinned yet (a member before answering the invitation, a
     // linked device before comparing the fingerprint) cannot be verified: its items wait, the
     // cursor stays, and they come again once it is pinned. Not a reason to drop the socket.
     if (!isPinned(this.vault, groupId)) return;
-    const channel = await this.channel(groupId);
+    const channel = await this.admitted(groupId, raw.kind === "membership");
+    if (!channel) {
+      this.pos[hex] = seq; // a server event with nothing to open (see `admitted`)
+      return;
+    }
     const { item, receipt, update, incoming, granted, restored } = await channel.receive(raw, itemAt);
     this.batch ??= { socket, receipts: [], started: Date.now(), size: 0 };
     // A receipt or a server event leaves the session as it was: nothing to export for it.

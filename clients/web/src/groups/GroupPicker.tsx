@@ -5,6 +5,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ErrorLine } from "../app/ui";
 import { type GroupSummary, listGroups } from "../feed/engine";
+import { groupsTick } from "../feed/live";
 import { describe } from "../feed/unlock";
 import type { Described } from "../i18n";
 
@@ -32,7 +33,7 @@ export function GroupPicker({ label, empty, none, initial, children }: GroupPick
       },
       (failure) => setError(describe(failure)),
     );
-  }, []);
+  }, [groupsTick.value]);
   const group = groups?.find((g) => g.id === selected) ?? null;
   return (
     <div class="feed-layout">
