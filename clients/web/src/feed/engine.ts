@@ -8,7 +8,7 @@ import { ApiError, NetworkError } from "../api/client";
 import { authed } from "../auth/session";
 import { b64d, b64e, b64StdDecode, b64StdEncode, ContentType, CryptoError, deviceAt, equal, fingerprint, ForkError, fromUtf8, GroupSession, historyBundleFromBytes, Invitation, joinMac, LogEntry, LogWriter, makeLabels, type MessageRef, MissingChainError, parseEnvelope, type Roster, RoutingMismatchError, selectRecipients, type Selection, type SignedPrekey, prekeyFromJson, toHex, TrustError, UntrustedSenderError, utf8, verifyEnvelope, verifyLog } from "../crypto";
 import { checkIdentity, checkReceipt, checkRouting, forgetHead, forkRecord, knownTail, parseStreamItem, readLog, receiptBody, refreshRoster, rememberHead, type StreamItem, unfreeze } from "../protocol";
-import { keepGrant, mergeRecords, observe, observeSent, parseTransferArchive } from "../records/history";
+import { type Imported, keepGrant, mergeRecords, observe, observeSent, parseTransferArchive } from "../records/history";
 import { type Incoming, incoming as makeIncoming, INBOX_KINDS, pyIsoFromMs } from "../records/incoming";
 import type { Vault } from "./vault";
 
@@ -216,6 +216,26 @@ export function recordType(content: Uint8Array): string | null {
     // plain text
   }
   return null;
+}
+
+/** The feed line of verified content: its text, or the type of template content (a case…). */
+function contentLine(content: Uint8Array): { text: string | null; record?: string } {
+  const record = recordType(content);
+  return record === null ? { text: fromUtf8(content) } : { text: null, record };
+}
+
+/**
+ * The feed line of an alert or chat a history grant brought (PROTOCOL §9.1), as `receive`
+ * would have made it then: verified content with its signed identity and urgency, or the
+ * refusal. Null for what the feed does not show (pre-notifications, status events). Marked
+ * read: no receipt goes for it, since the server refuses receipts for items posted before the
+ * member joined, and one refused holds back the others sent with it.
+ */
+export function grantedItem({ incoming: i, ref, urgent }: Imported): FeedItem | null {
+  if (i.kind !== "alert" && i.kind !== "chat") return null;
+  const base = { seq: i.seq, groupId: i.group_id, urgent, senderUserId: i.sender_user_id, createdAt: i.created_at ?? "", mine: false, read: true };
+  if (!i.verified || !i.content || !ref) return { ...base, text: null, refused: i.error ?? "not verified" };
+  return { ...base, ...contentLine(i.content), refused: null, parentSeq: i.parent_seq, ref };
 }
 
 /** What `receive` hands on: the feed line, the receipt to send, and the records layer's item. */
@@ -544,9 +564,7 @@ export class GroupChannel {
       const incoming = kept ? makeIncoming({ ...meta, parent_seq: parentSeq, verified: true, content: received.content, review: env.header.labels.reviewOf !== null, sent_at: pyIsoFromMs(env.header.ts) }) : null;
       if (parsed.kind !== "alert" && parsed.kind !== "chat") return { item: null, receipt: null, incoming };
       const receipt = await receiptBody(this.vault.data.signingKey, { groupId: parsed.group_id, seq: parsed.seq, item: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, deviceId: this.vault.deviceId, status: "delivered", ts: Date.now() });
-      const record = recordType(received.content);
-      const text = record === null ? fromUtf8(received.content) : null;
-      return { item: { ...base, text, refused: null, parentSeq, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId }, ...(record !== null ? { record } : {}) }, receipt, incoming };
+      return { item: { ...base, ...contentLine(received.content), refused: null, parentSeq, ref: { senderDeviceId: env.header.senderDeviceId, messageId: env.header.messageId } }, receipt, incoming };
     } catch (error) {
       if (isTransient(error)) throw error; // retried on the next sync, not recorded as refused
       const before = error instanceof MissingChainError ? this.sentBefore(parsed.envelope) : null;

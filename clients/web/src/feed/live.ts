@@ -14,9 +14,10 @@
 import { signal } from "@preact/signals";
 import { session } from "../auth/session";
 import { b64e, fromUtf8, KeyUnavailableError, utf8 } from "../crypto";
+import type { Imported } from "../records/history";
 import { type Incoming, RecordsInbox } from "../records/incoming";
 import { SealedStore } from "../storage/sealed";
-import { certifySelf, type FeedItem, GroupChannel, isPinned, type ReceiptUpdate } from "./engine";
+import { certifySelf, type FeedItem, grantedItem, GroupChannel, isPinned, type ReceiptUpdate } from "./engine";
 import { notifyUrgent } from "./notify";
 import type { Vault } from "./vault";
 
@@ -143,6 +144,28 @@ const latest = (item: FeedItem): FeedItem => byKey.get(itemKey(item.groupId, ite
 
 async function store(changed: FeedItem[]): Promise<void> {
   await feedStore?.putMany(changed.map((i) => [itemKey(i.groupId, i.seq), i] as const));
+}
+
+/**
+ * Of earlier items brought from elsewhere (a HISTORY_TRANSFER, a history grant), those shown:
+ * in place of what this device could not read, never over an item it verified itself.
+ */
+function replaceable(brought: readonly FeedItem[]): FeedItem[] {
+  return brought.filter((r) => {
+    const held = byKey.get(itemKey(r.groupId, r.seq));
+    return !held || held.before !== undefined;
+  });
+}
+
+/**
+ * Show the alerts a history grant brought (PROTOCOL §9.1), once the records sync archived
+ * them, as if received then; a refused one keeps its refusal, never shown as content.
+ */
+export async function showGranted(imported: readonly Imported[]): Promise<void> {
+  const kept = replaceable(imported.map(grantedItem).filter((i): i is FeedItem => i !== null));
+  if (!kept.length) return;
+  publish(kept, true);
+  await store(kept);
 }
 
 /** Note that read receipts went out for these items (not sent twice). */
@@ -400,12 +423,8 @@ export class LiveFeed {
       if (item?.urgent && !item.mine && item.refused === null) notifyUrgent();
     }
     if (incoming) this.incoming.push(incoming);
-    // Earlier items another device of this member handed over (HISTORY_TRANSFER): in place of
-    // what this device could not read, never over an item it verified itself.
-    const kept = (restored ?? []).filter((r) => {
-      const held = byKey.get(itemKey(r.groupId, r.seq));
-      return !held || held.before !== undefined;
-    });
+    // Earlier items another device of this member handed over (HISTORY_TRANSFER).
+    const kept = replaceable(restored ?? []);
     if (kept.length) {
       publish(kept, link.value === "live");
       this.journal.push(...kept);

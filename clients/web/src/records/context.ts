@@ -5,7 +5,7 @@
  */
 import { authed } from "../auth/session";
 import { roster } from "../feed/engine";
-import { recordsInbox } from "../feed/live";
+import { recordsInbox, showGranted } from "../feed/live";
 import type { Vault } from "../feed/vault";
 import type { RecordsContext } from "./store";
 
@@ -18,5 +18,6 @@ export function recordsContext(vault: Vault, userId: string): RecordsContext {
     deviceId: vault.deviceId,
     roster: (groupId) => roster(vault, groupId),
     call: <T,>(method: string, path: string, body?: unknown) => authed<T>(method, path, body === undefined ? {} : { body }),
+    imported: showGranted,
   };
 }

@@ -114,6 +114,17 @@ export interface HistoryContext {
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
+/**
+ * One imported item as the alerts feed needs it: what was opened, with the signed identity
+ * (a receipt and a reply are signed over it) and the signed urgency of a verified envelope;
+ * `ref` is null for a refusal or a status event.
+ */
+export interface Imported {
+  incoming: Incoming;
+  ref: { senderDeviceId: string; messageId: string } | null;
+  urgent: boolean;
+}
+
 const meta = (s: Served) => ({ group_id: String(s.group_id), seq: Number(s.seq), kind: String(s.kind), sender_user_id: s.sender_user_id ?? null, sender_device_id: s.sender_device_id ?? null, parent_seq: s.parent_seq ?? null, urgent: Boolean(s.urgent), created_at: s.created_at ?? null });
 
 /**
@@ -121,31 +132,36 @@ const meta = (s: Served) => ({ group_id: String(s.group_id), seq: Number(s.seq),
  * envelope by its hash, group, ids, scope, the original sender's key at the head it names,
  * its signature, the granted key, and the server's sender. Throws HistoryGrantError.
  */
-export async function openServed(roster: Roster, scope: string, granted: GrantedItem, served: Served): Promise<Incoming> {
+export async function openServed(roster: Roster, scope: string, granted: GrantedItem, served: Served): Promise<Imported> {
   const m = meta(served);
   const raw = b64StdDecode(served.envelope);
   if (!granted.itemKey.length) {
     // A signed status event: bound by its hash here, its signature checked when archived.
     checkGrantedEvent(scope, granted, raw);
     const event = JSON.parse(fromUtf8(raw)) as unknown;
-    return incoming({ ...m, event: typeof event === "object" && event !== null && !Array.isArray(event) ? (event as Record<string, unknown>) : { value: event } });
+    return { incoming: incoming({ ...m, event: typeof event === "object" && event !== null && !Array.isArray(event) ? (event as Record<string, unknown>) : { value: event } }), ref: null, urgent: m.urgent };
   }
   const opened = await openGrantedItem(roster, scope, granted, raw);
   if (opened.device.memberId !== m.sender_user_id) throw new HistoryGrantError(`granted item seq ${granted.seq}: the server's sender is not the signed sender`);
   const h = parseEnvelope(raw).header;
-  return incoming({ ...m, verified: true, content: opened.content, review: h.labels.reviewOf !== null, sent_at: pyIsoFromMs(h.ts) });
+  return {
+    incoming: incoming({ ...m, verified: true, content: opened.content, review: h.labels.reviewOf !== null, sent_at: pyIsoFromMs(h.ts) }),
+    ref: { senderDeviceId: h.senderDeviceId, messageId: h.messageId },
+    urgent: h.labels.urgent,
+  };
 }
 
 /**
  * Fetch, verify and decrypt the items of every pending grant of the group: verified items and,
- * for any that fail, unverified ones naming the item and the reason. Items the server does not
- * serve (withheld, or a refused request) stay pending; the caller saves the keystore.
+ * for any that fail, unverified ones naming the item and the reason, each with what the alerts
+ * feed shows of it. Items the server does not serve (withheld, or a refused request) stay
+ * pending; the caller saves the keystore.
  */
-export async function importGranted(ctx: HistoryContext, groupId: string): Promise<Incoming[]> {
+export async function importGranted(ctx: HistoryContext, groupId: string): Promise<Imported[]> {
   const pending = loadPending(ctx.secrets, groupId);
   if (!Object.keys(pending).length) return [];
   const roster = await ctx.roster(groupId);
-  const out: Incoming[] = [];
+  const out: Imported[] = [];
   for (const [grantId, raw] of Object.entries(pending)) {
     const grant: HistoryGrant = historyGrantFromBytes(b64StdDecode(raw));
     const wanted = new Map(grant.items.map((i) => [i.seq, i]));
@@ -170,7 +186,7 @@ export async function importGranted(ctx: HistoryContext, groupId: string): Promi
       } catch (error) {
         if (!(error instanceof CryptoError) && !(error instanceof SyntaxError)) throw error;
         const reason = error instanceof CryptoError ? error.message : `granted item seq ${seq}: the served status event is not JSON`;
-        out.push(incoming({ ...meta(item), verified: false, error: reason }));
+        out.push({ incoming: incoming({ ...meta(item), verified: false, error: reason }), ref: null, urgent: Boolean(item.urgent) });
       }
     }
     if (wanted.size) pending[grantId] = b64StdEncode(historyGrantBytes({ memberId: grant.memberId, scope: grant.scope, items: [...wanted.values()] }));

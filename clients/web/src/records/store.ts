@@ -8,7 +8,7 @@
  * secrets, the verified roster and the HTTP call (`RecordsContext`).
  */
 import { b64StdDecode, CordonCryptoError, fromUtf8, type Roster, utf8 } from "../crypto";
-import { groupsWithGrants, importGranted } from "./history";
+import { groupsWithGrants, type Imported, importGranted } from "./history";
 import { ARCHIVE, type Incoming, pyIsoFromMs, type RecordsInbox } from "./incoming";
 import { TemplateError, type TemplateRegistry } from "./templates";
 import { contentItem, decodeItems, domainRegistry, type Item, STATUS_EVENT, verifyStatusEvent } from "./view";
@@ -33,6 +33,9 @@ export interface RecordsContext {
   roster(groupId: string): Promise<Roster>;
   /** An authenticated API call (`/api/v1` prefix implied), problem+json as an error. */
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Shows what a history grant brought in the alerts feed (`feed/live.ts: showGranted`), in
+   * place of the lines this device could not read. */
+  imported?(items: readonly Imported[]): Promise<void>;
 }
 
 /** Every domain item this device holds for the group, by seq. */
@@ -134,9 +137,11 @@ export async function sync(ctx: RecordsContext, registry: TemplateRegistry = dom
   const pending = await ctx.inbox.pending();
   const incoming = [...pending, ...extra];
   const result: SyncResult = { items: [], templateRefusals: new Map() };
+  const imported: Imported[] = [];
   try {
     // Earlier items a coordinator granted (PROTOCOL §9.1): verified and archived as if received then.
-    for (const groupId of groupsWithGrants(ctx.secrets)) incoming.push(...(await importGranted(ctx, groupId)));
+    for (const groupId of groupsWithGrants(ctx.secrets)) imported.push(...(await importGranted(ctx, groupId)));
+    incoming.push(...imported.map((i) => i.incoming));
     const groups = [...new Set(incoming.map((i) => i.group_id))];
     for (const groupId of groups) {
       const roster = await ctx.roster(groupId);
@@ -160,6 +165,8 @@ export async function sync(ctx: RecordsContext, registry: TemplateRegistry = dom
   }
   await ctx.save();
   await ctx.inbox.drop(pending);
+  // Shown in the feed once archived: a grant imported is not asked for again.
+  if (imported.length) await ctx.imported?.(imported);
   return result;
 }
 

@@ -3,7 +3,8 @@
  * real server: a coordinator's logged `grant_history(member, "cases")` lets a member who joined
  * after the operation's first cases read them from their ORIGINAL envelopes; an envelope
  * changed in the server's database is refused with the exact reason, never shown as content;
- * a chat sent before the member's device was certified shows as sent before joining.
+ * a chat sent before the member's device was certified shows as sent before joining until the
+ * grant brings it, then as received.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -55,6 +56,14 @@ test("an SDK coordinator grants cases history to a browser member who joined lat
   await page.getByRole("link", { name: "Cases", exact: true }).click();
   await expect(page.getByRole("button", { name: "New case" })).toBeVisible();
   await expect(page.locator(".case-row")).toHaveCount(0); // the earlier cases are not readable yet
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await page.getByRole("button", { name: "Operation Hindsight" }).click();
+  const unreadable = page.locator(`.feed .item[data-seq="${String(beforeDevice.seq)}"]`);
+  await expect(unreadable).toHaveAttribute("data-before", "joined");
+  await expect(unreadable).toContainText(`Item ${String(beforeDevice.seq)} was sent before you joined this group.`);
+  await expect(page.locator(".feed .item.refused")).toHaveCount(0);
+  await page.getByRole("link", { name: "Cases", exact: true }).click();
+  await expect(page.getByRole("button", { name: "New case" })).toBeVisible();
 
   // The server's disk is changed under the second case; then the coordinator grants history.
   await sdk("tamper", "--database", server.database, "--seq", String(changed.seq));
@@ -75,13 +84,23 @@ test("an SDK coordinator grants cases history to a browser member who joined lat
   await expect(page.getByText("EARLY CASE TWO")).toHaveCount(0);
   await checkScreen(page, "cases-history");
 
+  // The feed shows the imported alert in place of "sent before you joined", as if received
+  // then; the earlier cases come as links to them, the changed one only as its refusal. No
+  // read receipt goes for them (the server refuses those for items from before joining).
+  const refusedReceipts: number[] = [];
+  page.on("response", (r) => void (r.url().endsWith("/api/v1/receipts") && r.status() >= 400 && refusedReceipts.push(r.status())));
   await page.getByRole("link", { name: "Alerts" }).click();
   await page.getByRole("button", { name: "Operation Hindsight" }).click();
-  const unreadable = page.locator(`.feed .item[data-seq="${String(beforeDevice.seq)}"]`);
-  await expect(unreadable).toHaveAttribute("data-before", "joined");
-  await expect(unreadable).toContainText(`Item ${String(beforeDevice.seq)} was sent before you joined this group.`);
-  await expect(page.locator(".feed .item.refused")).toHaveCount(0);
-  await expect(page.getByText("chat before the browser device")).toHaveCount(0);
+  await expect(unreadable).toContainText("chat before the browser device");
+  await expect(unreadable).not.toHaveAttribute("data-before");
+  await expect(unreadable).not.toContainText("sent before you joined");
+  await expect(page.locator(`.feed .item[data-seq="${String(early.seq)}"]`).getByRole("link")).toBeVisible();
+  const refusedLine = page.locator(`.feed .item.refused[data-seq="${String(changed.seq)}"]`);
+  await expect(refusedLine).toContainText(`granted item seq ${String(changed.seq)}: the served envelope is not the one granted`);
+  await expect(page.locator(".feed .item.refused")).toHaveCount(1);
+  await expect(page.getByText("EARLY CASE TWO")).toHaveCount(0);
+  await page.waitForTimeout(1000); // a read receipt would have left at once
+  expect(refusedReceipts).toEqual([]);
 });
 
 test("a browser coordinator grants cases history to an SDK member who joined late; the SDK imports it", async ({ page, server }) => {

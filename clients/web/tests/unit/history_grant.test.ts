@@ -15,6 +15,7 @@ import { type Recipient, sealTargeted } from "../../src/crypto/seal";
 import { GroupSession, historyBundleBytes, historyBundleFromBytes } from "../../src/crypto/session";
 import { type GrantedItem, historyGrantBytes, historyGrantFromBytes } from "../../src/crypto/documents";
 import { parseEnvelope } from "../../src/crypto/envelope";
+import { grantedItem } from "../../src/feed/engine";
 import { grantedItems, groupsWithGrants, importGranted, keepGrant, mergeRecords, observe, observeSent, parseTransferArchive, PENDING, transferArchives } from "../../src/records/history";
 import { refused } from "./helpers";
 
@@ -108,8 +109,8 @@ async function importWith(s: Setup, scope: string, items: GrantedItem[], pages: 
       return seqs.flatMap((q) => (pages.has(q) ? [pages.get(q)!] : [])) as T;
     },
   };
-  const out = await importGranted(ctx, GROUP);
-  return { out, secrets, asked };
+  const imported = await importGranted(ctx, GROUP);
+  return { out: imported.map((i) => i.incoming), imported, secrets, asked };
 }
 
 describe("history grants: keeping keys and granting (§9.1)", () => {
@@ -177,6 +178,24 @@ describe("history grants: importing (§9.1), each rule with its exact error", ()
     expect(groupsWithGrants(secrets)).toEqual([]); // all imported: nothing pending
   });
 
+  it("the alerts feed shows them as received then: signed identity and urgency; a refused one only as its refusal", async () => {
+    const s = await setup();
+    await s.log.grantHistory(s.root, LATE, "cases", NOW + 9);
+    const tampered = s.envelopes.review.slice();
+    tampered[tampered.length - 1]! ^= 1;
+    const pages = new Map<number, object>([
+      [10, { ...served(10, s.envelopes.caseEnv, PLAIN), urgent: true }], // the server's copy says urgent; the signed labels do not
+      [12, served(12, tampered, COORD, "chat", 10)],
+    ]);
+    const { imported } = await importWith(s, "cases", grantedItems(s.secrets, GROUP, "cases"), pages);
+    const h = parseEnvelope(s.envelopes.caseEnv).header;
+    const base = { groupId: GROUP, urgent: false, createdAt: "2026-12-01T10:00:00Z", mine: false, read: true }; // read: no receipt for it
+    expect(imported.map(grantedItem)).toEqual([
+      { ...base, seq: 10, senderUserId: PLAIN, text: '{"case": 1}', refused: null, parentSeq: null, ref: { senderDeviceId: h.senderDeviceId, messageId: h.messageId } },
+      { ...base, seq: 12, senderUserId: COORD, text: null, refused: "granted item seq 12: the served envelope is not the one granted" },
+    ]);
+  });
+
   it("a grant in parts (several envelopes of one scope, as a large grant is sent) is kept whole and imported whole", async () => {
     const s = await setup();
     await s.log.grantHistory(s.root, LATE, "cases", NOW + 9);
@@ -191,7 +210,7 @@ describe("history grants: importing (§9.1), each rule with its exact error", ()
       [12, served(12, s.envelopes.review, COORD, "chat", 10)],
     ]);
     const call = async <T,>(_method: string, path: string): Promise<T> => [...new URL(path, "http://x").searchParams.getAll("seq")].map(Number).flatMap((q) => (pages.has(q) ? [pages.get(q)!] : [])) as T;
-    const out = await importGranted({ secrets, roster: async () => roster, call }, GROUP);
+    const out = (await importGranted({ secrets, roster: async () => roster, call }, GROUP)).map((i) => i.incoming);
     expect(out.map((i) => [i.seq, i.verified, i.error])).toEqual([
       [10, true, null],
       [12, true, null],
@@ -203,8 +222,9 @@ describe("history grants: importing (§9.1), each rule with its exact error", ()
     const s = await setup();
     await s.log.grantHistory(s.root, LATE, "prenotifications", NOW + 9);
     const items = grantedItems(s.secrets, GROUP, "prenotifications");
-    const { out } = await importWith(s, "prenotifications", items, new Map([[13, served(13, s.envelopes.pn, PLAIN, "prenotification")]]));
+    const { out, imported } = await importWith(s, "prenotifications", items, new Map([[13, served(13, s.envelopes.pn, PLAIN, "prenotification")]]));
     expect(out.map((i) => [i.seq, i.verified, new TextDecoder().decode(i.content!)])).toEqual([[13, true, '{"pn": 1}']]);
+    expect(imported.map(grantedItem)).toEqual([null]); // not an alerts feed line
   });
 
   it("items not served stay pending and are asked for again; a failing request loses nothing", async () => {
