@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
-import { checkScreen, expect, type Json, KEY_PASSPHRASE, logIn, PASSWORD, py, sdk, test, turnOnTotp } from "./fixtures";
+import { checkScreen, expect, feedFrames, type Json, KEY_PASSPHRASE, logIn, PASSWORD, py, sdk, test, turnOnTotp } from "./fixtures";
 import { REPO_ROOT } from "./server";
 import { totp } from "./totp";
 
@@ -47,12 +47,16 @@ test("an SDK coordinator grants cases history to a browser member who joined lat
   const changed = await py("sdk_cases.py", "post", ...g, "--form", "full", "--data", JSON.stringify({ ...FULL_EXAMPLE, operation: "EARLY CASE TWO" }));
 
   await server.enrolledUser("bruno.history", PASSWORD);
+  const frames = await feedFrames(page);
   await logIn(page, "bruno.history");
   await answerInvitation(page, String(opened.invitation));
-  await sdk("admit", ...g);
-  // Sent after the admission but before this browser certified its device: by policy (§9)
+  // Sent after the admission but before this browser certified its device (its feed would do
+  // so as the admission arrives: held back until the alert is sent): by policy (§9)
   // unreadable here, shown as sent before joining, not as a refused (forged) item.
+  frames.hold();
+  await sdk("admit", ...g);
   const beforeDevice = await sdk("send", ...g, "--text", "chat before the browser device");
+  frames.release();
   await page.getByRole("link", { name: "Cases", exact: true }).click();
   await expect(page.getByRole("button", { name: "New case" })).toBeVisible();
   await expect(page.locator(".case-row")).toHaveCount(0); // the earlier cases are not readable yet
