@@ -11,6 +11,8 @@ import { listGroups, roster } from "../feed/engine";
 import type { Vault } from "../feed/vault";
 
 const rootPin = (g: string) => `root-pin:${g}`;
+/** Set once this device's history reached the new device in a group, so a re-entered link code still sends it if it did not. */
+const transferredName = (g: string, device: string) => `history-transferred:${g}:${device}`;
 
 /** This device's link code (shown on the new device, typed or scanned on the first one). */
 export const myLinkCode = (vault: Vault, userId: string): string => linkCode(userId, vault.deviceId, vault.data.signingKey.publicKey);
@@ -91,14 +93,27 @@ export async function certifyDevice(vault: Vault, groupId: string, code: string,
   return "linked";
 }
 
-/** After linking: hand the new device this member's history in the group (§9); never fails the link. */
+/**
+ * After linking: hand the new device this member's history in the group (§9); never fails the
+ * link. Recorded once sent: the log keeps the certification even when the transfer failed, so a
+ * retry (the outcome then "already") looks here to know whether it still has to go.
+ */
 async function sendHistory(vault: Vault, groupId: string, deviceId: string): Promise<{ sent: number } | { error: unknown }> {
   try {
     const { transferHistory } = await import("./transfer");
-    return { sent: await transferHistory(vault, groupId, deviceId) };
+    const sent = await transferHistory(vault, groupId, deviceId);
+    vault.data.secrets.set(transferredName(groupId, deviceId), new Uint8Array([1]));
+    await vault.save();
+    return { sent };
   } catch (error) {
     return { error };
   }
+}
+
+/** Whether the new device still waits for this device's history: linked now, or linked before but never sent. */
+function historyDue(vault: Vault, groupId: string, deviceId: string, outcome: "linked" | "already"): boolean {
+  if (outcome === "linked") return true;
+  return deviceId !== vault.deviceId && !vault.data.secrets.has(transferredName(groupId, deviceId));
 }
 
 export interface LinkOutcome {
@@ -106,13 +121,13 @@ export interface LinkOutcome {
   name: string;
   outcome: "linked" | "already" | "not_pinned" | "failed";
   error?: unknown;
-  /** Once linked: how many earlier items went to the new device (HISTORY_TRANSFER), or why none. */
+  /** Once linked (or on a retry, if not sent before): how many earlier items went to the new device (HISTORY_TRANSFER), or why none. */
   history?: { sent: number } | { error: unknown };
 }
 
 /** Link the new device into every group this device has pinned; one outcome per group. */
 export async function linkEverywhere(vault: Vault, code: string, userId: string): Promise<LinkOutcome[]> {
-  parseLinkCode(code); // a mistyped code fails here, before anything is fetched
+  const [deviceId] = parseLinkCode(code); // a mistyped code fails here, before anything is fetched
   const outcomes: LinkOutcome[] = [];
   for (const group of await listGroups()) {
     const base = { groupId: group.id, name: group.name };
@@ -122,7 +137,8 @@ export async function linkEverywhere(vault: Vault, code: string, userId: string)
     }
     try {
       const outcome = await certifyDevice(vault, group.id, code, userId);
-      outcomes.push({ ...base, outcome, ...(outcome === "linked" ? { history: await sendHistory(vault, group.id, parseLinkCode(code)[0]) } : {}) });
+      const history = historyDue(vault, group.id, deviceId, outcome) ? await sendHistory(vault, group.id, deviceId) : undefined;
+      outcomes.push({ ...base, outcome, ...(history ? { history } : {}) });
     } catch (error) {
       outcomes.push({ ...base, outcome: "failed", error });
     }

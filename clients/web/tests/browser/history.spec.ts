@@ -169,7 +169,7 @@ test("a browser coordinator grants cases history to an SDK member who joined lat
   expect(((await sdk("roster", ...late.args)).members as Record<string, string>)[late.id]).toBe("member");
 });
 
-test("a second browser device linked later reads the earlier feed items and cases its first device hands over", async ({ page, browser, server }) => {
+test("a second browser device linked later reads the earlier feed items and cases its first device hands over, even when the first hand-over failed", async ({ page, browser, server }) => {
   test.setTimeout(240_000);
   const home = mkdtempSync(path.join(tmpdir(), "cordon-transfer-"));
   const common = ["--server", server.base, "--home", home];
@@ -195,7 +195,16 @@ test("a second browser device linked later reads the earlier feed items and case
   await page.getByRole("link", { name: "Cases", exact: true }).click();
   await expect(page.locator(`.case-row[data-case="${String(posted.seq)}"]`)).toBeVisible();
 
-  // The second device shows its code; the first links it and hands it the history.
+  // The second device shows its code; the first links it, but its history transfer is lost on
+  // the way (the network drops the first HISTORY_TRANSFER POST).
+  let dropped = 0;
+  await page.route("**/api/v1/groups/*/messages", async (route) => {
+    const request = route.request();
+    if (dropped === 0 && request.method() === "POST" && (request.postDataJSON() as Json).kind === "history_transfer") {
+      dropped += 1;
+      await route.abort("failed");
+    } else await route.continue();
+  });
   const context = await browser.newContext({ baseURL: server.base });
   const second = await context.newPage();
   await logIn(second, "lina.history");
@@ -208,7 +217,17 @@ test("a second browser device linked later reads the earlier feed items and case
   await page.getByLabel("Link code of the new device").fill(linkCode);
   await page.getByRole("button", { name: "Link the device" }).click();
   await expect(page.locator('[data-outcome="linked"]')).toHaveText("Operation Relay: device linked");
+  await expect(page.locator('[data-history="failed"]')).toContainText("Operation Relay: your earlier items could not be sent to the new device");
+  expect(dropped).toBe(1);
+
+  // Entering the same code again: the log already has the device, but the history still goes.
+  await page.getByRole("button", { name: "Link the device" }).click();
+  await expect(page.locator('[data-outcome="already"]')).toHaveText("Operation Relay: the device was already linked");
   await expect(page.locator('[data-history="sent"]')).toContainText("Operation Relay: your earlier items were sent to the new device");
+  // Once sent, a third time sends nothing more.
+  await page.getByRole("button", { name: "Link the device" }).click();
+  await expect(page.locator('[data-outcome="already"]')).toBeVisible();
+  await expect(page.locator("[data-history]")).toHaveCount(0);
 
   // The second device pins the group key; the items that waited for it come at once: the
   // earlier ones it could not read are replaced by what the first device handed over.
