@@ -55,6 +55,30 @@ def _at(g: GroupSetup, seq: int) -> str:
     return cursor_codec.encode({uuid.UUID(g.group_id): seq})
 
 
+async def _pages(
+    live: httpx.AsyncClient, who: Actor, g: GroupSetup, cursor: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Every /sync page from `cursor` until `has_more` is false; at most 10, so a paging loop
+    fails the test instead of hanging it."""
+    pages: list[dict[str, Any]] = []
+    for _ in range(10):
+        page = await _page(live, who, g, cursor, limit)
+        pages.append(page)
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            return pages
+    raise AssertionError(f"/sync still had more after 10 pages: {pages}")
+
+
+async def _post_receipts(
+    live: httpx.AsyncClient, reader: Actor, g: GroupSetup, items: list[Any], status: str
+) -> None:
+    """`reader` posts its signed receipts for `items` in one batch, accepted."""
+    receipts = [signed_receipt(reader, g.group_id, i["seq"], status, ref_of(i)) for i in items]
+    r = await live.post("/api/v1/receipts", headers=reader.headers, json={"receipts": receipts})
+    assert r.status_code == 204, r.text
+
+
 async def test_own_receipts_are_pushed_and_synced_to_everyone_but_their_device(
     server: Server, client: httpx.AsyncClient, session: AsyncSession
 ):
@@ -127,54 +151,34 @@ async def test_sync_pages_over_a_boundary_made_of_own_receipts(
     async with httpx.AsyncClient(base_url=server.base, timeout=10) as live:
         alerts = [(await post(live, g.member, g.group_id, f"a{n}")).json() for n in range(4)]
         start = alerts[-1]["seq"]
-        r = await live.post(
-            "/api/v1/receipts",
-            headers=reader.headers,
-            json={
-                "receipts": [
-                    signed_receipt(reader, g.group_id, a["seq"], "delivered", ref_of(a))
-                    for a in alerts
-                ]
-            },
-        )
-        assert r.status_code == 204, r.text
+        await _post_receipts(live, reader, g, alerts, "delivered")
         receipts = list(range(start + 1, start + 5))  # four receipt items
         last = (await post(live, g.member, g.group_id, "after")).json()
         assert last["seq"] == receipts[-1] + 1
 
-        pages = []
-        cursor: str | None = _at(g, start)
-        for _ in range(10):  # bounded: a loop would fail here instead of hanging
-            page = await _page(live, reader, g, cursor, 2)
-            pages.append(
-                (
-                    [i["seq"] for i in page["items"]],
-                    cursor_codec.decode(page["next_cursor"])[uuid.UUID(g.group_id)],
-                    page["has_more"],
-                )
+        pages = await _pages(live, reader, g, _at(g, start), 2)
+        assert [
+            (
+                [i["seq"] for i in page["items"]],
+                cursor_codec.decode(page["next_cursor"])[uuid.UUID(g.group_id)],
+                page["has_more"],
             )
-            cursor = page["next_cursor"]
-            if not page["has_more"]:
-                break
-        assert pages == [
+            for page in pages
+        ] == [
             ([], receipts[1], True),
             ([], receipts[3], True),
             ([last["seq"]], last["seq"], False),
         ]
         # Caught up: the same cursor again gives nothing more, and stays put.
+        cursor = pages[-1]["next_cursor"]
         again = await _page(live, reader, g, cursor, 2)
         assert (again["items"], again["next_cursor"], again["has_more"]) == ([], cursor, False)
 
         # The twin and the sender page through the same rows and get every receipt.
         for who in (twin, g.member):
-            seen: list[int] = []
-            cursor = _at(g, start)
-            while True:
-                page = await _page(live, who, g, cursor, 2)
-                seen += [i["seq"] for i in page["items"]]
-                cursor = page["next_cursor"]
-                if not page["has_more"]:
-                    break
+            seen = [
+                i["seq"] for p in await _pages(live, who, g, _at(g, start), 2) for i in p["items"]
+            ]
             assert seen == [*receipts, last["seq"]]
 
 
@@ -194,16 +198,7 @@ async def test_own_receipts_stay_home_across_processes(
             await recv_until(ws, "caught_up")
         async with httpx.AsyncClient(base_url=b.base, timeout=10) as live:
             alert = (await post(live, g.member, g.group_id)).json()
-            r = await live.post(
-                "/api/v1/receipts",
-                headers=reader.headers,
-                json={
-                    "receipts": [
-                        signed_receipt(reader, g.group_id, alert["seq"], "read", ref_of(alert))
-                    ]
-                },
-            )
-            assert r.status_code == 204, r.text
+            await _post_receipts(live, reader, g, [alert], "read")
             after = (await post(live, g.member, g.group_id)).json()
         mine = [(i["seq"], i["kind"]) for i in await _items(on_a[0], 2)]
         twins = [(i["seq"], i["kind"]) for i in await _items(on_a[1], 3)]

@@ -60,22 +60,16 @@ def merge_transferred(cordon: Cordon, group_id: uuid.UUID) -> list[Item]:
     §9, the browser's or the SDK's archive form) to the group's archive: in place of what this
     device could not read, never over an item it holds valid. A record that does not parse as
     an archive item is dropped. Returns the items added."""
-    known = {i.seq: i for i in archived(cordon, group_id)}
+    valid = {i.seq for i in archived(cordon, group_id) if i.valid}
     added: dict[int, Item] = {}
     for raw in history.take_transferred(cordon.state, group_id):
         try:
             item = Item.from_json(raw)
         except (TypeError, ValueError, AttributeError):
             continue
-        if item.group_id != group_id or not isinstance(item.valid, bool):
-            continue
-        held = known.get(item.seq)
-        if held is not None and held.valid:
-            continue
-        known[item.seq] = added[item.seq] = item
-    data = [known[s].to_json() for s in sorted(known)]
-    cordon.state.set_secret(ARCHIVE.format(group_id), json.dumps(data).encode())
-    cordon._save()
+        if item.group_id == group_id and isinstance(item.valid, bool) and item.seq not in valid:
+            added[item.seq] = item
+    store(cordon, group_id, added.values())  # saves, also the taken transfer
     return list(added.values())
 
 

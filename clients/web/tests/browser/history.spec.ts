@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
-import { checkScreen, expect, feedFrames, type Json, KEY_PASSPHRASE, logIn, PASSWORD, py, sdk, test, turnOnTotp } from "./fixtures";
+import { checkScreen, expect, feedFrames, type Json, KEY_PASSPHRASE, logIn, PASSWORD, py, sdk, sdkCoordinatorGroup, test, turnOnTotp } from "./fixtures";
 import { REPO_ROOT } from "./server";
 import { totp } from "./totp";
 
@@ -33,13 +33,7 @@ async function answerInvitation(page: Page, invitation: string): Promise<void> {
 
 test("an SDK coordinator grants cases history to a browser member who joined late; a tampered earlier case is refused", async ({ page, server }) => {
   test.setTimeout(300_000);
-  const home = mkdtempSync(path.join(tmpdir(), "cordon-history-"));
-  const common = ["--server", server.base, "--home", home];
-  const coordCode = await server.createUser("carla.history", { displayName: "Carla Coordinator" });
-  await sdk("enrol", ...common, "--code", coordCode, "--username", "carla.history");
-  const created = await server.admin("create-group", "Operation Hindsight", "--coordinator", "carla.history");
-  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
-  const opened = await sdk("open", ...common, "--group", groupId);
+  const { common, groupId, opened } = await sdkCoordinatorGroup(server, "carla.history", "Operation Hindsight", "Carla Coordinator");
   const g = [...common, "--group", groupId];
 
   // Two cases before the browser member joins; the coordinator keeps the keys of its own.
@@ -171,12 +165,7 @@ test("a browser coordinator grants cases history to an SDK member who joined lat
 
 test("a second browser device linked later reads the earlier feed items and cases its first device hands over, even when the first hand-over failed", async ({ page, browser, server }) => {
   test.setTimeout(240_000);
-  const home = mkdtempSync(path.join(tmpdir(), "cordon-transfer-"));
-  const common = ["--server", server.base, "--home", home];
-  await sdk("enrol", ...common, "--code", await server.createUser("cole.history"), "--username", "cole.history");
-  const created = await server.admin("create-group", "Operation Relay", "--coordinator", "cole.history");
-  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
-  const opened = await sdk("open", ...common, "--group", groupId);
+  const { common, groupId, opened } = await sdkCoordinatorGroup(server, "cole.history", "Operation Relay");
   const g = [...common, "--group", groupId];
 
   // The first device joins, reads an alert and a case.
@@ -253,14 +242,9 @@ test("a second browser device linked later reads the earlier feed items and case
 
 test("an SDK coordinator grants pre-notification history: the late browser member sees the earlier pre-notification with its verified status events", async ({ page, server }) => {
   test.setTimeout(240_000);
-  const carlaHome = mkdtempSync(path.join(tmpdir(), "cordon-pnh-coord-"));
+  const { common: carla, coord, groupId, opened } = await sdkCoordinatorGroup(server, "carla.pnhist", "Operation Coldchain");
   const doraHome = mkdtempSync(path.join(tmpdir(), "cordon-pnh-dora-"));
-  const carla = ["--server", server.base, "--home", carlaHome];
   const dora = ["--server", server.base, "--home", doraHome];
-  const coord = await sdk("enrol", ...carla, "--code", await server.createUser("carla.pnhist"), "--username", "carla.pnhist");
-  const created = await server.admin("create-group", "Operation Coldchain", "--coordinator", "carla.pnhist");
-  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
-  const opened = await sdk("open", ...carla, "--group", groupId);
   await sdk("enrol", ...dora, "--code", await server.createUser("dora.pnhist"), "--username", "dora.pnhist");
   await sdk("join-request", ...dora, "--invitation", String(opened.invitation));
   await sdk("admit", ...carla, "--group", groupId);
@@ -294,14 +278,9 @@ test("an SDK coordinator grants pre-notification history: the late browser membe
 
 test("a browser device links an SDK device of the same member and hands it its history; the SDK installs it and reads on", async ({ page, server }) => {
   test.setTimeout(240_000);
-  const coordHome = mkdtempSync(path.join(tmpdir(), "cordon-sdklink-coord-"));
+  const { common: coord, groupId, opened } = await sdkCoordinatorGroup(server, "cole.sdklink", "Operation Handover");
   const phoneHome = mkdtempSync(path.join(tmpdir(), "cordon-sdklink-phone-"));
-  const coord = ["--server", server.base, "--home", coordHome];
   const phone = ["--server", server.base, "--home", phoneHome];
-  await sdk("enrol", ...coord, "--code", await server.createUser("cole.sdklink"), "--username", "cole.sdklink");
-  const created = await server.admin("create-group", "Operation Handover", "--coordinator", "cole.sdklink");
-  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
-  const opened = await sdk("open", ...coord, "--group", groupId);
 
   await server.enrolledUser("lena.sdklink", PASSWORD);
   await logIn(page, "lena.sdklink");
@@ -341,14 +320,9 @@ test("a browser device links an SDK device of the same member and hands it its h
 
 test("an SDK device links a browser device of the same member and hands it its history; the browser shows the earlier case", async ({ page, server }) => {
   test.setTimeout(240_000);
-  const coordHome = mkdtempSync(path.join(tmpdir(), "cordon-sdkfirst-coord-"));
+  const { common: coord, groupId, opened } = await sdkCoordinatorGroup(server, "cole.sdkfirst", "Operation Baton");
   const miraHome = mkdtempSync(path.join(tmpdir(), "cordon-sdkfirst-mira-"));
-  const coord = ["--server", server.base, "--home", coordHome];
   const mira = ["--server", server.base, "--home", miraHome];
-  await sdk("enrol", ...coord, "--code", await server.createUser("cole.sdkfirst"), "--username", "cole.sdkfirst");
-  const created = await server.admin("create-group", "Operation Baton", "--coordinator", "cole.sdkfirst");
-  const groupId = /group ([0-9a-f-]{36})/.exec(created)![1]!;
-  const opened = await sdk("open", ...coord, "--group", groupId);
   const enrolled = await sdk("enrol", ...mira, "--code", await server.createUser("mira.sdkfirst"), "--username", "mira.sdkfirst");
   await sdk("join-request", ...mira, "--invitation", String(opened.invitation));
   await sdk("admit", ...coord, "--group", groupId);
